@@ -1,0 +1,46 @@
+import type { ApiKeyKind } from '@lib/auth';
+import { ApiProperty } from '@nestjs/swagger';
+import type { ApiKeyEntity } from '../../identity/api-key.entity';
+import type { CreatedApiKey } from '../../identity/identity.service';
+
+export class ApiKeyResponseDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) orgId!: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) userId!: string | null;
+  @ApiProperty({
+    enum: ['bearer', 'org_private'],
+    description:
+      '`bearer`: Authorization: Bearer on /v1 and /api/v1; `org_private`: api-key header on /api/private',
+  })
+  kind!: ApiKeyKind;
+  @ApiProperty({ example: 'ci uploader' }) name!: string;
+  @ApiProperty({ description: 'Non-secret head of the key', example: 'sfp_live_Ab3xY_' })
+  prefix!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt!: string | null;
+
+  static from(key: ApiKeyEntity): ApiKeyResponseDto {
+    return {
+      id: key.id,
+      orgId: key.orgId,
+      userId: key.userId,
+      kind: key.kind,
+      name: key.name,
+      prefix: key.prefix,
+      createdAt: key.createdAt.toISOString(),
+      revokedAt: key.revokedAt?.toISOString() ?? null,
+    };
+  }
+}
+
+export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
+  @ApiProperty({
+    description: 'The key. Shown once, in this response only; store it now',
+    example: 'sfp_live_Ab3xY_0123456789abcdefghijklmnopqrstuvwxyzABCD',
+  })
+  secret!: string;
+
+  static fromCreated(created: CreatedApiKey): CreatedApiKeyResponseDto {
+    return { ...ApiKeyResponseDto.from(created.apiKey), secret: created.secret };
+  }
+}

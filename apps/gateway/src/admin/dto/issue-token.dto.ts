@@ -1,0 +1,20 @@
+import { MAX_JWT_LIFETIME_SECONDS } from '@lib/auth';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+
+export class IssueTokenDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'orgId must be a UUID' })
+  orgId!: string;
+
+  @ApiProperty({ format: 'uuid', description: 'A user of that org; the token carries their role' })
+  @IsUUID('all', { message: 'userId must be a UUID' })
+  userId!: string;
+
+  @ApiPropertyOptional({ default: 3600, minimum: 1, maximum: MAX_JWT_LIFETIME_SECONDS })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_JWT_LIFETIME_SECONDS)
+  expiresInSeconds?: number;
+}

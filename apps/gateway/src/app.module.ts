@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { validateEnv } from '@lib/config';
+import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { AdminModule } from './admin/admin.module';
+import { GatewayEnv } from './config/gateway.env';
+import { IDENTITY_CONNECTION } from './identity/identity-data-source';
+import { IdentityModule } from './identity/identity.module';
+import { ObjectsController } from './objects/objects.controller';
+import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
+import { ServiceClientsModule } from './services/service-clients.module';
+import { UsageController } from './usage/usage.controller';
+
+export const SERVICE = 'gateway';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({
+      isGlobal: true,
+      cache: true,
+      ignoreEnvFile: true,
+      validate: validateEnv(GatewayEnv),
+    }),
+    RedisModule,
+    IdentityModule,
+    AdminModule,
+    ServiceClientsModule,
+    MetricsModule.forRoot({ service: SERVICE }),
+    HealthModule.forRootAsync({
+      inject: [getDataSourceToken(IDENTITY_CONNECTION), GATEWAY_REDIS],
+      useFactory: (identity: DataSource, redis: Redis) => [
+        postgresCheck(identity),
+        redisCheck(redis),
+      ],
+    }),
+  ],
+  controllers: [ObjectsController, UsageController],
+})
+export class AppModule {}

@@ -1,0 +1,18 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { addAuthSecuritySchemes } from '@lib/auth';
+
+/** The gateway's own OpenAPI document: Swagger UI at `/docs`, JSON at `/docs-json`. */
+export function setupOpenApi(app: NestFastifyApplication): void {
+  const config = addAuthSecuritySchemes(
+    new DocumentBuilder()
+      .setTitle('Storage & flows platform')
+      .setDescription(
+        'Objects API (seed 001), objects & storage usage (seed 000), org storage and triggers (seed 004), ' +
+          'flows (seed 002), resource download URLs (seed 003), and operator endpoints.',
+      )
+      .setVersion('1'),
+  ).build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,18 @@
+import './tracing';
+import { bootstrapService } from '@lib/app';
+import { ErrorBody } from '@lib/errors';
+import { AppModule, SERVICE } from './app.module';
+import { setupOpenApi } from './docs/openapi';
+
+void bootstrapService(AppModule, {
+  service: SERVICE,
+  bodyLimitBytes: Number(process.env.BODY_LIMIT_BYTES ?? 1024 * 1024),
+  // Seed 004's envelope for the org private API.
+  errorEnvelopes: [
+    {
+      prefix: '/api/private/',
+      envelope: ({ code, message }: ErrorBody) => ({ success: false, error: { code, message } }),
+    },
+  ],
+  configure: setupOpenApi,
+});

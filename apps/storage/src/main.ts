@@ -1,0 +1,5 @@
+import './tracing';
+import { bootstrapService } from '@lib/app';
+import { AppModule, SERVICE } from './app.module';
+
+void bootstrapService(AppModule, { service: SERVICE });

@@ -1,0 +1,13 @@
+import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
+import { StorageUsageDto, UsageService } from './usage.service';
+
+/** Internal HTTP API: the gateway's `GET /api/v1/objects/storage-usage` reads these aggregates. */
+@Controller('internal/usage')
+export class UsageController {
+  constructor(private readonly usage: UsageService) {}
+
+  @Get(':orgId')
+  forOrg(@Param('orgId', new ParseUUIDPipe()) orgId: string): Promise<StorageUsageDto> {
+    return this.usage.forOrg(orgId);
+  }
+}

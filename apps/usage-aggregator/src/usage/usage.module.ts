@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { StorageFileConsumer } from './storage-file.consumer';
+import { UsageController } from './usage.controller';
+import { UsageRepository } from './usage.repository';
+import { UsageService } from './usage.service';
+
+@Module({
+  controllers: [UsageController],
+  providers: [UsageRepository, UsageService, StorageFileConsumer],
+})
+export class UsageModule {}

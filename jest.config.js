@@ -1,0 +1,6 @@
+// Unit tests: `*.spec.ts` next to the code; pure logic, strict mocks, no infrastructure.
+module.exports = {
+  ...require('./jest.shared'),
+  displayName: 'unit',
+  testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'],
+};

@@ -1,0 +1,8 @@
+// Integration tests: `*.int-spec.ts`, against the real local Postgres, Redis, Kafka mock cluster and verifying S3.
+module.exports = {
+  ...require('./jest.shared'),
+  displayName: 'int',
+  testMatch: ['<rootDir>/{apps,libs,tools,test}/**/*.int-spec.ts'],
+  globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+  testTimeout: 60_000,
+};

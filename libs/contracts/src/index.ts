@@ -1,0 +1,3 @@
+export * from './topics';
+export * from './events';
+export * from './queues';

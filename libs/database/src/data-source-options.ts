@@ -1,0 +1,43 @@
+import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { SnakeNamingStrategy } from './snake-naming.strategy';
+
+export interface DatabaseSettings {
+  url: string;
+  /** The Postgres schema this service owns; no service reads another's (SPEC 2). */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: MixedList<Function | string>;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/**
+ * TypeORM options every service uses: migrations only (never `synchronize`), snake_case columns, the service's
+ * own schema (and its own migrations table in it), bounded pool and statement timeout.
+ */
+export function dataSourceOptions(s: DatabaseSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: s.url,
+    schema: s.schema,
+    entities: s.entities,
+    migrations: s.migrations ?? [],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    applicationName: s.applicationName,
+    extra: {
+      max: s.poolSize ?? 10,
+      // A query stuck behind a lock must fail rather than hold a request forever.
+      statement_timeout: 15_000,
+      idle_in_transaction_session_timeout: 30_000,
+      connectionTimeoutMillis: 5_000,
+      // The search_path makes unqualified names resolve to the service's schema.
+      options: `-c search_path=${s.schema},public`,
+    },
+  };
+}

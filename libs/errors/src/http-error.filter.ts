@@ -1,0 +1,97 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CommonErrorCode, DomainException } from './domain.exception';
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+  requestId?: string;
+}
+
+/** How a surface wraps its errors: seed 004's `/api/private` wants `{success: false, error}`. */
+export type ErrorEnvelope = (error: ErrorBody, request: FastifyRequest) => unknown;
+
+export const defaultEnvelope: ErrorEnvelope = (error) => ({ error });
+
+const STATUS_CODES: Record<number, string> = {
+  400: CommonErrorCode.ValidationFailed,
+  401: CommonErrorCode.Unauthorized,
+  403: CommonErrorCode.Forbidden,
+  404: CommonErrorCode.NotFound,
+  409: CommonErrorCode.Conflict,
+  412: CommonErrorCode.PreconditionFailed,
+  413: CommonErrorCode.PayloadTooLarge,
+  415: CommonErrorCode.UnsupportedMediaType,
+  429: CommonErrorCode.TooManyRequests,
+  503: CommonErrorCode.DependencyUnavailable,
+};
+
+interface FastifyError {
+  statusCode?: number;
+  code?: string;
+  message: string;
+}
+
+function isFastifyClientError(e: unknown): e is FastifyError {
+  const status = (e as FastifyError | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** Maps any thrown error to `{status, body}`: domain errors as they are, client errors kept, the rest 500. */
+export function toErrorResponse(exception: unknown): { status: number; body: ErrorBody } {
+  if (exception instanceof DomainException) {
+    const body: ErrorBody = { code: exception.code, message: exception.message };
+    if (exception.details !== undefined) body.details = exception.details;
+    return { status: exception.status, body };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const raw =
+      typeof response === 'string' ? response : (response as { message?: unknown }).message;
+    const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+    return {
+      status,
+      body: { code: STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message },
+    };
+  }
+  if (isFastifyClientError(exception)) {
+    // Fastify's own rejections: malformed JSON, body over the limit, unsupported content type.
+    const status = exception.statusCode!;
+    return {
+      status,
+      body: { code: STATUS_CODES[status] ?? 'BAD_REQUEST', message: exception.message },
+    };
+  }
+  return { status: 500, body: { code: CommonErrorCode.Internal, message: 'Internal server error' } };
+}
+
+/**
+ * The one HTTP error filter: every error leaves as JSON with a stable code, a message that says what is
+ * wrong, and the request id. A 500 never leaks internals; it is logged with its stack instead.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  constructor(private readonly envelopes: { prefix: string; envelope: ErrorEnvelope }[] = []) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, body } = toErrorResponse(exception);
+    body.requestId = String(request.id);
+    if (status >= 500) {
+      this.logger.error(
+        { err: exception, requestId: request.id, url: request.url },
+        'request failed with an unexpected error',
+      );
+    }
+    const envelope =
+      this.envelopes.find((e) => request.url.startsWith(e.prefix))?.envelope ?? defaultEnvelope;
+    if (reply.sent) return;
+    void reply.status(status).header('content-type', 'application/json').send(envelope(body, request));
+  }
+}

@@ -1,0 +1,3 @@
+export * from './domain.exception';
+export * from './validation';
+export * from './http-error.filter';

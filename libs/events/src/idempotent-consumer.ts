@@ -1,0 +1,346 @@
+import { Logger } from '@nestjs/common';
+import { consumerConfig } from '@lib/kafka';
+import type { EventMap, Topic } from '@lib/contracts';
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Link,
+} from '@opentelemetry/api';
+import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { DataSource, EntityManager } from 'typeorm';
+import { envelopeProblem, type CloudEvent } from './cloud-event';
+import { validateEventData } from './event-validation';
+import { errorMessage, type EventsLogger } from './events-logger';
+import { contextFromHeaders, headersToStrings, linkTo, stripNul } from './trace-context';
+
+/** A consumed, validated, first-seen event. Discriminated on `topic`, so a `switch` narrows `data`. */
+export type ConsumedEvent<T extends Topic = Topic> = {
+  [K in T]: {
+    topic: K;
+    /** CloudEvent id (lower case). */
+    id: string;
+    key: string | null;
+    partition: number;
+    offset: string;
+    /** The envelope; its `data` is the validated class instance, same as `data`. */
+    envelope: CloudEvent<EventMap[K]>;
+    data: EventMap[K];
+    /** The producer's trace context (from `traceparent`), for per-event spans or logs. */
+    traceContext: Context;
+  };
+}[T];
+
+/**
+ * Applies a batch of first-seen events, inside the transaction that records them as processed: write with
+ * `manager` only, so effects and dedupe commit together. Throw to have the whole batch retried.
+ */
+export type EventBatchHandler<T extends Topic> = (
+  manager: EntityManager,
+  events: ConsumedEvent<T>[],
+) => Promise<void>;
+
+export interface IdempotentConsumerOptions<T extends Topic> {
+  kafka: Kafka;
+  /** The consumer group: the app name (house style). */
+  groupId: string;
+  /** The consumer service's DataSource; `processed_events` and `dead_letters` are in its schema. */
+  dataSource: DataSource;
+  topics: readonly T[];
+  handler: EventBatchHandler<T>;
+  /** Where a group without committed offsets starts. Default true: a new projection replays the retained history. */
+  fromBeginning?: boolean;
+  /** Overrides of `consumerConfig(groupId)`. */
+  consumer?: Partial<ConsumerConfig>;
+  /** Partitions processed in parallel (each in its own transaction). Default 1. */
+  partitionsConsumedConcurrently?: number;
+  logger?: EventsLogger;
+}
+
+/** Counters for metrics (monotonic). */
+export interface IdempotentConsumerCounters {
+  /** Events handed to the handler and committed. */
+  processed: number;
+  /** Redelivered events dropped because their id was already processed. */
+  duplicates: number;
+  /** Poison messages recorded in `dead_letters`. */
+  deadLettered: number;
+  /** Batches whose transaction failed (handler or database) and were retried. */
+  failedBatches: number;
+  /** kafkajs consumer crashes (it restarts itself after retriable ones). */
+  crashes: number;
+}
+
+/** Wraps a handler/database failure so kafkajs always retries (it gives up on TypeError & co. otherwise). */
+export class EventBatchError extends Error {
+  readonly retriable = true;
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    override readonly cause: unknown,
+  ) {
+    super(`${topic}[${partition}]: batch failed: ${errorMessage(cause)}`);
+    this.name = 'EventBatchError';
+  }
+}
+
+interface DeadLetterRow {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  reason: string;
+}
+
+type Parsed<T extends Topic> =
+  { ok: true; event: ConsumedEvent<T> } | { ok: false; deadLetter: DeadLetterRow };
+
+const tracer = trace.getTracer('@lib/events');
+
+/**
+ * A Kafka consumer with an exactly-once effect on the consumer's database:
+ * - `eachBatch` (one partition's batch at a time): every message is parsed as a CloudEvent of its topic and
+ *   its `data` checked against `EventClass[topic]` (`plainToInstance` + `validate`, unknown fields tolerated).
+ * - In ONE transaction: the batch's event ids go into `processed_events` (`ON CONFLICT DO NOTHING RETURNING`)
+ *   and only the first-seen events reach the handler; poison messages (not JSON, not a CloudEvent, invalid
+ *   data) go into `dead_letters`. Then the offsets are resolved and committed.
+ * - A failed transaction (handler error, database down) resolves nothing and is thrown to kafkajs, which
+ *   re-fetches from the last resolved offset with its retry backoff (and restarts the consumer if that runs
+ *   out): nothing is skipped, nothing applied twice.
+ * - The handler runs in the producer's trace context (one span per batch, linked to every message's span).
+ */
+export class IdempotentConsumer<T extends Topic> {
+  private readonly logger: EventsLogger;
+  private readonly consumer: Consumer;
+  private readonly processedTable: string;
+  private readonly deadLetterTable: string;
+  private started = false;
+  private readonly stats: IdempotentConsumerCounters = {
+    processed: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    failedBatches: 0,
+    crashes: 0,
+  };
+
+  constructor(private readonly opts: IdempotentConsumerOptions<T>) {
+    this.logger = opts.logger ?? new Logger(`IdempotentConsumer(${opts.groupId})`);
+    const driver = opts.dataSource.driver;
+    const schema = driver.escape(driver.schema ?? 'public');
+    this.processedTable = `${schema}.processed_events`;
+    this.deadLetterTable = `${schema}.dead_letters`;
+    this.consumer = opts.kafka.consumer(consumerConfig(opts.groupId, opts.consumer));
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.stats.crashes += 1;
+      this.logger.error(
+        `consumer ${opts.groupId} crashed (${errorMessage(payload.error)}); restart: ${payload.restart}`,
+      );
+    });
+  }
+
+  /** Connects, subscribes and starts consuming (resolves once running, before the group is joined). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [...this.opts.topics],
+      fromBeginning: this.opts.fromBeginning ?? true,
+    });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Waits for the batch in flight, commits resolved offsets, leaves the group. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.consumer.disconnect();
+  }
+
+  /** The kafkajs consumer, for instrumentation events (GROUP_JOIN, ...). */
+  get kafkaConsumer(): Consumer {
+    return this.consumer;
+  }
+
+  counters(): IdempotentConsumerCounters {
+    return { ...this.stats };
+  }
+
+  private async eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload) {
+    if (batch.messages.length === 0) return;
+    const topic = batch.topic as T;
+    const parsed = await Promise.all(
+      batch.messages.map((m) => this.parse(topic, batch.partition, m)),
+    );
+    const events: ConsumedEvent<T>[] = [];
+    const deadLetters: DeadLetterRow[] = [];
+    const seen = new Set<string>();
+    let inBatchDuplicates = 0;
+    for (const p of parsed) {
+      if (!p.ok) deadLetters.push(p.deadLetter);
+      else if (seen.has(p.event.id)) inBatchDuplicates += 1;
+      else {
+        seen.add(p.event.id);
+        events.push(p.event);
+      }
+    }
+
+    const span = tracer.startSpan(
+      `process ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        links: events.map((e) => linkTo(e.traceContext)).filter((l): l is Link => !!l),
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(batch.partition),
+          'messaging.consumer.group.name': this.opts.groupId,
+          'messaging.batch.message_count': batch.messages.length,
+        },
+      },
+      sharedParent(events),
+    );
+    let fresh: ConsumedEvent<T>[];
+    try {
+      fresh = await context.with(trace.setSpan(sharedParent(events), span), () =>
+        this.opts.dataSource.transaction((manager) =>
+          this.apply(manager, topic, events, deadLetters),
+        ),
+      );
+      span.end();
+    } catch (err) {
+      this.stats.failedBatches += 1;
+      span.recordException(err instanceof Error ? err : String(err));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+      span.end();
+      this.logger.warn(
+        `${topic}[${batch.partition}] offsets ${batch.firstOffset()}..${batch.lastOffset()}: ${errorMessage(err)}; retrying`,
+      );
+      throw new EventBatchError(topic, batch.partition, err);
+    }
+
+    this.stats.processed += fresh.length;
+    this.stats.duplicates += events.length - fresh.length + inBatchDuplicates;
+    this.stats.deadLettered += deadLetters.length;
+    for (const d of deadLetters) {
+      this.logger.warn(`${topic}[${d.partition}]@${d.offset} dead-lettered: ${d.reason}`);
+    }
+    resolveOffset(batch.messages[batch.messages.length - 1].offset);
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+
+  /** The transaction of one batch: dedupe, dead letters, handler. Returns the first-seen events. */
+  private async apply(
+    manager: EntityManager,
+    topic: T,
+    events: ConsumedEvent<T>[],
+    deadLetters: DeadLetterRow[],
+  ): Promise<ConsumedEvent<T>[]> {
+    let fresh: ConsumedEvent<T>[] = [];
+    if (events.length > 0) {
+      const inserted = await manager.query<{ event_id: string }[]>(
+        `INSERT INTO ${this.processedTable} (event_id, topic)
+         SELECT u.id, $2 FROM unnest($1::uuid[]) AS u(id)
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING event_id`,
+        [events.map((e) => e.id), topic],
+      );
+      const freshIds = new Set(inserted.map((r) => r.event_id));
+      fresh = events.filter((e) => freshIds.has(e.id));
+    }
+    if (deadLetters.length > 0) {
+      await manager.query(
+        `INSERT INTO ${this.deadLetterTable}
+           (topic, "partition", "offset", message_key, raw_value, headers, reason)
+         SELECT $1, u.p, u.o, u.k, u.v, u.h, u.r
+         FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bytea[], $6::jsonb[], $7::text[])
+              AS u(p, o, k, v, h, r)
+         ON CONFLICT ON CONSTRAINT dead_letters_position_key DO NOTHING`,
+        [
+          topic,
+          deadLetters.map((d) => d.partition),
+          deadLetters.map((d) => d.offset),
+          deadLetters.map((d) => d.key),
+          deadLetters.map((d) => d.value),
+          deadLetters.map((d) => JSON.stringify(d.headers)),
+          deadLetters.map((d) => d.reason),
+        ],
+      );
+    }
+    if (fresh.length > 0) await this.opts.handler(manager, fresh);
+    return fresh;
+  }
+
+  /** A message as a validated event, or as the dead letter to record. Never throws. */
+  private async parse(topic: T, partition: number, message: KafkaMessage): Promise<Parsed<T>> {
+    const headers = headersToStrings(message.headers);
+    const key = message.key ? stripNul(message.key.toString('utf8')) : null;
+    const dead = (reason: string): Parsed<T> => ({
+      ok: false,
+      deadLetter: {
+        partition,
+        offset: message.offset,
+        key,
+        value: message.value,
+        headers,
+        reason: stripNul(reason).slice(0, 2_000),
+      },
+    });
+
+    if (!message.value || message.value.length === 0) return dead('empty value (tombstone)');
+    let value: unknown;
+    try {
+      value = JSON.parse(message.value.toString('utf8'));
+    } catch (err) {
+      return dead(`value is not valid JSON: ${errorMessage(err)}`);
+    }
+    const problem = envelopeProblem(value, topic);
+    if (problem) return dead(`not a CloudEvent of ${topic}: ${problem}`);
+    const envelope = value as CloudEvent<unknown>;
+    const validation = await validateEventData(topic, envelope.data, { closed: false });
+    if (!validation.ok) return dead(`invalid data: ${validation.problems.join('; ')}`);
+
+    const event = {
+      topic,
+      id: envelope.id.toLowerCase(),
+      key,
+      partition,
+      offset: message.offset,
+      envelope: { ...envelope, data: validation.data },
+      data: validation.data,
+      traceContext: contextFromHeaders(headers),
+    } as ConsumedEvent<T>;
+    return { ok: true, event };
+  }
+}
+
+/**
+ * The parent of a batch's span: the producer's context when every event of the batch carries the same
+ * `traceparent` (the usual single event, or a bulk write such as a folder delete); otherwise a new trace,
+ * linked to each message's.
+ */
+function sharedParent(events: readonly { envelope: unknown; traceContext: Context }[]): Context {
+  if (events.length === 0) return ROOT_CONTEXT;
+  const first = trace.getSpanContext(events[0].traceContext);
+  if (!first) return ROOT_CONTEXT;
+  const same = events.every((e) => {
+    const sc = trace.getSpanContext(e.traceContext);
+    return sc?.traceId === first.traceId && sc.spanId === first.spanId;
+  });
+  return same ? events[0].traceContext : ROOT_CONTEXT;
+}

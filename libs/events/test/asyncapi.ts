@@ -1,0 +1,70 @@
+import { DiagnosticSeverity, Parser, type AsyncAPIDocumentInterface } from '@asyncapi/parser';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ASYNCAPI_PATH = join(__dirname, '..', '..', '..', 'docs', 'asyncapi.yaml');
+
+export interface ParsedAsyncApi {
+  document: AsyncAPIDocumentInterface | undefined;
+  errors: string[];
+}
+
+/** Parses docs/asyncapi.yaml with the official parser; `errors` are its diagnostics of severity error. */
+export async function parseAsyncApi(): Promise<ParsedAsyncApi> {
+  const { document, diagnostics } = await new Parser().parse(readFileSync(ASYNCAPI_PATH, 'utf8'));
+  const errors = diagnostics
+    .filter((d) => d.severity === DiagnosticSeverity.Error)
+    .map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`);
+  return { document, errors };
+}
+
+/** Validators of one channel's message: what a subscriber would check. */
+export interface MessageContract {
+  topic: string;
+  payload: ValidateFunction;
+  headers: ValidateFunction;
+  key: ValidateFunction;
+  examples: { name: string; headers: unknown; payload: unknown }[];
+}
+
+/**
+ * ajv validators (draft-07, formats) of every channel's message, from the parser's resolved schemas. The parser's
+ * `x-parser-*` annotations are unknown keywords, hence `strict: false`.
+ */
+export function messageContracts(
+  document: AsyncAPIDocumentInterface,
+): Map<string, MessageContract> {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const contracts = new Map<string, MessageContract>();
+  for (const channel of document.channels().all()) {
+    const topic = channel.address();
+    const [message] = channel.messages().all();
+    if (!topic || !message) throw new Error(`channel ${channel.id()} has no address or message`);
+    const keySchema = (message.bindings().get('kafka')?.value() as { key?: object } | undefined)
+      ?.key;
+    if (!keySchema) throw new Error(`message of ${topic} has no Kafka key binding`);
+    contracts.set(topic, {
+      topic,
+      payload: ajv.compile(message.payload()?.json() ?? {}),
+      headers: ajv.compile(message.headers()?.json() ?? {}),
+      key: ajv.compile(keySchema),
+      examples: message
+        .examples()
+        .all()
+        .map((e) => ({
+          name: e.name() ?? '(unnamed)',
+          headers: e.headers(),
+          payload: e.payload(),
+        })),
+    });
+  }
+  return contracts;
+}
+
+/** ajv's errors of the last call of `validate`, one line each (for assertion messages). */
+export function describeErrors(validate: ValidateFunction): string[] {
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+}

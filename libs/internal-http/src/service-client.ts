@@ -1,0 +1,106 @@
+import { Pool } from 'undici';
+import { DependencyUnavailableException, DomainException } from '@lib/errors';
+
+export interface ServiceClientOptions {
+  /** Base URL of the service, e.g. `http://object-metadata:3001` (a Kubernetes Service name). */
+  baseUrl: string;
+  /** Name used in error messages, e.g. `object-metadata`. */
+  name: string;
+  /** Keep-alive connections kept open to the service. */
+  connections?: number;
+  timeoutMs?: number;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * Internal HTTP between the gateway and a service (SPEC 2: JSON over HTTP with a keep-alive pool).
+ *
+ * Why a pool of many connections whose clients are recycled (`clientTtl`): a Kubernetes ClusterIP Service
+ * balances per TCP connection, so one pinned socket would send everything to one replica. Several pooled
+ * connections spread over the replicas, and recycling them picks up replicas added by the autoscaler.
+ * The W3C `traceparent` header is added by the undici instrumentation of @lib/observability.
+ *
+ * A service's JSON error (`{error: {code, message, details}}`) becomes the same DomainException here, so the
+ * gateway answers with the service's status and message; a network failure becomes a 503.
+ */
+export class ServiceClient {
+  private readonly pool: Pool;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: ServiceClientOptions) {
+    this.pool = new Pool(opts.baseUrl, {
+      connections: opts.connections ?? 32,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      clientTtl: 60_000,
+    });
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: CallOptions = {}) {
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+    const timeout = opts.timeoutMs ?? this.timeoutMs;
+    let response;
+    try {
+      response = await this.pool.request({
+        method,
+        path: withQuery(path, opts.query),
+        headers,
+        body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+    } catch (err) {
+      throw new DependencyUnavailableException(
+        `${this.opts.name} is unavailable: ${(err as Error).message}`,
+      );
+    }
+    const text = await response.body.text();
+    const json: unknown = text ? parseJson(text, this.opts.name) : undefined;
+    if (response.statusCode >= 400) throw toDomainException(response.statusCode, json, this.opts.name);
+    return json as T;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function withQuery(path: string, query: CallOptions['query']): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+function parseJson(text: string, service: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DependencyUnavailableException(`${service} answered with a body that is not JSON`);
+  }
+}
+
+function toDomainException(status: number, json: unknown, service: string): DomainException {
+  const error = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } })?.error;
+  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+    // A 5xx of a service stays a 5xx, but its internals are not passed on to the client.
+    if (status >= 500 && status !== 503) {
+      return new DomainException(502, 'UPSTREAM_FAILED', `${service} failed to answer the request`);
+    }
+    return new DomainException(status, error.code, error.message, error.details);
+  }
+  return new DomainException(502, 'UPSTREAM_FAILED', `${service} answered ${status}`);
+}

@@ -1,0 +1,2 @@
+export * from './delayed-round-robin.assigner';
+export * from './kafka.config';

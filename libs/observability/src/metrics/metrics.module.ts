@@ -1,0 +1,56 @@
+import { Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { isOpsPath } from '../ops-routes';
+import { fastifyInstanceOf } from '../fastify-instance';
+import { Metrics, METRICS_OPTIONS, type MetricsModuleOptions } from './metrics.service';
+
+/** Route label of requests that matched no route: raw URLs would make cardinality unbounded. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+@Injectable()
+class MetricsHttpInstaller implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: Metrics,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = fastifyInstanceOf(this.adapterHost, 'MetricsModule');
+    const { registry, httpRequestDuration } = this.metrics;
+
+    // A plain Fastify route: outside the global prefix, guards, pipes and interceptors.
+    fastify.get('/metrics', async (_request, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    });
+
+    // onResponse runs after the reply is sent: nothing here delays the client.
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+      if (!isOpsPath(route)) {
+        httpRequestDuration.observe(
+          { method: request.method, route, status_code: reply.statusCode },
+          reply.elapsedTime / 1000,
+        );
+      }
+      done();
+    });
+  }
+}
+
+/**
+ * Prometheus metrics: `GET /metrics` (at the root, whatever the global prefix), process metrics,
+ * `http_server_request_duration_seconds{method,route,status_code}` for every request except
+ * `/health/*` and `/metrics`, and the injectable `Metrics` for custom series. Global: import once.
+ */
+@Module({})
+export class MetricsModule {
+  static forRoot(options: MetricsModuleOptions): DynamicModule {
+    return {
+      module: MetricsModule,
+      global: true,
+      providers: [{ provide: METRICS_OPTIONS, useValue: options }, Metrics, MetricsHttpInstaller],
+      exports: [Metrics],
+    };
+  }
+}

@@ -1,0 +1,100 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NodeTracerProvider,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import { isOpsPath } from './ops-routes';
+
+export interface TracingOptions {
+  /** `service.name` of every span, e.g. `gateway`. */
+  serviceName: string;
+  /**
+   * OTLP/HTTP collector: a base URL (`http://otel-collector:4318`) or the full traces URL
+   * (`.../v1/traces`). Without it spans are still created and propagated, never exported.
+   */
+  otlpEndpoint?: string;
+  /** Share of new root traces that are sampled (0..1, default 1). Children follow their parent. */
+  sampleRatio?: number;
+}
+
+export interface TracingHandle {
+  /** Flushes pending spans to the exporter and switches tracing off. */
+  shutdown(): Promise<void>;
+}
+
+let active: TracingHandle | undefined;
+
+/**
+ * Starts OpenTelemetry tracing for this process. Call it before Nest, Fastify or any HTTP client
+ * is imported (first import of `main.ts`) so the http and undici instrumentations patch in time.
+ * Calling it again returns the running instance.
+ */
+export function initTracing(options: TracingOptions): TracingHandle {
+  if (active !== undefined) return active;
+
+  const ratio = options.sampleRatio ?? 1;
+  const exporterUrl = options.otlpEndpoint ? tracesUrl(options.otlpEndpoint) : undefined;
+  const provider = new NodeTracerProvider({
+    resource: defaultResource().merge(
+      resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    ),
+    sampler: new ParentBasedSampler({
+      root: ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio),
+    }),
+    spanProcessors: exporterUrl
+      ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: exporterUrl }))]
+      : [],
+  });
+  // The default context manager of NodeTracerProvider is AsyncLocalStorage-based.
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes and scrapes every few seconds would drown real traces.
+        ignoreIncomingRequestHook: (request: IncomingMessage) => isOpsPath(request.url ?? ''),
+        // SDK calls made outside any request (e.g. S3 from a queue worker) are not worth a root trace.
+        requireParentforOutgoingSpans: true,
+      }),
+      new UndiciInstrumentation(),
+    ],
+  });
+
+  // An instrumentation patches a module when it is required after registration. Fastify (loaded
+  // by this very lib) or any early import may have required http already: requiring it again
+  // applies the patch, and since it mutates the shared module object (Server.prototype.emit,
+  // request, get), servers and clients created from earlier references are traced too.
+  const nodeRequire = createRequire(__filename);
+  for (const core of ['node:http', 'node:https']) nodeRequire(core);
+
+  const handle: TracingHandle = {
+    shutdown: async () => {
+      unregister();
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+      context.disable();
+      active = undefined;
+    },
+  };
+  active = handle;
+  return handle;
+}
+
+function tracesUrl(endpoint: string): string {
+  const trimmed = endpoint.replace(/\/+$/, '');
+  return trimmed.endsWith('/v1/traces') ? trimmed : `${trimmed}/v1/traces`;
+}

@@ -1,0 +1,3 @@
+export * from './connection';
+export * from './job-producer';
+export * from './reconciler';

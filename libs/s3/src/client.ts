@@ -1,0 +1,46 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Settings } from './settings';
+
+export interface S3ClientOptions {
+  /** Sockets per host in the keep-alive pool (default 64). */
+  maxSockets?: number;
+  /** Attempts per operation, first one included (default 3). */
+  maxAttempts?: number;
+  /** TCP connect timeout in ms (default 5000). */
+  connectionTimeoutMs?: number;
+  /** Socket idle timeout in ms while waiting for or streaming a response (default 60000). */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * An S3 client for the platform's settings.
+ *
+ * Checksums are only computed when an operation requires them (`WHEN_REQUIRED`): with the SDK's
+ * default (`WHEN_SUPPORTED`) stream bodies are sent aws-chunked with a trailing CRC32, which
+ * simple S3 implementations store verbatim, and presigned PUT URLs get a checksum of an empty body.
+ */
+export function createS3Client(settings: S3Settings, options: S3ClientOptions = {}): S3Client {
+  const maxSockets = options.maxSockets ?? 64;
+  const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 16) };
+  return new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle,
+    credentials: {
+      accessKeyId: settings.accessKeyId,
+      secretAccessKey: settings.secretAccessKey,
+    },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: options.maxAttempts ?? 3,
+    // Constructor options of the SDK's NodeHttpHandler (the client builds the handler from them).
+    requestHandler: {
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
+      connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 60_000,
+    },
+  });
+}

@@ -1,0 +1,4 @@
+export * from './settings';
+export * from './client';
+export * from './presigner';
+export * as sigv4 from './sigv4';

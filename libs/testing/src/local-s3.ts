@@ -1,0 +1,69 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { S3Settings } from '@lib/s3';
+import { startLocalS3, type LocalS3 } from '../../../tools/local-s3';
+
+/** The bucket every test S3 has. */
+export const TEST_S3_BUCKET = 'platform-test';
+
+export interface TestS3 extends LocalS3 {
+  /** Settings for `createS3Client` / `Presigner` (path-style, bucket `platform-test`). */
+  readonly settings: S3Settings;
+  /** The temporary data directory (removed by `stop`). */
+  readonly directory: string;
+}
+
+export interface TestS3Options {
+  /** Extra buckets besides `platform-test`. */
+  buckets?: string[];
+  region?: string;
+}
+
+/**
+ * A verifying local S3 (tools/local-s3) on an ephemeral port with a fresh temporary directory:
+ * SigV4 is checked like S3 does (expired, tampered, wrong-key URLs are refused), faults can be
+ * injected, and S3 notification events observed. `stop()` also deletes the directory.
+ */
+export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> {
+  const directory = await mkdtemp(join(tmpdir(), 'platform-test-s3-'));
+  const accessKeyId = 'platform-test-key';
+  const secretAccessKey = 'platform-test-secret';
+  let s3: LocalS3;
+  try {
+    s3 = await startLocalS3({
+      port: 0,
+      directory,
+      accessKeyId,
+      secretAccessKey,
+      region: options.region ?? 'us-east-1',
+      buckets: [TEST_S3_BUCKET, ...(options.buckets ?? [])],
+    });
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+  const settings: S3Settings = {
+    endpoint: s3.endpoint,
+    region: s3.region,
+    bucket: TEST_S3_BUCKET,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: true,
+  };
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: s3.endpoint,
+    port: s3.port,
+    region: s3.region,
+    settings,
+    directory,
+    injectFault: (spec) => s3.injectFault(spec),
+    clearFaults: () => s3.clearFaults(),
+    onEvent: (listener) => s3.onEvent(listener),
+    stop: () => {
+      stopping ??= s3.stop().finally(() => rm(directory, { recursive: true, force: true }));
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { REPO_ROOT } from './repo-root';
+import { waitFor } from './wait';
+
+export const APP_NAMES = [
+  'object-metadata',
+  'storage',
+  'flow-orchestrator',
+  'usage-aggregator',
+  'gateway',
+] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
+
+/** A free TCP port on loopback (the OS picks it; we release it just before the app binds it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PlatformOptions {
+  /** Environment shared by every app (DATABASE_URL, KAFKA_BROKERS, S3_*, JWT_SECRET, ...). */
+  env: Record<string, string>;
+  /** Per-app extra environment. */
+  appEnv?: Partial<Record<AppName, Record<string, string>>>;
+  apps?: readonly AppName[];
+  /** Where each app's JSON log goes (`<dir>/<app>.log`); inherits the parent's stdout when absent. */
+  logDir?: string;
+  readyTimeoutMs?: number;
+  /** Fixed ports (e.g. the gateway on 3000 for local runs); the others get free ones. */
+  ports?: Partial<Record<AppName, number>>;
+}
+
+export interface RunningPlatform {
+  urls: Record<AppName, string>;
+  /** Sends a signal to one app and waits for it to exit. */
+  kill(app: AppName, signal?: NodeJS.Signals): Promise<number | null>;
+  /** Starts an app again (after `kill`) on the same port and waits until it is ready. */
+  restart(app: AppName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the compiled apps (`dist/apps/<app>/src/main.js`, built by `npm run build`) as real processes, each
+ * on its own loopback port with the service URLs of the others, and waits until each answers
+ * `/health/ready`. Used by the e2e suites and by the local start script.
+ */
+export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatform> {
+  const apps = opts.apps ?? APP_NAMES;
+  const ports = Object.fromEntries(
+    await Promise.all(APP_NAMES.map(async (a) => [a, opts.ports?.[a] ?? (await freePort())] as const)),
+  ) as Record<AppName, number>;
+  const urls = Object.fromEntries(
+    APP_NAMES.map((a) => [a, `http://127.0.0.1:${ports[a]}`]),
+  ) as Record<AppName, string>;
+  const serviceUrls = {
+    OBJECT_METADATA_URL: urls['object-metadata'],
+    STORAGE_URL: urls.storage,
+    FLOW_ORCHESTRATOR_URL: urls['flow-orchestrator'],
+    USAGE_AGGREGATOR_URL: urls['usage-aggregator'],
+  };
+  if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
+  const children = new Map<AppName, ChildProcess>();
+
+  const launch = async (app: AppName) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        ...serviceUrls,
+        ...opts.env,
+        ...opts.appEnv?.[app],
+        PORT: String(ports[app]),
+      },
+      stdio: ['ignore', opts.logDir ? 'pipe' : 'inherit', opts.logDir ? 'pipe' : 'inherit'],
+    });
+    if (opts.logDir) {
+      const log = createWriteStream(join(opts.logDir, `${app}.log`), { flags: 'a' });
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+    }
+    children.set(app, child);
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    await waitFor(
+      `${app} to be ready on ${urls[app]}`,
+      async () => {
+        if (exited) throw new Error(`${app} exited during start-up (see its log)`);
+        const res = await fetch(`${urls[app]}/health/ready`);
+        return res.status === 200;
+      },
+      { timeoutMs: opts.readyTimeoutMs ?? 30_000, intervalMs: 100 },
+    );
+  };
+
+  const kill = async (app: AppName, signal: NodeJS.Signals = 'SIGTERM') => {
+    const child = children.get(app);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await exit;
+    clearTimeout(timer);
+    return code;
+  };
+
+  try {
+    // Services first, the gateway last: its readiness checks its dependencies.
+    await Promise.all(apps.filter((a) => a !== 'gateway').map(launch));
+    if (apps.includes('gateway')) await launch('gateway');
+  } catch (err) {
+    await Promise.all(apps.map((a) => kill(a, 'SIGKILL')));
+    throw err;
+  }
+
+  return {
+    urls,
+    kill,
+    restart: launch,
+    stop: async () => {
+      await Promise.all([...children.keys()].map((a) => kill(a)));
+    },
+  };
+}

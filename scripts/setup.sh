@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs and builds everything the platform needs on a fresh machine of this kind. Idempotent: each step
+# checks before it acts, so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# Debian packages: librdkafka's mock cluster (local Kafka), a C compiler for its launcher, and the
+# Postgres / Redis servers in case this machine does not run them already.
+missing=()
+[ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(librdkafka-dev)
+command -v cc >/dev/null || missing+=(gcc libc6-dev)
+command -v pg_isready >/dev/null || missing+=(postgresql postgresql-client)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  apt_install "${missing[@]}"
+fi
+
+# npm packages, exactly as locked; skipped when node_modules already matches the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+bash scripts/build-local-kafka.sh
+
+log "building dist/ (swc)"
+npm run --silent build

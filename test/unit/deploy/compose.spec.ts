@@ -1,0 +1,341 @@
+// Static checks of docker/compose.yml: the services exist, Kafka runs in KRaft mode, the init
+// services create the topics and the bucket, every app waits for the migrations, and the apps
+// are wired to each other and to the infrastructure with the variables their config requires.
+import { existsSync, readFileSync } from 'fs';
+import { dirname, join, resolve } from 'path';
+import { parse } from 'yaml';
+import {
+  APP_NAMES,
+  APPS,
+  collectStrings,
+  IMAGE_NAME,
+  isRecord,
+  KAFKA_PARTITIONS,
+  KAFKA_TOPICS,
+  REPO_ROOT,
+  requiredEnv,
+  S3_BUCKET,
+  topicCreations,
+  URL_ENV,
+} from './platform';
+
+const COMPOSE_FILE = join(REPO_ROOT, 'docker', 'compose.yml');
+
+type StringOrList = string | string[];
+interface ComposeService {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string; args?: unknown };
+  command?: StringOrList;
+  entrypoint?: StringOrList;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: StringOrList; disable?: boolean };
+  restart?: string;
+  ports?: unknown[];
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  stop_grace_period?: string;
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+// `merge: true` resolves the `<<: *app` merge keys the way Compose does.
+const raw: unknown = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true });
+const compose = raw as ComposeFile;
+
+function service(name: string): ComposeService {
+  const found = compose.services[name];
+  if (!found) throw new Error(`compose service ${name} is missing`);
+  return found;
+}
+
+function envOf(svc: ComposeService): Record<string, string> {
+  const env = svc.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const [key, ...value] = entry.split('=');
+        return [key, value.join('=')];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function dependsOn(svc: ComposeService): Record<string, string> {
+  const deps = svc.depends_on ?? {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [d, 'service_started']));
+  return Object.fromEntries(
+    Object.entries(deps).map(([k, v]) => [k, v.condition ?? 'service_started']),
+  );
+}
+
+const asText = (value: StringOrList | undefined) =>
+  Array.isArray(value) ? value.join(' ') : (value ?? '');
+
+function scriptOf(svc: ComposeService): string {
+  return `${asText(svc.entrypoint)} ${asText(svc.command)}`.trim();
+}
+
+function hasHealthcheck(svc: ComposeService): boolean {
+  return svc.healthcheck?.disable !== true && asText(svc.healthcheck?.test).length > 0;
+}
+
+/** Comma-separated host:port list. */
+function hostPorts(list: string): string[] {
+  return list.split(',').map((s) => s.trim());
+}
+
+/** The host:port pairs Kafka advertises to clients, e.g. PLAINTEXT://kafka:9092 -> kafka:9092. */
+function advertisedKafka(): string[] {
+  return (envOf(service('kafka')).KAFKA_ADVERTISED_LISTENERS ?? '')
+    .split(',')
+    .map((l) => l.replace(/^[A-Z_]+:\/\//, ''));
+}
+
+const INFRA = ['postgres', 'redis', 'kafka', 'minio'];
+const INIT = ['kafka-init', 'minio-init', 'migrate'];
+
+describe('docker/compose.yml', () => {
+  it('should resolve every YAML merge key', () => {
+    const unresolved = JSON.stringify(raw).includes('"<<"');
+    expect(unresolved).toBe(false);
+  });
+
+  it('should define the infrastructure, the init services and the five apps', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...INFRA, ...INIT, ...APP_NAMES].sort());
+  });
+
+  describe('infrastructure', () => {
+    it('should run a single Apache Kafka node in KRaft mode without auto-created topics', () => {
+      const kafka = service('kafka');
+      expect(kafka.image).toBe('apache/kafka:3.9.0');
+      const env = envOf(kafka);
+      expect(env.KAFKA_PROCESS_ROLES?.split(',').sort()).toEqual(['broker', 'controller']);
+      expect(env).not.toHaveProperty('KAFKA_ZOOKEEPER_CONNECT');
+      expect(env.CLUSTER_ID).toMatch(/^[A-Za-z0-9_-]{22}$/);
+
+      // The controller listener exists, is mapped to a protocol and is what the quorum votes on.
+      const listeners = Object.fromEntries(
+        env.KAFKA_LISTENERS.split(',').map((l) => {
+          const [, name, port] = /^([A-Z_]+):\/\/[^:]*:(\d+)$/.exec(l) ?? [];
+          return [name, port];
+        }),
+      );
+      const protocols = Object.fromEntries(
+        env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP.split(',').map((p) => p.split(':')),
+      );
+      for (const name of Object.keys(listeners)) expect(protocols).toHaveProperty(name);
+      const controller = env.KAFKA_CONTROLLER_LISTENER_NAMES;
+      expect(listeners[controller]).toBeDefined();
+      expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(
+        `${env.KAFKA_NODE_ID}@kafka:${listeners[controller]}`,
+      );
+      expect(listeners[env.KAFKA_INTER_BROKER_LISTENER_NAME]).toBeDefined();
+
+      expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+      expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
+      expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
+      expect(hasHealthcheck(kafka)).toBe(true);
+    });
+
+    it('should run Postgres 16 and Redis 7 (noeviction, for BullMQ) with healthchecks', () => {
+      expect(service('postgres').image).toMatch(/^postgres:16([.-]|$)/);
+      expect(service('redis').image).toMatch(/^redis:7([.-]|$)/);
+      expect(scriptOf(service('redis'))).toMatch(/--maxmemory-policy noeviction/);
+      for (const name of INFRA)
+        expect({ name, health: hasHealthcheck(service(name)) }).toEqual({ name, health: true });
+    });
+
+    it('should create every topic once Kafka is healthy', () => {
+      const init = service('kafka-init');
+      expect(init.image).toBe(service('kafka').image);
+      expect(dependsOn(init)).toEqual({ kafka: 'service_healthy' });
+      const creations = topicCreations(asText(init.command));
+      expect(creations.flatMap((c) => c.topics).sort()).toEqual([...KAFKA_TOPICS].sort());
+      for (const { command } of creations) {
+        expect(command).toContain('/opt/kafka/bin/kafka-topics.sh');
+        expect(command).toContain('--if-not-exists');
+        expect(command).toContain(`--partitions ${KAFKA_PARTITIONS}`);
+        expect(command).toContain('--replication-factor 1');
+        const bootstrap = /--bootstrap-server (\S+)/.exec(command)?.[1] ?? '';
+        expect(advertisedKafka()).toContain(bootstrap);
+      }
+    });
+
+    it('should create the bucket the storage app uses once MinIO is healthy', () => {
+      const init = service('minio-init');
+      expect(init.image).toMatch(/^minio\/mc:/);
+      expect(dependsOn(init)).toEqual({ minio: 'service_healthy' });
+      expect(scriptOf(init)).toMatch(new RegExp(`mc mb --ignore-existing \\w+/${S3_BUCKET}\\b`));
+      const storage = envOf(service('storage'));
+      expect(storage.S3_BUCKET).toBe(S3_BUCKET);
+      expect(new URL(storage.S3_ENDPOINT).host).toBe('minio:9000');
+      expect(storage.S3_FORCE_PATH_STYLE).toBe('true');
+      // The app's S3 credentials are MinIO's root credentials in this local stack.
+      const minio = envOf(service('minio'));
+      expect([storage.S3_ACCESS_KEY_ID, storage.S3_SECRET_ACCESS_KEY]).toEqual([
+        minio.MINIO_ROOT_USER,
+        minio.MINIO_ROOT_PASSWORD,
+      ]);
+    });
+  });
+
+  describe('migrate', () => {
+    it('should run the migrations once with the app image after Postgres is healthy', () => {
+      const migrate = service('migrate');
+      expect(migrate.image).toBe(service('gateway').image);
+      expect(asText(migrate.command)).toBe('node dist/tools/cli/main.js migrate');
+      expect(migrate.restart).toBe('no');
+      expect(dependsOn(migrate)).toEqual({ postgres: 'service_healthy' });
+      expect(envOf(migrate).DATABASE_URL).toBe(envOf(service('gateway')).DATABASE_URL);
+    });
+  });
+
+  describe.each(APPS)('app $name', (app) => {
+    const svc = () => service(app.name);
+    const env = () => envOf(svc());
+
+    it('should run the platform image built from docker/Dockerfile', () => {
+      expect(svc().image).toMatch(new RegExp(`^${IMAGE_NAME}:`));
+      const build = svc().build;
+      const context = resolve(
+        dirname(COMPOSE_FILE),
+        typeof build === 'string' ? build : (build?.context ?? '.'),
+      );
+      expect(context).toBe(REPO_ROOT);
+      const dockerfile =
+        typeof build === 'string' ? 'Dockerfile' : (build?.dockerfile ?? 'Dockerfile');
+      expect(existsSync(join(context, dockerfile))).toBe(true);
+      // The image is shared: APP selects the entry point at run time, never a per-app build arg.
+      expect(typeof build === 'string' ? undefined : build?.args).toBeUndefined();
+      expect(env().APP).toBe(app.name);
+      expect(svc().command).toBeUndefined();
+    });
+
+    it('should set every variable its config requires, on its own port', () => {
+      const missing = requiredEnv(app).filter((key) => !env()[key]);
+      expect(missing).toEqual([]);
+      expect(env().PORT).toBe(String(app.port));
+      expect(env().NODE_ENV).toBe('production');
+    });
+
+    it('should wait for the migrations and the topics to complete', () => {
+      expect(dependsOn(svc())).toMatchObject({
+        migrate: 'service_completed_successfully',
+        'kafka-init': 'service_completed_successfully',
+      });
+    });
+
+    it('should wait for the services it calls and the infrastructure it uses', () => {
+      const deps = dependsOn(svc());
+      const e = env();
+      for (const [key, target] of Object.entries(URL_ENV)) {
+        if (e[key])
+          expect({ key, condition: deps[target] }).toEqual({ key, condition: 'service_healthy' });
+      }
+      if (e.REDIS_URL) expect(deps.redis).toBe('service_healthy');
+      if (e.S3_ENDPOINT) expect(deps['minio-init']).toBe('service_completed_successfully');
+    });
+
+    it('should reach the other apps and the infrastructure by compose service name', () => {
+      const e = env();
+      for (const [key, target] of Object.entries(URL_ENV)) {
+        if (!e[key]) continue;
+        const url = new URL(e[key]);
+        const targetApp = APPS.find((a) => a.name === target);
+        expect({ key, host: url.hostname, port: Number(url.port) }).toEqual({
+          key,
+          host: target,
+          port: targetApp?.port,
+        });
+      }
+      for (const broker of hostPorts(e.KAFKA_BROKERS)) expect(advertisedKafka()).toContain(broker);
+      if (e.DATABASE_URL) {
+        const db = new URL(e.DATABASE_URL);
+        const pg = envOf(service('postgres'));
+        expect([db.hostname, db.username, db.password, db.pathname]).toEqual([
+          'postgres',
+          pg.POSTGRES_USER,
+          pg.POSTGRES_PASSWORD,
+          `/${pg.POSTGRES_DB}`,
+        ]);
+      }
+      if (e.REDIS_URL) expect(new URL(e.REDIS_URL).hostname).toBe('redis');
+    });
+
+    it('should report health from /health/ready', () => {
+      expect(hasHealthcheck(svc())).toBe(true);
+      expect(asText(svc().healthcheck?.test)).toContain('/health/ready');
+    });
+
+    it('should run hardened and stop gracefully', () => {
+      expect(svc().read_only).toBe(true);
+      expect(svc().cap_drop).toContain('ALL');
+      expect(svc().security_opt).toContain('no-new-privileges:true');
+      expect(svc().stop_grace_period).toBe('30s');
+    });
+
+    it('should publish a host port only for the gateway', () => {
+      const published = (svc().ports ?? []).length > 0;
+      expect(published).toBe(app.name === 'gateway');
+    });
+  });
+
+  it("should default the gateway's secrets to values its config validation accepts", () => {
+    const gateway = envOf(service('gateway'));
+    for (const key of ['JWT_SECRET', 'OPERATOR_TOKEN']) {
+      // `${JWT_SECRET:-default}`: the default is what a clean checkout runs with.
+      const value = /^\$\{\w+:-([^}]*)\}$/.exec(gateway[key])?.[1] ?? gateway[key];
+      expect({ key, longEnough: value.length >= 32 }).toEqual({ key, longEnough: true });
+    }
+  });
+
+  describe('dependencies', () => {
+    it('should only depend on services that exist and can satisfy the condition', () => {
+      for (const [name, svc] of Object.entries(compose.services)) {
+        for (const [target, condition] of Object.entries(dependsOn(svc))) {
+          const dep = compose.services[target];
+          const satisfiable =
+            dep !== undefined &&
+            (condition !== 'service_healthy' || hasHealthcheck(dep)) &&
+            (condition !== 'service_completed_successfully' || dep.restart === 'no');
+          expect({ name, target, condition, satisfiable }).toEqual({
+            name,
+            target,
+            condition,
+            satisfiable: true,
+          });
+        }
+      }
+    });
+
+    it('should have no dependency cycle', () => {
+      const visiting = new Set<string>();
+      const done = new Set<string>();
+      const visit = (name: string, path: string[]): void => {
+        if (done.has(name)) return;
+        if (visiting.has(name)) throw new Error(`cycle: ${[...path, name].join(' -> ')}`);
+        visiting.add(name);
+        for (const dep of Object.keys(dependsOn(service(name)))) visit(dep, [...path, name]);
+        visiting.delete(name);
+        done.add(name);
+      };
+      expect(() => Object.keys(compose.services).forEach((n) => visit(n, []))).not.toThrow();
+    });
+  });
+
+  it('should leave `$` to the shell unless it is a ${VAR:-default} interpolation', () => {
+    // Compose interpolates $VAR and ${VAR} from the host; a bare one is almost always a shell
+    // variable that needed `$$`, and one without a default breaks `up` on a clean machine.
+    const offenders = collectStrings(raw).filter(([, value]) => {
+      const withoutEscapes = value.replace(/\$\$/g, '');
+      const withoutDefaults = withoutEscapes.replace(/\$\{[A-Z0-9_]+:?[-?][^}]*\}/g, '');
+      return withoutDefaults.includes('$');
+    });
+    expect(offenders).toEqual([]);
+    expect(isRecord(raw)).toBe(true);
+  });
+});

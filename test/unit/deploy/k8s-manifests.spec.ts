@@ -1,0 +1,773 @@
+// Static checks of the kustomize manifests under k8s/: every document against the Kubernetes
+// OpenAPI schemas (kubernetes-models), then the platform's own rules (probes, resources,
+// hardening, selectors, env wiring, Jobs, NetworkPolicies). When a kustomize binary is on the
+// PATH (`kustomize` or `kubectl kustomize`), the rendered output is validated as well.
+import { spawnSync } from 'child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { basename, dirname, join, relative, resolve } from 'path';
+import { parseAllDocuments } from 'yaml';
+// eslint-disable-next-line no-restricted-imports -- the package's `apps` API group, not an app of ours
+import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import {
+  HorizontalPodAutoscaler,
+  type IHorizontalPodAutoscaler,
+} from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
+import {
+  type INetworkPolicy,
+  NetworkPolicy,
+} from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import {
+  type IPodDisruptionBudget,
+  PodDisruptionBudget,
+} from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { type ISecret, Secret } from 'kubernetes-models/v1/Secret';
+import { type IService, Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
+import {
+  APP_NAMES,
+  APPS,
+  IMAGE_NAME,
+  isRecord,
+  KAFKA_PARTITIONS,
+  KAFKA_TOPICS,
+  type PlatformApp,
+  REPO_ROOT,
+  requiredEnv,
+  SECRET_ENV,
+  topicCreations,
+  URL_ENV,
+} from './platform';
+
+const K8S_ROOT = join(REPO_ROOT, 'k8s');
+const BASE_DIR = join(K8S_ROOT, 'base');
+const PART_OF = { 'app.kubernetes.io/part-of': 'storage-flows-platform' };
+const KAFKA_REPLICATION_FACTOR = 3;
+
+// ---- loading ------------------------------------------------------------------------------------
+
+interface KubeObject {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; labels?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+interface ManifestDoc {
+  /** Path relative to the repository root, with the document index for multi-doc files. */
+  readonly where: string;
+  readonly dir: string;
+  readonly obj: KubeObject;
+}
+
+function listYamlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((entry) => {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) return listYamlFiles(path);
+      return /\.ya?ml$/.test(entry) ? [path] : [];
+    });
+}
+
+function parseManifests(text: string, label: string, dir: string): ManifestDoc[] {
+  const docs: ManifestDoc[] = [];
+  // YAML 1.1 like the Kubernetes decoder: an unquoted `yes`/`on` is a boolean there too.
+  parseAllDocuments(text, { version: '1.1' }).forEach((doc, index) => {
+    if (doc.errors.length > 0) throw new Error(`${label}#${index}: ${doc.errors[0].message}`);
+    const obj: unknown = doc.toJS();
+    if (obj === null || obj === undefined) return;
+    if (!isRecord(obj)) throw new Error(`${label}#${index}: not a mapping`);
+    docs.push({ where: `${label}#${index}`, dir, obj });
+  });
+  return docs;
+}
+
+const YAML_FILES = listYamlFiles(K8S_ROOT);
+const ALL_DOCS = YAML_FILES.flatMap((file) =>
+  parseManifests(readFileSync(file, 'utf8'), relative(REPO_ROOT, file), dirname(file)),
+);
+const KUSTOMIZATION_DIRS = YAML_FILES.filter((f) => basename(f) === 'kustomization.yaml').map(
+  dirname,
+);
+const BASE_DOCS = ALL_DOCS.filter((d) => d.dir === BASE_DIR && d.obj.kind !== 'Kustomization');
+
+// ---- schema validation ----------------------------------------------------------------------------
+
+interface Validatable {
+  validate(): void;
+}
+interface ModelClass {
+  new (data: KubeObject): Validatable;
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
+// The kinds these manifests may use; anything else (a typo, a CRD) fails the test.
+const MODEL_CLASSES = [
+  ConfigMap,
+  Deployment,
+  HorizontalPodAutoscaler,
+  Job,
+  Namespace,
+  NetworkPolicy,
+  PodDisruptionBudget,
+  Secret,
+  Service,
+  ServiceAccount,
+] as unknown as ModelClass[];
+const MODELS = new Map(MODEL_CLASSES.map((m) => [`${m.apiVersion}/${m.kind}`, m]));
+const KUSTOMIZE_API_VERSIONS = ['kustomize.config.k8s.io/v1beta1'];
+
+function validateManifest(obj: KubeObject): void {
+  const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
+  if (obj.kind === 'Kustomization') {
+    if (!KUSTOMIZE_API_VERSIONS.includes(String(obj.apiVersion))) {
+      throw new Error(`unexpected Kustomization apiVersion ${String(obj.apiVersion)}`);
+    }
+    return;
+  }
+  const Model = MODELS.get(key);
+  if (!Model) throw new Error(`unknown apiVersion/kind ${key}`);
+  // Throws with the JSON-schema errors (types, enums, required fields).
+  new Model(obj).validate();
+}
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+// ---- small helpers --------------------------------------------------------------------------------
+
+function docsOfKind<T>(kind: string, docs: readonly ManifestDoc[] = BASE_DOCS): T[] {
+  return docs.filter((d) => d.obj.kind === kind).map((d) => d.obj as unknown as T);
+}
+
+function named<T extends { metadata?: { name?: string } }>(items: T[], name: string): T {
+  const found = items.filter((i) => i.metadata?.name === name);
+  if (found.length !== 1) throw new Error(`expected exactly one ${name}, found ${found.length}`);
+  return found[0];
+}
+
+function matchesSelector(selector: ILabelSelector | undefined, labels: Record<string, string>) {
+  if (!selector) return false;
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e) => {
+    const value = labels[e.key];
+    switch (e.operator) {
+      case 'In':
+        return value !== undefined && (e.values ?? []).includes(value);
+      case 'NotIn':
+        return value === undefined || !(e.values ?? []).includes(value);
+      case 'Exists':
+        return value !== undefined;
+      case 'DoesNotExist':
+        return value === undefined;
+      default:
+        throw new Error(`unknown selector operator ${e.operator}`);
+    }
+  });
+  return byLabels && byExpressions;
+}
+
+/** Kubernetes resource quantity ("250m", "1", "512Mi", "1G") as a plain number. */
+function parseQuantity(quantity: string | number | undefined): number {
+  if (quantity === undefined) return NaN;
+  const match = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(quantity));
+  if (!match) return NaN;
+  const factor: Record<string, number> = {
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+  };
+  return Number(match[1]) * (match[2] ? factor[match[2]] : 1);
+}
+
+function resolvePort(container: IContainer, port: string | number | undefined) {
+  if (typeof port === 'number') return port;
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+function podSpecOf(workload: IDeployment | IJob): IPodSpec {
+  const spec = workload.spec?.template.spec;
+  if (!spec) throw new Error(`${workload.metadata?.name}: no pod spec`);
+  return spec;
+}
+
+function podLabelsOf(workload: IDeployment | IJob): Record<string, string> {
+  return workload.spec?.template.metadata?.labels ?? {};
+}
+
+function appContainer(deployment: IDeployment, app: PlatformApp): IContainer {
+  const container = podSpecOf(deployment).containers.find((c) => c.name === app.name);
+  if (!container) throw new Error(`${app.name}: no container named ${app.name}`);
+  return container;
+}
+
+const deployments = () => docsOfKind<IDeployment>('Deployment');
+const jobs = () => docsOfKind<IJob>('Job');
+const workloads = (): Array<IDeployment | IJob> => [...deployments(), ...jobs()];
+const baseConfigMaps = () => docsOfKind<IConfigMap>('ConfigMap');
+const baseSecrets = () => docsOfKind<ISecret>('Secret');
+
+/** The hardening every container of every workload must have (pod-level values are inherited). */
+function hardeningOf(spec: IPodSpec) {
+  const pod = spec.securityContext ?? {};
+  return [...(spec.initContainers ?? []), ...spec.containers].map((c) => {
+    const sc = c.securityContext ?? {};
+    const runAsUser = sc.runAsUser ?? pod.runAsUser;
+    return {
+      container: c.name,
+      runAsNonRoot: sc.runAsNonRoot ?? pod.runAsNonRoot,
+      // Numeric, or the kubelet cannot verify runAsNonRoot for an image with a named USER.
+      numericNonRootUser: typeof runAsUser === 'number' && runAsUser > 0,
+      readOnlyRootFilesystem: sc.readOnlyRootFilesystem,
+      allowPrivilegeEscalation: sc.allowPrivilegeEscalation,
+      privileged: sc.privileged ?? false,
+      dropsAll: sc.capabilities?.drop?.includes('ALL') ?? false,
+      addsCapabilities: sc.capabilities?.add ?? [],
+      seccomp: (sc.seccompProfile ?? pod.seccompProfile)?.type,
+    };
+  });
+}
+
+const HARDENED = {
+  runAsNonRoot: true,
+  numericNonRootUser: true,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  privileged: false,
+  dropsAll: true,
+  addsCapabilities: [],
+  seccomp: 'RuntimeDefault',
+};
+
+/** Where each environment variable of a container comes from. */
+function envSources(container: IContainer) {
+  const sources = new Map<string, 'literal' | 'configMap' | 'secret' | 'field'>();
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef) {
+      const cm = named(baseConfigMaps(), from.configMapRef.name ?? '');
+      for (const key of Object.keys(cm.data ?? {}))
+        sources.set(`${from.prefix ?? ''}${key}`, 'configMap');
+    }
+    if (from.secretRef) {
+      const secret = named(baseSecrets(), from.secretRef.name ?? '');
+      const keys = [...Object.keys(secret.data ?? {}), ...Object.keys(secret.stringData ?? {})];
+      for (const key of keys) sources.set(`${from.prefix ?? ''}${key}`, 'secret');
+    }
+  }
+  for (const env of container.env ?? []) {
+    if (env.valueFrom?.secretKeyRef) sources.set(env.name, 'secret');
+    else if (env.valueFrom?.configMapKeyRef) sources.set(env.name, 'configMap');
+    else if (env.valueFrom) sources.set(env.name, 'field');
+    else sources.set(env.name, 'literal');
+  }
+  return sources;
+}
+
+function scriptOf(container: IContainer): string {
+  return [...(container.command ?? []), ...(container.args ?? [])].join(' ');
+}
+
+// ---- tests ----------------------------------------------------------------------------------------
+
+describe('k8s manifests', () => {
+  describe('schema validation', () => {
+    it('should find the kustomizations and the base manifests', () => {
+      expect(KUSTOMIZATION_DIRS.map((d) => relative(K8S_ROOT, d))).toEqual(
+        expect.arrayContaining(['base']),
+      );
+      expect(BASE_DOCS.length).toBeGreaterThanOrEqual(5 * 4 + 5);
+    });
+
+    it.each(ALL_DOCS.map((d) => [`${d.where} ${String(d.obj.kind)}`, d] as const))(
+      'should match the Kubernetes schema: %s',
+      (_label, doc) => {
+        try {
+          validateManifest(doc.obj);
+        } catch (error) {
+          throw new Error(`${doc.where}: ${(error as Error).message}`);
+        }
+      },
+    );
+
+    it('should reject a Deployment with a wrongly typed or missing field', () => {
+      const gateway = named(deployments(), 'gateway');
+      const wrongType = { ...structuredClone(gateway), spec: { ...gateway.spec, replicas: 'two' } };
+      expect(() => validateManifest(wrongType as unknown as KubeObject)).toThrow(/replicas/);
+
+      const noSelector = structuredClone(gateway);
+      delete (noSelector.spec as Partial<NonNullable<IDeployment['spec']>>).selector;
+      expect(() => validateManifest(noSelector as unknown as KubeObject)).toThrow(/selector/);
+    });
+
+    it('should reject a kind it has no schema for', () => {
+      const crd = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic', metadata: {} };
+      expect(() => validateManifest(crd)).toThrow(/unknown apiVersion\/kind/);
+    });
+
+    it('should name every object with a DNS-1123 label, once per kind', () => {
+      for (const dir of KUSTOMIZATION_DIRS) {
+        const seen = new Set<string>();
+        for (const doc of ALL_DOCS.filter((d) => d.dir === dir && d.obj.kind !== 'Kustomization')) {
+          const name = String(doc.obj.metadata?.name);
+          expect({ where: doc.where, nameOk: DNS_1123_LABEL.test(name) }).toEqual({
+            where: doc.where,
+            nameOk: true,
+          });
+          const key = `${String(doc.obj.kind)}/${name}`;
+          expect({ where: doc.where, duplicate: seen.has(key) }).toEqual({
+            where: doc.where,
+            duplicate: false,
+          });
+          seen.add(key);
+        }
+      }
+    });
+
+    it('should keep the base namespace-agnostic', () => {
+      const namespaced = BASE_DOCS.filter((d) => d.obj.metadata?.namespace !== undefined);
+      expect(namespaced.map((d) => d.where)).toEqual([]);
+      expect(BASE_DOCS.filter((d) => d.obj.kind === 'Namespace').map((d) => d.where)).toEqual([]);
+    });
+  });
+
+  describe('kustomization files', () => {
+    const kustomizations = KUSTOMIZATION_DIRS.map((dir) => {
+      const doc = ALL_DOCS.find(
+        (d) => d.dir === dir && d.where.startsWith(relative(REPO_ROOT, join(dir, 'kustomization'))),
+      );
+      if (!doc) throw new Error(`${dir}: kustomization.yaml not loaded`);
+      return [relative(REPO_ROOT, dir), dir, doc.obj] as const;
+    });
+
+    it.each(kustomizations)(
+      'should list every manifest of %s and only paths that exist',
+      (_label, dir, k) => {
+        expect(k.kind).toBe('Kustomization');
+        const refs: string[] = [];
+        const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+        refs.push(...strings(k.resources), ...strings(k.components), ...strings(k.crds));
+        for (const patch of Array.isArray(k.patches) ? k.patches : []) {
+          if (isRecord(patch) && typeof patch.path === 'string') refs.push(patch.path);
+        }
+        for (const gen of [k.configMapGenerator, k.secretGenerator]) {
+          for (const g of Array.isArray(gen) ? gen : []) {
+            if (isRecord(g)) refs.push(...strings(g.files), ...strings(g.envs));
+          }
+        }
+        for (const ref of refs) {
+          const target = resolve(dir, ref.replace(/^[^=]+=/, ''));
+          const exists =
+            existsSync(target) &&
+            (statSync(target).isFile() || existsSync(join(target, 'kustomization.yaml')));
+          expect({ ref, exists }).toEqual({ ref, exists: true });
+        }
+        const listed = new Set(refs.map((r) => resolve(dir, r)));
+        const unlisted = readdirSync(dir)
+          .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
+          .filter((f) => !listed.has(join(dir, f)));
+        expect(unlisted).toEqual([]);
+      },
+    );
+
+    it('should set the platform image tag in the base and no namespace', () => {
+      const base = kustomizations.find(([, dir]) => dir === BASE_DIR)?.[2];
+      expect(base?.namespace).toBeUndefined();
+      expect(base?.images).toEqual([
+        expect.objectContaining({ name: IMAGE_NAME, newTag: expect.any(String) }),
+      ]);
+    });
+
+    it('should use the bare platform image so that kustomize sets its tag', () => {
+      const images = workloads().flatMap((w) => podSpecOf(w).containers.map((c) => c.image));
+      const platform = images.filter((i) => i?.startsWith(IMAGE_NAME));
+      expect(platform.length).toBe(APPS.length + 1); // five apps + migrate
+      expect(new Set(platform)).toEqual(new Set([IMAGE_NAME]));
+    });
+  });
+
+  describe.each(APPS)('app $name', (app) => {
+    const deployment = () => named(deployments(), app.name);
+    const podLabels = () => podLabelsOf(deployment());
+    const otherAppsPodLabels = () =>
+      APP_NAMES.filter((n) => n !== app.name).map((n) => podLabelsOf(named(deployments(), n)));
+
+    it('should have a Deployment whose selector matches its pod labels', () => {
+      const d = deployment();
+      expect(podLabels()).toMatchObject({ 'app.kubernetes.io/name': app.name, ...PART_OF });
+      expect(matchesSelector(d.spec?.selector, podLabels())).toBe(true);
+      for (const other of otherAppsPodLabels()) {
+        expect(matchesSelector(d.spec?.selector, other)).toBe(false);
+      }
+    });
+
+    it('should run its own entry point on its port', () => {
+      const c = appContainer(deployment(), app);
+      expect(scriptOf(c)).toBe(`node dist/apps/${app.name}/src/main.js`);
+      expect(c.ports).toEqual([expect.objectContaining({ containerPort: app.port, name: 'http' })]);
+      expect(c.env?.find((e) => e.name === 'PORT')?.value).toBe(String(app.port));
+    });
+
+    it('should probe /health/live and /health/ready on the container port', () => {
+      const c = appContainer(deployment(), app);
+      const probe = (p: IContainer['livenessProbe']) => ({
+        path: p?.httpGet?.path,
+        port: resolvePort(c, p?.httpGet?.port),
+      });
+      expect(probe(c.livenessProbe)).toEqual({ path: '/health/live', port: app.port });
+      expect(probe(c.readinessProbe)).toEqual({ path: '/health/ready', port: app.port });
+      expect(probe(c.startupProbe)).toEqual({ path: '/health/live', port: app.port });
+      // The startup probe must give the app time to boot before liveness can kill it.
+      const startupBudget =
+        (c.startupProbe?.periodSeconds ?? 10) * (c.startupProbe?.failureThreshold ?? 3);
+      expect(startupBudget).toBeGreaterThanOrEqual(30);
+    });
+
+    it('should request and limit CPU and memory', () => {
+      const { requests = {}, limits = {} } = appContainer(deployment(), app).resources ?? {};
+      for (const resource of ['cpu', 'memory']) {
+        const request = parseQuantity(requests[resource]);
+        const limit = parseQuantity(limits[resource]);
+        expect({ resource, request: request > 0, limit: limit >= request }).toEqual({
+          resource,
+          request: true,
+          limit: true,
+        });
+      }
+    });
+
+    it('should run as non-root with a read-only root filesystem and no capabilities', () => {
+      const spec = podSpecOf(deployment());
+      expect(hardeningOf(spec)).toEqual([{ container: app.name, ...HARDENED }]);
+      expect(spec.hostNetwork ?? false).toBe(false);
+      expect(spec.automountServiceAccountToken).toBe(false);
+    });
+
+    it('should drain on SIGTERM within the grace period', () => {
+      const spec = podSpecOf(deployment());
+      const preStop = appContainer(deployment(), app).lifecycle?.preStop;
+      const sleepSeconds = Number(preStop?.exec?.command?.join(' ').match(/^sleep (\d+)$/)?.[1]);
+      expect(sleepSeconds).toBeGreaterThanOrEqual(2);
+      expect(sleepSeconds).toBeLessThanOrEqual(15);
+      expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(sleepSeconds + 20);
+      expect(spec.terminationGracePeriodSeconds).toBeLessThanOrEqual(60);
+      expect(deployment().spec?.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
+    });
+
+    it('should receive every variable it needs, credentials only from the Secret', () => {
+      const sources = envSources(appContainer(deployment(), app));
+      const missing = requiredEnv(app).filter((name) => !sources.has(name));
+      expect(missing).toEqual([]);
+      const leaked = SECRET_ENV.filter(
+        (name) => sources.has(name) && sources.get(name) !== 'secret',
+      );
+      expect(leaked).toEqual([]);
+    });
+
+    it('should have a ClusterIP Service that selects only its pods', () => {
+      const service = named(docsOfKind<IService>('Service'), app.name);
+      expect(service.spec?.type ?? 'ClusterIP').toBe('ClusterIP');
+      const selector = { matchLabels: service.spec?.selector ?? {} };
+      expect(Object.keys(selector.matchLabels).length).toBeGreaterThan(0);
+      expect(matchesSelector(selector, podLabels())).toBe(true);
+      for (const other of otherAppsPodLabels())
+        expect(matchesSelector(selector, other)).toBe(false);
+      const [port] = service.spec?.ports ?? [];
+      expect(port.port).toBe(app.port);
+      expect(resolvePort(appContainer(deployment(), app), port.targetPort ?? port.port)).toBe(
+        app.port,
+      );
+    });
+
+    it('should have a PodDisruptionBudget that selects only its pods', () => {
+      const pdb = named(docsOfKind<IPodDisruptionBudget>('PodDisruptionBudget'), app.name);
+      expect(matchesSelector(pdb.spec?.selector, podLabels())).toBe(true);
+      for (const other of otherAppsPodLabels()) {
+        expect(matchesSelector(pdb.spec?.selector, other)).toBe(false);
+      }
+      // Exactly one of the two, and never a budget that blocks every eviction.
+      const { minAvailable, maxUnavailable } = pdb.spec ?? {};
+      expect([minAvailable, maxUnavailable].filter((v) => v !== undefined)).toHaveLength(1);
+      expect(maxUnavailable === undefined || parseQuantity(maxUnavailable) >= 1).toBe(true);
+    });
+
+    if (app.autoscaled) {
+      it('should scale its Deployment on CPU with a HorizontalPodAutoscaler', () => {
+        const hpa = named(
+          docsOfKind<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler'),
+          app.name,
+        );
+        expect(hpa.spec?.scaleTargetRef).toEqual({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: deployment().metadata?.name,
+        });
+        const min = hpa.spec?.minReplicas ?? 1;
+        expect(min).toBeGreaterThanOrEqual(2); // survives a PDB-respecting drain
+        expect(hpa.spec?.maxReplicas).toBeGreaterThan(min);
+        expect(hpa.spec?.metrics).toContainEqual({
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+        });
+        // A fixed replica count would fight the HPA on every apply.
+        expect(deployment().spec?.replicas).toBeUndefined();
+      });
+    }
+  });
+
+  describe('ConfigMap and Secret', () => {
+    it('should keep credentials out of the ConfigMap', () => {
+      for (const cm of baseConfigMaps()) {
+        expect(SECRET_ENV.filter((key) => key in (cm.data ?? {}))).toEqual([]);
+      }
+    });
+
+    it('should hold only clearly marked placeholders in the base Secret', () => {
+      const secret = named(baseSecrets(), 'platform-secrets');
+      expect(secret.data).toBeUndefined();
+      expect(Object.keys(secret.stringData ?? {}).sort()).toEqual([...SECRET_ENV].sort());
+      for (const [key, value] of Object.entries(secret.stringData ?? {})) {
+        expect({ key, placeholder: value.includes('REPLACE_ME') }).toEqual({
+          key,
+          placeholder: true,
+        });
+      }
+    });
+
+    it('should resolve every ConfigMap and Secret reference to an existing key', () => {
+      const keysOf = (kind: 'ConfigMap' | 'Secret', name: string) => {
+        const obj =
+          kind === 'ConfigMap' ? named(baseConfigMaps(), name) : named(baseSecrets(), name);
+        return Object.keys({ ...obj.data, ...('stringData' in obj ? obj.stringData : {}) });
+      };
+      for (const w of workloads()) {
+        for (const c of podSpecOf(w).containers) {
+          for (const from of c.envFrom ?? []) {
+            if (from.configMapRef)
+              expect(keysOf('ConfigMap', from.configMapRef.name ?? '')).not.toEqual([]);
+            if (from.secretRef) expect(keysOf('Secret', from.secretRef.name ?? '')).not.toEqual([]);
+          }
+          for (const env of c.env ?? []) {
+            const cmRef = env.valueFrom?.configMapKeyRef;
+            const secretRef = env.valueFrom?.secretKeyRef;
+            if (cmRef) expect(keysOf('ConfigMap', cmRef.name ?? '')).toContain(cmRef.key);
+            if (secretRef) expect(keysOf('Secret', secretRef.name ?? '')).toContain(secretRef.key);
+          }
+        }
+      }
+    });
+
+    it('should point each internal URL at the Service and port of its app', () => {
+      const config = named(baseConfigMaps(), 'platform-config').data ?? {};
+      for (const [key, target] of Object.entries(URL_ENV)) {
+        const url = new URL(config[key]);
+        const service = named(docsOfKind<IService>('Service'), url.hostname);
+        expect({ key, service: service.metadata?.name, port: Number(url.port) }).toEqual({
+          key,
+          service: target,
+          port: service.spec?.ports?.[0]?.port,
+        });
+      }
+    });
+  });
+
+  describe('Jobs', () => {
+    it('should run the database migrations with the platform image and the database secret', () => {
+      const job = named(jobs(), 'migrate');
+      const spec = podSpecOf(job);
+      expect(spec.containers).toHaveLength(1);
+      const [c] = spec.containers;
+      expect(c.image).toBe(IMAGE_NAME);
+      expect(scriptOf(c)).toBe('node dist/tools/cli/main.js migrate');
+      expect(envSources(c).get('DATABASE_URL')).toBe('secret');
+      expect(['Never', 'OnFailure']).toContain(spec.restartPolicy);
+      expect(job.spec?.backoffLimit).toBeGreaterThan(0);
+    });
+
+    it('should create every topic idempotently with its partitions and replication', () => {
+      const job = named(jobs(), 'kafka-topics');
+      const [c] = podSpecOf(job).containers;
+      expect(c.image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
+      const creations = topicCreations((c.args ?? []).join('\n'));
+      expect(creations.flatMap((t) => t.topics).sort()).toEqual([...KAFKA_TOPICS].sort());
+      for (const { command } of creations) {
+        expect(command).toContain('--if-not-exists');
+        expect(command).toContain(`--partitions ${KAFKA_PARTITIONS}`);
+        expect(command).toContain(`--replication-factor ${KAFKA_REPLICATION_FACTOR}`);
+        // Brokers come from the same ConfigMap key the apps use.
+        expect(command).toContain('--bootstrap-server "$KAFKA_BROKERS"');
+      }
+      expect(envSources(c).get('KAFKA_BROKERS')).toBe('configMap');
+    });
+
+    it.each(['migrate', 'kafka-topics'])('should harden the %s Job like the apps', (name) => {
+      const spec = podSpecOf(named(jobs(), name));
+      expect(hardeningOf(spec)).toEqual(
+        spec.containers.map((c) => ({ container: c.name, ...HARDENED })),
+      );
+      for (const c of spec.containers) {
+        expect(parseQuantity(c.resources?.limits?.memory)).toBeGreaterThan(0);
+        expect(parseQuantity(c.resources?.requests?.cpu)).toBeGreaterThan(0);
+      }
+    });
+  });
+
+  describe('NetworkPolicy', () => {
+    const policies = () => docsOfKind<INetworkPolicy>('NetworkPolicy');
+    // A pod of the same namespace that is not part of the platform.
+    const FOREIGN_POD = { app: 'something-else' };
+
+    /** Who may open connections to pods with these labels, and on which ports. */
+    function ingressTo(labels: Record<string, string>, container?: IContainer) {
+      const selecting = policies().filter(
+        (p) =>
+          matchesSelector(p.spec?.podSelector, labels) &&
+          (p.spec?.policyTypes ?? ['Ingress']).includes('Ingress'),
+      );
+      const allowed = new Map<string, Set<number | 'any'>>();
+      const allow = (source: string, ports: Array<number | 'any'>) => {
+        const set = allowed.get(source) ?? new Set();
+        ports.forEach((p) => set.add(p));
+        allowed.set(source, set);
+      };
+      for (const policy of selecting) {
+        for (const rule of policy.spec?.ingress ?? []) {
+          const ports: Array<number | 'any'> = rule.ports?.length
+            ? rule.ports.map((p) => (container ? resolvePort(container, p.port) : p.port) as number)
+            : ['any'];
+          if (!rule.from?.length) allow('anywhere', ports);
+          for (const peer of rule.from ?? []) {
+            if (peer.ipBlock) allow('ip-block', ports);
+            if (peer.namespaceSelector) allow('other-namespaces', ports);
+            if (peer.podSelector && !peer.namespaceSelector) {
+              if (matchesSelector(peer.podSelector, FOREIGN_POD)) allow('foreign-pods', ports);
+              for (const w of workloads()) {
+                if (matchesSelector(peer.podSelector, podLabelsOf(w))) {
+                  allow(String(w.metadata?.name), ports);
+                }
+              }
+            }
+          }
+        }
+      }
+      return { isolated: selecting.length > 0, allowed };
+    }
+
+    it('should isolate every platform pod (default deny ingress)', () => {
+      const denyAll = policies().filter(
+        (p) => (p.spec?.ingress ?? []).length === 0 && p.spec?.policyTypes?.includes('Ingress'),
+      );
+      expect(denyAll.length).toBeGreaterThan(0);
+      for (const w of workloads()) {
+        const labels = podLabelsOf(w);
+        expect(labels).toMatchObject(PART_OF);
+        const covered = denyAll.some((p) => matchesSelector(p.spec?.podSelector, labels));
+        expect({ workload: w.metadata?.name, covered }).toEqual({
+          workload: w.metadata?.name,
+          covered: true,
+        });
+      }
+    });
+
+    it('should let only the gateway accept traffic from outside, on its port only', () => {
+      const gateway = named(deployments(), 'gateway');
+      const { isolated, allowed } = ingressTo(podLabelsOf(gateway), appContainer(gateway, APPS[0]));
+      expect(isolated).toBe(true);
+      expect([...(allowed.get('anywhere') ?? [])]).toEqual([3000]);
+    });
+
+    it.each(APPS.filter((a) => a.name !== 'gateway'))(
+      'should let $name accept traffic only from the platform apps on its port',
+      (app) => {
+        const deployment = named(deployments(), app.name);
+        const { isolated, allowed } = ingressTo(
+          podLabelsOf(deployment),
+          appContainer(deployment, app),
+        );
+        expect(isolated).toBe(true);
+        const sources = [...allowed.keys()].sort();
+        expect(sources).toContain('gateway');
+        expect(sources.filter((s) => !(APP_NAMES as readonly string[]).includes(s))).toEqual([]);
+        for (const source of sources) {
+          expect({ source, ports: [...(allowed.get(source) ?? [])] }).toEqual({
+            source,
+            ports: [app.port],
+          });
+        }
+      },
+    );
+
+    it('should let nothing connect to the Jobs', () => {
+      for (const job of jobs()) {
+        const { isolated, allowed } = ingressTo(podLabelsOf(job));
+        expect({ job: job.metadata?.name, isolated, sources: [...allowed.keys()] }).toEqual({
+          job: job.metadata?.name,
+          isolated: true,
+          sources: [],
+        });
+      }
+    });
+  });
+
+  // ---- rendered output, when a kustomize binary is available ---------------------------------------
+
+  const kustomize = findKustomize();
+  (kustomize ? describe : describe.skip)('kustomize build', () => {
+    it.each(KUSTOMIZATION_DIRS.map((d) => [relative(REPO_ROOT, d), d] as const))(
+      'should render %s into valid manifests with the image tag resolved',
+      (label, dir) => {
+        const [cmd, ...args] = kustomize ?? [];
+        const result = spawnSync(cmd, [...args, dir], { encoding: 'utf8', timeout: 60_000 });
+        expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+        const rendered = parseManifests(result.stdout, `${label} (rendered)`, dir);
+        expect(rendered.length).toBeGreaterThanOrEqual(BASE_DOCS.length);
+        for (const doc of rendered) {
+          expect(() => validateManifest(doc.obj)).not.toThrow();
+        }
+        const k = ALL_DOCS.find((d) => d.dir === dir && d.obj.kind === 'Kustomization')?.obj;
+        const tag = (Array.isArray(k?.images) ? k.images : [])
+          .filter(isRecord)
+          .find((i) => i.name === IMAGE_NAME)?.newTag;
+        const images = docsOfKind<IDeployment | IJob>('Deployment', rendered)
+          .concat(docsOfKind<IJob>('Job', rendered))
+          .flatMap((w) => podSpecOf(w).containers.map((c) => c.image ?? ''))
+          .filter((image) => image.startsWith(IMAGE_NAME));
+        expect(images.length).toBe(APPS.length + 1);
+        // The overlay's own tag if it sets one, the base tag otherwise; never an untagged image.
+        for (const image of images) expect(image).toMatch(new RegExp(`^${IMAGE_NAME}:[\\w.-]+$`));
+        if (typeof tag === 'string')
+          for (const image of images) expect(image).toBe(`${IMAGE_NAME}:${tag}`);
+        const namespace = typeof k?.namespace === 'string' ? k.namespace : undefined;
+        for (const doc of rendered.filter((d) => d.obj.kind !== 'Namespace')) {
+          expect({ where: doc.where, namespace: doc.obj.metadata?.namespace }).toEqual({
+            where: doc.where,
+            namespace,
+          });
+        }
+      },
+    );
+  });
+});
+
+/** `kustomize build` or `kubectl kustomize`, whichever is installed; undefined if neither. */
+function findKustomize(): string[] | undefined {
+  const candidates = [
+    ['kustomize', 'build'],
+    ['kubectl', 'kustomize'],
+  ];
+  return candidates.find(([cmd, sub]) => {
+    const probe = spawnSync(cmd, [sub, '--help'], { encoding: 'utf8', timeout: 30_000 });
+    return !probe.error && probe.status === 0;
+  });
+}

@@ -1,0 +1,54 @@
+import { JwtIssuer } from '@lib/auth';
+import { DataSource } from 'typeorm';
+import { CliError, optionalEnv, requireEnv } from './cli-env';
+import {
+  CredentialInvalidationService,
+  IdentityRepository,
+  IdentityService,
+  identityDataSourceOptions,
+} from './gateway';
+
+export interface IdentityContext {
+  identity: IdentityService;
+  /** True when invalidations reach running gateways through Redis (REDIS_URL set). */
+  broadcasts: boolean;
+}
+
+/**
+ * The gateway's own IdentityService, built by hand over a small data source: the CLI runs the same
+ * rules and SQL as the admin endpoints, without booting Nest.
+ */
+export async function withIdentity<T>(
+  run: (ctx: IdentityContext) => Promise<T>,
+  options: { needsJwtSecret?: boolean } = {},
+): Promise<T> {
+  const url = requireEnv('DATABASE_URL', 'to reach the identity schema');
+  if (options.needsJwtSecret)
+    requireEnv('JWT_SECRET', 'to sign HS256 JWTs (the gateway must use the same one)');
+  const jwtIssuer = JwtIssuer.fromEnv({
+    JWT_SECRET: optionalEnv('JWT_SECRET') ?? undefined,
+    JWT_ISSUER: optionalEnv('JWT_ISSUER') ?? undefined,
+    JWT_AUDIENCE: optionalEnv('JWT_AUDIENCE') ?? undefined,
+  });
+  const dataSource = new DataSource(
+    identityDataSourceOptions(url, { poolSize: 2, applicationName: 'admin-cli' }),
+  );
+  try {
+    await dataSource.initialize();
+  } catch (e) {
+    throw new CliError(`cannot connect to Postgres (DATABASE_URL): ${(e as Error).message}`);
+  }
+  const redisUrl = optionalEnv('REDIS_URL');
+  const invalidations = new CredentialInvalidationService({ redisUrl, subscribe: false });
+  try {
+    const identity = new IdentityService(
+      new IdentityRepository(dataSource),
+      invalidations,
+      jwtIssuer,
+    );
+    return await run({ identity, broadcasts: redisUrl !== null });
+  } finally {
+    await invalidations.close();
+    await dataSource.destroy();
+  }
+}

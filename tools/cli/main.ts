@@ -1,0 +1,258 @@
+import 'reflect-metadata';
+import type { Role } from '@lib/auth';
+import { migrateAll } from '@lib/database';
+import { DomainException } from '@lib/errors';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { Command, InvalidArgumentError } from 'commander';
+import { CliError, requireEnv } from './cli-env';
+import { ensureDemo } from './demo';
+import { withIdentity } from './identity-context';
+import { migrationSources } from './migration-sources';
+import {
+  ApiKeyResponseDto,
+  CREDENTIAL_CACHE_TTL_MS,
+  CreateApiKeyDto,
+  CreateOrgDto,
+  CreatePrivateKeyDto,
+  CreateUserDto,
+  CreatedApiKeyResponseDto,
+  OrgDetailsResponseDto,
+  OrgResponseDto,
+  TokenResponseDto,
+  UserResponseDto,
+} from './gateway';
+
+// Admin CLI: `npm run cli -- <command>`. Results go to stdout as JSON; messages and errors to stderr.
+
+function out(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Checks CLI input with the admin endpoints' DTOs, so both reject the same things the same way. */
+function validated<T extends object>(dto: new () => T, input: Record<string, unknown>): T {
+  const instance = plainToInstance(dto, input);
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    throw new CliError(errors.flatMap((e) => Object.values(e.constraints ?? {})).join('; '));
+  }
+  return instance;
+}
+
+function warnNoBroadcast(what: string): void {
+  note(
+    `warning: REDIS_URL is not set, so running gateways were not told; they may accept ${what} ` +
+      `for up to ${CREDENTIAL_CACHE_TTL_MS / 1000} s more (their credential cache TTL)`,
+  );
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('must be a positive integer (seconds)');
+  }
+  return n;
+}
+
+function capabilityList(value: string): string[] {
+  return value
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+}
+
+const program = new Command('cli')
+  .description(
+    'Admin CLI of the storage & flows platform (reads DATABASE_URL, JWT_SECRET, REDIS_URL)',
+  )
+  .showHelpAfterError()
+  .configureOutput({ writeOut: (s) => process.stderr.write(s) });
+
+program
+  .command('migrate')
+  .description("run every service schema's pending migrations")
+  .action(async () => {
+    const url = requireEnv('DATABASE_URL', 'to migrate');
+    const applied = await migrateAll(migrationSources.map((source) => ({ ...source, url })));
+    note(applied.length ? `applied ${applied.length} migration(s)` : 'nothing to migrate');
+    out({ applied });
+  });
+
+const org = program.command('org').description('organizations');
+org
+  .command('create')
+  .description('create an org')
+  .requiredOption('--key <key>', 'stable slug, e.g. acme')
+  .requiredOption('--name <name>', 'display name')
+  .option('--capabilities <list>', 'comma-separated, default "objects"', capabilityList)
+  .action(async (opts: { key: string; name: string; capabilities?: string[] }) => {
+    const input = validated(CreateOrgDto, opts);
+    out(
+      await withIdentity(async ({ identity }) =>
+        OrgResponseDto.from(await identity.createOrg(input)),
+      ),
+    );
+  });
+org
+  .command('list')
+  .description('list orgs')
+  .action(async () => {
+    out(
+      await withIdentity(async ({ identity }) =>
+        (await identity.listOrgs()).map((o) => OrgResponseDto.from(o)),
+      ),
+    );
+  });
+org
+  .command('show <org>')
+  .description('an org (key or id) with its users and keys')
+  .action(async (orgRef: string) => {
+    out(
+      await withIdentity(async ({ identity }) => {
+        const found = await identity.findOrg(orgRef);
+        return OrgDetailsResponseDto.fromDetails(await identity.getOrgDetails(found.id));
+      }),
+    );
+  });
+
+const user = program.command('user').description('users');
+user
+  .command('create')
+  .description('add a user to an org')
+  .requiredOption('--org <org>', 'org key or id')
+  .requiredOption('--email <email>', 'unique within the org')
+  .requiredOption('--role <role>', 'admin or member')
+  .action(async (opts: { org: string; email: string; role: Role }) => {
+    const input = validated(CreateUserDto, { email: opts.email, role: opts.role });
+    out(
+      await withIdentity(async ({ identity }) => {
+        const found = await identity.findOrg(opts.org);
+        return UserResponseDto.from(await identity.createUser(found.id, input));
+      }),
+    );
+  });
+
+user
+  .command('delete')
+  .description('delete a user and their API keys (their JWTs stop working at once)')
+  .requiredOption('--org <org>', 'org key or id')
+  .requiredOption('--user <user>', 'user id or email')
+  .action(async (opts: { org: string; user: string }) => {
+    out(
+      await withIdentity(async ({ identity, broadcasts }) => {
+        const found = await identity.findOrg(opts.org);
+        const target = await identity.findUser(found.id, opts.user);
+        await identity.deleteUser(found.id, target.id);
+        if (!broadcasts) warnNoBroadcast('their credentials');
+        return { deleted: UserResponseDto.from(target) };
+      }),
+    );
+  });
+
+const apiKey = program.command('api-key').description('bearer API keys');
+apiKey
+  .command('create')
+  .description('create a bearer API key (the secret is printed once)')
+  .requiredOption('--org <org>', 'org key or id')
+  .requiredOption('--name <name>', 'what the key is for')
+  .option('--user <user>', 'user id or email the key acts as (default: org-wide)')
+  .action(async (opts: { org: string; name: string; user?: string }) => {
+    validated(CreatePrivateKeyDto, { name: opts.name });
+    out(
+      await withIdentity(async ({ identity }) => {
+        const found = await identity.findOrg(opts.org);
+        const user = opts.user ? await identity.findUser(found.id, opts.user) : null;
+        const input = validated(CreateApiKeyDto, { name: opts.name, userId: user?.id });
+        return CreatedApiKeyResponseDto.fromCreated(await identity.createApiKey(found.id, input));
+      }),
+    );
+  });
+apiKey
+  .command('revoke <id>')
+  .description('revoke an API key or org private key, on every gateway at once')
+  .action(async (id: string) => {
+    out(
+      await withIdentity(async ({ identity, broadcasts }) => {
+        const revoked = await identity.revokeApiKey(id);
+        if (!broadcasts) warnNoBroadcast('this key');
+        return ApiKeyResponseDto.from(revoked);
+      }),
+    );
+  });
+
+program
+  .command('private-key')
+  .description('org private keys (the api-key header of /api/private)')
+  .command('create')
+  .description('create an org private key (the secret is printed once)')
+  .requiredOption('--org <org>', 'org key or id')
+  .requiredOption('--name <name>', 'what the key is for')
+  .action(async (opts: { org: string; name: string }) => {
+    const input = validated(CreatePrivateKeyDto, { name: opts.name });
+    out(
+      await withIdentity(async ({ identity }) => {
+        const found = await identity.findOrg(opts.org);
+        return CreatedApiKeyResponseDto.fromCreated(
+          await identity.createPrivateKey(found.id, input),
+        );
+      }),
+    );
+  });
+
+program
+  .command('jwt')
+  .description('JWTs')
+  .command('issue')
+  .description('issue an HS256 JWT for a user (needs JWT_SECRET, the same as the gateway)')
+  .requiredOption('--org <org>', 'org key or id')
+  .requiredOption('--user <user>', 'user id or email')
+  .option('--expires-in <seconds>', 'lifetime in seconds', positiveInt, 3600)
+  .action(async (opts: { org: string; user: string; expiresIn: number }) => {
+    out(
+      await withIdentity(
+        async ({ identity }) => {
+          const found = await identity.findOrg(opts.org);
+          const user = await identity.findUser(found.id, opts.user);
+          return TokenResponseDto.from(
+            await identity.issueJwt({
+              orgId: found.id,
+              userId: user.id,
+              expiresInSeconds: opts.expiresIn,
+            }),
+          );
+        },
+        { needsJwtSecret: true },
+      ),
+    );
+  });
+
+program
+  .command('demo')
+  .description(
+    'ensure org "demo" with admin@demo.local, then print a fresh bearer key, org private key and JWT ' +
+      '(one JSON line on stdout)',
+  )
+  .option('--expires-in <seconds>', 'JWT lifetime in seconds', positiveInt, 86_400)
+  .action(async (opts: { expiresIn: number }) => {
+    const demo = await withIdentity(({ identity }) => ensureDemo(identity, opts.expiresIn), {
+      needsJwtSecret: true,
+    });
+    // One line, last on stdout, so scripts can parse it even behind `npm run`'s banner.
+    process.stdout.write(`${JSON.stringify(demo)}\n`);
+  });
+
+program.parseAsync(process.argv).then(
+  () => process.exit(0),
+  (e: unknown) => {
+    if (e instanceof CliError || e instanceof DomainException) {
+      note(`error: ${e.message}`);
+    } else {
+      note(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+    process.exit(1);
+  },
+);
