@@ -15,7 +15,11 @@ import { USAGE_SCHEMA, usageMigrations } from '../../apps/usage-aggregator/src/d
  */
 export const migrationSources: Omit<DatabaseSettings, 'entities' | 'url'>[] = [
   { schema: IDENTITY_SCHEMA, migrations: identityMigrations, applicationName: 'migrate' },
-  { schema: OBJECT_METADATA_SCHEMA, migrations: objectMetadataMigrations, applicationName: 'migrate' },
+  {
+    schema: OBJECT_METADATA_SCHEMA,
+    migrations: objectMetadataMigrations,
+    applicationName: 'migrate',
+  },
   { schema: FLOW_SCHEMA, migrations: flowMigrations, applicationName: 'migrate' },
   { schema: USAGE_SCHEMA, migrations: usageMigrations, applicationName: 'migrate' },
 ];

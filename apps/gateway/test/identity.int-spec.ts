@@ -488,12 +488,21 @@ describe('identity (integration)', () => {
   describe('admin CLI', () => {
     const cliEnv = () => ({ ...process.env, DATABASE_URL: dbUrl, JWT_SECRET, REDIS_URL });
 
-    async function demo() {
+    interface Demo {
+      orgId: string;
+      orgKey: string;
+      userId: string;
+      apiKey: string;
+      orgPrivateKey: string;
+      jwt: string;
+    }
+
+    async function demo(): Promise<Demo> {
       const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'cli', '--', 'demo'], {
         cwd: REPO_ROOT,
         env: cliEnv(),
       });
-      return JSON.parse(stdout.trim().split('\n').pop()!) as Json;
+      return JSON.parse(stdout.trim().split('\n').pop()!) as Demo;
     }
 
     it('should create the demo org once and print working credentials on every run', async () => {
@@ -513,7 +522,7 @@ describe('identity (integration)', () => {
         expect(jwt.status).toBe(200);
         expect(jwt.body).toMatchObject({ userId: first.userId, via: 'jwt' });
       }
-      const orgs = (await adminCall('GET', '/admin/orgs')) as { key: string }[];
+      const orgs = await adminCall<{ key: string }[]>('GET', '/admin/orgs');
       expect(orgs.filter((o) => o.key === 'demo')).toHaveLength(1);
     }, 60_000);
 

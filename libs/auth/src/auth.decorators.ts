@@ -70,7 +70,12 @@ export const CurrentPrincipal = createParamDecorator(
 export function addAuthSecuritySchemes(builder: DocumentBuilder): DocumentBuilder {
   return builder
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'Bearer API key (sfp_live_…) or JWT' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'API key or JWT',
+        description: 'Bearer API key (sfp_live_…) or JWT',
+      },
       SecurityScheme.Bearer,
     )
     .addApiKey(
@@ -78,7 +83,12 @@ export function addAuthSecuritySchemes(builder: DocumentBuilder): DocumentBuilde
       SecurityScheme.OrgKey,
     )
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'Operator token (admin endpoints)' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque',
+        description: 'Operator token (admin endpoints)',
+      },
       SecurityScheme.Operator,
     );
 }

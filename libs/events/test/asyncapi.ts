@@ -15,7 +15,7 @@ export interface ParsedAsyncApi {
 export async function parseAsyncApi(): Promise<ParsedAsyncApi> {
   const { document, diagnostics } = await new Parser().parse(readFileSync(ASYNCAPI_PATH, 'utf8'));
   const errors = diagnostics
-    .filter((d) => d.severity === DiagnosticSeverity.Error)
+    .filter((d) => (d.severity as number) === (DiagnosticSeverity.Error as number))
     .map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`);
   return { document, errors };
 }
@@ -43,8 +43,8 @@ export function messageContracts(
     const topic = channel.address();
     const [message] = channel.messages().all();
     if (!topic || !message) throw new Error(`channel ${channel.id()} has no address or message`);
-    const keySchema = (message.bindings().get('kafka')?.value() as { key?: object } | undefined)
-      ?.key;
+    const kafkaBinding: { key?: object } | undefined = message.bindings().get('kafka')?.value();
+    const keySchema = kafkaBinding?.key;
     if (!keySchema) throw new Error(`message of ${topic} has no Kafka key binding`);
     contracts.set(topic, {
       topic,

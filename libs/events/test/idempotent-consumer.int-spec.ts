@@ -171,9 +171,12 @@ describe(IdempotentConsumer.name, () => {
 
     expect(seen.map((s) => s.id).sort()).toEqual([...good].sort());
     const versions = (
-      await ds.query(`SELECT version FROM ${CONSUMER_SCHEMA}.applied WHERE message_key = $1`, [key])
-    ).map((r: { version: number }) => r.version);
-    expect(versions.sort((a: number, b: number) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      await ds.query<{ version: number }[]>(
+        `SELECT version FROM ${CONSUMER_SCHEMA}.applied WHERE message_key = $1`,
+        [key],
+      )
+    ).map((r) => r.version);
+    expect(versions.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(await ds.getRepository(ProcessedEvent).count()).toBe(good.length);
     expect(sut.counters().duplicates - before.duplicates).toBe(6);
 

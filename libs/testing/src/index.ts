@@ -5,3 +5,5 @@ export * from './wait';
 export * from './platform-processes';
 export * from './local-s3';
 export * from './repo-root';
+export * from './topic-reader';
+export * from './test-platform';
