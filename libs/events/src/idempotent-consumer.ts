@@ -146,16 +146,22 @@ export class IdempotentConsumer<T extends Topic> {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [...this.opts.topics],
-      fromBeginning: this.opts.fromBeginning ?? true,
-    });
-    await this.consumer.run({
-      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.eachBatch(payload),
-    });
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({
+        topics: [...this.opts.topics],
+        fromBeginning: this.opts.fromBeginning ?? true,
+      });
+      await this.consumer.run({
+        partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (err) {
+      this.started = false;
+      await this.consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Waits for the batch in flight, commits resolved offsets, leaves the group. Idempotent. */
@@ -198,6 +204,7 @@ export class IdempotentConsumer<T extends Topic> {
       }
     }
 
+    const parent = sharedParent(events);
     const span = tracer.startSpan(
       `process ${topic}`,
       {
@@ -212,11 +219,11 @@ export class IdempotentConsumer<T extends Topic> {
           'messaging.batch.message_count': batch.messages.length,
         },
       },
-      sharedParent(events),
+      parent,
     );
     let fresh: ConsumedEvent<T>[];
     try {
-      fresh = await context.with(trace.setSpan(sharedParent(events), span), () =>
+      fresh = await context.with(trace.setSpan(parent, span), () =>
         this.opts.dataSource.transaction((manager) =>
           this.apply(manager, topic, events, deadLetters),
         ),

@@ -241,8 +241,15 @@ export class OutboxRelay {
         return false;
       }
       this.connectionLost = false;
-      client.on('error', this.onConnectionError);
-      client.on('end', this.onConnectionEnd);
+      // Listeners stay on the client after it is released (a late socket error on a released client must not
+      // crash the process), so they only act while it is still the relay's connection.
+      const lost = (err?: Error) => {
+        if (this.client !== client) return;
+        this.connectionLost = true;
+        if (err) this.logger.warn(`outbox ${this.schema}: relay connection error: ${err.message}`);
+      };
+      client.on('error', lost);
+      client.on('end', () => lost());
       client.on('notification', this.onNotification);
       await client.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
     } catch (err) {
@@ -263,8 +270,6 @@ export class OutboxRelay {
     this.stats.leader = false;
     if (!client) return;
     client.off('notification', this.onNotification);
-    client.off('end', this.onConnectionEnd);
-    // Keep an error listener: a late socket error on a released client must not crash the process.
     client.release(true);
   }
 
@@ -273,15 +278,6 @@ export class OutboxRelay {
       this.notified = true;
       this.wakeUp?.();
     }
-  };
-
-  private readonly onConnectionError = (err: Error): void => {
-    this.connectionLost = true;
-    this.logger.warn(`outbox ${this.schema}: relay connection error: ${err.message}`);
-  };
-
-  private readonly onConnectionEnd = (): void => {
-    this.connectionLost = true;
   };
 
   /** One round: read a batch, send it, mark it. Returns how many rows were published. */

@@ -202,6 +202,26 @@ describe(OutboxRelay.name, () => {
     expect(b.counters().published).toBe(1);
   });
 
+  it('should take the lock again and keep publishing when its Postgres connection is killed', async () => {
+    const relay = newRelay();
+    relay.start();
+    await waitFor('the relay to lead', () => relay.counters().leader);
+    const [{ pid }] = await ds.query<{ pid: number }[]>(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 7300115 AND granted`,
+    );
+    await ds.query('SELECT pg_terminate_backend($1)', [pid]);
+
+    const event = await ds.transaction((m) =>
+      writer.append(m, Topic.RunCreated, 'run_pg_kill', runCreated({ runId: 'run_pg_kill' })),
+    );
+    await collector.waitForIds([event.id]);
+    // The killed session may hold the lock a moment longer, so the re-lead can take more than one attempt.
+    const counters = relay.counters();
+    expect(counters.leader).toBe(true);
+    expect(counters.failedAttempts).toBeGreaterThan(0);
+    expect(counters.lockAttempts).toBeGreaterThan(1);
+  });
+
   it('should drain a large backlog in batches and prune published rows after retention', async () => {
     const relay = newRelay({ retentionMs: 1, pruneIntervalMs: 0 });
     const count = 5_000;

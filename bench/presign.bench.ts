@@ -1,0 +1,62 @@
+/**
+ * Presigning cost, same process, same settings: the platform's Presigner (@lib/s3) against the AWS SDK's
+ * getSignedUrl (the baseline). Run: `npm run bench:presign`. Prints a markdown table row per variant.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createS3Client, Presigner, S3Settings } from '@lib/s3';
+
+const settings: S3Settings = {
+  endpoint: 'http://127.0.0.1:9000',
+  region: 'us-east-1',
+  bucket: 'platform',
+  accessKeyId: 'bench-access-key',
+  secretAccessKey: 'bench-secret-access-key',
+  forcePathStyle: true,
+};
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3_000);
+
+async function measure(name: string, fn: (i: number) => unknown): Promise<number> {
+  for (let i = 0; i < 2_000; i++) await fn(i); // warm-up
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < DURATION_MS) {
+    for (let j = 0; j < 200; j++) await fn(n++);
+  }
+  const perSecond = (n / (performance.now() - start)) * 1000;
+  process.stdout.write(`| ${name} | ${Math.round(perSecond).toLocaleString('en-US')} |`);
+  return perSecond;
+}
+
+async function main(): Promise<void> {
+  const client = createS3Client(settings);
+  const presigner = new Presigner(settings);
+  const key = (i: number) => `acme/objects/obj_${i}/Jq3kzP0cW1xY8uVnB2tHsLdE9aRfGm4`;
+  process.stdout.write('| variant | URLs/s | ratio to SDK |\n|---|---|---|\n');
+  const sdkGet = await measure('SDK getSignedUrl GET (baseline)', (i) =>
+    getSignedUrl(client, new GetObjectCommand({ Bucket: settings.bucket, Key: key(i) }), {
+      expiresIn: 3600,
+    }),
+  );
+  process.stdout.write(' 1.0 |\n');
+  const ours = await measure('Presigner.presignGet', (i) =>
+    presigner.presignGet(key(i), {
+      expiresInSeconds: 3600,
+      responseContentDisposition: 'attachment; filename="report.pdf"',
+    }),
+  );
+  process.stdout.write(` ${(ours / sdkGet).toFixed(1)} |\n`);
+  const sdkPut = await measure('SDK getSignedUrl PUT', (i) =>
+    getSignedUrl(client, new PutObjectCommand({ Bucket: settings.bucket, Key: key(i) }), {
+      expiresIn: 3600,
+    }),
+  );
+  process.stdout.write(` ${(sdkPut / sdkGet).toFixed(1)} |\n`);
+  const oursPut = await measure('Presigner.presignPut', (i) =>
+    presigner.presignPut(key(i), { expiresInSeconds: 3600 }),
+  );
+  process.stdout.write(` ${(oursPut / sdkGet).toFixed(1)} |\n`);
+  client.destroy();
+}
+
+void main();
