@@ -1,5 +1,7 @@
 // Shared Jest settings: SWC compiles TypeScript (with decorator metadata for Nest DI); `@lib/*` maps to libs/*/src.
-const swc = JSON.parse(require('fs').readFileSync(require('path').join(__dirname, '.swcrc'), 'utf8'));
+const swc = JSON.parse(
+  require('fs').readFileSync(require('path').join(__dirname, '.swcrc'), 'utf8'),
+);
 delete swc.$schema;
 delete swc.jsc.baseUrl;
 delete swc.jsc.paths;

@@ -42,7 +42,9 @@ async function ensureDatabase(): Promise<string> {
   const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      DATABASE,
+    ]);
     if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
   } finally {
     await admin.end();
@@ -115,8 +117,16 @@ async function main(): Promise<void> {
     const demo = JSON.parse(stdout) as Record<string, unknown>;
     say('the platform is up. Logs: .local/logs/<app>.log\n');
     process.stdout.write(
-      JSON.stringify({ gatewayUrl: platform.urls.gateway, docs: `${platform.urls.gateway}/docs`, ...demo, operatorToken: secrets.OPERATOR_TOKEN }, null, 2) +
-        '\n\nCtrl-C stops everything.\n',
+      JSON.stringify(
+        {
+          gatewayUrl: platform.urls.gateway,
+          docs: `${platform.urls.gateway}/docs`,
+          ...demo,
+          operatorToken: secrets.OPERATOR_TOKEN,
+        },
+        null,
+        2,
+      ) + '\n\nCtrl-C stops everything.\n',
     );
   } catch (err) {
     process.stderr.write(`start failed: ${(err as Error).stack ?? String(err)}\n`);

@@ -33,10 +33,10 @@ export const SERVICE = 'flow-orchestrator';
       inject: [ConfigService],
       useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
         dataSourceOptions({
-          url: config.get('DATABASE_URL'),
+          url: config.get('DATABASE_URL', { infer: true }),
           schema: FLOW_SCHEMA,
           entities: [...EVENTS_PUBLISHER_ENTITIES],
-          poolSize: config.get('DATABASE_POOL_SIZE'),
+          poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
           applicationName: SERVICE,
         }),
     }),
@@ -45,9 +45,12 @@ export const SERVICE = 'flow-orchestrator';
       useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) => ({
         source: `/${SERVICE}`,
         kafka: {
-          brokers: config.get('KAFKA_BROKERS').split(','),
+          brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
           clientId: SERVICE,
-          logger: createLogger({ service: SERVICE, level: config.get('LOG_LEVEL') }).child({
+          logger: createLogger({
+            service: SERVICE,
+            level: config.get('LOG_LEVEL', { infer: true }),
+          }).child({
             component: 'kafka',
           }),
         },
@@ -56,8 +59,8 @@ export const SERVICE = 'flow-orchestrator';
     BullModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) => ({
-        connection: queueConnection(config.get('REDIS_URL')),
-        prefix: config.get('BULLMQ_PREFIX'),
+        connection: queueConnection(config.get('REDIS_URL', { infer: true })),
+        prefix: config.get('BULLMQ_PREFIX', { infer: true }),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       }),
     }),

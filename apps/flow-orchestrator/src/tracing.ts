@@ -1,4 +1,7 @@
 // Imported first by main.ts: tracing must patch http/undici before anything else loads them.
 import { initTracing } from '@lib/observability';
 
-initTracing({ serviceName: 'flow-orchestrator', otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT });
+initTracing({
+  serviceName: 'flow-orchestrator',
+  otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+});

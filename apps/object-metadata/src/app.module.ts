@@ -25,10 +25,10 @@ export const SERVICE = 'object-metadata';
       inject: [ConfigService],
       useFactory: (config: ConfigService<ObjectMetadataEnv, true>) =>
         dataSourceOptions({
-          url: config.get('DATABASE_URL'),
+          url: config.get('DATABASE_URL', { infer: true }),
           schema: OBJECT_METADATA_SCHEMA,
           entities: [ObjectEntity, ...EVENTS_PUBLISHER_ENTITIES],
-          poolSize: config.get('DATABASE_POOL_SIZE'),
+          poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
           applicationName: SERVICE,
         }),
     }),
@@ -37,9 +37,12 @@ export const SERVICE = 'object-metadata';
       useFactory: (config: ConfigService<ObjectMetadataEnv, true>) => ({
         source: `/${SERVICE}`,
         kafka: {
-          brokers: config.get('KAFKA_BROKERS').split(','),
+          brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
           clientId: SERVICE,
-          logger: createLogger({ service: SERVICE, level: config.get('LOG_LEVEL') }).child({
+          logger: createLogger({
+            service: SERVICE,
+            level: config.get('LOG_LEVEL', { infer: true }),
+          }).child({
             component: 'kafka',
           }),
         },

@@ -24,10 +24,10 @@ export const SERVICE = 'usage-aggregator';
       inject: [ConfigService],
       useFactory: (config: ConfigService<UsageAggregatorEnv, true>) =>
         dataSourceOptions({
-          url: config.get('DATABASE_URL'),
+          url: config.get('DATABASE_URL', { infer: true }),
           schema: USAGE_SCHEMA,
           entities: [...EVENTS_CONSUMER_ENTITIES],
-          poolSize: config.get('DATABASE_POOL_SIZE'),
+          poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
           applicationName: SERVICE,
         }),
     }),

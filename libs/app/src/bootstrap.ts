@@ -57,8 +57,8 @@ export async function bootstrapService(
   await opts.configure?.(app);
 
   const config = app.get(ConfigService);
-  const port = Number(config.get('PORT'));
-  const grace = Number(config.get('SHUTDOWN_GRACE_SECONDS') ?? 20) * 1000;
+  const port = Number(config.get('PORT', { infer: true }));
+  const grace = Number(config.get('SHUTDOWN_GRACE_SECONDS', { infer: true }) ?? 20) * 1000;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       // Kubernetes stops routing once readiness fails; give it a moment, then close. A hard deadline

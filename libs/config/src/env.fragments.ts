@@ -71,7 +71,9 @@ export function WithRedis<B extends Ctor>(Base: B) {
     /** Key prefix of every BullMQ queue, so several environments (or test suites) can share one Redis. */
     @IsString()
     @IsNotEmpty()
-    @Matches(/^[A-Za-z0-9_-]+$/, { message: 'BULLMQ_PREFIX may hold only letters, digits, _ and -' })
+    @Matches(/^[A-Za-z0-9_-]+$/, {
+      message: 'BULLMQ_PREFIX may hold only letters, digits, _ and -',
+    })
     BULLMQ_PREFIX: string = 'platform';
   }
   return RedisEnv;
@@ -103,7 +105,9 @@ export function WithS3<B extends Ctor>(Base: B) {
     S3_REGION: string = 'us-east-1';
 
     @IsString()
-    @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'S3_BUCKET must be a valid bucket name' })
+    @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+      message: 'S3_BUCKET must be a valid bucket name',
+    })
     S3_BUCKET!: string;
 
     @IsString()

@@ -50,7 +50,11 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
     const response = exception.getResponse();
     const raw =
       typeof response === 'string' ? response : (response as { message?: unknown }).message;
-    const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+    const message = Array.isArray(raw)
+      ? raw.join('; ')
+      : typeof raw === 'string'
+        ? raw
+        : exception.message;
     return {
       status,
       body: { code: STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message },
@@ -64,7 +68,10 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
       body: { code: STATUS_CODES[status] ?? 'BAD_REQUEST', message: exception.message },
     };
   }
-  return { status: 500, body: { code: CommonErrorCode.Internal, message: 'Internal server error' } };
+  return {
+    status: 500,
+    body: { code: CommonErrorCode.Internal, message: 'Internal server error' },
+  };
 }
 
 /**
@@ -92,6 +99,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     const envelope =
       this.envelopes.find((e) => request.url.startsWith(e.prefix))?.envelope ?? defaultEnvelope;
     if (reply.sent) return;
-    void reply.status(status).header('content-type', 'application/json').send(envelope(body, request));
+    void reply
+      .status(status)
+      .header('content-type', 'application/json')
+      .send(envelope(body, request));
   }
 }

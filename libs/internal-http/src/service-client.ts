@@ -43,7 +43,11 @@ export class ServiceClient {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, opts: CallOptions = {}) {
+  async call<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    opts: CallOptions = {},
+  ) {
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -68,7 +72,8 @@ export class ServiceClient {
     }
     const text = await response.body.text();
     const json: unknown = text ? parseJson(text, this.opts.name) : undefined;
-    if (response.statusCode >= 400) throw toDomainException(response.statusCode, json, this.opts.name);
+    if (response.statusCode >= 400)
+      throw toDomainException(response.statusCode, json, this.opts.name);
     return json as T;
   }
 
@@ -94,7 +99,8 @@ function parseJson(text: string, service: string): unknown {
 }
 
 function toDomainException(status: number, json: unknown, service: string): DomainException {
-  const error = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } })?.error;
+  const error = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } })
+    ?.error;
   if (error && typeof error.code === 'string' && typeof error.message === 'string') {
     // A 5xx of a service stays a 5xx, but its internals are not passed on to the client.
     if (status >= 500 && status !== 503) {

@@ -14,7 +14,6 @@ export const APP_NAMES = [
 ] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
-
 /** A free TCP port on loopback (the OS picks it; we release it just before the app binds it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,7 +57,9 @@ export interface RunningPlatform {
 export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatform> {
   const apps = opts.apps ?? APP_NAMES;
   const ports = Object.fromEntries(
-    await Promise.all(APP_NAMES.map(async (a) => [a, opts.ports?.[a] ?? (await freePort())] as const)),
+    await Promise.all(
+      APP_NAMES.map(async (a) => [a, opts.ports?.[a] ?? (await freePort())] as const),
+    ),
   ) as Record<AppName, number>;
   const urls = Object.fromEntries(
     APP_NAMES.map((a) => [a, `http://127.0.0.1:${ports[a]}`]),
@@ -73,18 +74,22 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
   const children = new Map<AppName, ChildProcess>();
 
   const launch = async (app: AppName) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        ...serviceUrls,
-        ...opts.env,
-        ...opts.appEnv?.[app],
-        PORT: String(ports[app]),
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          ...serviceUrls,
+          ...opts.env,
+          ...opts.appEnv?.[app],
+          PORT: String(ports[app]),
+        },
+        stdio: ['ignore', opts.logDir ? 'pipe' : 'inherit', opts.logDir ? 'pipe' : 'inherit'],
       },
-      stdio: ['ignore', opts.logDir ? 'pipe' : 'inherit', opts.logDir ? 'pipe' : 'inherit'],
-    });
+    );
     if (opts.logDir) {
       const log = createWriteStream(join(opts.logDir, `${app}.log`), { flags: 'a' });
       child.stdout?.pipe(log);
@@ -106,7 +111,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
 
   const kill = async (app: AppName, signal: NodeJS.Signals = 'SIGTERM') => {
     const child = children.get(app);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return child?.exitCode ?? null;
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

@@ -15,7 +15,11 @@ export interface ReadMessage {
 export interface TopicReader {
   readonly messages: readonly ReadMessage[];
   /** Waits until `count` messages match `predicate` and returns them. */
-  waitFor(predicate: (m: ReadMessage) => boolean, count?: number, timeoutMs?: number): Promise<ReadMessage[]>;
+  waitFor(
+    predicate: (m: ReadMessage) => boolean,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<ReadMessage[]>;
   stop(): Promise<void>;
 }
 

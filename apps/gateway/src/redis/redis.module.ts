@@ -21,7 +21,10 @@ class RedisShutdown implements OnApplicationShutdown {
       provide: GATEWAY_REDIS,
       inject: [ConfigService],
       useFactory: (config: ConfigService<GatewayEnv, true>) =>
-        new Redis(config.get('REDIS_URL'), { maxRetriesPerRequest: 2, enableOfflineQueue: false }),
+        new Redis(config.get('REDIS_URL', { infer: true }), {
+          maxRetriesPerRequest: 2,
+          enableOfflineQueue: false,
+        }),
     },
     RedisShutdown,
   ],

@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
@@ -24,9 +29,12 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
     const logger = new Logger(StorageFileConsumer.name);
     this.consumer = new IdempotentConsumer({
       kafka: createKafka({
-        brokers: config.get('KAFKA_BROKERS').split(','),
+        brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
         clientId: CONSUMER_GROUP,
-        logger: createLogger({ service: CONSUMER_GROUP, level: config.get('LOG_LEVEL') }).child({
+        logger: createLogger({
+          service: CONSUMER_GROUP,
+          level: config.get('LOG_LEVEL', { infer: true }),
+        }).child({
           component: 'kafka',
         }),
       }),

@@ -33,7 +33,12 @@ describe(applyFileEvent.name, () => {
     const first = applyFileEvent(undefined, event({ direction: 'output' }))!.next;
     for (const change of ['deleted', 'expired'] as const) {
       const r = applyFileEvent(first, event({ change, direction: 'output', version: 2 }));
-      expect(r?.delta).toEqual({ totalBytes: -100, inputBytes: 0, outputBytes: -100, fileCount: -1 });
+      expect(r?.delta).toEqual({
+        totalBytes: -100,
+        inputBytes: 0,
+        outputBytes: -100,
+        fileCount: -1,
+      });
     }
   });
 

@@ -4,4 +4,7 @@ import { CreateObjects1764000000000 } from './1764000000000-create-objects';
 /** WARNING: persisted name. The Postgres schema object-metadata owns; no other service reads it. */
 export const OBJECT_METADATA_SCHEMA = 'object_metadata';
 
-export const objectMetadataMigrations = [...EVENTS_PUBLISHER_MIGRATIONS, CreateObjects1764000000000];
+export const objectMetadataMigrations = [
+  ...EVENTS_PUBLISHER_MIGRATIONS,
+  CreateObjects1764000000000,
+];
