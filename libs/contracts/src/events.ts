@@ -1,13 +1,17 @@
+// class-transformer's @Type reads design-time metadata: load the polyfill with the contracts themselves.
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
-  IsISO8601,
+  IsRFC3339,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
   Min,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 import { Topic } from './topics';
 
@@ -87,6 +91,8 @@ export class StorageFileUpdatedEvent {
   version!: number;
 
   @IsObject()
+  @ValidateNested()
+  @Type(() => EventActor)
   actor!: EventActor;
 
   /** The user who first stored the file, for per-user usage; null when no user did (API key, system). */
@@ -95,7 +101,7 @@ export class StorageFileUpdatedEvent {
   @IsUUID()
   createdBy?: string | null;
 
-  @IsISO8601()
+  @IsRFC3339()
   occurredAt!: string;
 }
 
@@ -123,9 +129,11 @@ export class RunCreatedEvent {
   status!: RunStatus;
 
   @IsObject()
+  @ValidateNested()
+  @Type(() => EventActor)
   actor!: EventActor;
 
-  @IsISO8601()
+  @IsRFC3339()
   occurredAt!: string;
 }
 
@@ -154,7 +162,7 @@ export class RunUpdatedEvent {
   @Min(1)
   version!: number;
 
-  @IsISO8601()
+  @IsRFC3339()
   occurredAt!: string;
 }
 
