@@ -10,6 +10,15 @@ step() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
 step "format";     npx prettier --check . --log-level warn
 step "lint";       npm run --silent lint
 step "typecheck";  npm run --silent typecheck
-step "unit";       npx jest --ci
-step "integration"; npx jest --ci -c jest.int.config.js --runInBand
-step "end to end"; npx jest --ci -c test/jest-e2e.config.js --runInBand
+results=.local/test-results
+rm -rf "$results" && mkdir -p "$results"
+step "unit";        npx jest --ci --json --outputFile="$results/unit.json"
+step "integration"; npx jest --ci -c jest.int.config.js --runInBand --json --outputFile="$results/int.json"
+step "end to end";  npx jest --ci -c test/jest-e2e.config.js --runInBand --json --outputFile="$results/e2e.json"
+
+# One closing line for all suites.
+node -e '
+  const r = ["unit", "int", "e2e"].map((s) => require(`./${process.argv[1]}/${s}.json`));
+  const sum = (k) => r.reduce((n, x) => n + x[k], 0);
+  console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed`);
+' "$results"
