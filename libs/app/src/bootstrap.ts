@@ -10,6 +10,7 @@ import {
   installRequestId,
   markShuttingDown,
   PinoLoggerService,
+  shutdownTracing,
 } from '@lib/observability';
 
 export interface ServiceOptions {
@@ -66,7 +67,10 @@ export async function bootstrapService(
       markShuttingDown();
       setTimeout(() => process.exit(1), grace).unref();
       logger.info({ signal }, 'shutting down');
-      void app.close().then(() => process.exit(0));
+      void app
+        .close()
+        .then(() => shutdownTracing()) // flush the last spans
+        .then(() => process.exit(0));
     });
   }
   await app.listen({ port, host: '0.0.0.0' });

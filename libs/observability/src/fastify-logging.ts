@@ -91,6 +91,8 @@ export function fastifyLoggingOptions(logger: Logger): FastifyLoggingOptions {
  * Runs every request inside a request context (`currentRequestId()`, `request_id` on every log
  * line written while handling it) and echoes the id in the `x-request-id` response header.
  * Call it right after creating the adapter, before `NestFactory.create`, so its hook runs first.
+ * (Fastify runs the rest of a request whose body it read inside the context of its onRequest
+ * hooks, so the context holds through body parsing.)
  */
 export function installRequestId(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {

@@ -52,7 +52,7 @@ export function currentTraceparent(): string | undefined {
  * Writes the active trace context (`traceparent`, plus `tracestate` when set) into `carrier`,
  * e.g. the headers of a Kafka message being produced. Returns the same carrier.
  */
-export function injectTraceHeaders<T extends Record<string, string>>(carrier: T): T {
+export function injectTraceHeaders(carrier: Record<string, string> = {}): Record<string, string> {
   propagation.inject(context.active(), carrier);
   return carrier;
 }

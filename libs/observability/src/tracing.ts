@@ -15,6 +15,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
+import { setOtelContextEnabled } from './context-mode';
 import { isOpsPath } from './ops-routes';
 
 export interface TracingOptions {
@@ -37,9 +38,10 @@ export interface TracingHandle {
 let active: TracingHandle | undefined;
 
 /**
- * Starts OpenTelemetry tracing for this process. Call it before Nest, Fastify or any HTTP client
- * is imported (first import of `main.ts`) so the http and undici instrumentations patch in time.
- * Calling it again returns the running instance.
+ * Starts OpenTelemetry tracing for this process: a server span per incoming request (continuing
+ * its `traceparent`), a client span and `traceparent` on outgoing http/undici (fetch) calls.
+ * Call it in a file of its own imported first by `main.ts` (SWC hoists all imports above a file's
+ * statements), before Nest and Fastify load. Calling it again returns the running instance.
  */
 export function initTracing(options: TracingOptions): TracingHandle {
   if (active !== undefined) return active;
@@ -59,6 +61,7 @@ export function initTracing(options: TracingOptions): TracingHandle {
   });
   // The default context manager of NodeTracerProvider is AsyncLocalStorage-based.
   provider.register({ propagator: new W3CTraceContextPropagator() });
+  setOtelContextEnabled(true);
 
   const unregister = registerInstrumentations({
     tracerProvider: provider,
@@ -80,18 +83,27 @@ export function initTracing(options: TracingOptions): TracingHandle {
   const nodeRequire = createRequire(__filename);
   for (const core of ['node:http', 'node:https']) nodeRequire(core);
 
-  const handle: TracingHandle = {
-    shutdown: async () => {
-      unregister();
-      await provider.shutdown();
-      trace.disable();
-      propagation.disable();
-      context.disable();
-      active = undefined;
-    },
+  let stopped: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    unregister();
+    await provider.shutdown();
+    setOtelContextEnabled(false);
+    trace.disable();
+    propagation.disable();
+    context.disable();
+    active = undefined;
   };
+  const handle: TracingHandle = { shutdown: () => (stopped ??= stop()) };
   active = handle;
   return handle;
+}
+
+/**
+ * Flushes and stops the tracing started by `initTracing`, if any: call it after `app.close()` and
+ * before `process.exit`, or the last batch of spans is lost. Safe to call more than once.
+ */
+export async function shutdownTracing(): Promise<void> {
+  await active?.shutdown();
 }
 
 function tracesUrl(endpoint: string): string {

@@ -23,10 +23,12 @@ const REPO_ROOT = join(__dirname, '..', '..', '..');
 // pino destination under test.
 describe('observability (traced Fastify app)', () => {
   const downstreamHeaders: IncomingHttpHeaders[] = [];
+  const exported: { path?: string; contentType?: string; body: string }[] = [];
   let stdout = '';
   let stderr = '';
   let child: ChildProcessWithoutNullStreams;
   let downstream: Server;
+  let collector: Server;
   let kafka: KafkaMockCluster;
   let baseUrl = '';
 
@@ -55,6 +57,21 @@ describe('observability (traced Fastify app)', () => {
       res.end('{"ok":true}');
     });
     await new Promise<void>((resolve) => downstream.listen(0, '127.0.0.1', resolve));
+    // A stand-in OTLP/HTTP collector.
+    collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        exported.push({
+          path: req.url,
+          contentType: req.headers['content-type'],
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     kafka = await startKafkaMockCluster({ brokers: 1, topics: [] });
 
     child = spawn(
@@ -68,6 +85,9 @@ describe('observability (traced Fastify app)', () => {
           DOWNSTREAM_URL: `http://127.0.0.1:${(downstream.address() as AddressInfo).port}/internal`,
           KAFKA_BROKERS: kafka.brokers.join(','),
           REDIS_URL: TEST_REDIS_URL,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+          // Export batches quickly rather than every 5 s.
+          OTEL_BSP_SCHEDULE_DELAY: '100',
         },
       },
     );
@@ -95,6 +115,8 @@ describe('observability (traced Fastify app)', () => {
     await kafka?.stop();
     downstream?.closeAllConnections();
     await new Promise((resolve) => downstream?.close(resolve));
+    collector?.closeAllConnections();
+    await new Promise((resolve) => collector?.close(resolve));
   });
 
   it('should write Nest bootstrap logs as JSON lines', () => {
@@ -143,6 +165,20 @@ describe('observability (traced Fastify app)', () => {
         span_id: expect.stringMatching(/^[0-9a-f]{16}$/),
       }),
     );
+  });
+
+  it('should export the spans of a continued trace to the OTLP endpoint', async () => {
+    const response = await call('/api/things/otlp', {
+      headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01` },
+    });
+    expect(response.status).toBe(200);
+
+    const batch = await waitFor('an exported batch with the server span', () =>
+      exported.find((e) => e.body.includes(TRACE_ID) && e.body.includes(PARENT_SPAN_ID)),
+    );
+    expect(batch.path).toBe('/v1/traces');
+    expect(batch.contentType).toContain('application/json');
+    expect(batch.body).toContain('"obs-fixture"');
   });
 
   it('should start a new trace and generate a request id when the request has neither', async () => {

@@ -115,11 +115,11 @@ describe('docker/Dockerfile', () => {
   });
 
   it('should install dependencies from the lockfile before copying sources', () => {
-    const installs = stages.filter((s) => runs(s).some((r) => /\bnpm ci\b/.test(r)));
+    const installs = stages.filter((s) => runs(s).some((r) => /\bnpm install\b/.test(r)));
     expect(installs.length).toBeGreaterThanOrEqual(2);
     for (const s of installs) {
       const index = s.instructions.findIndex(
-        (i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args),
+        (i) => i.keyword === 'RUN' && /\bnpm install\b/.test(i.args),
       );
       const before = s.instructions.slice(0, index).filter((i) => i.keyword === 'COPY');
       expect({ stage: s.name, copied: before.map((i) => i.args) }).toEqual({
@@ -136,7 +136,14 @@ describe('docker/Dockerfile', () => {
       .flatMap(copies)
       .flatMap(contextSources);
     expect(copied).toEqual(
-      expect.arrayContaining(['tsconfig.json', 'tsconfig.build.json', 'apps', 'libs', 'tools']),
+      expect.arrayContaining([
+        'tsconfig.json',
+        'tsconfig.build.json',
+        '.swcrc',
+        'apps',
+        'libs',
+        'tools',
+      ]),
     );
   });
 
@@ -146,7 +153,7 @@ describe('docker/Dockerfile', () => {
       .filter((m) => m !== null)
       .map((m) => ({ stage: stage(m[1]), path: m[2] }));
     const nodeModules = fromStages.find((c) => c.path === '/app/node_modules');
-    expect(runs(nodeModules?.stage as Stage).join(' ')).toMatch(/npm ci --omit=dev/);
+    expect(runs(nodeModules?.stage as Stage).join(' ')).toMatch(/npm install --omit=dev/);
     const dist = fromStages.find((c) => c.path === '/app/dist');
     expect(
       lineage(dist?.stage as Stage)

@@ -6,6 +6,7 @@ import {
   type ModuleMetadata,
   type OnModuleInit,
   type OptionalFactoryDependency,
+  type Provider,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { fastifyInstanceOf } from '../fastify-instance';
@@ -68,7 +69,7 @@ export class HealthModule {
   }
 
   private static build(
-    checksProvider: DynamicModule['providers'] & object,
+    checksProvider: Provider[],
     options: HealthOptions,
     imports: NonNullable<ModuleMetadata['imports']>,
   ): DynamicModule {

@@ -75,11 +75,6 @@ export class Metrics {
     );
   }
 
-  /** Prometheus text exposition of every metric, as served by `GET /metrics`. */
-  scrape(): Promise<string> {
-    return this.registry.metrics();
-  }
-
   private getOrCreate<M>(
     name: string,
     type: abstract new (...args: never[]) => M,
