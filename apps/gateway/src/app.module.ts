@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { validateEnv } from '@lib/config';
+import { configModule } from '@lib/app';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -18,12 +17,7 @@ export const SERVICE = 'gateway';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({
-      isGlobal: true,
-      cache: true,
-      ignoreEnvFile: true,
-      validate: validateEnv(GatewayEnv),
-    }),
+    configModule(GatewayEnv),
     RedisModule,
     IdentityModule,
     AdminModule,

@@ -8,8 +8,8 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
 import { IdempotentConsumer } from '@lib/events';
+import { kafkaLogger } from '@lib/app';
 import { createKafka } from '@lib/kafka';
-import { createLogger } from '@lib/observability';
 import { DataSource } from 'typeorm';
 import { UsageAggregatorEnv } from '../config/usage-aggregator.env';
 import { UsageService } from './usage.service';
@@ -31,12 +31,7 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
       kafka: createKafka({
         brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
         clientId: CONSUMER_GROUP,
-        logger: createLogger({
-          service: CONSUMER_GROUP,
-          level: config.get('LOG_LEVEL', { infer: true }),
-        }).child({
-          component: 'kafka',
-        }),
+        logger: kafkaLogger(CONSUMER_GROUP, config.get('LOG_LEVEL', { infer: true })),
       }),
       groupId: CONSUMER_GROUP,
       dataSource,

@@ -1,0 +1,69 @@
+import { DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { validateEnv } from '@lib/config';
+import { dataSourceOptions, DatabaseSettings } from '@lib/database';
+import { EventsModule } from '@lib/events';
+import { KafkaLogger } from '@lib/kafka';
+import { createLogger } from '@lib/observability';
+
+// The modules every app wires the same way; each app's AppModule lists what it uses of them.
+
+/** The global, validated configuration: the app stops at boot naming each bad variable. */
+export function configModule(envClass: new () => object): ReturnType<typeof ConfigModule.forRoot> {
+  return ConfigModule.forRoot({
+    isGlobal: true,
+    cache: true,
+    ignoreEnvFile: true,
+    validate: validateEnv(envClass),
+  });
+}
+
+interface DatabaseEnvShape {
+  DATABASE_URL: string;
+  DATABASE_POOL_SIZE: number;
+}
+
+/** TypeORM on the app's own schema, from DATABASE_URL and DATABASE_POOL_SIZE. */
+export function databaseModule(opts: {
+  service: string;
+  schema: string;
+  entities: DatabaseSettings['entities'];
+}): DynamicModule {
+  return TypeOrmModule.forRootAsync({
+    inject: [ConfigService],
+    useFactory: (config: ConfigService<DatabaseEnvShape, true>) =>
+      dataSourceOptions({
+        url: config.get('DATABASE_URL', { infer: true }),
+        schema: opts.schema,
+        entities: opts.entities,
+        poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
+        applicationName: opts.service,
+      }),
+  });
+}
+
+/** kafkajs logs as JSON lines of the app's logger. */
+export function kafkaLogger(service: string, level: string): KafkaLogger {
+  return createLogger({ service, level }).child({ component: 'kafka' });
+}
+
+interface KafkaEnvShape {
+  KAFKA_BROKERS: string;
+  LOG_LEVEL: string;
+}
+
+/** `OutboxWriter` and the outbox relay of the app's schema, publishing as `/<service>`. */
+export function eventsPublisherModule(service: string): DynamicModule {
+  return EventsModule.forPublisherAsync({
+    inject: [ConfigService],
+    useFactory: (config: ConfigService<KafkaEnvShape, true>) => ({
+      source: `/${service}`,
+      kafka: {
+        brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
+        clientId: service,
+        logger: kafkaLogger(service, config.get('LOG_LEVEL', { infer: true })),
+      },
+    }),
+  });
+}
