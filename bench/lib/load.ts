@@ -1,0 +1,88 @@
+import { Pool } from 'undici';
+
+export interface LoadRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  /** Origin of the server under load, on loopback. */
+  url: string;
+  connections: number;
+  durationMs: number;
+  /** Builds the i-th request (vary ids, names, cursors). */
+  request: (i: number) => LoadRequest;
+  /** Status counted as success (default: any 2xx or 3xx). */
+  ok?: (status: number) => boolean;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * A closed-loop load generator: `connections` workers each send one request at a time over keep-alive
+ * connections for `durationMs` (bounded in time and only to the given loopback origin), recording each
+ * latency. Returns throughput and latency percentiles; errors are counted, never retried.
+ */
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  const pool = new Pool(opts.url, { connections: opts.connections, pipelining: 1 });
+  const ok = opts.ok ?? ((s: number) => s >= 200 && s < 400);
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const deadline = performance.now() + opts.durationMs;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const req = opts.request(next++);
+      const start = performance.now();
+      try {
+        const res = await pool.request({
+          method: req.method,
+          path: req.path,
+          headers: req.headers,
+          body: req.body,
+        });
+        await res.body.dump();
+        if (!ok(res.statusCode)) errors++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - start);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: opts.connections }, worker));
+  const elapsed = performance.now() - started;
+  await pool.close();
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: latencies.length,
+    errors,
+    perSecond: (latencies.length / elapsed) * 1000,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    maxMs: sorted[sorted.length - 1] ?? 0,
+  };
+}
+
+/** A markdown table row: name, req/s, p50, p99, errors, ratio to a baseline's req/s. */
+export function tableRow(name: string, r: LoadResult, baseline?: LoadResult): string {
+  const ratio = baseline ? (r.perSecond / baseline.perSecond).toFixed(2) : '1.00';
+  return `| ${name} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${ratio} |`;
+}
+
+export const TABLE_HEADER =
+  '| scenario | req/s | p50 ms | p99 ms | errors | ratio to baseline |\n|---|---|---|---|---|---|';
