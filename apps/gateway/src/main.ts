@@ -3,6 +3,7 @@ import { bootstrapService } from '@lib/app';
 import { ErrorBody } from '@lib/errors';
 import { AppModule, SERVICE } from './app.module';
 import { setupOpenApi } from './docs/openapi';
+import { allowEmptyJsonBody } from './http/empty-json-body';
 
 void bootstrapService(AppModule, {
   service: SERVICE,
@@ -14,5 +15,8 @@ void bootstrapService(AppModule, {
       envelope: ({ code, message }: ErrorBody) => ({ success: false, error: { code, message } }),
     },
   ],
-  configure: setupOpenApi,
+  configure: (app) => {
+    allowEmptyJsonBody(app);
+    setupOpenApi(app);
+  },
 });

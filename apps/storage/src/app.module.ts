@@ -1,23 +1,18 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { S3Client } from '@aws-sdk/client-s3';
-import { validateEnv } from '@lib/config';
+import { configModule } from '@lib/app';
 import { S3Settings } from '@lib/s3';
 import { HealthModule, MetricsModule, s3Check } from '@lib/observability';
 import { StorageEnv } from './config/storage.env';
-import { PresignController } from './presign/presign.controller';
+import { BytesController } from './bytes/bytes.controller';
+import { BytesService } from './bytes/bytes.service';
 import { S3_SETTINGS, S3Module } from './s3/s3.module';
 
 export const SERVICE = 'storage';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({
-      isGlobal: true,
-      cache: true,
-      ignoreEnvFile: true,
-      validate: validateEnv(StorageEnv),
-    }),
+    configModule(StorageEnv),
     S3Module,
     MetricsModule.forRoot({ service: SERVICE }),
     HealthModule.forRootAsync({
@@ -25,6 +20,7 @@ export const SERVICE = 'storage';
       useFactory: (client: S3Client, settings: S3Settings) => [s3Check(client, settings.bucket)],
     }),
   ],
-  controllers: [PresignController],
+  controllers: [BytesController],
+  providers: [BytesService],
 })
 export class AppModule {}

@@ -2,6 +2,7 @@ import { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidEnvironmentError } from '@lib/config';
 import { createValidationPipe, ErrorEnvelope, HttpErrorFilter } from '@lib/errors';
 import {
@@ -12,6 +13,8 @@ import {
   PinoLoggerService,
   shutdownTracing,
 } from '@lib/observability';
+
+const MAX_PARAM_LENGTH = 2048;
 
 export interface ServiceOptions {
   /** The app's name: log field, metric label, Kafka client id and consumer group. */
@@ -35,10 +38,15 @@ export async function bootstrapService(
 ): Promise<INestApplication> {
   const logger = createLogger({ service: opts.service, level: process.env.LOG_LEVEL ?? 'info' });
   let app: NestFastifyApplication;
+  const errorFilter = new HttpErrorFilter(opts.errorEnvelopes);
   try {
     const adapter = new FastifyAdapter({
       ...fastifyLoggingOptions(logger),
       bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+      // Path parameters may be long (a 256-byte metadata key is up to 768 characters encoded).
+      maxParamLength: MAX_PARAM_LENGTH,
+      frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+        errorFilter.send(error, request, reply),
     });
     installRequestId(adapter.getInstance());
     app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
@@ -53,7 +61,7 @@ export async function bootstrapService(
     }
     throw err;
   }
-  app.useGlobalFilters(new HttpErrorFilter(opts.errorEnvelopes));
+  app.useGlobalFilters(errorFilter);
   app.useGlobalPipes(createValidationPipe());
   await opts.configure?.(app);
 

@@ -86,8 +86,14 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+    this.send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /**
+   * Renders `exception` on `reply`. Also Fastify's `frameworkErrors` handler, so that the router's own
+   * rejections (a malformed URL, an over-long path parameter) answer the same JSON body.
+   */
+  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const { status, body } = toErrorResponse(exception);
     body.requestId = String(request.id);
     if (status >= 500) {

@@ -1,3 +1,4 @@
 export * from './connection';
 export * from './job-producer';
 export * from './reconciler';
+export * from './micro-batcher';

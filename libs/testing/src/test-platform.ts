@@ -28,6 +28,10 @@ export interface TestPlatform {
   platform: RunningPlatform;
   gatewayUrl: string;
   operatorToken: string;
+  /** The suite's BullMQ key prefix (`BULLMQ_PREFIX` of every app). */
+  redisPrefix: string;
+  /** Deletes every Redis key of the suite's prefix, as a Redis flush would (other suites are untouched). */
+  flushRedis(): Promise<void>;
   /** Calls an operator endpoint of the gateway and returns its JSON (throws on a non-2xx). */
   admin<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** A new organization with an admin, a member, a bearer key, a private key and JWTs for both users. */
@@ -133,7 +137,19 @@ export async function startTestPlatform(
       };
     };
 
-    return { kafka, s3, db, platform, gatewayUrl, operatorToken, admin, createOrg, stop };
+    return {
+      kafka,
+      s3,
+      db,
+      platform,
+      gatewayUrl,
+      operatorToken,
+      redisPrefix: redis.prefix,
+      flushRedis: () => redis.cleanup(),
+      admin,
+      createOrg,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

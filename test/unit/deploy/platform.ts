@@ -39,7 +39,18 @@ export const APPS: readonly PlatformApp[] = [
   {
     name: 'object-metadata',
     port: 3001,
-    env: ['DATABASE_URL', 'REDIS_URL', 'BULLMQ_PREFIX', 'STORAGE_URL'],
+    // S3_* only to sign upload/download URLs; byte operations go through storage (STORAGE_URL).
+    env: [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'BULLMQ_PREFIX',
+      'STORAGE_URL',
+      'S3_REGION',
+      'S3_BUCKET',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+      'S3_FORCE_PATH_STYLE',
+    ],
     autoscaled: true,
   },
   {

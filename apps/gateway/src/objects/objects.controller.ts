@@ -1,58 +1,223 @@
-import { Body, Controller, Get, Inject, Param, Post, HttpCode } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal, RequireCapability } from '@lib/auth';
+import {
+  MetadataKeyParams,
+  MetadataKeysView,
+  MetadataValuesView,
+  ObjectDownloadUrlView,
+  ObjectIdParams,
+  ObjectListView,
+  ObjectView,
+} from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
-import { ObjectMetadataClient, StorageClient } from '../services/service-clients.module';
+import { ObjectMetadataClient } from '../services/service-clients.module';
 import { CreateObjectRequestDto } from './dto/create-object-request.dto';
+import { DownloadQueryDto, ListObjectsQueryDto } from './dto/object-queries.dto';
+import {
+  MetadataKeysViewDto,
+  MetadataValuesViewDto,
+  ObjectDownloadUrlViewDto,
+  ObjectListViewDto,
+  ObjectViewDto,
+} from './dto/object-views.dto';
+import { EmptyBodyPipe } from './empty-body.pipe';
 
-interface ObjectRecord {
-  view: Record<string, unknown>;
-  objectKey: string;
+/** Who acts, for the events: the user behind the credential, else the API key. */
+function actorOf(p: Principal) {
+  return p.userId
+    ? { type: 'user' as const, id: p.userId }
+    : { type: 'api_key' as const, id: p.apiKeyId ?? p.orgId };
 }
 
-/** How long a create's `upload_url` stays valid. */
-const UPLOAD_URL_TTL_SECONDS = 3600;
+const objectPath = (id: string, action = '') => `/internal/objects/${id}${action}`;
 
-/** Seed 001 Objects API (`/v1/objects`), routed to object-metadata (records) and storage (presigned URLs). */
+/**
+ * Seed 001 Objects API (`/v1/objects`) plus the publish/unpublish extension. Every operation is one call to
+ * object-metadata (one hop after the gateway), which answers the seed's views as they are sent: it signs
+ * upload and download URLs itself. Validation (the shared contract) and authentication happen here; the
+ * org always comes from the credential, never from the request.
+ */
 @ApiTags('objects')
+@ApiUnauthorizedResponse({ description: 'Unauthorized. Invalid or missing authentication.' })
+@ApiForbiddenResponse({ description: 'Forbidden. Account does not have devbox capability.' })
+@ApiBadRequestResponse({ description: 'Invalid parameters: the message names each field.' })
 @Controller('v1/objects')
 @Authenticated('bearer')
 @RequireCapability('objects')
 export class ObjectsController {
-  constructor(
-    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
-    @Inject(StorageClient) private readonly storage: ServiceClient,
-  ) {}
+  constructor(@Inject(ObjectMetadataClient) private readonly metadata: ServiceClient) {}
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Create an Object and get a presigned upload URL' })
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateObjectRequestDto) {
-    const record = await this.metadata.call<ObjectRecord>('POST', '/internal/objects', {
+  @ApiOperation({ operationId: 'createObject', summary: 'Create an Object.' })
+  @ApiOkResponse({ type: ObjectViewDto, description: 'With a presigned PUT `upload_url` (1 h).' })
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateObjectRequestDto,
+  ): Promise<ObjectView> {
+    return this.metadata.call<ObjectView>('POST', '/internal/objects', {
       body: {
         ...body,
         orgId: principal.orgId,
         orgKey: principal.orgKey,
         createdBy: principal.userId,
-        actor: principal.userId
-          ? { type: 'user', id: principal.userId }
-          : { type: 'api_key', id: principal.apiKeyId ?? principal.orgId },
+        actor: actorOf(principal),
       },
     });
-    const { url } = await this.storage.call<{ url: string }>('POST', '/internal/presign', {
-      body: { key: record.objectKey, method: 'PUT', expiresInSeconds: UPLOAD_URL_TTL_SECONDS },
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listObjects', summary: 'List Objects.' })
+  @ApiOkResponse({ type: ObjectListViewDto })
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListObjectsQueryDto,
+  ): Promise<ObjectListView> {
+    return this.metadata.call<ObjectListView>('GET', '/internal/objects', {
+      query: { ...query, orgId: principal.orgId },
     });
-    return { ...record.view, upload_url: url };
+  }
+
+  @Get('list_public')
+  @ApiOperation({ operationId: 'listPublicObjects', summary: 'List Public Objects.' })
+  @ApiOkResponse({ type: ObjectListViewDto })
+  listPublic(@Query() query: ListObjectsQueryDto): Promise<ObjectListView> {
+    return this.metadata.call<ObjectListView>('GET', '/internal/objects/public', {
+      query: { ...query },
+    });
+  }
+
+  @Get('metadata/keys')
+  @ApiOperation({
+    operationId: 'getObjectMetadataKeys',
+    summary: "Distinct metadata keys of the org's live objects.",
+  })
+  @ApiOkResponse({ type: MetadataKeysViewDto })
+  metadataKeys(@CurrentPrincipal() principal: Principal): Promise<MetadataKeysView> {
+    return this.metadata.call<MetadataKeysView>('GET', '/internal/objects/metadata/keys', {
+      query: { orgId: principal.orgId },
+    });
+  }
+
+  @Get('metadata/keys/:key/values')
+  @ApiOperation({
+    operationId: 'getObjectMetadataValues',
+    summary: "Distinct values of one metadata key over the org's live objects.",
+  })
+  @ApiOkResponse({ type: MetadataValuesViewDto })
+  metadataValues(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: MetadataKeyParams,
+  ): Promise<MetadataValuesView> {
+    return this.metadata.call<MetadataValuesView>(
+      'GET',
+      `/internal/objects/metadata/keys/${encodeURIComponent(params.key)}/values`,
+      { query: { orgId: principal.orgId } },
+    );
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get an Object' })
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
-    const record = await this.metadata.call<ObjectRecord>(
-      'GET',
-      `/internal/objects/${encodeURIComponent(id)}`,
-      { query: { orgId: principal.orgId } },
-    );
-    return record.view;
+  @ApiOperation({ operationId: 'getObject', summary: 'Get an Object.' })
+  @ApiOkResponse({ type: ObjectViewDto })
+  @ApiNotFoundResponse({ description: 'Object not found.' })
+  get(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: ObjectIdParams,
+  ): Promise<ObjectView> {
+    return this.metadata.call<ObjectView>('GET', objectPath(params.id), {
+      query: { orgId: principal.orgId },
+    });
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'completeObject', summary: 'Complete Object Upload.' })
+  @ApiOkResponse({ type: ObjectViewDto })
+  @ApiNotFoundResponse({ description: 'Object not found.' })
+  @ApiConflictResponse({ description: 'Object is not in UPLOADING state.' })
+  complete(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: ObjectIdParams,
+    @Body(EmptyBodyPipe) _body: undefined,
+  ): Promise<ObjectView> {
+    return this.command(principal, params.id, '/complete');
+  }
+
+  @Post(':id/delete')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'deleteObject', summary: 'Delete an Object.' })
+  @ApiOkResponse({ type: ObjectViewDto })
+  @ApiNotFoundResponse({ description: 'Object not found.' })
+  delete(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: ObjectIdParams,
+    @Body(EmptyBodyPipe) _body: undefined,
+  ): Promise<ObjectView> {
+    return this.command(principal, params.id, '/delete');
+  }
+
+  @Get(':id/download')
+  @ApiOperation({
+    operationId: 'generateDownloadUrl',
+    summary: 'Generate Download URL for Object.',
+  })
+  @ApiOkResponse({ type: ObjectDownloadUrlViewDto })
+  @ApiNotFoundResponse({ description: 'Object not found.' })
+  download(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: ObjectIdParams,
+    @Query() query: DownloadQueryDto,
+  ): Promise<ObjectDownloadUrlView> {
+    return this.metadata.call<ObjectDownloadUrlView>('GET', objectPath(params.id, '/download'), {
+      query: { ...query, orgId: principal.orgId },
+    });
+  }
+
+  @Post(':id/publish')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'publishObject',
+    summary: 'List the Object in list_public (extension; owner org only).',
+  })
+  @ApiOkResponse({ type: ObjectViewDto })
+  @ApiNotFoundResponse({ description: 'Object not found.' })
+  publish(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: ObjectIdParams,
+    @Body(EmptyBodyPipe) _body: undefined,
+  ): Promise<ObjectView> {
+    return this.command(principal, params.id, '/publish');
+  }
+
+  @Post(':id/unpublish')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'unpublishObject',
+    summary: 'Stop listing the Object in list_public (extension; owner org only).',
+  })
+  @ApiOkResponse({ type: ObjectViewDto })
+  @ApiNotFoundResponse({ description: 'Object not found.' })
+  unpublish(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: ObjectIdParams,
+    @Body(EmptyBodyPipe) _body: undefined,
+  ): Promise<ObjectView> {
+    return this.command(principal, params.id, '/unpublish');
+  }
+
+  private command(principal: Principal, id: string, action: string): Promise<ObjectView> {
+    return this.metadata.call<ObjectView>('POST', objectPath(id, action), {
+      body: { orgId: principal.orgId, actor: actorOf(principal) },
+    });
   }
 }

@@ -3,13 +3,11 @@ import { uuidv7 } from '@lib/events';
 
 /**
  * Object ids are time-ordered (UUIDv7, so `ORDER BY id DESC` is newest first and keyset pagination is stable)
- * with a readable prefix: `obj_0196f3c2a1b07c4d9e8f0a1b2c3d4e5f`.
+ * with a readable prefix: `obj_0196f3c2a1b07c4d9e8f0a1b2c3d4e5f` (`OBJECT_ID_PATTERN` of @lib/contracts).
  */
 export function newObjectId(): string {
   return `obj_${uuidv7().replaceAll('-', '')}`;
 }
-
-export const OBJECT_ID_PATTERN = /^obj_[0-9a-f]{32}$/;
 
 /**
  * The S3 key of an object's bytes (SPEC 4.2): `{orgKey}/objects/{objectId}/{token}`. The token's 192 random

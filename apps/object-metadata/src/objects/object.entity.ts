@@ -1,10 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-export const ObjectState = ['UPLOADING', 'READ_ONLY', 'DELETED', 'ERROR'] as const;
-export type ObjectState = (typeof ObjectState)[number];
-
-export const ObjectContentType = ['unspecified', 'text', 'binary', 'gzip', 'tar', 'tgz'] as const;
-export type ObjectContentType = (typeof ObjectContentType)[number];
+import type { ObjectContentType, ObjectState } from '@lib/contracts';
 
 // bigint columns come back from pg as strings; these fit in a double (ms timestamps, byte sizes < 2^53).
 const bigintAsNumber = {
@@ -33,6 +28,7 @@ export class ObjectEntity {
   @Column({ type: 'text' })
   state!: ObjectState;
 
+  /** Null until complete records the uploaded size; kept once DELETED (the last known size). */
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber })
   sizeBytes!: number | null;
 
@@ -43,6 +39,10 @@ export class ObjectEntity {
   @Column({ type: 'text' })
   objectKey!: string;
 
+  /** S3's ETag of the bytes, recorded on complete. */
+  @Column({ type: 'text', nullable: true })
+  etag!: string | null;
+
   @Column({ type: 'uuid', nullable: true })
   createdBy!: string | null;
 
@@ -51,6 +51,21 @@ export class ObjectEntity {
 
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber })
   deleteAfterTimeMs!: number | null;
+
+  /** Listed by `list_public` (the publish/unpublish extension); a delete unpublishes. */
+  @Column({ type: 'boolean' })
+  isPublic!: boolean;
+
+  /** DELETED, but the bytes are not confirmed gone from S3 yet (a purge job and the reconciler retry). */
+  @Column({ type: 'boolean' })
+  purgePending!: boolean;
+
+  /**
+   * Set when an object is deleted while its create's upload URL is still valid: bytes PUT with it later
+   * would be orphaned, so the reconciler removes them once more at this time (after the URL expired).
+   */
+  @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  latePurgeAtMs!: number | null;
 
   /** Grows by one per change; carried by `storage_file.updated` so consumers can order a file's events. */
   @Column({ type: 'int' })

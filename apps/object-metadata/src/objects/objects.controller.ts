@@ -1,23 +1,93 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { CreateObjectDto } from './dto/create-object.dto';
-import { ObjectRecordDto } from './dto/object-view.dto';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  MetadataKeyParams,
+  MetadataKeysView,
+  MetadataValuesView,
+  ObjectDownloadUrlView,
+  ObjectIdParams,
+  ObjectListView,
+  ObjectView,
+} from '@lib/contracts';
+import { CreateObjectDto, OrgCommandDto } from './dto/create-object.dto';
+import {
+  DownloadQueryDto,
+  ListOrgObjectsQueryDto,
+  ListPublicObjectsQueryDto,
+  OrgQueryDto,
+} from './dto/object-queries.dto';
 import { ObjectsService } from './objects.service';
 
-/** Internal HTTP API, called by the gateway once it has authenticated the org. */
+/**
+ * Internal HTTP API, called by the gateway once it has authenticated the org. Answers are seed 001's views,
+ * ready to send: the gateway adds nothing.
+ */
 @Controller('internal/objects')
 export class ObjectsController {
   constructor(private readonly objects: ObjectsService) {}
 
   @Post()
-  create(@Body() cmd: CreateObjectDto): Promise<ObjectRecordDto> {
+  @HttpCode(200)
+  create(@Body() cmd: CreateObjectDto): Promise<ObjectView> {
     return this.objects.create(cmd);
   }
 
+  @Get()
+  list(@Query() query: ListOrgObjectsQueryDto): Promise<ObjectListView> {
+    return this.objects.list({ orgId: query.orgId }, query);
+  }
+
+  @Get('public')
+  listPublic(@Query() query: ListPublicObjectsQueryDto): Promise<ObjectListView> {
+    return this.objects.list({ published: true }, query);
+  }
+
+  @Get('metadata/keys')
+  metadataKeys(@Query() query: OrgQueryDto): Promise<MetadataKeysView> {
+    return this.objects.metadataKeys(query.orgId);
+  }
+
+  @Get('metadata/keys/:key/values')
+  metadataValues(
+    @Param() params: MetadataKeyParams,
+    @Query() query: OrgQueryDto,
+  ): Promise<MetadataValuesView> {
+    return this.objects.metadataValues(query.orgId, params.key);
+  }
+
   @Get(':id')
-  get(
-    @Param('id') id: string,
-    @Query('orgId', new ParseUUIDPipe()) orgId: string,
-  ): Promise<ObjectRecordDto> {
-    return this.objects.get(orgId, id);
+  get(@Param() params: ObjectIdParams, @Query() query: OrgQueryDto): Promise<ObjectView> {
+    return this.objects.get(query.orgId, params.id);
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  complete(@Param() params: ObjectIdParams, @Body() cmd: OrgCommandDto): Promise<ObjectView> {
+    return this.objects.complete(cmd.orgId, params.id, cmd.actor);
+  }
+
+  @Post(':id/delete')
+  @HttpCode(200)
+  delete(@Param() params: ObjectIdParams, @Body() cmd: OrgCommandDto): Promise<ObjectView> {
+    return this.objects.delete(cmd.orgId, params.id, cmd.actor);
+  }
+
+  @Get(':id/download')
+  download(
+    @Param() params: ObjectIdParams,
+    @Query() query: DownloadQueryDto,
+  ): Promise<ObjectDownloadUrlView> {
+    return this.objects.downloadUrl(query.orgId, params.id, query.duration_seconds);
+  }
+
+  @Post(':id/publish')
+  @HttpCode(200)
+  publish(@Param() params: ObjectIdParams, @Body() cmd: OrgCommandDto): Promise<ObjectView> {
+    return this.objects.setPublic(cmd.orgId, params.id, true);
+  }
+
+  @Post(':id/unpublish')
+  @HttpCode(200)
+  unpublish(@Param() params: ObjectIdParams, @Body() cmd: OrgCommandDto): Promise<ObjectView> {
+    return this.objects.setPublic(cmd.orgId, params.id, false);
   }
 }

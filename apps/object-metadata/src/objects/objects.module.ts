@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { TtlQueueModule } from '../ttl/ttl-queue.module';
 import { ObjectsController } from './objects.controller';
 import { ObjectsRepository } from './objects.repository';
 import { ObjectsService } from './objects.service';
 
 @Module({
+  imports: [TtlQueueModule],
   controllers: [ObjectsController],
   providers: [ObjectsService, ObjectsRepository],
+  exports: [ObjectsService, ObjectsRepository],
 })
 export class ObjectsModule {}

@@ -1,9 +1,96 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { ObjectContentType, ObjectState } from '@lib/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { ObjectEntity } from './object.entity';
 
-/** The only place that touches the `objects` table. */
+/** Which objects a listing covers: one org's, or the published ones of every org (`list_public`). */
+export type ListScope = { orgId: string } | { published: true };
+
+export interface ListFilter {
+  /** Keyset cursor: only ids below it (older objects). */
+  startingAfter?: string;
+  /** Case-insensitive substring of the name. */
+  name?: string;
+  contentType?: ObjectContentType;
+  /** Without it, every state but DELETED. */
+  state?: ObjectState;
+  /** The exact id, or a case-insensitive substring of the name. */
+  search?: string;
+}
+
+export interface DueObject {
+  id: string;
+  deleteAfterTimeMs: number;
+}
+
+interface ObjectRow {
+  id: string;
+  org_id: string;
+  org_key: string;
+  name: string;
+  content_type: ObjectContentType;
+  state: ObjectState;
+  size_bytes: string | null;
+  metadata: Record<string, string> | null;
+  object_key: string;
+  etag: string | null;
+  created_by: string | null;
+  create_time_ms: string;
+  delete_after_time_ms: string | null;
+  is_public: boolean;
+  purge_pending: boolean;
+  late_purge_at_ms: string | null;
+  version: number;
+}
+
+const toNumber = (v: string | null) => (v === null ? null : Number(v));
+
+function toEntity(r: ObjectRow): ObjectEntity {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    orgKey: r.org_key,
+    name: r.name,
+    contentType: r.content_type,
+    state: r.state,
+    sizeBytes: toNumber(r.size_bytes),
+    metadata: r.metadata,
+    objectKey: r.object_key,
+    etag: r.etag,
+    createdBy: r.created_by,
+    createTimeMs: Number(r.create_time_ms),
+    deleteAfterTimeMs: toNumber(r.delete_after_time_ms),
+    isPublic: r.is_public,
+    purgePending: r.purge_pending,
+    latePurgeAtMs: toNumber(r.late_purge_at_ms),
+    version: r.version,
+  };
+}
+
+/**
+ * The columns a delete or an expiry sets: DELETED, unpublished, bytes to purge now, and again once the
+ * create's upload URL has expired if it is still valid (`$late`: its lifetime plus a margin, in ms).
+ */
+const deletedColumns = (now: string, late: string) => `
+  state = 'DELETED', is_public = false, purge_pending = true, version = version + 1,
+  late_purge_at_ms = CASE WHEN create_time_ms + ${late} > ${now} THEN create_time_ms + ${late} END`;
+
+/** `%…%` for ILIKE, with the pattern characters of the user's text taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The rows of an UPDATE … RETURNING (TypeORM answers `[rows, count]` for UPDATEs on Postgres). */
+function updatedRows(result: unknown): ObjectRow[] {
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as ObjectRow[];
+}
+
+/**
+ * The only place that touches the `objects` table. State changes are single `UPDATE … RETURNING`
+ * statements guarded by the expected state, so they lock the row, bump `version` and tell the caller
+ * whether they won a race, in one round trip.
+ */
 @Injectable()
 export class ObjectsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -13,11 +100,253 @@ export class ObjectsRepository {
     return this.dataSource.transaction(work);
   }
 
-  async insert(manager: EntityManager, object: ObjectEntity): Promise<void> {
-    await manager.insert(ObjectEntity, object);
+  async insert(manager: EntityManager, o: ObjectEntity): Promise<void> {
+    await manager.query(
+      `INSERT INTO objects (id, org_id, org_key, name, content_type, state, size_bytes, metadata,
+         object_key, etag, created_by, create_time_ms, delete_after_time_ms, is_public, purge_pending,
+         late_purge_at_ms, version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      [
+        o.id,
+        o.orgId,
+        o.orgKey,
+        o.name,
+        o.contentType,
+        o.state,
+        o.sizeBytes,
+        o.metadata === null ? null : JSON.stringify(o.metadata),
+        o.objectKey,
+        o.etag,
+        o.createdBy,
+        o.createTimeMs,
+        o.deleteAfterTimeMs,
+        o.isPublic,
+        o.purgePending,
+        o.latePurgeAtMs,
+        o.version,
+      ],
+    );
   }
 
-  findInOrg(orgId: string, id: string): Promise<ObjectEntity | null> {
-    return this.dataSource.getRepository(ObjectEntity).findOneBy({ orgId, id });
+  async findInOrg(
+    orgId: string,
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ObjectEntity | null> {
+    const rows = await manager.query<ObjectRow[]>(
+      `SELECT * FROM objects WHERE id = $1 AND org_id = $2`,
+      [id, orgId],
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  async findById(id: string): Promise<ObjectEntity | null> {
+    const rows = await this.dataSource.query<ObjectRow[]>(`SELECT * FROM objects WHERE id = $1`, [
+      id,
+    ]);
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  /** UPLOADING → READ_ONLY with the uploaded size; null when the object is not (or no longer) UPLOADING. */
+  async markCompleted(
+    manager: EntityManager,
+    orgId: string,
+    id: string,
+    sizeBytes: number,
+    etag: string | null,
+  ): Promise<ObjectEntity | null> {
+    const rows = updatedRows(
+      await manager.query(
+        `UPDATE objects SET state = 'READ_ONLY', size_bytes = $3, etag = $4, version = version + 1
+         WHERE id = $1 AND org_id = $2 AND state = 'UPLOADING'
+         RETURNING *`,
+        [id, orgId, sizeBytes, etag],
+      ),
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  /** Any live state → DELETED, unpublished, bytes to purge; null when missing or already DELETED. */
+  async markDeleted(
+    manager: EntityManager,
+    orgId: string,
+    id: string,
+    now: number,
+    latePurgeAfterMs: number,
+  ): Promise<ObjectEntity | null> {
+    const rows = updatedRows(
+      await manager.query(
+        `UPDATE objects SET ${deletedColumns('$3', '$4')}
+         WHERE id = $1 AND org_id = $2 AND state <> 'DELETED'
+         RETURNING *`,
+        [id, orgId, now, latePurgeAfterMs],
+      ),
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  /**
+   * TTL expiry of many objects at once: those still live whose deadline is at or before `now` turn
+   * DELETED (unpublished, bytes to purge). Rows are locked in id order, so concurrent batches cannot
+   * deadlock. Returns the rows it changed.
+   */
+  async markExpired(
+    manager: EntityManager,
+    ids: string[],
+    now: number,
+    latePurgeAfterMs: number,
+  ): Promise<ObjectEntity[]> {
+    const rows = updatedRows(
+      await manager.query(
+        `UPDATE objects SET ${deletedColumns('$2', '$3')}
+         WHERE id IN (
+           SELECT id FROM objects
+           WHERE id = ANY($1) AND state <> 'DELETED' AND delete_after_time_ms <= $2
+           ORDER BY id FOR UPDATE)
+         RETURNING *`,
+        [ids, now, latePurgeAfterMs],
+      ),
+    );
+    return rows.map(toEntity);
+  }
+
+  async findByIds(ids: string[]): Promise<ObjectEntity[]> {
+    const rows = await this.dataSource.query<ObjectRow[]>(
+      `SELECT * FROM objects WHERE id = ANY($1)`,
+      [ids],
+    );
+    return rows.map(toEntity);
+  }
+
+  /** The bytes of these DELETED objects are confirmed gone. */
+  async clearPurgePending(ids: string[]): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE objects SET purge_pending = false WHERE id = ANY($1) AND purge_pending`,
+      [ids],
+    );
+  }
+
+  /** Publishes or unpublishes a live object; null when it is missing or DELETED. Not a file change. */
+  async setPublic(orgId: string, id: string, isPublic: boolean): Promise<ObjectEntity | null> {
+    const rows = updatedRows(
+      await this.dataSource.query(
+        `UPDATE objects SET is_public = $3
+         WHERE id = $1 AND org_id = $2 AND state <> 'DELETED'
+         RETURNING *`,
+        [id, orgId, isPublic],
+      ),
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  /**
+   * One page, newest first: `limit` rows of `scope` matching `filter` with ids below the cursor. Keyset
+   * pagination on the time-ordered id: an insert lands above every cursor and a delete only removes its
+   * own row, so a walk through the pages neither repeats nor skips an object.
+   */
+  async list(scope: ListScope, filter: ListFilter, limit: number): Promise<ObjectEntity[]> {
+    const { where, params } = this.where(scope, filter, true);
+    params.push(limit);
+    const rows = await this.dataSource.query<ObjectRow[]>(
+      `SELECT * FROM objects WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toEntity);
+  }
+
+  /** How many objects of `scope` match `filter`, all pages together. */
+  async count(scope: ListScope, filter: ListFilter): Promise<number> {
+    const { where, params } = this.where(scope, filter, false);
+    const [row] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM objects WHERE ${where}`,
+      params,
+    );
+    return row.n;
+  }
+
+  private where(scope: ListScope, filter: ListFilter, withCursor: boolean) {
+    const params: unknown[] = [];
+    const clauses: string[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if ('orgId' in scope) clauses.push(`org_id = ${param(scope.orgId)}`);
+    else clauses.push('is_public');
+    // The literal predicate matches the partial index objects_org_live_id.
+    clauses.push(
+      filter.state === undefined ? `state <> 'DELETED'` : `state = ${param(filter.state)}`,
+    );
+    if (withCursor && filter.startingAfter !== undefined) {
+      clauses.push(`id < ${param(filter.startingAfter)}`);
+    }
+    if (filter.contentType !== undefined) {
+      clauses.push(`content_type = ${param(filter.contentType)}`);
+    }
+    if (filter.name !== undefined)
+      clauses.push(`name ILIKE ${param(containsPattern(filter.name))}`);
+    if (filter.search !== undefined) {
+      clauses.push(
+        `(id = ${param(filter.search.toLowerCase())} OR name ILIKE ${param(containsPattern(filter.search))})`,
+      );
+    }
+    return { where: clauses.join(' AND '), params };
+  }
+
+  /** Distinct metadata keys of the org's live objects, sorted. */
+  async metadataKeys(orgId: string, max: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ key: string }[]>(
+      `SELECT DISTINCT k.key FROM objects o, jsonb_object_keys(o.metadata) AS k(key)
+       WHERE o.org_id = $1 AND o.state <> 'DELETED' AND o.metadata IS NOT NULL
+       ORDER BY k.key LIMIT $2`,
+      [orgId, max],
+    );
+    return rows.map((r) => r.key);
+  }
+
+  /** Distinct values of one metadata key over the org's live objects, sorted. */
+  async metadataValues(orgId: string, key: string, max: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ value: string }[]>(
+      `SELECT DISTINCT o.metadata ->> $2 AS value FROM objects o
+       WHERE o.org_id = $1 AND o.state <> 'DELETED' AND o.metadata ? $2
+       ORDER BY value LIMIT $3`,
+      [orgId, key, max],
+    );
+    return rows.map((r) => r.value);
+  }
+
+  /** Live objects whose deadline is at or before `by`, most urgent first (index objects_due). */
+  async findDue(by: number, max: number): Promise<DueObject[]> {
+    const rows = await this.dataSource.query<{ id: string; delete_after_time_ms: string }[]>(
+      `SELECT id, delete_after_time_ms FROM objects
+       WHERE state <> 'DELETED' AND delete_after_time_ms IS NOT NULL AND delete_after_time_ms <= $1
+       ORDER BY delete_after_time_ms LIMIT $2`,
+      [by, max],
+    );
+    return rows.map((r) => ({ id: r.id, deleteAfterTimeMs: Number(r.delete_after_time_ms) }));
+  }
+
+  /** Deleted objects whose late purge is due (index objects_late_purge), oldest first. */
+  async findLatePurgesDue(now: number, max: number): Promise<ObjectEntity[]> {
+    const rows = await this.dataSource.query<ObjectRow[]>(
+      `SELECT * FROM objects WHERE late_purge_at_ms <= $1 ORDER BY late_purge_at_ms LIMIT $2`,
+      [now, max],
+    );
+    return rows.map(toEntity);
+  }
+
+  async clearLatePurge(ids: string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE objects SET late_purge_at_ms = NULL WHERE id = ANY($1)`, [
+      ids,
+    ]);
+  }
+
+  /** DELETED objects whose bytes are not confirmed gone (index objects_purge_pending). */
+  async findPurgePending(max: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM objects WHERE purge_pending LIMIT $1`,
+      [max],
+    );
+    return rows.map((r) => r.id);
   }
 }

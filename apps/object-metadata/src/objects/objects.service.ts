@@ -1,22 +1,60 @@
-import { Injectable } from '@nestjs/common';
-import { StorageFileUpdatedEvent, Topic } from '@lib/contracts';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  EventActor,
+  FileChange,
+  MetadataKeysView,
+  MetadataValuesView,
+  OBJECT_LIMITS,
+  ObjectDownloadUrlView,
+  ObjectListParams,
+  ObjectListView,
+  ObjectView,
+  Topic,
+} from '@lib/contracts';
 import { OutboxWriter } from '@lib/events';
+import type { EntityManager } from 'typeorm';
+import { ObjectBytesService } from '../bytes/object-bytes.service';
+import { TtlScheduler } from '../ttl/ttl-scheduler.service';
 import { CreateObjectDto } from './dto/create-object.dto';
-import { ObjectRecordDto, toObjectRecord } from './dto/object-view.dto';
-import { newObjectId, newObjectKey, OBJECT_ID_PATTERN } from './object-ids';
+import { objectChangedEvent, TTL_ACTOR } from './object-events';
+import { newObjectId, newObjectKey } from './object-ids';
+import { toObjectView } from './object-view';
 import { ObjectEntity } from './object.entity';
-import { ObjectNotFoundException } from './objects.exception';
-import { ObjectsRepository } from './objects.repository';
+import {
+  ObjectDeletedException,
+  ObjectNotFoundException,
+  ObjectNotUploadedException,
+  ObjectNotUploadingException,
+} from './objects.exception';
+import { ListScope, ObjectsRepository } from './objects.repository';
+
+/** What an expiry job should do next: nothing, run again at `retryAt` (not due yet), or fail (retried). */
+export type ExpiryOutcome =
+  { status: 'done' } | { status: 'later'; retryAt: number } | { status: 'failed'; error: unknown };
+
+// Redis must not hold a request hostage: past this, the reconciler schedules from Postgres instead.
+const SCHEDULE_TIMEOUT_MS = 2_000;
+
+// When to remove a deleted object's bytes once more, counted from its creation: the upload URL's lifetime
+// plus a minute, as an upload that started just before the URL expired may still be landing.
+const LATE_PURGE_AFTER_MS = OBJECT_LIMITS.uploadUrlSeconds * 1000 + 60_000;
 
 @Injectable()
 export class ObjectsService {
+  private readonly logger = new Logger(ObjectsService.name);
+
   constructor(
     private readonly objects: ObjectsRepository,
     private readonly outbox: OutboxWriter,
+    private readonly bytes: ObjectBytesService,
+    private readonly ttl: TtlScheduler,
   ) {}
 
-  /** Creates an object in `UPLOADING` and publishes `storage_file.updated` (created) in the same transaction. */
-  async create(cmd: CreateObjectDto): Promise<ObjectRecordDto> {
+  /**
+   * Creates an object in `UPLOADING` and publishes `storage_file.updated` (created) in the same
+   * transaction; then schedules its expiry, and answers with a presigned `upload_url`.
+   */
+  async create(cmd: CreateObjectDto): Promise<ObjectView> {
     const id = newObjectId();
     const now = Date.now();
     const object: ObjectEntity = {
@@ -29,40 +67,259 @@ export class ObjectsService {
       sizeBytes: null,
       metadata: cmd.metadata ?? null,
       objectKey: newObjectKey(cmd.orgKey, id),
+      etag: null,
       createdBy: cmd.createdBy ?? null,
       createTimeMs: now,
-      deleteAfterTimeMs: cmd.ttl_ms ? now + cmd.ttl_ms : null,
+      deleteAfterTimeMs: typeof cmd.ttl_ms === 'number' ? now + cmd.ttl_ms : null,
+      isPublic: false,
+      purgePending: false,
+      latePurgeAtMs: null,
       version: 1,
     };
     await this.objects.transaction(async (manager) => {
       await this.objects.insert(manager, object);
-      await this.outbox.append(manager, Topic.StorageFileUpdated, id, fileEvent(object, cmd));
+      await this.appendEvent(manager, object, 'created', cmd.actor, now);
     });
-    return toObjectRecord(object);
+    // After the commit, so the job always finds the row. Postgres holds the deadline: if Redis is
+    // unavailable now, the reconciler enqueues it later.
+    if (object.deleteAfterTimeMs !== null) {
+      await this.bestEffort(`schedule the expiry of ${id}`, () =>
+        this.ttl.scheduleExpiry(id, object.deleteAfterTimeMs!),
+      );
+    }
+    return { ...toObjectView(object), upload_url: this.bytes.uploadUrl(object.objectKey) };
   }
 
-  async get(orgId: string, id: string): Promise<ObjectRecordDto> {
-    const object = OBJECT_ID_PATTERN.test(id) ? await this.objects.findInOrg(orgId, id) : null;
+  async get(orgId: string, id: string): Promise<ObjectView> {
+    return toObjectView(await this.find(orgId, id));
+  }
+
+  /** One page of `scope`: `limit + 1` rows are read so that `has_more` is exact. */
+  async list(scope: ListScope, params: ObjectListParams): Promise<ObjectListView> {
+    const limit = params.limit ?? OBJECT_LIMITS.list.default;
+    const filter = {
+      startingAfter: params.starting_after,
+      name: params.name,
+      contentType: params.content_type,
+      state: params.state,
+      search: params.search,
+    };
+    const [rows, total] = await Promise.all([
+      this.objects.list(scope, filter, limit + 1),
+      params.include_total_count === false ? undefined : this.objects.count(scope, filter),
+    ]);
+    const page: ObjectListView = {
+      objects: rows.slice(0, limit).map(toObjectView),
+      has_more: rows.length > limit,
+    };
+    if (total !== undefined) page.total_count = total;
+    return page;
+  }
+
+  async metadataKeys(orgId: string): Promise<MetadataKeysView> {
+    return { keys: await this.objects.metadataKeys(orgId, OBJECT_LIMITS.metadataListMax) };
+  }
+
+  async metadataValues(orgId: string, key: string): Promise<MetadataValuesView> {
+    return {
+      key,
+      values: await this.objects.metadataValues(orgId, key, OBJECT_LIMITS.metadataListMax),
+    };
+  }
+
+  /**
+   * UPLOADING → READ_ONLY once the bytes are in S3, recording their real size. No bytes yet: 400 and
+   * nothing changes; not UPLOADING: 409.
+   */
+  async complete(orgId: string, id: string, actor: EventActor): Promise<ObjectView> {
+    const object = await this.find(orgId, id);
+    if (object.state !== 'UPLOADING') throw new ObjectNotUploadingException(id, object.state);
+    const stored = await this.bytes.stat(object.objectKey);
+    if (!stored) throw new ObjectNotUploadedException(id);
+    const now = Date.now();
+    const completed = await this.objects.transaction(async (manager) => {
+      const row = await this.objects.markCompleted(
+        manager,
+        orgId,
+        id,
+        stored.sizeBytes,
+        stored.etag,
+      );
+      if (!row) {
+        // Lost a race (a concurrent complete, delete or expiry): answer for the state it is in now.
+        const current = await this.objects.findInOrg(orgId, id, manager);
+        if (!current) throw new ObjectNotFoundException(id);
+        throw new ObjectNotUploadingException(id, current.state);
+      }
+      await this.appendEvent(manager, row, 'overwritten', actor, now);
+      return row;
+    });
+    return toObjectView(completed);
+  }
+
+  /**
+   * Any state → DELETED with its event in one transaction, then the bytes are removed. The row changes
+   * first: an object is never READ_ONLY without bytes. Deleting a DELETED object answers its view again.
+   */
+  async delete(orgId: string, id: string, actor: EventActor): Promise<ObjectView> {
+    const now = Date.now();
+    const { object, changed } = await this.objects.transaction(async (manager) => {
+      const row = await this.objects.markDeleted(manager, orgId, id, now, LATE_PURGE_AFTER_MS);
+      if (row) {
+        await this.appendEvent(manager, row, 'deleted', actor, now);
+        return { object: row, changed: true };
+      }
+      const current = await this.objects.findInOrg(orgId, id, manager);
+      if (!current) throw new ObjectNotFoundException(id);
+      return { object: current, changed: false };
+    });
+    if (changed && object.deleteAfterTimeMs !== null) {
+      await this.bestEffort(`cancel the expiry of ${id}`, () => this.ttl.cancelExpiry(id));
+    }
+    if (object.purgePending) await this.purgeOrRetryLater(object);
+    return toObjectView(object);
+  }
+
+  async downloadUrl(orgId: string, id: string, seconds?: number): Promise<ObjectDownloadUrlView> {
+    const object = await this.find(orgId, id);
+    if (object.state === 'DELETED') throw new ObjectDeletedException(id, 'download it');
+    return {
+      download_url: this.bytes.downloadUrl(
+        object.objectKey,
+        seconds ?? OBJECT_LIMITS.download.default,
+      ),
+    };
+  }
+
+  /** Lists the object in `list_public` (or stops listing it). Publishing a DELETED object is a 400. */
+  async setPublic(orgId: string, id: string, isPublic: boolean): Promise<ObjectView> {
+    const updated = await this.objects.setPublic(orgId, id, isPublic);
+    if (updated) return toObjectView(updated);
+    const current = await this.find(orgId, id);
+    if (isPublic) throw new ObjectDeletedException(id, 'publish it');
+    return toObjectView(current); // unpublishing a DELETED object: it is not listed anyway
+  }
+
+  /**
+   * `object.expire` jobs, a batch at a time: every object of `ids` still live past its deadline turns
+   * DELETED and gets its `expired` event in one transaction, then the bytes go in one S3 request.
+   * Re-checks everything in Postgres, so a duplicate or stale job is harmless. An object whose bytes could
+   * not be removed answers `failed` (its job is retried); one not due yet answers `later`.
+   */
+  async expireMany(ids: string[]): Promise<Map<string, ExpiryOutcome>> {
+    const now = Date.now();
+    const expired = await this.objects.transaction(async (manager) => {
+      const rows = await this.objects.markExpired(manager, ids, now, LATE_PURGE_AFTER_MS);
+      await this.outbox.appendMany(
+        manager,
+        rows.map((row) => ({
+          topic: Topic.StorageFileUpdated,
+          key: row.id,
+          data: objectChangedEvent(row, 'expired', TTL_ACTOR, now),
+        })),
+      );
+      return rows;
+    });
+    const outcomes = new Map<string, ExpiryOutcome>();
+    const toPurge = [...expired];
+    const changed = new Set(expired.map((o) => o.id));
+    const others = ids.filter((id) => !changed.has(id));
+    if (others.length > 0) {
+      const current = new Map((await this.objects.findByIds(others)).map((o) => [o.id, o]));
+      for (const id of others) {
+        const o = current.get(id);
+        if (o?.state === 'DELETED' && o.purgePending) toPurge.push(o);
+        else if (o && o.state !== 'DELETED' && o.deleteAfterTimeMs !== null) {
+          // Not due yet: a clock ahead of this one scheduled it.
+          outcomes.set(id, { status: 'later', retryAt: o.deleteAfterTimeMs });
+        } else outcomes.set(id, { status: 'done' });
+      }
+    }
+    try {
+      await this.purge(toPurge);
+      for (const o of toPurge) outcomes.set(o.id, { status: 'done' });
+    } catch (error) {
+      for (const o of toPurge) outcomes.set(o.id, { status: 'failed', error });
+    }
+    return outcomes;
+  }
+
+  /**
+   * The late purge (reconciler): removes once more the bytes of deleted objects whose upload URL has
+   * expired since, in case a client PUT with it after the delete. Returns how many it handled.
+   */
+  async latePurgeDue(max: number): Promise<number> {
+    const due = await this.objects.findLatePurgesDue(Date.now(), max);
+    if (due.length === 0) return 0;
+    await this.bytes.deleteMany(due.map((o) => o.objectKey));
+    await this.objects.clearLatePurge(due.map((o) => o.id));
+    return due.length;
+  }
+
+  /** `object.purge` jobs: removes the bytes of these DELETED objects; throws (retried) while S3 fails. */
+  async purgeByIds(ids: string[]): Promise<void> {
+    const objects = await this.objects.findByIds(ids);
+    await this.purge(objects.filter((o) => o.state === 'DELETED' && o.purgePending));
+  }
+
+  private async purge(objects: ObjectEntity[]): Promise<void> {
+    if (objects.length === 0) return;
+    if (objects.length === 1) await this.bytes.delete(objects[0].objectKey);
+    else await this.bytes.deleteMany(objects.map((o) => o.objectKey));
+    const pending = objects.filter((o) => o.purgePending).map((o) => o.id);
+    if (pending.length > 0) await this.objects.clearPurgePending(pending);
+  }
+
+  /** Removes the bytes now; when storage fails, a purge job retries (and the reconciler backs it up). */
+  private async purgeOrRetryLater(object: ObjectEntity): Promise<void> {
+    try {
+      await this.purge([object]);
+    } catch (err) {
+      this.logger.warn(
+        `removing the bytes of ${object.id} failed, retrying in the background: ${String(err)}`,
+      );
+      await this.bestEffort(`schedule the purge of ${object.id}`, () =>
+        this.ttl.schedulePurges([object.id]),
+      );
+    }
+  }
+
+  private async find(orgId: string, id: string): Promise<ObjectEntity> {
+    const object = await this.objects.findInOrg(orgId, id);
     if (!object) throw new ObjectNotFoundException(id);
-    return toObjectRecord(object);
+    return object;
   }
-}
 
-function fileEvent(o: ObjectEntity, cmd: CreateObjectDto): StorageFileUpdatedEvent {
-  return {
-    orgId: o.orgId,
-    orgKey: o.orgKey,
-    objectId: o.id,
-    objectKey: o.objectKey,
-    direction: 'none',
-    sizeBytes: o.sizeBytes ?? 0,
-    previousSizeBytes: 0,
-    contentType: o.contentType,
-    etag: null,
-    change: 'created',
-    version: o.version,
-    actor: cmd.actor,
-    createdBy: o.createdBy,
-    occurredAt: new Date(o.createTimeMs).toISOString(),
-  };
+  private async appendEvent(
+    manager: EntityManager,
+    object: ObjectEntity,
+    change: FileChange,
+    actor: EventActor,
+    now: number,
+  ): Promise<void> {
+    await this.outbox.append(
+      manager,
+      Topic.StorageFileUpdated,
+      object.id,
+      objectChangedEvent(object, change, actor, now),
+    );
+  }
+
+  /** Queue work whose loss the reconciler repairs: logged, never failing the request. */
+  private async bestEffort(what: string, work: () => Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer from Redis in ${SCHEDULE_TIMEOUT_MS} ms`)),
+        SCHEDULE_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([work(), timeout]);
+    } catch (err) {
+      this.logger.warn(`could not ${what} (the reconciler will): ${String(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

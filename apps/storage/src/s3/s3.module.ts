@@ -1,12 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, Presigner, S3Settings } from '@lib/s3';
+import { createS3Client, S3Settings } from '@lib/s3';
 import { StorageEnv } from '../config/storage.env';
 
 export const S3_SETTINGS = Symbol('S3_SETTINGS');
 
-/** The bucket's client and presigner, built once from the validated environment. */
+/** The bucket's client, built once from the validated environment. */
 @Global()
 @Module({
   providers: [
@@ -28,12 +28,7 @@ export const S3_SETTINGS = Symbol('S3_SETTINGS');
       inject: [S3_SETTINGS],
       useFactory: (settings: S3Settings) => createS3Client(settings),
     },
-    {
-      provide: Presigner,
-      inject: [S3_SETTINGS],
-      useFactory: (settings: S3Settings) => new Presigner(settings),
-    },
   ],
-  exports: [S3_SETTINGS, S3Client, Presigner],
+  exports: [S3_SETTINGS, S3Client],
 })
 export class S3Module {}

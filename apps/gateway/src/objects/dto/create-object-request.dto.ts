@@ -1,36 +1,38 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
+import {
+  OBJECT_CONTENT_TYPES,
+  OBJECT_LIMITS,
+  ObjectCreateParams,
+  type ObjectContentType,
+} from '@lib/contracts';
 
-export const CONTENT_TYPES = ['unspecified', 'text', 'binary', 'gzip', 'tar', 'tgz'] as const;
-export type ContentType = (typeof CONTENT_TYPES)[number];
+const { metadata } = OBJECT_LIMITS;
 
-/** Longest accepted `ttl_ms`: one year (documented in the README). */
-export const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
+/** Seed 001 `ObjectCreateParameters` (validated by the shared contract); unknown fields are a 400. */
+export class CreateObjectRequestDto extends ObjectCreateParams {
+  @ApiProperty({ description: `The name of the Object (1 to ${OBJECT_LIMITS.nameBytes} bytes).` })
+  override name!: string;
 
-/** Seed 001 `ObjectCreateParameters`; unknown fields are refused with 400. */
-export class CreateObjectRequestDto {
-  @ApiProperty({ description: 'The name of the Object (1 to 1024 bytes).' })
-  @IsString()
-  name!: string;
-
-  @ApiProperty({ enum: CONTENT_TYPES })
-  @IsIn(CONTENT_TYPES)
-  content_type!: ContentType;
+  @ApiProperty({ enum: OBJECT_CONTENT_TYPES })
+  override content_type!: ObjectContentType;
 
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { type: 'string' },
     nullable: true,
-    description: 'User defined metadata (string to string).',
+    description:
+      `User defined metadata (string to string): at most ${metadata.entries} entries, keys of 1-` +
+      `${metadata.keyBytes} bytes, values up to ${metadata.valueBytes} bytes, ${metadata.totalBytes} bytes in all.`,
   })
-  @IsOptional()
-  metadata?: Record<string, string> | null;
+  override metadata?: Record<string, string> | null;
 
-  @ApiPropertyOptional({ type: 'integer', format: 'int64', nullable: true, maximum: MAX_TTL_MS })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_TTL_MS)
-  ttl_ms?: number | null;
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int64',
+    nullable: true,
+    minimum: 1,
+    maximum: OBJECT_LIMITS.maxTtlMs,
+    description: 'Lifetime in milliseconds from creation (at most one year).',
+  })
+  override ttl_ms?: number | null;
 }

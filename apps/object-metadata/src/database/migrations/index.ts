@@ -1,5 +1,6 @@
 import { EVENTS_PUBLISHER_MIGRATIONS } from '@lib/events';
 import { CreateObjects1764000000000 } from './1764000000000-create-objects';
+import { ObjectsApi1764100000000 } from './1764100000000-objects-api';
 
 /** WARNING: persisted name. The Postgres schema object-metadata owns; no other service reads it. */
 export const OBJECT_METADATA_SCHEMA = 'object_metadata';
@@ -7,4 +8,5 @@ export const OBJECT_METADATA_SCHEMA = 'object_metadata';
 export const objectMetadataMigrations = [
   ...EVENTS_PUBLISHER_MIGRATIONS,
   CreateObjects1764000000000,
+  ObjectsApi1764100000000,
 ];

@@ -1,24 +1,19 @@
 import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  Min,
-  ValidateNested,
-} from 'class-validator';
-import { EventActor } from '@lib/contracts';
-import { ObjectContentType } from '../object.entity';
-import { IsStringRecord, MaxUtf8Bytes } from './validators';
+import { IsOptional, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
+import { EventActor, ObjectCreateParams } from '@lib/contracts';
 
-/** Longest TTL accepted: one year. */
-export const MAX_TTL_MS = 365 * 24 * 3600 * 1000;
+/** Who asks, as the gateway authenticated them. Services take the org from here, never from the client. */
+export class OrgCommandDto {
+  @IsUUID()
+  orgId!: string;
+
+  @ValidateNested()
+  @Type(() => EventActor)
+  actor!: EventActor;
+}
 
 /** Internal command from the gateway: create an object for an authenticated org. */
-export class CreateObjectDto {
+export class CreateObjectDto extends ObjectCreateParams {
   @IsUUID()
   orgId!: string;
 
@@ -30,23 +25,7 @@ export class CreateObjectDto {
   actor!: EventActor;
 
   @IsOptional()
+  @ValidateIf((_, v) => v !== null)
   @IsUUID()
   createdBy?: string | null;
-
-  @IsString()
-  @MaxUtf8Bytes(1024)
-  name!: string;
-
-  @IsIn(ObjectContentType)
-  content_type!: ObjectContentType;
-
-  @IsOptional()
-  @IsStringRecord()
-  metadata?: Record<string, string> | null;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_TTL_MS)
-  ttl_ms?: number | null;
 }

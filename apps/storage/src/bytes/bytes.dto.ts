@@ -1,0 +1,24 @@
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Length } from 'class-validator';
+
+/** Internal query: one object key of the platform's bucket. */
+export class ObjectKeyQueryDto {
+  @IsString()
+  @Length(1, 1024)
+  key!: string;
+}
+
+/** What S3 knows of stored bytes (HEAD). */
+export interface ObjectStatDto {
+  sizeBytes: number;
+  etag: string | null;
+}
+
+/** Internal command: remove the bytes under these keys (S3 DeleteObjects takes at most 1000). */
+export class DeleteKeysDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  @Length(1, 1024, { each: true })
+  keys!: string[];
+}

@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  HeadObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { DependencyUnavailableException } from '@lib/errors';
+import { S3Settings } from '@lib/s3';
+import { S3_SETTINGS } from '../s3/s3.module';
+import { ObjectStatDto } from './bytes.dto';
+import { BytesNotFoundException } from './bytes.exception';
+
+/** Byte operations on the platform's bucket that other services ask for (presigning is theirs: pure CPU). */
+@Injectable()
+export class BytesService {
+  constructor(
+    private readonly s3: S3Client,
+    @Inject(S3_SETTINGS) private readonly settings: S3Settings,
+  ) {}
+
+  /** Size and ETag of the bytes under `key`; 404 when nothing is stored there. */
+  async stat(key: string): Promise<ObjectStatDto> {
+    try {
+      const head = await this.s3.send(
+        new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+      );
+      return { sizeBytes: head.ContentLength ?? 0, etag: head.ETag ?? null };
+    } catch (err) {
+      if (isNotFound(err)) throw new BytesNotFoundException(key);
+      throw unavailable('HEAD', err);
+    }
+  }
+
+  /** Removes the bytes under `key`; removing what is not there succeeds (S3's DeleteObject is idempotent). */
+  async delete(key: string): Promise<void> {
+    try {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw unavailable('DELETE', err);
+    }
+  }
+
+  /**
+   * Removes the bytes under every key in one DeleteObjects request (keys with nothing stored succeed);
+   * throws when S3 fails or refuses any key, so the caller retries the whole (idempotent) batch.
+   */
+  async deleteMany(keys: string[]): Promise<void> {
+    let result;
+    try {
+      result = await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: this.settings.bucket,
+          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    } catch (err) {
+      throw unavailable('DeleteObjects', err);
+    }
+    const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+    if (failed.length > 0) {
+      throw new DependencyUnavailableException(
+        `S3 DeleteObjects failed for ${failed.length} key(s): ${failed[0].Code ?? 'unknown'}`,
+      );
+    }
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException &&
+    (err.$metadata.httpStatusCode === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey')
+  );
+}
+
+function unavailable(operation: string, err: unknown): DependencyUnavailableException {
+  // The caller retries (object-metadata's purge job); the cause goes to the log, not to the client.
+  return new DependencyUnavailableException(`S3 ${operation} failed: ${(err as Error).name}`);
+}

@@ -1,0 +1,297 @@
+/**
+ * Objects API throughput and latency through the gateway, with the whole platform running locally as in
+ * the e2e suites (five apps as processes, Postgres, Redis, the Kafka mock cluster, the verifying S3), on
+ * the same machine as the load generator. Run: `npm run build && npm run bench:objects`.
+ *
+ * - create: `POST /v1/objects` (row + outbox event in one transaction, presigned upload URL).
+ * - download URL: `GET /v1/objects/{id}/download`, against the same-run baselines of a bare Node server
+ *   answering the same JSON (`bench/lib/baseline-server.ts`) and `GET /v1/objects/{id}` (the same auth,
+ *   hop and primary-key read, without the presign).
+ * - list: the first page against a deep page reached by cursor, over BENCH_LIST_OBJECTS objects of one org
+ *   (default 1,000,000, inserted with SQL), `include_total_count=false`; then the first page with the count.
+ * - TTL: BENCH_TTL_OBJECTS objects (default 100,000) whose deadlines are spread over one minute, seeded as
+ *   create leaves them (rows with SQL, delayed `object.expire` jobs in bulk); lateness = the expiry's
+ *   `occurredAt` (the row turned DELETED) and the event's arrival at a Kafka consumer, minus the
+ *   deadline. An object not expired 60 s after its deadline counts as missed.
+ *
+ * Apps log at `warn` (per-request logs off). Prints markdown tables.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { JobName, QueueName, Topic } from '@lib/contracts';
+import { jobIdFor, JobProducer, queueConnection } from '@lib/queue';
+import {
+  prepareTemplateDatabase,
+  readTopics,
+  startTestPlatform,
+  TEST_REDIS_URL,
+  TestOrg,
+  TestPlatform,
+} from '@lib/testing';
+import { Client } from 'pg';
+import { Pool } from 'undici';
+import { startBaselineServer } from './lib/baseline-server';
+import { LoadRequest, runLoad, TABLE_HEADER, tableRow } from './lib/load';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const LIST_OBJECTS = Number(process.env.BENCH_LIST_OBJECTS ?? 1_000_000);
+const TTL_OBJECTS = Number(process.env.BENCH_TTL_OBJECTS ?? 100_000);
+const TTL_WINDOW_MS = 60_000;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** A short warm-up, then the measured run (`bench/lib/load.ts`). */
+async function measure(url: string, request: (i: number) => LoadRequest, durationMs = DURATION_MS) {
+  await runLoad({ url, connections: CONNECTIONS, durationMs: 2_000, request });
+  return runLoad({ url, connections: CONNECTIONS, durationMs, request, ok: (s) => s === 200 });
+}
+
+async function createObject(
+  pool: Pool,
+  org: TestOrg,
+  body: Record<string, unknown>,
+): Promise<{ id: string }> {
+  const res = await pool.request({
+    method: 'POST',
+    path: '/v1/objects',
+    headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.body.json()) as { id: string };
+  if (res.statusCode !== 200)
+    throw new Error(`create → ${res.statusCode}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function benchRequests(t: TestPlatform, pool: Pool, org: TestOrg): Promise<void> {
+  const headers = { authorization: `Bearer ${org.apiKey}` };
+  const ids = await Promise.all(
+    Array.from({ length: 100 }, (_, i) =>
+      createObject(pool, org, { name: `bench-${i}.bin`, content_type: 'binary' }).then((o) => o.id),
+    ),
+  );
+  // The same-run baseline: a bare Node server answering a download URL's JSON, in its own process.
+  const bare = await startBaselineServer({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ download_url: 'http://127.0.0.1:9000/platform/org/objects/x?X-Amz-…' }),
+  });
+  try {
+    const baseline = await measure(bare.url, () => ({ method: 'GET', path: '/' }));
+    const get = await measure(t.gatewayUrl, (i) => ({
+      method: 'GET',
+      path: `/v1/objects/${ids[i % ids.length]}`,
+      headers,
+    }));
+    const download = await measure(t.gatewayUrl, (i) => ({
+      method: 'GET',
+      path: `/v1/objects/${ids[i % ids.length]}/download`,
+      headers,
+    }));
+    const create = await measure(t.gatewayUrl, (i) => ({
+      method: 'POST',
+      path: '/v1/objects',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: `load-${i}.txt`,
+        content_type: 'text',
+        metadata: { run: 'bench' },
+      }),
+    }));
+    process.stdout.write(
+      `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run\n\n${TABLE_HEADER}\n` +
+        [
+          tableRow('bare Node server (baseline)', baseline),
+          tableRow('get `GET /v1/objects/{id}`', get, baseline),
+          tableRow('download URL `GET /v1/objects/{id}/download`', download, baseline),
+          tableRow('create `POST /v1/objects`', create, baseline),
+        ].join('\n') +
+        '\n',
+    );
+  } finally {
+    await bare.close();
+  }
+}
+
+async function benchList(t: TestPlatform, org: TestOrg): Promise<void> {
+  const db = new Client({ connectionString: t.db.url });
+  await db.connect();
+  const seedStart = performance.now();
+  // Time-ordered ids like the service's (48-bit ms, version 7, variant), one per millisecond.
+  const base = Date.now() - LIST_OBJECTS;
+  for (let from = 0; from < LIST_OBJECTS; from += 250_000) {
+    await db.query(
+      `INSERT INTO object_metadata.objects (id, org_id, org_key, name, content_type, state, object_key,
+         create_time_ms, is_public, purge_pending, version)
+       SELECT 'obj_' || lpad(to_hex($3::bigint + g), 12, '0') || '7000' || '8000' || lpad(to_hex(g), 12, '0'),
+         $1, $2, 'file-' || g || '.bin', 'binary', 'READ_ONLY', $2 || '/objects/' || g, $3::bigint + g,
+         false, false, 1
+       FROM generate_series($4::bigint, $5::bigint) AS g`,
+      [org.orgId, org.orgKey, base, from, Math.min(LIST_OBJECTS, from + 250_000) - 1],
+    );
+  }
+  await db.query('VACUUM ANALYZE object_metadata.objects');
+  const seedSeconds = (performance.now() - seedStart) / 1000;
+  // The id 90% of the way down the newest-first order.
+  const deep = LIST_OBJECTS - Math.floor(LIST_OBJECTS * 0.9);
+  const cursor = `obj_${(base + deep).toString(16).padStart(12, '0')}70008000${deep.toString(16).padStart(12, '0')}`;
+  await db.end();
+
+  const headers = { authorization: `Bearer ${org.apiKey}` };
+  const page = (query: string) => () => ({
+    method: 'GET' as const,
+    path: `/v1/objects?limit=20${query}`,
+    headers,
+  });
+  const first = await measure(t.gatewayUrl, page('&include_total_count=false'));
+  const deepPage = await measure(
+    t.gatewayUrl,
+    page(`&include_total_count=false&starting_after=${cursor}`),
+  );
+  const counted = await measure(t.gatewayUrl, page(''), 5_000);
+  process.stdout.write(
+    `\n${fmt(LIST_OBJECTS)} objects in one org (seeded in ${seedSeconds.toFixed(0)} s), limit 20; ` +
+      `ratios to the first page\n\n${TABLE_HEADER}\n` +
+      [
+        tableRow('first page', first),
+        tableRow('page at 90% (`starting_after` cursor)', deepPage, first),
+        tableRow('first page with `total_count` (default)', counted, first),
+      ].join('\n') +
+      '\n',
+  );
+}
+
+async function benchTtl(t: TestPlatform, org: TestOrg): Promise<void> {
+  const reader = await readTopics(t.kafka.brokers, [Topic.StorageFileUpdated]);
+  const arrivals = new Map<string, { occurredAt: number; receivedAt: number }>();
+  const seen = reader.messages;
+  let scanned = 0;
+  const collect = () => {
+    for (; scanned < seen.length; scanned++) {
+      const { data } = JSON.parse(seen[scanned].value) as {
+        data: { objectId: string; change: string; occurredAt: string };
+      };
+      if (data.change === 'expired') {
+        arrivals.set(data.objectId, {
+          occurredAt: Date.parse(data.occurredAt),
+          receivedAt: Date.now(), // when this process saw it (scanned every 50 ms)
+        });
+      }
+    }
+  };
+  const scanner = setInterval(collect, 50);
+
+  // The rows and their delayed jobs, as create would leave them (the create path is measured above):
+  // inserted with SQL and enqueued in bulk, deadlines spread evenly over one minute.
+  const seedStart = Date.now();
+  const windowStart = seedStart + 30_000;
+  const deadlines = new Map<string, number>();
+  for (let i = 0; i < TTL_OBJECTS; i++) {
+    const id = `obj_${randomUUID().replaceAll('-', '')}`;
+    deadlines.set(id, windowStart + Math.floor((i / TTL_OBJECTS) * TTL_WINDOW_MS));
+  }
+  const db = new Client({ connectionString: t.db.url });
+  await db.connect();
+  const entries = [...deadlines];
+  for (let from = 0; from < entries.length; from += 20_000) {
+    await db.query(
+      `INSERT INTO object_metadata.objects (id, org_id, org_key, name, content_type, state, object_key,
+         create_time_ms, delete_after_time_ms, is_public, purge_pending, version)
+       SELECT r.id, $1, $2, 'ttl-' || r.id, 'text', 'UPLOADING', $2 || '/objects/' || r.id, $3, r.deadline,
+         false, false, 1
+       FROM jsonb_to_recordset($4::jsonb) AS r(id text, deadline bigint)`,
+      [
+        org.orgId,
+        org.orgKey,
+        seedStart,
+        JSON.stringify(
+          entries.slice(from, from + 20_000).map(([id, deadline]) => ({ id, deadline })),
+        ),
+      ],
+    );
+  }
+  await db.end();
+  const queue = new Queue(QueueName.TtlExpiry, {
+    connection: queueConnection(TEST_REDIS_URL),
+    prefix: t.redisPrefix,
+  });
+  const producer = new JobProducer(new Map([[QueueName.TtlExpiry, queue]]));
+  for (let from = 0; from < entries.length; from += 5_000) {
+    await producer.enqueueBulk(
+      JobName.ObjectExpire,
+      entries.slice(from, from + 5_000).map(([objectId, runAt]) => ({
+        data: { objectId },
+        opts: { jobId: jobIdFor(JobName.ObjectExpire, objectId), runAt },
+      })),
+    );
+  }
+  await queue.close();
+  const seedSeconds = (Date.now() - seedStart) / 1000;
+  if (Date.now() > windowStart) throw new Error('seeding took longer than planned');
+  const end = windowStart + TTL_WINDOW_MS + 60_000;
+  while (Date.now() < end && arrivals.size < deadlines.size) {
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  clearInterval(scanner);
+  collect();
+  await reader.stop();
+
+  const stateLateness: number[] = [];
+  const eventLateness: number[] = [];
+  let missed = 0;
+  for (const [id, deadline] of deadlines) {
+    const a = arrivals.get(id);
+    if (!a) {
+      missed++;
+      continue;
+    }
+    stateLateness.push(a.occurredAt - deadline);
+    eventLateness.push(a.receivedAt - deadline);
+  }
+  stateLateness.sort((a, b) => a - b);
+  eventLateness.sort((a, b) => a - b);
+  const line = (name: string, l: number[]) =>
+    `| ${name} | ${fmt(percentile(l, 0.5))} | ${fmt(percentile(l, 0.99))} | ${fmt(l[l.length - 1])} |\n`;
+  process.stdout.write(
+    `\n${fmt(TTL_OBJECTS)} objects seeded in ${seedSeconds.toFixed(0)} s, deadlines over ` +
+      `${TTL_WINDOW_MS / 1000} s; missed (not expired 60 s after the deadline): ${missed}\n\n` +
+      '| lateness after the deadline | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n' +
+      line('row DELETED (`occurredAt`)', stateLateness) +
+      line('event received from Kafka', eventLateness),
+  );
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(',');
+  await prepareTemplateDatabase();
+  const t = await startTestPlatform({
+    env: {
+      LOG_LEVEL: 'warn',
+      // e.g. `--require ./profile.js` to profile the apps during a run
+      ...(process.env.BENCH_APP_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS }
+        : {}),
+    },
+  });
+  const pool = new Pool(t.gatewayUrl, { connections: CONNECTIONS, pipelining: 1 });
+  try {
+    const org = await t.createOrg();
+    if (!only || only.includes('requests')) await benchRequests(t, pool, org);
+    if (!only || only.includes('list')) await benchList(t, await t.createOrg());
+    if (!only || only.includes('ttl')) await benchTtl(t, await t.createOrg());
+  } finally {
+    await pool.close();
+    await t.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${String(err)}\n`);
+    process.exit(1);
+  },
+);

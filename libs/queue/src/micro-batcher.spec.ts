@@ -1,0 +1,67 @@
+import { MicroBatcher } from './micro-batcher';
+
+describe(MicroBatcher.name, () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  const doubling = () => {
+    const batches: number[][] = [];
+    const sut = new MicroBatcher<number, number>({
+      maxSize: 3,
+      lingerMs: 10,
+      run: (keys) => {
+        batches.push(keys);
+        return Promise.resolve(new Map(keys.map((k) => [k, k * 2])));
+      },
+    });
+    return { sut, batches };
+  };
+
+  it('should run one batch for the keys submitted within the linger time', async () => {
+    const { sut, batches } = doubling();
+    const results = Promise.all([sut.submit(1), sut.submit(2)]);
+    expect(batches).toEqual([]);
+    jest.advanceTimersByTime(10);
+    expect(await results).toEqual([2, 4]);
+    expect(batches).toEqual([[1, 2]]);
+  });
+
+  it('should run a batch at once when it reaches its largest size', async () => {
+    const { sut, batches } = doubling();
+    const results = Promise.all([1, 2, 3, 4].map((k) => sut.submit(k)));
+    expect(batches).toEqual([[1, 2, 3]]);
+    jest.advanceTimersByTime(10);
+    expect(await results).toEqual([2, 4, 6, 8]);
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it('should give one result to every caller of a key submitted twice', async () => {
+    const { sut, batches } = doubling();
+    const results = Promise.all([sut.submit(5), sut.submit(5)]);
+    jest.advanceTimersByTime(10);
+    expect(await results).toEqual([10, 10]);
+    expect(batches).toEqual([[5]]);
+  });
+
+  it('should reject every caller of a batch that fails, and a key the batch did not answer', async () => {
+    const sut = new MicroBatcher<string, string>({
+      maxSize: 10,
+      lingerMs: 1,
+      run: (keys) =>
+        keys.includes('boom')
+          ? Promise.reject(new Error('S3 is down'))
+          : Promise.resolve(new Map([['a', 'A']])),
+    });
+    const failed = Promise.allSettled([sut.submit('boom'), sut.submit('x')]);
+    jest.advanceTimersByTime(1);
+    expect((await failed).map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    const partial = Promise.allSettled([sut.submit('a'), sut.submit('b')]);
+    jest.advanceTimersByTime(1);
+    const [a, b] = await partial;
+    expect(a).toEqual({ status: 'fulfilled', value: 'A' });
+    expect(b).toMatchObject({
+      status: 'rejected',
+      reason: new Error('batch answered nothing for b'),
+    });
+  });
+});
