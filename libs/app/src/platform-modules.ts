@@ -6,6 +6,7 @@ import { dataSourceOptions, DatabaseSettings } from '@lib/database';
 import { EventsModule } from '@lib/events';
 import { KafkaLogger } from '@lib/kafka';
 import { createLogger } from '@lib/observability';
+import type { S3Settings } from '@lib/s3';
 
 // The modules every app wires the same way; each app's AppModule lists what it uses of them.
 
@@ -66,4 +67,27 @@ export function eventsPublisherModule(service: string): DynamicModule {
       },
     }),
   });
+}
+
+interface S3EnvShape {
+  S3_ENDPOINT?: string;
+  S3_PUBLIC_ENDPOINT?: string;
+  S3_REGION: string;
+  S3_BUCKET: string;
+  S3_ACCESS_KEY_ID: string;
+  S3_SECRET_ACCESS_KEY: string;
+  S3_FORCE_PATH_STYLE: boolean;
+}
+
+/** The bucket's settings from the validated `WithS3` environment. */
+export function s3Settings(config: ConfigService<S3EnvShape, true>): S3Settings {
+  return {
+    endpoint: config.get('S3_ENDPOINT', { infer: true }),
+    publicEndpoint: config.get('S3_PUBLIC_ENDPOINT', { infer: true }),
+    region: config.get('S3_REGION', { infer: true }),
+    bucket: config.get('S3_BUCKET', { infer: true }),
+    accessKeyId: config.get('S3_ACCESS_KEY_ID', { infer: true }),
+    secretAccessKey: config.get('S3_SECRET_ACCESS_KEY', { infer: true }),
+    forcePathStyle: config.get('S3_FORCE_PATH_STYLE', { infer: true }),
+  };
 }

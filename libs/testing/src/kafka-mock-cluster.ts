@@ -1,8 +1,8 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Topic, TOPIC_PARTITIONS } from '@lib/contracts';
+import { REPO_ROOT } from './repo-root';
 
 /**
  * A librdkafka mock cluster (tools/local-kafka/mock-cluster.c) owned by the calling process: real
@@ -91,13 +91,6 @@ const COMMAND_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 5_000;
 const STDERR_TAIL = 4_000;
 
-function findRepoRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'scripts', 'build-local-kafka.sh'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`repo root not found above ${__dirname}`);
-  }
-}
-
 /** Builds the launcher when missing or older than its source (the script decides, idempotently). */
 async function ensureBinary(root: string): Promise<string> {
   const override = process.env.KAFKA_MOCK_CLUSTER_BIN;
@@ -135,7 +128,7 @@ export async function startKafkaMockCluster(
     args.push('--topic', `${t.name}:${t.partitions}:${repl}`);
   }
 
-  const bin = await ensureBinary(findRepoRoot());
+  const bin = await ensureBinary(REPO_ROOT);
   const child: ChildProcessWithoutNullStreams = spawn(bin, args, { stdio: 'pipe' });
 
   let stderr = '';
