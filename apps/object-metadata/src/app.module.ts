@@ -5,6 +5,7 @@ import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/obs
 import { DataSource } from 'typeorm';
 import { BytesModule } from './bytes/bytes.module';
 import { ObjectMetadataEnv } from './config/object-metadata.env';
+import { FilesModule } from './files/files.module';
 import { OBJECT_METADATA_SCHEMA } from './database/migrations';
 import { ObjectEntity } from './objects/object.entity';
 import { ObjectsModule } from './objects/objects.module';
@@ -35,6 +36,7 @@ export const SERVICE = 'object-metadata';
       ],
     }),
     BytesModule,
+    FilesModule,
     ObjectsModule,
     TtlModule,
   ],

@@ -2,3 +2,4 @@ export * from './topics';
 export * from './events';
 export * from './queues';
 export * from './objects';
+export * from './object-keys';

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { uuidv7 } from '@lib/events';
 
 /**
@@ -7,12 +6,4 @@ import { uuidv7 } from '@lib/events';
  */
 export function newObjectId(): string {
   return `obj_${uuidv7().replaceAll('-', '')}`;
-}
-
-/**
- * The S3 key of an object's bytes (SPEC 4.2): `{orgKey}/objects/{objectId}/{token}`. The token's 192 random
- * bits make the key itself unguessable, since a key is a download capability (seed 000).
- */
-export function newObjectKey(orgKey: string, objectId: string): string {
-  return `${orgKey}/objects/${objectId}/${randomBytes(24).toString('base64url')}`;
 }

@@ -9,6 +9,7 @@ import {
   ObjectListParams,
   ObjectListView,
   ObjectView,
+  objectsApiKey,
   Topic,
 } from '@lib/contracts';
 import { OutboxWriter } from '@lib/events';
@@ -17,7 +18,7 @@ import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { TtlScheduler } from '../ttl/ttl-scheduler.service';
 import { CreateObjectDto } from './dto/create-object.dto';
 import { objectChangedEvent, TTL_ACTOR } from './object-events';
-import { newObjectId, newObjectKey } from './object-ids';
+import { newObjectId } from './object-ids';
 import { toObjectView } from './object-view';
 import { ObjectEntity } from './object.entity';
 import {
@@ -66,7 +67,7 @@ export class ObjectsService {
       state: 'UPLOADING',
       sizeBytes: null,
       metadata: cmd.metadata ?? null,
-      objectKey: newObjectKey(cmd.orgKey, id),
+      objectKey: objectsApiKey(cmd.orgKey, id),
       etag: null,
       createdBy: cmd.createdBy ?? null,
       createTimeMs: now,
