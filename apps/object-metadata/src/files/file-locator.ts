@@ -1,22 +1,39 @@
 import { Injectable } from '@nestjs/common';
-import { type ObjectKeyKind, parseObjectKey } from '@lib/contracts';
+import { type FileDirection, type ObjectKeyKind, parseObjectKey } from '@lib/contracts';
 
-/** A stored file that can be downloaded now: not deleted, not expired, bytes uploaded. */
+/**
+ * A stored file that is live now: not deleted, not expired, bytes uploaded. Carries what a download needs
+ * (`filename`, `contentType`) and what usage counts (`sizeBytes`, `direction`, `workflowId`, `createdBy`).
+ */
 export interface LiveFile {
   kind: ObjectKeyKind;
+  /** The file's stable id: the key of its `storage_file.updated` events. */
+  objectId: string;
   orgId: string;
+  orgKey: string;
   objectKey: string;
   /** The name a download offers (`Content-Disposition`). */
   filename: string;
   contentType: string | null;
   sizeBytes: number;
   etag: string | null;
+  direction: FileDirection;
+  workflowId: string | null;
+  /** The user who first stored it (as in `storage_file.updated`), null for API keys and the system. */
+  createdBy: string | null;
+  /** The file's event version: the `version` of its latest `storage_file.updated`. */
+  version: number;
 }
 
 /** Finds live files of one key kind; each module that owns a kind of stored file provides one. */
 export interface FileLocator {
   readonly kind: ObjectKeyKind;
   findLive(objectKey: string): Promise<LiveFile | null>;
+  /**
+   * Every live file of this kind, in pages ordered by `objectId` (keyset: ids greater than `afterObjectId`),
+   * optionally of one org. The truth that usage is checked against and rebuilt from.
+   */
+  listLive(page: { orgId?: string; afterObjectId?: string; limit: number }): Promise<LiveFile[]>;
 }
 
 /**
@@ -33,6 +50,11 @@ export class FileLocatorRegistry {
       throw new Error(`A file locator for '${locator.kind}' is already registered`);
     }
     this.locators.set(locator.kind, locator);
+  }
+
+  /** The registered locators, one per kind. */
+  all(): FileLocator[] {
+    return [...this.locators.values()];
   }
 
   /** `null` when the key is malformed, of a kind nobody serves, or names no live file. */
