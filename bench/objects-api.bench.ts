@@ -45,6 +45,8 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** A short warm-up, then the measured run (`bench/lib/load.ts`). */
 async function measure(url: string, request: (i: number) => LoadRequest, durationMs = DURATION_MS) {
+  const first = request(0);
+  process.stderr.write(`measuring ${first.method} ${first.path}\n`);
   await runLoad({ url, connections: CONNECTIONS, durationMs: 2_000, request });
   return runLoad({ url, connections: CONNECTIONS, durationMs, request, ok: (s) => s === 200 });
 }

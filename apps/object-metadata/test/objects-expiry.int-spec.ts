@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { dataSourceOptions } from '@lib/database';
-import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
-import { createTestDatabase, TestDatabase, waitFor } from '@lib/testing';
+import { OutboxWriter } from '@lib/events';
+import { waitFor } from '@lib/testing';
 import { DataSource } from 'typeorm';
 import { ObjectBytesService } from '../src/bytes/object-bytes.service';
-import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
-import { ObjectEntity } from '../src/objects/object.entity';
 import { ObjectsRepository } from '../src/objects/objects.repository';
 import { ObjectsService } from '../src/objects/objects.service';
 import { TtlScheduler } from '../src/ttl/ttl-scheduler.service';
+import { objectMetadataDatabase } from './object-metadata-database';
 
 const ORG = randomUUID();
 const actor = { type: 'system' as const, id: 'test' };
@@ -16,7 +14,7 @@ const actor = { type: 'system' as const, id: 'test' };
 // TTL expiry in batches against a real Postgres: what turns DELETED, the events it writes, the bytes it
 // removes, and what happens when S3 refuses.
 describe(`${ObjectsService.name} (expiry)`, () => {
-  let db: TestDatabase;
+  let close: () => Promise<void>;
   let dataSource: DataSource;
   let sut: ObjectsService;
   let deleteFails = false;
@@ -59,15 +57,7 @@ describe(`${ObjectsService.name} (expiry)`, () => {
     });
 
   beforeAll(async () => {
-    db = await createTestDatabase('om_ttl');
-    dataSource = new DataSource(
-      dataSourceOptions({
-        url: db.url,
-        schema: OBJECT_METADATA_SCHEMA,
-        entities: [ObjectEntity, ...EVENTS_PUBLISHER_ENTITIES],
-      }),
-    );
-    await dataSource.initialize();
+    ({ dataSource, close } = await objectMetadataDatabase('om_ttl'));
     const ttl = {
       scheduleExpiry: () => Promise.resolve(),
       cancelExpiry: () => Promise.resolve(),
@@ -81,10 +71,7 @@ describe(`${ObjectsService.name} (expiry)`, () => {
     );
   });
 
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  afterAll(() => close?.());
 
   it('should expire what is due, leave what is not, and ignore what is gone, in one batch', async () => {
     const due = [await create(1), await create(1), await create(1)];

@@ -6,17 +6,14 @@ import {
   type ObjectListView,
   type ObjectState,
 } from '@lib/contracts';
-import { dataSourceOptions } from '@lib/database';
-import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
-import { createTestDatabase, TestDatabase } from '@lib/testing';
+import { OutboxWriter } from '@lib/events';
 import { DataSource } from 'typeorm';
 import { ObjectBytesService } from '../src/bytes/object-bytes.service';
-import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
 import { newObjectId } from '../src/objects/object-ids';
-import { ObjectEntity } from '../src/objects/object.entity';
 import { ObjectsRepository } from '../src/objects/objects.repository';
 import { ObjectsService } from '../src/objects/objects.service';
 import { TtlScheduler } from '../src/ttl/ttl-scheduler.service';
+import { objectMetadataDatabase } from './object-metadata-database';
 
 interface Row {
   id: string;
@@ -60,7 +57,7 @@ function expected(rows: Row[], scope: { orgId: string } | 'public', p: ObjectLis
 // The list operations over 1,500 objects in a real Postgres: keyset pages under concurrent writes,
 // every filter and their combinations against a model, exact has_more and total_count.
 describe(`${ObjectsService.name} (list)`, () => {
-  let db: TestDatabase;
+  let close: () => Promise<void>;
   let dataSource: DataSource;
   let sut: ObjectsService;
   const rows: Row[] = [];
@@ -91,15 +88,7 @@ describe(`${ObjectsService.name} (list)`, () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('om_list');
-    dataSource = new DataSource(
-      dataSourceOptions({
-        url: db.url,
-        schema: OBJECT_METADATA_SCHEMA,
-        entities: [ObjectEntity, ...EVENTS_PUBLISHER_ENTITIES],
-      }),
-    );
-    await dataSource.initialize();
+    ({ dataSource, close } = await objectMetadataDatabase('om_list'));
     const bytes = strict<ObjectBytesService>(
       {
         uploadUrl: () => 'http://s3.test/upload',
@@ -164,10 +153,7 @@ describe(`${ObjectsService.name} (list)`, () => {
     );
   });
 
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  afterAll(() => close?.());
 
   it('should page through every live object exactly once while others are created and deleted', async () => {
     const orgA = { orgId: ORG_A };

@@ -93,7 +93,11 @@ export class OutboxWriter {
     });
   }
 
-  private async insert(manager: EntityManager, events: PreparedOutboxEvent[]): Promise<void> {
+  /**
+   * Inserts events `prepare` built earlier, inside `manager`'s transaction: lets a caller prepare each event in
+   * its own request (its trace context, its validation error) and commit many requests' events at once.
+   */
+  async insert(manager: EntityManager, events: readonly PreparedOutboxEvent[]): Promise<void> {
     if (!manager.queryRunner?.isTransactionActive) {
       // Outside a transaction the event and the state change could diverge: the very bug an outbox prevents.
       throw new Error(

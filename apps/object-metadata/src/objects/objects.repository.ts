@@ -100,30 +100,44 @@ export class ObjectsRepository {
     return this.dataSource.transaction(work);
   }
 
-  async insert(manager: EntityManager, o: ObjectEntity): Promise<void> {
+  /**
+   * Inserts `objects` in one statement whatever their number (one JSON parameter; see OutboxWriter.insert):
+   * concurrent creates share one transaction and one commit (ObjectsService.create).
+   */
+  async insertMany(manager: EntityManager, objects: readonly ObjectEntity[]): Promise<void> {
     await manager.query(
       `INSERT INTO objects (id, org_id, org_key, name, content_type, state, size_bytes, metadata,
          object_key, etag, created_by, create_time_ms, delete_after_time_ms, is_public, purge_pending,
          late_purge_at_ms, version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+       SELECT r.id, r.org_id, r.org_key, r.name, r.content_type, r.state, r.size_bytes, r.metadata,
+         r.object_key, r.etag, r.created_by, r.create_time_ms, r.delete_after_time_ms, r.is_public,
+         r.purge_pending, r.late_purge_at_ms, r.version
+       FROM jsonb_to_recordset($1::jsonb) AS r(id text, org_id uuid, org_key text, name text,
+         content_type text, state text, size_bytes bigint, metadata jsonb, object_key text, etag text,
+         created_by uuid, create_time_ms bigint, delete_after_time_ms bigint, is_public boolean,
+         purge_pending boolean, late_purge_at_ms bigint, version int)`,
       [
-        o.id,
-        o.orgId,
-        o.orgKey,
-        o.name,
-        o.contentType,
-        o.state,
-        o.sizeBytes,
-        o.metadata === null ? null : JSON.stringify(o.metadata),
-        o.objectKey,
-        o.etag,
-        o.createdBy,
-        o.createTimeMs,
-        o.deleteAfterTimeMs,
-        o.isPublic,
-        o.purgePending,
-        o.latePurgeAtMs,
-        o.version,
+        JSON.stringify(
+          objects.map((o) => ({
+            id: o.id,
+            org_id: o.orgId,
+            org_key: o.orgKey,
+            name: o.name,
+            content_type: o.contentType,
+            state: o.state,
+            size_bytes: o.sizeBytes,
+            metadata: o.metadata,
+            object_key: o.objectKey,
+            etag: o.etag,
+            created_by: o.createdBy,
+            create_time_ms: o.createTimeMs,
+            delete_after_time_ms: o.deleteAfterTimeMs,
+            is_public: o.isPublic,
+            purge_pending: o.purgePending,
+            late_purge_at_ms: o.latePurgeAtMs,
+            version: o.version,
+          })),
+        ),
       ],
     );
   }

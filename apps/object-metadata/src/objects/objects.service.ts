@@ -12,7 +12,8 @@ import {
   objectsApiKey,
   Topic,
 } from '@lib/contracts';
-import { OutboxWriter } from '@lib/events';
+import { OutboxWriter, type PreparedOutboxEvent } from '@lib/events';
+import { MicroBatcher } from '@lib/queue';
 import type { EntityManager } from 'typeorm';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { TtlScheduler } from '../ttl/ttl-scheduler.service';
@@ -36,6 +37,16 @@ export type ExpiryOutcome =
 // Redis must not hold a request hostage: past this, the reconciler schedules from Postgres instead.
 const SCHEDULE_TIMEOUT_MS = 2_000;
 
+// Creates that arrive together share one transaction: one commit (the costly part: a WAL flush and the
+// outbox NOTIFY, which Postgres serializes) for up to this many objects. Under light load a batch is one.
+const CREATE_BATCH = { maxSize: 200, lingerMs: 1 };
+
+/** A new object and its `created` event, prepared in the request's own context (trace, validation). */
+interface PendingCreate {
+  object: ObjectEntity;
+  event: PreparedOutboxEvent;
+}
+
 // When to remove a deleted object's bytes once more, counted from its creation: the upload URL's lifetime
 // plus a minute, as an upload that started just before the URL expired may still be landing.
 const LATE_PURGE_AFTER_MS = OBJECT_LIMITS.uploadUrlSeconds * 1000 + 60_000;
@@ -43,6 +54,11 @@ const LATE_PURGE_AFTER_MS = OBJECT_LIMITS.uploadUrlSeconds * 1000 + 60_000;
 @Injectable()
 export class ObjectsService {
   private readonly logger = new Logger(ObjectsService.name);
+  /** Answers each create's error, or null once it is committed. */
+  private readonly creates = new MicroBatcher<PendingCreate, Error | null>({
+    ...CREATE_BATCH,
+    run: (batch) => this.insertCreated(batch),
+  });
 
   constructor(
     private readonly objects: ObjectsRepository,
@@ -77,10 +93,15 @@ export class ObjectsService {
       latePurgeAtMs: null,
       version: 1,
     };
-    await this.objects.transaction(async (manager) => {
-      await this.objects.insert(manager, object);
-      await this.appendEvent(manager, object, 'created', cmd.actor, now);
-    });
+    const [event] = await this.outbox.prepare([
+      {
+        topic: Topic.StorageFileUpdated,
+        key: id,
+        data: objectChangedEvent(object, 'created', cmd.actor, now),
+      },
+    ]);
+    const failure = await this.creates.submit({ object, event });
+    if (failure) throw failure;
     // After the commit, so the job always finds the row. Postgres holds the deadline: if Redis is
     // unavailable now, the reconciler enqueues it later.
     if (object.deleteAfterTimeMs !== null) {
@@ -291,6 +312,32 @@ export class ObjectsService {
     return object;
   }
 
+  /**
+   * One transaction for a batch of creates: every object and its event commit together. Should the batch
+   * fail, each create is tried alone, so that one bad row fails its own request and no other.
+   */
+  private async insertCreated(batch: PendingCreate[]): Promise<Map<PendingCreate, Error | null>> {
+    const insert = (creates: PendingCreate[]) =>
+      this.objects.transaction(async (manager) => {
+        await this.objects.insertMany(
+          manager,
+          creates.map((c) => c.object),
+        );
+        await this.outbox.insert(
+          manager,
+          creates.map((c) => c.event),
+        );
+      });
+    try {
+      await insert(batch);
+      return new Map(batch.map((c) => [c, null] as const));
+    } catch (err) {
+      if (batch.length === 1) return new Map([[batch[0], asError(err)]]);
+      const outcomes = await Promise.all(batch.map((c) => insert([c]).then(() => null, asError)));
+      return new Map(batch.map((c, i) => [c, outcomes[i]]));
+    }
+  }
+
   private async appendEvent(
     manager: EntityManager,
     object: ObjectEntity,
@@ -324,3 +371,5 @@ export class ObjectsService {
     }
   }
 }
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
