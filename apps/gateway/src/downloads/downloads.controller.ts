@@ -28,6 +28,16 @@ const SAFE_INLINE =
   /^(text\/plain|application\/octet-stream|application\/gzip|application\/x-tar|application\/pdf|image\/(png|jpeg|gif|webp)|audio\/|video\/)/;
 
 /**
+ * `bytes=-n` (the last n bytes) as the absolute range it means: not every S3 implementation serves suffix
+ * ranges, and the file's size is known here. Anything else is passed as it is.
+ */
+export function absoluteSuffix(range: string, sizeBytes: number): string {
+  const m = /^\s*bytes=-(\d{1,15})\s*$/.exec(range);
+  if (!m || Number(m[1]) === 0) return range;
+  return `bytes=${Math.max(0, sizeBytes - Number(m[1]))}-`;
+}
+
+/**
  * Seed 000 public download: the object key is the capability (no authentication), rate-limited per client
  * address. The redirect is one hop: object-metadata finds the live file of any kind by its key and signs
  * the GET itself. `stream=true` streams the bytes through here from the storage service, with Range.
@@ -72,7 +82,7 @@ export class DownloadsController {
   private async stream(file: StreamableFile, range: string | undefined, reply: FastifyReply) {
     const upstream = await this.storage.stream('/internal/downloads', {
       query: { key: file.objectKey },
-      headers: range ? { range } : {},
+      headers: range ? { range: absoluteSuffix(range, file.sizeBytes) } : {},
       timeoutMs: 60_000,
     });
     if (upstream.statusCode === 404) {
