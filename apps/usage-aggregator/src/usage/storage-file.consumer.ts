@@ -44,6 +44,7 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
       dataSource,
       topics: TOPICS,
       handler: (manager, events) => this.handle(manager, events),
+      partitionsConsumedConcurrently: config.get('USAGE_CONSUMER_CONCURRENCY', { infer: true }),
       logger,
     });
   }
