@@ -9,6 +9,7 @@ import { CliError, requireEnv } from './cli-env';
 import { ensureDemo } from './demo';
 import { withIdentity } from './identity-context';
 import { migrationSources } from './migration-sources';
+import { runRebuildUsage } from './rebuild-usage';
 import {
   ApiKeyResponseDto,
   CREDENTIAL_CACHE_TTL_MS,
@@ -228,6 +229,25 @@ program
         { needsJwtSecret: true },
       ),
     );
+  });
+
+program
+  .command('rebuild-usage')
+  .description(
+    'recompute the storage usage aggregates from the live files object-metadata lists ' +
+      '(reads DATABASE_URL, OBJECT_METADATA_URL)',
+  )
+  .option('--org <uuid>', 'rebuild one organization only')
+  .action(async (opts: { org?: string }) => {
+    if (
+      opts.org !== undefined &&
+      !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.org)
+    ) {
+      throw new CliError('--org must be an organization id (UUID)');
+    }
+    const result = await runRebuildUsage(opts);
+    note(`usage rebuilt from ${result.files} live file(s)`);
+    out(result);
   });
 
 program

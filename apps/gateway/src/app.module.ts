@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AdminModule } from './admin/admin.module';
 import { GatewayEnv } from './config/gateway.env';
+import { DownloadsModule } from './downloads/downloads.module';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
 import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
@@ -22,6 +23,7 @@ export const SERVICE = 'gateway';
     IdentityModule,
     AdminModule,
     ServiceClientsModule,
+    DownloadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
     HealthModule.forRootAsync({
       inject: [getDataSourceToken(IDENTITY_CONNECTION), GATEWAY_REDIS],

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { DependencyUnavailableException, DomainException } from '@lib/errors';
 
@@ -75,6 +76,35 @@ export class ServiceClient {
     if (response.statusCode >= 400)
       throw toDomainException(response.statusCode, json, this.opts.name);
     return json as T;
+  }
+
+  /**
+   * A raw call whose body is streamed, not parsed (byte downloads). The caller must consume or destroy
+   * `body`. A network failure is a 503; statuses are the caller's to interpret.
+   */
+  async stream(
+    path: string,
+    opts: Pick<CallOptions, 'query' | 'headers' | 'timeoutMs'> = {},
+  ): Promise<{
+    statusCode: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Readable;
+  }> {
+    const timeout = opts.timeoutMs ?? this.timeoutMs;
+    try {
+      const response = await this.pool.request({
+        method: 'GET',
+        path: withQuery(path, opts.query),
+        headers: opts.headers,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+    } catch (err) {
+      throw new DependencyUnavailableException(
+        `${this.opts.name} is unavailable: ${(err as Error).message}`,
+      );
+    }
   }
 
   async close(): Promise<void> {

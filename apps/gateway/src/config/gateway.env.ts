@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, Matches, Max, Min } from 'class-validator';
 import { AppEnv, envTransforms, ServiceUrl, WithDatabase, WithRedis } from '@lib/config';
 import { WithAuth } from '../identity/auth.env';
 
@@ -22,4 +22,21 @@ export class GatewayEnv extends WithAuth(WithRedis(WithDatabase(AppEnv))) {
   @Min(1024)
   @Max(64 * 1024 * 1024)
   BODY_LIMIT_BYTES: number = 1024 * 1024;
+
+  /** Public downloads per client address per window (429 past it), counted in Redis across replicas. */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  DOWNLOAD_RATE_LIMIT: number = 120;
+
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  DOWNLOAD_RATE_WINDOW_SECONDS: number = 60;
+
+  /** Redis key prefix of the rate-limit counters. */
+  @Matches(/^[A-Za-z0-9:_-]{1,64}$/)
+  RATE_LIMIT_PREFIX: string = 'ratelimit';
 }

@@ -1,10 +1,19 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import { ForbiddenException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import { UsageAggregatorClient } from '../services/service-clients.module';
+import { StorageUsageDto, StorageUsageQueryDto } from './dto/storage-usage.dto';
 
-/** Seed 000 storage usage, read from the usage-aggregator's pre-computed aggregates. */
+/** Seed 000 storage usage, read from the usage-aggregator's pre-computed aggregates (constant time). */
 @ApiTags('usage')
 @Controller('api/v1/objects')
 @Authenticated('bearer')
@@ -12,11 +21,22 @@ export class UsageController {
   constructor(@Inject(UsageAggregatorClient) private readonly usage: ServiceClient) {}
 
   @Get('storage-usage')
-  @ApiOperation({ summary: 'Storage usage of the caller’s organization' })
-  async storageUsage(@CurrentPrincipal() principal: Principal) {
-    const usage = await this.usage.call<{ orgKey: string | null }>(
+  @ApiOperation({ summary: 'Storage usage of the caller’s organization (or of one user in it)' })
+  @ApiOkResponse({ type: StorageUsageDto })
+  @ApiBadRequestResponse({ description: 'createdBy is not a UUID' })
+  @ApiUnauthorizedResponse({ description: 'Missing or invalid credentials' })
+  @ApiForbiddenResponse({ description: 'createdBy given by a caller who is not an org admin' })
+  async storageUsage(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: StorageUsageQueryDto,
+  ): Promise<StorageUsageDto> {
+    if (query.createdBy !== undefined && principal.role !== 'admin') {
+      throw new ForbiddenException('createdBy is for organization admins only');
+    }
+    const usage = await this.usage.call<StorageUsageDto>(
       'GET',
       `/internal/usage/${principal.orgId}`,
+      { query: { createdBy: query.createdBy } },
     );
     return { ...usage, orgKey: principal.orgKey };
   }

@@ -31,8 +31,17 @@ export class ObjectBytesService implements OnApplicationShutdown {
     });
   }
 
-  downloadUrl(objectKey: string, expiresInSeconds: number): string {
-    return this.presigner.presignGet(objectKey, { expiresInSeconds });
+  /** A GET URL; `overrides` set the response's Content-Disposition and Content-Type (signed in the URL). */
+  downloadUrl(
+    objectKey: string,
+    expiresInSeconds: number,
+    overrides: { contentDisposition?: string; contentType?: string } = {},
+  ): string {
+    return this.presigner.presignGet(objectKey, {
+      expiresInSeconds,
+      responseContentDisposition: overrides.contentDisposition,
+      responseContentType: overrides.contentType,
+    });
   }
 
   /** Size and ETag of the uploaded bytes, or null when nothing was uploaded. */

@@ -1,7 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { FileLocatorRegistry } from './file-locator';
+import { FilesController } from './files.controller';
+import { FilesService } from './files.service';
 
-/** The registry of file locators, one per kind of stored file (see FileLocatorRegistry). */
+/** The registry of file locators, one per kind of stored file (see FileLocatorRegistry), and its API. */
 @Global()
-@Module({ providers: [FileLocatorRegistry], exports: [FileLocatorRegistry] })
+@Module({
+  controllers: [FilesController],
+  providers: [FileLocatorRegistry, FilesService],
+  exports: [FileLocatorRegistry],
+})
 export class FilesModule {}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TtlQueueModule } from '../ttl/ttl-queue.module';
+import { ObjectFileLocator } from './object-file-locator';
 import { ObjectsController } from './objects.controller';
 import { ObjectsRepository } from './objects.repository';
 import { ObjectsService } from './objects.service';
@@ -7,7 +8,7 @@ import { ObjectsService } from './objects.service';
 @Module({
   imports: [TtlQueueModule],
   controllers: [ObjectsController],
-  providers: [ObjectsService, ObjectsRepository],
+  providers: [ObjectsService, ObjectsRepository, ObjectFileLocator],
   exports: [ObjectsService, ObjectsRepository],
 })
 export class ObjectsModule {}

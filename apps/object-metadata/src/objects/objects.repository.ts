@@ -154,6 +154,34 @@ export class ObjectsRepository {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
+  /** The READ_ONLY object stored under this S3 key (bytes uploaded and confirmed), if any. */
+  async findReadableByKey(objectKey: string): Promise<ObjectEntity | null> {
+    const rows = await this.dataSource.query<ObjectRow[]>(
+      `SELECT * FROM objects WHERE object_key = $1 AND state = 'READ_ONLY'`,
+      [objectKey],
+    );
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  /** A keyset page (by id) of the objects that are not DELETED, of one org or of all. */
+  async listNotDeleted(page: {
+    orgId?: string;
+    afterId?: string;
+    limit: number;
+  }): Promise<ObjectEntity[]> {
+    const params: unknown[] = [page.afterId ?? '', page.limit];
+    let org = '';
+    if (page.orgId) {
+      params.push(page.orgId);
+      org = 'AND org_id = $3';
+    }
+    const rows = await this.dataSource.query<ObjectRow[]>(
+      `SELECT * FROM objects WHERE state <> 'DELETED' AND id > $1 ${org} ORDER BY id LIMIT $2`,
+      params,
+    );
+    return rows.map(toEntity);
+  }
+
   async findById(id: string): Promise<ObjectEntity | null> {
     const rows = await this.dataSource.query<ObjectRow[]>(`SELECT * FROM objects WHERE id = $1`, [
       id,

@@ -7,24 +7,31 @@ import {
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
-import { IdempotentConsumer } from '@lib/events';
+import { ConsumedEvent, IdempotentConsumer } from '@lib/events';
 import { kafkaLogger } from '@lib/app';
 import { createKafka } from '@lib/kafka';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { UsageAggregatorEnv } from '../config/usage-aggregator.env';
 import { UsageService } from './usage.service';
 
 export const CONSUMER_GROUP = 'usage-aggregator';
 
-/** Feeds the usage aggregates from `storage_file.updated`, exactly once in effect (dedupe + versions). */
+const TOPICS = [Topic.StorageFileUpdated, Topic.RunCreated] as const;
+type UsageTopic = (typeof TOPICS)[number];
+
+/**
+ * Feeds the usage aggregates from `storage_file.updated` (and workflow names from `run.created`), exactly
+ * once in effect: event ids dedupe redeliveries, per-file versions make late and replayed events no-ops.
+ * Each Kafka batch (one partition) is one transaction with one write per table.
+ */
 @Injectable()
 export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  readonly consumer: IdempotentConsumer<typeof Topic.StorageFileUpdated>;
+  readonly consumer: IdempotentConsumer<UsageTopic>;
 
   constructor(
     config: ConfigService<UsageAggregatorEnv, true>,
     @InjectDataSource() dataSource: DataSource,
-    usage: UsageService,
+    private readonly usage: UsageService,
   ) {
     const logger = new Logger(StorageFileConsumer.name);
     this.consumer = new IdempotentConsumer({
@@ -35,14 +42,22 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
       }),
       groupId: CONSUMER_GROUP,
       dataSource,
-      topics: [Topic.StorageFileUpdated],
-      handler: (manager, events) =>
-        usage.apply(
-          manager,
-          events.map((e) => e.data),
-        ),
+      topics: TOPICS,
+      handler: (manager, events) => this.handle(manager, events),
+      partitionsConsumedConcurrently: config.get('USAGE_CONSUMER_CONCURRENCY', { infer: true }),
       logger,
     });
+  }
+
+  private async handle(manager: EntityManager, events: ConsumedEvent<UsageTopic>[]) {
+    const files = [];
+    const runs = [];
+    for (const e of events) {
+      if (e.topic === Topic.StorageFileUpdated) files.push(e.data);
+      else runs.push(e.data);
+    }
+    if (files.length > 0) await this.usage.apply(manager, files);
+    if (runs.length > 0) await this.usage.applyRuns(manager, runs);
   }
 
   async onApplicationBootstrap(): Promise<void> {

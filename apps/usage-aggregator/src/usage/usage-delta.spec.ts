@@ -1,5 +1,12 @@
 import type { StorageFileUpdatedEvent } from '@lib/contracts';
-import { applyFileEvent, FileState } from './usage-delta';
+import {
+  addChange,
+  ALL_USERS,
+  applyFileEvent,
+  FileState,
+  UsageBucket,
+  UsageDelta,
+} from './usage-delta';
 
 const event = (over: Partial<StorageFileUpdatedEvent>): StorageFileUpdatedEvent => ({
   orgId: '7b0f3c8e-3f1e-4d57-9d6c-0d3a1f1f2c11',
@@ -66,5 +73,63 @@ describe(applyFileEvent.name, () => {
     expect(total(events)).toBe(0);
     expect(total([events[2], events[0], events[1]])).toBe(0);
     expect(total([events[1], events[0]])).toBe(30);
+  });
+});
+
+describe(addChange.name, () => {
+  const state = (over: Partial<FileState>): FileState => ({
+    objectId: 'f',
+    orgId: 'org',
+    orgKey: 'acme',
+    workflowId: null,
+    createdBy: null,
+    direction: 'input',
+    sizeBytes: 10,
+    live: true,
+    version: 1,
+    ...over,
+  });
+  const collect = (before: FileState | undefined, after: FileState) => {
+    const into = new Map<string, { bucket: UsageBucket; delta: UsageDelta }>();
+    addChange(into, before, after);
+    return Object.fromEntries(
+      [...into.values()].map(({ bucket, delta }) => [
+        `${bucket.userId === ALL_USERS ? '*' : bucket.userId}/${bucket.workflowId || '*'}`,
+        delta.totalBytes,
+      ]),
+    );
+  };
+
+  it('should count a file in the org, its workflow, its creator and its creator in the workflow', () => {
+    expect(collect(undefined, state({ workflowId: 'wf', createdBy: 'u' }))).toEqual({
+      '*/*': 10,
+      '*/wf': 10,
+      'u/*': 10,
+      'u/wf': 10,
+    });
+    expect(collect(undefined, state({}))).toEqual({ '*/*': 10 });
+  });
+
+  it('should move the bytes between buckets when a file changes workflow or owner', () => {
+    const before = state({ workflowId: 'a', createdBy: 'u' });
+    const after = state({ workflowId: 'b', createdBy: 'u', sizeBytes: 15, version: 2 });
+    expect(collect(before, after)).toEqual({
+      '*/*': 5,
+      '*/a': -10,
+      '*/b': 15,
+      'u/*': 5,
+      'u/a': -10,
+      'u/b': 15,
+    });
+  });
+
+  it('should remove the file from every bucket when it stops being live', () => {
+    const before = state({ workflowId: 'a', createdBy: 'u' });
+    expect(collect(before, { ...before, live: false, version: 2 })).toEqual({
+      '*/*': -10,
+      '*/a': -10,
+      'u/*': -10,
+      'u/a': -10,
+    });
   });
 });

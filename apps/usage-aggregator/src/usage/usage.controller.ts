@@ -1,4 +1,5 @@
-import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { UsageQueryDto } from './dto/usage-query.dto';
 import { StorageUsageDto, UsageService } from './usage.service';
 
 /** Internal HTTP API: the gateway's `GET /api/v1/objects/storage-usage` reads these aggregates. */
@@ -7,7 +8,10 @@ export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
   @Get(':orgId')
-  forOrg(@Param('orgId', new ParseUUIDPipe()) orgId: string): Promise<StorageUsageDto> {
-    return this.usage.forOrg(orgId);
+  forOrg(
+    @Param('orgId', new ParseUUIDPipe()) orgId: string,
+    @Query() query: UsageQueryDto,
+  ): Promise<StorageUsageDto> {
+    return this.usage.forOrg(orgId, query.createdBy);
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ProcessedEventsPruner } from './processed-events-pruner';
 import { StorageFileConsumer } from './storage-file.consumer';
 import { UsageController } from './usage.controller';
 import { UsageRepository } from './usage.repository';
@@ -6,6 +7,6 @@ import { UsageService } from './usage.service';
 
 @Module({
   controllers: [UsageController],
-  providers: [UsageRepository, UsageService, StorageFileConsumer],
+  providers: [UsageRepository, UsageService, StorageFileConsumer, ProcessedEventsPruner],
 })
 export class UsageModule {}

@@ -1,20 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { FileState, UsageDelta } from './usage-delta';
+import {
+  ALL_USERS,
+  ALL_WORKFLOWS,
+  type FileState,
+  type UsageBucket,
+  type UsageDelta,
+} from './usage-delta';
 
-export interface OrgUsageRow {
+export interface UsageTotalsRow extends UsageDelta {
+  workflowId: string;
+  workflowName: string | null;
+}
+
+/** A workflow's name as of one `run.created`. */
+export interface WorkflowName {
+  workflowId: string;
   orgId: string;
-  orgKey: string;
-  totalBytes: number;
-  inputBytes: number;
-  outputBytes: number;
-  fileCount: number;
+  name: string;
+  namedAt: string;
 }
 
 interface FileUsageRow {
   object_id: string;
   org_id: string;
+  org_key: string;
   workflow_id: string | null;
   created_by: string | null;
   direction: FileState['direction'];
@@ -22,6 +33,18 @@ interface FileUsageRow {
   live: boolean;
   version: number;
 }
+
+/** Every bucket of every live file, summed: `usage_totals` recomputed from `file_usage`. */
+const TOTALS_FROM_FILES = `
+  SELECT f.org_id, u.user_id, w.workflow_id,
+         sum(f.size_bytes),
+         coalesce(sum(f.size_bytes) FILTER (WHERE f.direction = 'input'), 0),
+         coalesce(sum(f.size_bytes) FILTER (WHERE f.direction = 'output'), 0),
+         count(*)
+  FROM file_usage f
+  CROSS JOIN LATERAL (VALUES ('${ALL_USERS}'::uuid), (f.created_by)) AS u(user_id)
+  CROSS JOIN LATERAL (VALUES ('${ALL_WORKFLOWS}'::text), (f.workflow_id)) AS w(workflow_id)
+  WHERE f.live AND u.user_id IS NOT NULL AND w.workflow_id IS NOT NULL`;
 
 /** The only place that touches the usage tables. */
 @Injectable()
@@ -40,6 +63,7 @@ export class UsageRepository {
         {
           objectId: r.object_id,
           orgId: r.org_id,
+          orgKey: r.org_key,
           workflowId: r.workflow_id,
           createdBy: r.created_by,
           direction: r.direction,
@@ -51,17 +75,21 @@ export class UsageRepository {
     );
   }
 
+  /** Writes files' newest states; a stored state with a higher version is never overwritten. */
   async saveFiles(manager: EntityManager, files: FileState[]): Promise<void> {
     if (files.length === 0) return;
     await manager.query(
-      `INSERT INTO file_usage (object_id, org_id, workflow_id, created_by, direction, size_bytes, live, version)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::bigint[], $7::bool[], $8::int[])
+      `INSERT INTO file_usage (object_id, org_id, org_key, workflow_id, created_by, direction, size_bytes, live, version)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::bigint[], $8::bool[], $9::int[])
        ON CONFLICT (object_id) DO UPDATE SET
-         workflow_id = EXCLUDED.workflow_id, created_by = EXCLUDED.created_by, direction = EXCLUDED.direction,
-         size_bytes = EXCLUDED.size_bytes, live = EXCLUDED.live, version = EXCLUDED.version`,
+         org_key = EXCLUDED.org_key, workflow_id = EXCLUDED.workflow_id, created_by = EXCLUDED.created_by,
+         direction = EXCLUDED.direction, size_bytes = EXCLUDED.size_bytes, live = EXCLUDED.live,
+         version = EXCLUDED.version
+       WHERE file_usage.version <= EXCLUDED.version`,
       [
         files.map((f) => f.objectId),
         files.map((f) => f.orgId),
+        files.map((f) => f.orgKey),
         files.map((f) => f.workflowId),
         files.map((f) => f.createdBy),
         files.map((f) => f.direction),
@@ -72,47 +100,128 @@ export class UsageRepository {
     );
   }
 
-  /** Adds the deltas of a batch to each org's totals, one row per org. */
-  async addToOrgs(
+  /** Adds a batch's deltas to their `usage_totals` rows: one statement, rows locked in a fixed order. */
+  async addToTotals(
     manager: EntityManager,
-    deltas: Map<string, { orgKey: string; delta: UsageDelta }>,
+    deltas: { bucket: UsageBucket; delta: UsageDelta }[],
   ): Promise<void> {
-    const orgs = [...deltas.entries()].sort(([a], [b]) => a.localeCompare(b)); // fixed lock order
-    if (orgs.length === 0) return;
+    const rows = deltas
+      .filter(({ delta: d }) => d.totalBytes || d.inputBytes || d.outputBytes || d.fileCount)
+      .sort((a, b) => compareBuckets(a.bucket, b.bucket));
+    if (rows.length === 0) return;
     await manager.query(
-      `INSERT INTO org_usage (org_id, org_key, total_bytes, input_bytes, output_bytes, file_count)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
-       ON CONFLICT (org_id) DO UPDATE SET
-         org_key = EXCLUDED.org_key,
-         total_bytes = org_usage.total_bytes + EXCLUDED.total_bytes,
-         input_bytes = org_usage.input_bytes + EXCLUDED.input_bytes,
-         output_bytes = org_usage.output_bytes + EXCLUDED.output_bytes,
-         file_count = org_usage.file_count + EXCLUDED.file_count`,
+      `INSERT INTO usage_totals (org_id, user_id, workflow_id, total_bytes, input_bytes, output_bytes, file_count)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+       ON CONFLICT (org_id, user_id, workflow_id) DO UPDATE SET
+         total_bytes = usage_totals.total_bytes + EXCLUDED.total_bytes,
+         input_bytes = usage_totals.input_bytes + EXCLUDED.input_bytes,
+         output_bytes = usage_totals.output_bytes + EXCLUDED.output_bytes,
+         file_count = usage_totals.file_count + EXCLUDED.file_count`,
       [
-        orgs.map(([id]) => id),
-        orgs.map(([, o]) => o.orgKey),
-        orgs.map(([, o]) => o.delta.totalBytes),
-        orgs.map(([, o]) => o.delta.inputBytes),
-        orgs.map(([, o]) => o.delta.outputBytes),
-        orgs.map(([, o]) => o.delta.fileCount),
+        rows.map((r) => r.bucket.orgId),
+        rows.map((r) => r.bucket.userId),
+        rows.map((r) => r.bucket.workflowId),
+        rows.map((r) => r.delta.totalBytes),
+        rows.map((r) => r.delta.inputBytes),
+        rows.map((r) => r.delta.outputBytes),
+        rows.map((r) => r.delta.fileCount),
       ],
     );
   }
 
-  async findOrg(orgId: string): Promise<OrgUsageRow | undefined> {
-    const rows: Record<string, string>[] = await this.dataSource.query(
-      `SELECT org_id, org_key, total_bytes, input_bytes, output_bytes, file_count FROM org_usage WHERE org_id = $1`,
-      [orgId],
+  /** Records workflow names; an older `run.created` never replaces a newer one's name. */
+  async saveWorkflowNames(manager: EntityManager, names: WorkflowName[]): Promise<void> {
+    const newest = new Map<string, WorkflowName>();
+    for (const n of names) {
+      const known = newest.get(n.workflowId);
+      if (!known || known.namedAt <= n.namedAt) newest.set(n.workflowId, n);
+    }
+    const rows = [...newest.values()].sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+    if (rows.length === 0) return;
+    await manager.query(
+      `INSERT INTO workflows (workflow_id, org_id, name, named_at)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[])
+       ON CONFLICT (workflow_id) DO UPDATE SET name = EXCLUDED.name, named_at = EXCLUDED.named_at
+       WHERE workflows.named_at <= EXCLUDED.named_at`,
+      [
+        rows.map((r) => r.workflowId),
+        rows.map((r) => r.orgId),
+        rows.map((r) => r.name),
+        rows.map((r) => r.namedAt),
+      ],
     );
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      orgId: r.org_id,
-      orgKey: r.org_key,
+  }
+
+  /**
+   * The org's (or one user's) totals and per-workflow rows: reads the few `usage_totals` rows of
+   * (org, user), by primary key prefix, whatever the number of files.
+   */
+  async findTotals(orgId: string, userId: string): Promise<UsageTotalsRow[]> {
+    const rows: Record<string, string | null>[] = await this.dataSource.query(
+      `SELECT t.workflow_id, w.name, t.total_bytes, t.input_bytes, t.output_bytes, t.file_count
+       FROM usage_totals t LEFT JOIN workflows w ON w.workflow_id = t.workflow_id AND t.workflow_id <> ''
+       WHERE t.org_id = $1 AND t.user_id = $2 AND (t.file_count <> 0 OR t.workflow_id = '')
+       ORDER BY t.workflow_id`,
+      [orgId, userId],
+    );
+    return rows.map((r) => ({
+      workflowId: r.workflow_id!,
+      workflowName: r.name,
       totalBytes: Number(r.total_bytes),
       inputBytes: Number(r.input_bytes),
       outputBytes: Number(r.output_bytes),
       fileCount: Number(r.file_count),
-    };
+    }));
   }
+
+  /** Deletes up to `limit` processed event ids recorded before `before`; returns how many. */
+  async pruneProcessedEvents(before: Date, limit: number): Promise<number> {
+    const rows: unknown[] = await this.dataSource.query(
+      `DELETE FROM processed_events WHERE event_id IN (
+         SELECT event_id FROM processed_events WHERE processed_at < $1 LIMIT $2)
+       RETURNING 1`,
+      [before, limit],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Replaces the file states with the truth (in `truth_files`, a temporary table of the transaction) and
+   * recomputes every total from them. Files absent from the truth stay known (their version keeps late
+   * events out) but count no more. `orgId` narrows the rebuild to one org.
+   */
+  async replaceWithTruth(manager: EntityManager, orgId: string | null): Promise<void> {
+    const scope = orgId === null ? '' : 'AND org_id = $1';
+    const params = orgId === null ? [] : [orgId];
+    await manager.query(
+      `UPDATE file_usage SET live = false
+       WHERE live ${scope} AND object_id NOT IN (SELECT object_id FROM truth_files)`,
+      params,
+    );
+    await manager.query(
+      `INSERT INTO file_usage (object_id, org_id, org_key, workflow_id, created_by, direction, size_bytes, live, version)
+       SELECT object_id, org_id, org_key, workflow_id, created_by, direction, size_bytes, true, version
+       FROM truth_files
+       ON CONFLICT (object_id) DO UPDATE SET
+         org_id = EXCLUDED.org_id, org_key = EXCLUDED.org_key, workflow_id = EXCLUDED.workflow_id,
+         created_by = EXCLUDED.created_by, direction = EXCLUDED.direction, size_bytes = EXCLUDED.size_bytes,
+         live = true, version = EXCLUDED.version
+       WHERE file_usage.version <= EXCLUDED.version`,
+    );
+    await manager.query(`DELETE FROM usage_totals WHERE true ${scope}`, params);
+    await manager.query(
+      `INSERT INTO usage_totals (org_id, user_id, workflow_id, total_bytes, input_bytes, output_bytes, file_count)
+       ${TOTALS_FROM_FILES} ${scope.replace('org_id', 'f.org_id')}
+       GROUP BY 1, 2, 3`,
+      params,
+    );
+  }
+}
+
+function compareBuckets(a: UsageBucket, b: UsageBucket): number {
+  return (
+    a.orgId.localeCompare(b.orgId) ||
+    a.userId.localeCompare(b.userId) ||
+    a.workflowId.localeCompare(b.workflowId)
+  );
 }

@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import type { StorageFileUpdatedEvent } from '@lib/contracts';
+import type { RunCreatedEvent, StorageFileUpdatedEvent } from '@lib/contracts';
 import type { EntityManager } from 'typeorm';
-import { applyFileEvent, FileState, UsageDelta } from './usage-delta';
+import {
+  addChange,
+  ALL_USERS,
+  ALL_WORKFLOWS,
+  applyFileEvent,
+  FileState,
+  UsageBucket,
+  UsageDelta,
+} from './usage-delta';
 import { UsageRepository } from './usage.repository';
 
 export interface StorageUsageDto {
@@ -13,46 +21,68 @@ export interface StorageUsageDto {
   breakdown: { workflowId: string; workflowName: string; bytes: number; fileCount: number }[];
 }
 
-const zero = (): UsageDelta => ({ totalBytes: 0, inputBytes: 0, outputBytes: 0, fileCount: 0 });
-
 @Injectable()
 export class UsageService {
   constructor(private readonly usage: UsageRepository) {}
 
   /**
    * Applies a batch of first-seen `storage_file.updated` events inside the consumer's transaction: reads each
-   * file's known state once, folds the events in (older versions change nothing), then writes the files and
-   * each org's summed delta with one statement each.
+   * file's known state once (locked), folds the events in (older versions change nothing), then writes the
+   * changed files and the summed delta of each usage row with one statement each.
    */
   async apply(manager: EntityManager, events: StorageFileUpdatedEvent[]): Promise<void> {
     const known = await this.usage.lockFiles(manager, [...new Set(events.map((e) => e.objectId))]);
-    const changed = new Map<string, FileState>();
-    const orgs = new Map<string, { orgKey: string; delta: UsageDelta }>();
+    const first = new Map<string, FileState | undefined>();
     for (const event of events) {
-      const result = applyFileEvent(known.get(event.objectId), event);
+      const current = known.get(event.objectId);
+      const result = applyFileEvent(current, event);
       if (!result) continue;
+      if (!first.has(event.objectId)) first.set(event.objectId, current);
       known.set(event.objectId, result.next);
-      changed.set(event.objectId, result.next);
-      const org = orgs.get(event.orgId) ?? { orgKey: event.orgKey, delta: zero() };
-      org.delta.totalBytes += result.delta.totalBytes;
-      org.delta.inputBytes += result.delta.inputBytes;
-      org.delta.outputBytes += result.delta.outputBytes;
-      org.delta.fileCount += result.delta.fileCount;
-      orgs.set(event.orgId, org);
     }
-    await this.usage.saveFiles(manager, [...changed.values()]);
-    await this.usage.addToOrgs(manager, orgs);
+    const deltas = new Map<string, { bucket: UsageBucket; delta: UsageDelta }>();
+    const changed: FileState[] = [];
+    for (const [objectId, before] of first) {
+      const after = known.get(objectId)!;
+      changed.push(after);
+      addChange(deltas, before, after);
+    }
+    await this.usage.saveFiles(manager, changed);
+    await this.usage.addToTotals(manager, [...deltas.values()]);
   }
 
-  async forOrg(orgId: string): Promise<StorageUsageDto> {
-    const row = await this.usage.findOrg(orgId);
+  /** Records the workflow names `run.created` carries (for the breakdown). */
+  async applyRuns(manager: EntityManager, events: RunCreatedEvent[]): Promise<void> {
+    await this.usage.saveWorkflowNames(
+      manager,
+      events.map((e) => ({
+        workflowId: e.workflowId,
+        orgId: e.orgId,
+        name: e.workflowName,
+        namedAt: e.occurredAt,
+      })),
+    );
+  }
+
+  /** The org's usage, or one user's uploads in it (`createdBy`), from the pre-aggregated rows only. */
+  async forOrg(orgId: string, createdBy?: string): Promise<StorageUsageDto> {
+    const rows = await this.usage.findTotals(orgId, createdBy ?? ALL_USERS);
+    const total = rows.find((r) => r.workflowId === ALL_WORKFLOWS);
     return {
-      orgKey: row?.orgKey ?? null,
-      totalBytes: row?.totalBytes ?? 0,
-      inputBytes: row?.inputBytes ?? 0,
-      outputBytes: row?.outputBytes ?? 0,
-      fileCount: row?.fileCount ?? 0,
-      breakdown: [],
+      orgKey: null,
+      totalBytes: total?.totalBytes ?? 0,
+      inputBytes: total?.inputBytes ?? 0,
+      outputBytes: total?.outputBytes ?? 0,
+      fileCount: total?.fileCount ?? 0,
+      breakdown: rows
+        .filter((r) => r.workflowId !== ALL_WORKFLOWS)
+        .map((r) => ({
+          workflowId: r.workflowId,
+          // Unknown until the workflow's run.created is consumed (topics are not ordered together).
+          workflowName: r.workflowName ?? '',
+          bytes: r.totalBytes,
+          fileCount: r.fileCount,
+        })),
     };
   }
 }

@@ -1,0 +1,68 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { DomainException } from '@lib/errors';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Redis from 'ioredis';
+import { GatewayEnv } from '../config/gateway.env';
+import { GATEWAY_REDIS } from '../redis/redis.module';
+
+export class TooManyDownloadsException extends DomainException {
+  constructor(retryAfterSeconds: number) {
+    super(
+      429,
+      'RATE_LIMITED',
+      `too many downloads from this address; retry in ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
+  }
+}
+
+/**
+ * Per-client-address limit of public downloads: the object key is the only credential, so guessing must
+ * be slow. A counter per address in Redis (INCR, window set by the first hit), shared by every gateway
+ * replica. If Redis does not answer, downloads are let through (logged): the 192-bit keys are the security,
+ * the limit only a brake, and an outage of Redis must not stop downloads.
+ */
+@Injectable()
+export class DownloadRateLimitGuard implements CanActivate {
+  private readonly logger = new Logger(DownloadRateLimitGuard.name);
+  private readonly limit: number;
+  private readonly windowMs: number;
+  private readonly prefix: string;
+
+  constructor(
+    @Inject(GATEWAY_REDIS) private readonly redis: Redis,
+    config: ConfigService<GatewayEnv, true>,
+  ) {
+    this.limit = config.get('DOWNLOAD_RATE_LIMIT', { infer: true });
+    this.windowMs = config.get('DOWNLOAD_RATE_WINDOW_SECONDS', { infer: true }) * 1000;
+    this.prefix = config.get('RATE_LIMIT_PREFIX', { infer: true });
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const key = `${this.prefix}:download:${request.ip}`;
+    let count: number;
+    let ttlMs: number;
+    try {
+      const results = await this.redis
+        .multi()
+        .incr(key)
+        .pexpire(key, this.windowMs, 'NX')
+        .pttl(key)
+        .exec();
+      if (!results || results.some(([err]) => err))
+        throw new Error('rate-limit transaction failed');
+      count = results[0][1] as number;
+      ttlMs = results[2][1] as number;
+    } catch (err) {
+      this.logger.warn(`download rate limit not checked (Redis): ${(err as Error).message}`);
+      return true;
+    }
+    if (count <= this.limit) return true;
+    const retryAfter = Math.max(1, Math.ceil(ttlMs / 1000));
+    http.getResponse<FastifyReply>().header('retry-after', String(retryAfter));
+    throw new TooManyDownloadsException(retryAfter);
+  }
+}

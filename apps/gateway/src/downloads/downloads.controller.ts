@@ -1,0 +1,123 @@
+import { Controller, Get, Headers, Inject, Query, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiFoundResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import { parseObjectKey } from '@lib/contracts';
+import { DomainException } from '@lib/errors';
+import { ServiceClient } from '@lib/internal-http';
+import type { FastifyReply } from 'fastify';
+import { ObjectMetadataClient, StorageClient } from '../services/service-clients.module';
+import { DownloadRateLimitGuard } from './download-rate-limit.guard';
+import { DownloadQueryDto } from './dto/download-query.dto';
+
+interface StreamableFile {
+  objectKey: string;
+  contentDisposition: string;
+  contentType: string | null;
+  sizeBytes: number;
+  etag: string | null;
+}
+
+/** Content types a browser may render inline from our origin; anything else is sent as octet-stream. */
+const SAFE_INLINE =
+  /^(text\/plain|application\/octet-stream|application\/gzip|application\/x-tar|application\/pdf|image\/(png|jpeg|gif|webp)|audio\/|video\/)/;
+
+/**
+ * `bytes=-n` (the last n bytes) as the absolute range it means: not every S3 implementation serves suffix
+ * ranges, and the file's size is known here. Anything else is passed as it is.
+ */
+export function absoluteSuffix(range: string, sizeBytes: number): string {
+  const m = /^\s*bytes=-(\d{1,15})\s*$/.exec(range);
+  if (!m || Number(m[1]) === 0) return range;
+  return `bytes=${Math.max(0, sizeBytes - Number(m[1]))}-`;
+}
+
+/**
+ * Seed 000 public download: the object key is the capability (no authentication), rate-limited per client
+ * address. The redirect is one hop: object-metadata finds the live file of any kind by its key and signs
+ * the GET itself. `stream=true` streams the bytes through here from the storage service, with Range.
+ */
+@ApiTags('objects & storage')
+@Controller('api/v1/objects')
+export class DownloadsController {
+  constructor(
+    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    @Inject(StorageClient) private readonly storage: ServiceClient,
+  ) {}
+
+  @Get('download')
+  @UseGuards(DownloadRateLimitGuard)
+  @ApiOperation({ summary: 'Download a file by its object key (public)' })
+  @ApiFoundResponse({ description: 'Redirect to a presigned GET (or 200/206 with `stream=true`)' })
+  @ApiBadRequestResponse({ description: 'objectKey missing or malformed, or a bad type' })
+  @ApiNotFoundResponse({ description: 'No live file under this key' })
+  @ApiTooManyRequestsResponse({ description: 'Too many downloads from this address' })
+  async download(
+    @Query() query: DownloadQueryDto,
+    @Headers('range') range: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    if (!parseObjectKey(query.objectKey)) {
+      throw new DomainException(400, 'INVALID_OBJECT_KEY', 'objectKey is not a valid object key');
+    }
+    const type = query.type ?? 'attachment';
+    if (query.stream !== 'true') {
+      const { url } = await this.metadata.call<{ url: string }>('GET', '/internal/files/download', {
+        query: { objectKey: query.objectKey, type },
+      });
+      await reply.header('cache-control', 'no-store').redirect(url, 302);
+      return;
+    }
+    const file = await this.metadata.call<StreamableFile>('GET', '/internal/files/download', {
+      query: { objectKey: query.objectKey, type, stream: true },
+    });
+    await this.stream(file, range, reply);
+  }
+
+  private async stream(file: StreamableFile, range: string | undefined, reply: FastifyReply) {
+    const upstream = await this.storage.stream('/internal/downloads', {
+      query: { key: file.objectKey },
+      headers: range ? { range: absoluteSuffix(range, file.sizeBytes) } : {},
+      timeoutMs: 60_000,
+    });
+    if (upstream.statusCode === 404) {
+      upstream.body.resume();
+      throw new DomainException(404, 'FILE_NOT_FOUND', 'no file is stored under this objectKey');
+    }
+    if (upstream.statusCode === 416) {
+      upstream.body.resume();
+      reply.header('content-range', `bytes */${file.sizeBytes}`);
+      throw new DomainException(
+        416,
+        'RANGE_NOT_SATISFIABLE',
+        'the range starts past the end of the file',
+      );
+    }
+    if (upstream.statusCode !== 200 && upstream.statusCode !== 206) {
+      upstream.body.resume();
+      throw new DomainException(502, 'UPSTREAM_FAILED', 'storage failed to answer the request');
+    }
+    const contentType =
+      file.contentType && SAFE_INLINE.test(file.contentType)
+        ? file.contentType
+        : 'application/octet-stream';
+    reply
+      .status(upstream.statusCode)
+      .header('content-type', contentType)
+      .header('content-disposition', file.contentDisposition)
+      .header('accept-ranges', 'bytes')
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "sandbox; default-src 'none'")
+      .header('cache-control', 'private, no-store');
+    for (const name of ['content-length', 'content-range', 'etag', 'last-modified']) {
+      const value = upstream.headers[name];
+      if (typeof value === 'string') reply.header(name, value);
+    }
+    await reply.send(upstream.body);
+  }
+}

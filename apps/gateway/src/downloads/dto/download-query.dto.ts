@@ -1,0 +1,27 @@
+import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+
+export class DownloadQueryDto {
+  @ApiProperty({
+    description:
+      'The object key: `{orgKey}/objects/{objectId}/{token}`, `{orgKey}/files/{token}` or ' +
+      '`{orgKey}/workflows/{workflowId}/runs/{runId}/{inputs|outputs}/{token}/{filename}`',
+  })
+  @IsString({ message: 'objectKey is required' })
+  @IsNotEmpty({ message: 'objectKey is required' })
+  @MaxLength(1024)
+  objectKey!: string;
+
+  @ApiPropertyOptional({ enum: ['attachment', 'inline'], default: 'attachment' })
+  @IsOptional()
+  @IsIn(['attachment', 'inline'], { message: 'type must be attachment or inline' })
+  type?: 'attachment' | 'inline';
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'true: stream the bytes through the gateway (Range supported) instead of a 302',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'stream must be true or false' })
+  stream?: 'true' | 'false';
+}

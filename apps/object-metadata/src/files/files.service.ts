@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { OBJECT_KEY_KINDS, parseObjectKey, type ObjectKeyKind } from '@lib/contracts';
+import { ObjectBytesService } from '../bytes/object-bytes.service';
+import { contentDisposition, type DispositionType } from './content-disposition';
+import { FileLocatorRegistry, type LiveFile } from './file-locator';
+import {
+  FileNotFoundException,
+  InvalidCursorException,
+  InvalidObjectKeyException,
+} from './files.exception';
+
+/** How long a public download's redirect URL stays valid: it is followed at once. */
+export const DOWNLOAD_URL_SECONDS = 300;
+
+/** What the gateway needs to stream a file itself (`?stream=true`). */
+export interface StreamableFile {
+  objectKey: string;
+  contentDisposition: string;
+  contentType: string | null;
+  sizeBytes: number;
+  etag: string | null;
+}
+
+export interface LiveFilesPage {
+  files: LiveFile[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+const DEFAULT_PAGE = 1_000;
+
+/**
+ * Files of every kind, by key (seed 000's public download) and as a census (usage truth and rebuild),
+ * through the FileLocatorRegistry: this service knows no kind of file itself.
+ */
+@Injectable()
+export class FilesService {
+  constructor(
+    private readonly registry: FileLocatorRegistry,
+    private readonly bytes: ObjectBytesService,
+  ) {}
+
+  async findLive(objectKey: string): Promise<LiveFile> {
+    if (!parseObjectKey(objectKey)) throw new InvalidObjectKeyException();
+    const file = await this.registry.findLive(objectKey);
+    if (!file) throw new FileNotFoundException();
+    return file;
+  }
+
+  /** A presigned GET whose response carries the file's name and the disposition asked for. */
+  async downloadUrl(objectKey: string, type: DispositionType): Promise<{ url: string }> {
+    const file = await this.findLive(objectKey);
+    return {
+      url: this.bytes.downloadUrl(file.objectKey, DOWNLOAD_URL_SECONDS, {
+        contentDisposition: contentDisposition(type, file.filename),
+        contentType: file.contentType ?? undefined,
+      }),
+    };
+  }
+
+  async streamable(objectKey: string, type: DispositionType): Promise<StreamableFile> {
+    const file = await this.findLive(objectKey);
+    return {
+      objectKey: file.objectKey,
+      contentDisposition: contentDisposition(type, file.filename),
+      contentType: file.contentType,
+      sizeBytes: file.sizeBytes,
+      etag: file.etag,
+    };
+  }
+
+  /**
+   * One page of every live file of every kind (kinds in a fixed order, each by objectId). The cursor is
+   * `{kind}:{lastObjectId}`.
+   */
+  async listLive(q: { orgId?: string; cursor?: string; limit?: number }): Promise<LiveFilesPage> {
+    const limit = q.limit ?? DEFAULT_PAGE;
+    const locators = new Map(this.registry.all().map((l) => [l.kind, l]));
+    const kinds = OBJECT_KEY_KINDS.filter((k) => locators.has(k));
+    let start = 0;
+    let after: string | undefined;
+    if (q.cursor) {
+      const sep = q.cursor.indexOf(':');
+      const kind = q.cursor.slice(0, sep) as ObjectKeyKind;
+      start = kinds.indexOf(kind);
+      after = q.cursor.slice(sep + 1);
+      if (sep < 1 || start < 0 || after === '') throw new InvalidCursorException();
+    }
+    const files: LiveFile[] = [];
+    for (let i = start; i < kinds.length && files.length < limit; i++) {
+      const page = await locators.get(kinds[i])!.listLive({
+        orgId: q.orgId,
+        afterObjectId: i === start ? after : undefined,
+        limit: limit - files.length,
+      });
+      files.push(...page);
+    }
+    const last = files[files.length - 1];
+    return {
+      files,
+      nextCursor: files.length === limit && last ? `${last.kind}:${last.objectId}` : null,
+    };
+  }
+}
