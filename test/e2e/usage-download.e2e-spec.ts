@@ -568,11 +568,15 @@ describe('usage and public download (seed 000)', () => {
       }
     });
 
-    it('should answer 429 with Retry-After past the per-address limit', async () => {
+    it('should answer 429 with Retry-After past the per-address limit, whatever X-Forwarded-For says', async () => {
       let status = 0;
       let sent = 0;
       while (sent <= RATE_LIMIT + 1) {
-        const res = await download({ objectKey: `${org.orgKey}/files/${newKeyToken()}` });
+        // A forged X-Forwarded-For changes nothing: no proxy is trusted (TRUST_PROXY unset).
+        const res = await download(
+          { objectKey: `${org.orgKey}/files/${newKeyToken()}` },
+          { 'x-forwarded-for': `10.0.${sent % 250}.${sent % 7}` },
+        );
         sent += 1;
         status = res.status;
         if (status === 429) {
