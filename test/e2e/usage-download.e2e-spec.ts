@@ -107,24 +107,28 @@ describe('usage and public download (seed 000)', () => {
   /** Usage equals the truth of object-metadata's records (waiting for the consumer to catch up). */
   const expectUsageIsTruth = async (o: TestOrg) => {
     let last: unknown;
-    await waitFor('usage to equal the truth of the object records', async () => {
-      const want = truthOf(await liveFiles(o.orgId));
-      const got = await usageOf(o);
-      const comparable = {
-        totalBytes: got.totalBytes,
-        inputBytes: got.inputBytes,
-        outputBytes: got.outputBytes,
-        fileCount: got.fileCount,
-        breakdown: got.breakdown.map(({ workflowId, bytes, fileCount }) => ({
-          workflowId,
-          bytes,
-          fileCount,
-        })),
-      };
-      last = { got: comparable, want };
-      // Same key order on both sides (jest's realm makes fetched arrays fail a deep-equality check).
-      return JSON.stringify(comparable) === JSON.stringify(want);
-    }).catch((err: unknown) => {
+    await waitFor(
+      'usage to equal the truth of the object records',
+      async () => {
+        const want = truthOf(await liveFiles(o.orgId));
+        const got = await usageOf(o);
+        const comparable = {
+          totalBytes: got.totalBytes,
+          inputBytes: got.inputBytes,
+          outputBytes: got.outputBytes,
+          fileCount: got.fileCount,
+          breakdown: got.breakdown.map(({ workflowId, bytes, fileCount }) => ({
+            workflowId,
+            bytes,
+            fileCount,
+          })),
+        };
+        last = { got: comparable, want };
+        // Same key order on both sides (jest's realm makes fetched arrays fail a deep-equality check).
+        return JSON.stringify(comparable) === JSON.stringify(want);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}: ${JSON.stringify(last)}`);
     });
   };
@@ -154,6 +158,7 @@ describe('usage and public download (seed 000)', () => {
     await waitFor(
       'the usage-aggregator to apply the events',
       async () => (await processedCount(waitForIds)) === waitForIds.length,
+      { timeoutMs: 60_000, intervalMs: 100 },
     );
   };
 
@@ -550,13 +555,17 @@ describe('usage and public download (seed 000)', () => {
         (await api(`/v1/objects/${deleted.id}/delete`, { method: 'POST', body: '{}' })).status,
       ).toBe(200);
       const expiring = await storeObject('short-lived.txt', Buffer.from('tick'), { ttl_ms: 1500 });
-      await waitFor('the object to expire', async () => {
-        const { rows } = await db.query<{ state: string }>(
-          `SELECT state FROM object_metadata.objects WHERE id = $1`,
-          [expiring.id],
-        );
-        return rows[0].state === 'DELETED';
-      });
+      await waitFor(
+        'the object to expire',
+        async () => {
+          const { rows } = await db.query<{ state: string }>(
+            `SELECT state FROM object_metadata.objects WHERE id = $1`,
+            [expiring.id],
+          );
+          return rows[0].state === 'DELETED';
+        },
+        { timeoutMs: 60_000 },
+      );
       for (const key of [never, uploading.objectKey, deleted.objectKey, expiring.objectKey]) {
         for (const stream of ['false', 'true']) {
           const res = await download({ objectKey: key, stream });
@@ -568,11 +577,15 @@ describe('usage and public download (seed 000)', () => {
       }
     });
 
-    it('should answer 429 with Retry-After past the per-address limit', async () => {
+    it('should answer 429 with Retry-After past the per-address limit, whatever X-Forwarded-For says', async () => {
       let status = 0;
       let sent = 0;
       while (sent <= RATE_LIMIT + 1) {
-        const res = await download({ objectKey: `${org.orgKey}/files/${newKeyToken()}` });
+        // A forged X-Forwarded-For changes nothing: no proxy is trusted (TRUST_PROXY unset).
+        const res = await download(
+          { objectKey: `${org.orgKey}/files/${newKeyToken()}` },
+          { 'x-forwarded-for': `10.0.${sent % 250}.${sent % 7}` },
+        );
         sent += 1;
         status = res.status;
         if (status === 429) {

@@ -3,11 +3,14 @@ import { bootstrapService } from '@lib/app';
 import { ErrorBody } from '@lib/errors';
 import { AppModule, SERVICE } from './app.module';
 import { setupOpenApi } from './docs/openapi';
+import { trustProxySetting } from './config/trust-proxy';
 import { allowEmptyJsonBody } from './http/empty-json-body';
 
 void bootstrapService(AppModule, {
   service: SERVICE,
   bodyLimitBytes: Number(process.env.BODY_LIMIT_BYTES ?? 1024 * 1024),
+  // The client address of per-address rate limits, behind an ingress (validated in GatewayEnv).
+  trustProxy: trustProxySetting(process.env.TRUST_PROXY),
   // Seed 004's envelope for the org private API.
   errorEnvelopes: [
     {

@@ -23,6 +23,11 @@ export interface ServiceOptions {
   bodyLimitBytes?: number;
   /** Per URL prefix error envelopes (seed 004's `/api/private` wants `{success: false, error}`). */
   errorEnvelopes?: { prefix: string; envelope: ErrorEnvelope }[];
+  /**
+   * Fastify's `trustProxy`: which proxies' `X-Forwarded-For` sets the client address (`request.ip`), e.g. a
+   * hop count or a list of addresses/CIDRs. Default: none (the socket's peer is the client).
+   */
+  trustProxy?: number | string;
   /** Last touches before listening, e.g. the gateway's OpenAPI document. */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
@@ -43,6 +48,7 @@ export async function bootstrapService(
     const adapter = new FastifyAdapter({
       ...fastifyLoggingOptions(logger),
       bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
+      ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
       // Path parameters may be long (a 256-byte metadata key is up to 768 characters encoded).
       maxParamLength: MAX_PARAM_LENGTH,
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>

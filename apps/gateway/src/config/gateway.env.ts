@@ -1,7 +1,8 @@
 import { Transform } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { AppEnv, envTransforms, ServiceUrl, WithDatabase, WithRedis } from '@lib/config';
 import { WithAuth } from '../identity/auth.env';
+import { TRUST_PROXY_PATTERN } from './trust-proxy';
 
 export class GatewayEnv extends WithAuth(WithRedis(WithDatabase(AppEnv))) {
   @ServiceUrl()
@@ -39,4 +40,12 @@ export class GatewayEnv extends WithAuth(WithRedis(WithDatabase(AppEnv))) {
   /** Redis key prefix of the rate-limit counters. */
   @Matches(/^[A-Za-z0-9:_-]{1,64}$/)
   RATE_LIMIT_PREFIX: string = 'ratelimit';
+
+  /**
+   * Proxies trusted to set the client address with `X-Forwarded-For`: a hop count (`1` behind one
+   * ingress) or comma-separated addresses/CIDRs. Unset: the TCP peer is the client.
+   */
+  @IsOptional()
+  @Matches(TRUST_PROXY_PATTERN, { message: 'TRUST_PROXY must be a hop count or addresses/CIDRs' })
+  TRUST_PROXY?: string;
 }

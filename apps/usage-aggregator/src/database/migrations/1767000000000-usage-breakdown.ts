@@ -42,8 +42,8 @@ export class UsageBreakdown1767000000000 implements MigrationInterface {
     await q.query(`
       INSERT INTO usage_totals (org_id, user_id, workflow_id, total_bytes, input_bytes, output_bytes, file_count)
       SELECT org_id, coalesce(created_by, '00000000-0000-0000-0000-000000000000'), coalesce(workflow_id, ''),
-             sum(size_bytes), sum(size_bytes) FILTER (WHERE direction = 'input'),
-             sum(size_bytes) FILTER (WHERE direction = 'output'), count(*)
+             sum(size_bytes), coalesce(sum(size_bytes) FILTER (WHERE direction = 'input'), 0),
+             coalesce(sum(size_bytes) FILTER (WHERE direction = 'output'), 0), count(*)
       FROM file_usage WHERE live AND (created_by IS NOT NULL OR workflow_id IS NOT NULL)
       GROUP BY 1, 2, 3
       ON CONFLICT DO NOTHING`);
