@@ -11,6 +11,7 @@ import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ServiceClientsModule } from './services/service-clients.module';
+import { UploadsModule } from './uploads/uploads.module';
 import { UsageController } from './usage/usage.controller';
 
 export const SERVICE = 'gateway';
@@ -22,6 +23,7 @@ export const SERVICE = 'gateway';
     IdentityModule,
     AdminModule,
     ServiceClientsModule,
+    UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
     HealthModule.forRootAsync({
       inject: [getDataSourceToken(IDENTITY_CONNECTION), GATEWAY_REDIS],
