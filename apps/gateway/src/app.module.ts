@@ -9,6 +9,7 @@ import { GatewayEnv } from './config/gateway.env';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
 import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
+import { OrgStorageController } from './org-storage/org-storage.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ServiceClientsModule } from './services/service-clients.module';
 import { UploadsModule } from './uploads/uploads.module';
@@ -33,6 +34,6 @@ export const SERVICE = 'gateway';
       ],
     }),
   ],
-  controllers: [ObjectsController, UsageController],
+  controllers: [ObjectsController, OrgStorageController, UsageController],
 })
 export class AppModule {}

@@ -9,6 +9,7 @@ import { allowEmptyJsonBody } from './http/empty-json-body';
 void bootstrapService(AppModule, {
   service: SERVICE,
   bodyLimitBytes: Number(process.env.BODY_LIMIT_BYTES ?? 1024 * 1024),
+  ignoreTrailingSlash: true,
   // Seed 004's envelope for the org private API.
   errorEnvelopes: [
     {

@@ -23,6 +23,8 @@ export interface ServiceOptions {
   bodyLimitBytes?: number;
   /** Per URL prefix error envelopes (seed 004's `/api/private` wants `{success: false, error}`). */
   errorEnvelopes?: { prefix: string; envelope: ErrorEnvelope }[];
+  /** `/a/` routes like `/a` (seed 004 documents its list route as `GET /api/private/storage/`). */
+  ignoreTrailingSlash?: boolean;
   /** Last touches before listening, e.g. the gateway's OpenAPI document. */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
@@ -45,6 +47,7 @@ export async function bootstrapService(
       bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
       // Path parameters may be long (a 256-byte metadata key is up to 768 characters encoded).
       maxParamLength: MAX_PARAM_LENGTH,
+      ignoreTrailingSlash: opts.ignoreTrailingSlash ?? false,
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
         errorFilter.send(error, request, reply),
     });

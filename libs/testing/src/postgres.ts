@@ -10,8 +10,12 @@ const run = promisify(execFile);
 export const ADMIN_DATABASE_URL =
   process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** A database migrated once per test run; every suite clones it (CREATE DATABASE … TEMPLATE is fast). */
-export const TEMPLATE_DATABASE = 'platform_test_template';
+/**
+ * A database migrated once per test run; every suite clones it (CREATE DATABASE … TEMPLATE is fast).
+ * `TEST_TEMPLATE_DATABASE` names another one, so runs of different checkouts on one Postgres do not
+ * recreate each other's template.
+ */
+export const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE ?? 'platform_test_template';
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_DATABASE_URL);
