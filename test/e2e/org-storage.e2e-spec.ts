@@ -606,4 +606,163 @@ describe('org storage (seed 004)', () => {
       expect(res.body.success).toBe(false);
     });
   });
+
+  describe('hostile paths', () => {
+    // Every entry is refused with 400 wherever a path or a name goes; none may create, read or touch
+    // anything, in this org or elsewhere.
+    const corpus: string[] = [
+      '..',
+      '.',
+      '../',
+      '../etc/passwd',
+      '../../../../etc/passwd',
+      'a/../b',
+      'a/..',
+      'a/b/../../..',
+      './a',
+      'a/./b',
+      '/etc/passwd',
+      '/a',
+      '//a',
+      'a//b',
+      'a/',
+      '....//x',
+      'a\\b',
+      '..\\..\\windows\\win.ini',
+      'C:\\x',
+      'a\u0000b',
+      '\u0000',
+      'x.txt\u0000.jpg',
+      'a\nb',
+      'a\rb',
+      'a\tb',
+      '\u001b[31mred',
+      'a\u007fb',
+      'a\u0085b',
+      '%2e%2e',
+      '%2E%2E/x',
+      'a/%2e%2e/b',
+      '..%2f..%2fetc',
+      '%2f',
+      'a%2fb',
+      '%5c',
+      'a%5c..',
+      '%00',
+      '%252e%252e',
+      'x'.repeat(256),
+      'é'.repeat(128),
+      `ok/${'y'.repeat(300)}`,
+      'a/'.repeat(520) + 'a',
+      ('abcd/'.repeat(210) + 'z').slice(0, 1050),
+      'e\u0301',
+      'cafe\u0301.txt',
+      'A\u030a',
+      '\u212b',
+      '\u2126',
+      'docs/cafe\u0301',
+      'a\u202eb',
+      'a\u200bb',
+      '\ufeffa',
+      'a\u2028b',
+      ' leading',
+      'trailing ',
+      '   ',
+      'a/ /b',
+      '\ud800',
+      'x\udc00y',
+    ];
+
+    const queryable = (v: string) => {
+      try {
+        return encodeURIComponent(v);
+      } catch {
+        return null; // a lone surrogate cannot be put in a URL; the JSON routes still carry it
+      }
+    };
+
+    it('should hold at least 50 hostile paths', () => {
+      expect(corpus.length).toBeGreaterThanOrEqual(50);
+    });
+
+    it('should refuse every hostile path with 400 on every route, creating and leaking nothing', async () => {
+      const rowsBefore = (await fileRows(org.orgId)).length;
+      const folders = async () =>
+        Number(
+          (
+            await db.query<{ n: string }>(
+              'SELECT count(*) AS n FROM object_metadata.org_folders WHERE org_id = $1',
+              [org.orgId],
+            )
+          ).rows[0].n,
+        );
+      const foldersBefore = await folders();
+      const failures: string[] = [];
+      const expect400 = async (what: string, res: Promise<Answer<unknown>>) => {
+        const r = await res;
+        const body = r.body as Err;
+        if (r.status !== 400 || body?.success !== false || !body.error?.message) {
+          failures.push(`${what} → ${r.status} ${JSON.stringify(r.body)}`);
+        }
+      };
+      for (const bad of corpus) {
+        const label = JSON.stringify(bad);
+        const enc = queryable(bad);
+        if (enc !== null) {
+          const qs = `?path=${enc}`;
+          await expect400(`list ${label}`, api('GET', `/${qs}`));
+          await expect400(`meta ${label}`, api('GET', `/meta${qs}`));
+          await expect400(`download ${label}`, api('GET', `/download${qs}`));
+          await expect400(`delete ${label}`, api('DELETE', `/file${qs}`));
+          await expect400(`stats ${label}`, api('GET', `/stats${qs}`));
+        }
+        await expect400(
+          `folder path ${label}`,
+          api('POST', '/folder', { json: { name: 'x', path: bad } }),
+        );
+        await expect400(`folder name ${label}`, api('POST', '/folder', { json: { name: bad } }));
+        await expect400(
+          `rename path ${label}`,
+          api('POST', '/rename', { json: { path: bad, new_name: 'x' } }),
+        );
+        await expect400(
+          `rename new_name ${label}`,
+          api('POST', '/rename', { json: { path: 'hello.txt', new_name: bad } }),
+        );
+        await expect400(
+          `move source ${label}`,
+          api('POST', '/move', { json: { source_path: bad, dest_path: 'docs' } }),
+        );
+        await expect400(
+          `move dest ${label}`,
+          api('POST', '/move', { json: { source_path: 'hello.txt', dest_path: bad } }),
+        );
+        await expect400(
+          `copy source ${label}`,
+          api('POST', '/copy', { json: { source_path: bad, dest_path: 'docs' } }),
+        );
+        await expect400(
+          `copy dest ${label}`,
+          api('POST', '/copy', { json: { source_path: 'hello.txt', dest_path: bad } }),
+        );
+        await expect400(`upload path ${label}`, upload('ok.txt', 'x', bad));
+        await expect400(
+          `upload path after file ${label}`,
+          upload('ok.txt', 'x', bad, { pathFirst: false }),
+        );
+        if (!/[\r\n"\ud800-\udfff]/.test(bad)) {
+          // (multipart escapes CR, LF and quotes in file names; lone surrogates cannot be encoded)
+          await expect400(`upload filename ${label}`, upload(bad, 'x'));
+        }
+      }
+      expect(failures).toEqual([]);
+      expect((await fileRows(org.orgId)).length).toBe(rowsBefore);
+      expect(await folders()).toBe(foldersBefore);
+      // Bytes stored before a late `path` field was refused were removed again: every object of the
+      // org is a file of the org.
+      const rowKeys = new Set((await fileRows(org.orgId)).map((r) => r.object_key));
+      expect((await s3Keys(`${org.orgKey}/`)).filter((k) => !rowKeys.has(k))).toEqual([]);
+      const keys = await s3Keys('');
+      expect(keys.filter((k) => !/^[a-z0-9-]+\/files\/[A-Za-z0-9_-]{32}$/.test(k))).toEqual([]);
+    });
+  });
 });

@@ -28,15 +28,16 @@ export interface OrgPath {
 export class InvalidOrgPathError extends Error {}
 
 // C0 and C1 controls, DEL, and the invisible characters that make one name look like another (bidi
-// overrides and isolates, zero-width characters, BOM, line and paragraph separators).
+// overrides and isolates, zero-width characters, BOM, line and paragraph separators), and U+FFFD, the
+// replacement character a decoder leaves where the input was not valid UTF-8.
 const FORBIDDEN_CHARS =
   // eslint-disable-next-line no-control-regex
-  /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+  /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffd]/u;
 /** Half of a UTF-16 surrogate pair: not a character (cannot be encoded as UTF-8). */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-// Percent-encoded dots, slashes, backslashes and NUL: a name is never decoded, but a client that sends
-// one is trying to smuggle a path through a layer that would decode it.
-const ENCODED_SEPARATOR = /%(2e|2f|5c|00)/i;
+// Percent-escapes (`%2e%2e`, `%252e`, `%2f`, …): a name is never decoded here, but a name that looks
+// encoded would turn into something else (`..`, `a/b`) in any layer that decodes it, so none is stored.
+const ENCODED_SEPARATOR = /%[0-9a-f]{2}/i;
 
 /**
  * Checks one file or folder name; returns it unchanged (it is already canonical) or throws
@@ -54,7 +55,7 @@ export function parseOrgName(name: unknown, what = 'name'): string {
     throw new InvalidOrgPathError(`${what} must not contain control or invisible characters`);
   }
   if (ENCODED_SEPARATOR.test(name)) {
-    throw new InvalidOrgPathError(`${what} must not contain percent-encoded '.', '/', '\\' or NUL`);
+    throw new InvalidOrgPathError(`${what} must not contain percent-escapes such as %2e`);
   }
   if (name.trim() !== name || name.trim().length === 0) {
     throw new InvalidOrgPathError(`${what} must not start or end with whitespace`);

@@ -129,6 +129,9 @@ export class StreamingUploads {
     const fields: Record<string, string> = {};
     let stored: (StoredUpload & { filename: string; contentType: string }) | undefined;
     const parts = request.parts({
+      // The client's file name whole (busboy would otherwise keep only what follows its last `/` or `\`):
+      // the caller validates it, so a name smuggling a path is refused, not silently shortened.
+      preservePath: true,
       limits: {
         fileSize: opts.maxBytes + 1,
         files: 1,
