@@ -399,7 +399,11 @@ export class OrgFilesRepository {
     await m.query(`DELETE FROM org_folders WHERE id = ANY($1)`, [ids]);
   }
 
-  /** The next files of a subtree after `afterId` (id order), locked and bumped to their next version. */
+  /**
+   * The next files of a subtree after `afterId` (id order), locked and bumped to their next version.
+   * `NOWAIT`: when a request holds one of them, this fails at once (55P03) instead of queueing behind it,
+   * so the background worker never waits on, nor deadlocks with, a request; it retries later.
+   */
   async bumpFilesIn(
     m: EntityManager,
     folderIds: string[],
@@ -410,7 +414,7 @@ export class OrgFilesRepository {
       await m.query(
         `UPDATE org_files SET version = version + 1
          WHERE id IN (SELECT id FROM org_files WHERE folder_id = ANY($1) AND id > $2
-                      ORDER BY id LIMIT $3 FOR UPDATE)
+                      ORDER BY id LIMIT $3 FOR UPDATE NOWAIT)
          RETURNING *`,
         [folderIds, afterId, limit],
       ),

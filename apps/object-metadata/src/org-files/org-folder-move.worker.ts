@@ -4,8 +4,12 @@ import { OutboxWriter } from '@lib/events';
 import { orgFileEvent } from './org-file-events';
 import { OrgFilesRepository } from './org-files.repository';
 
-/** Files per transaction (their version bumps and `moved` events). */
-export const FOLDER_MOVE_BATCH = 500;
+/**
+ * Files per transaction (their version bumps and `moved` events). Small enough that a batch's CPU work
+ * (validating and serializing its events) holds this process's event loop only briefly: requests served
+ * by the same process wait for at most one batch.
+ */
+export const FOLDER_MOVE_BATCH = 200;
 const POLL_INTERVAL_MS = 1_000;
 
 const joinAll = (...parts: string[]) => parts.filter((s) => s !== '').join('/');
@@ -57,11 +61,14 @@ export class OrgFolderMoveWorker implements OnModuleInit, OnApplicationShutdown 
       do {
         this.again = false;
         while (!this.stopped && (await this.step())) {
-          /* next batch */
+          await new Promise((resolve) => setImmediate(resolve)); // let waiting requests run
         }
       } while (this.again && !this.stopped);
     } catch (err) {
-      this.logger.warn(`folder move events failed (retried): ${(err as Error).message}`);
+      const code = (err as { driverError?: { code?: string } }).driverError?.code;
+      // A request holds some of the files (55P03): the poll retries once it is done.
+      if (code === '55P03') this.logger.debug('folder move events wait for a request');
+      else this.logger.warn(`folder move events failed (retried): ${(err as Error).message}`);
     }
   }
 
@@ -70,8 +77,8 @@ export class OrgFolderMoveWorker implements OnModuleInit, OnApplicationShutdown 
     return this.repo.transaction(async (m) => {
       const job = await this.repo.claimFolderMove(m);
       if (!job) return false;
-      // Serialized with folder moves and deletes of the org: the subtree cannot change under the batch.
-      await this.repo.lockOrgTree(m, job.orgId);
+      // No tree lock: requests never wait for this worker (its file locks are NOWAIT). A subfolder moved
+      // away meanwhile gets its own job, so at worst a file gets one more `moved` event.
       const top = await this.repo.folderPath(m, job.folderId);
       if (top === null) {
         // Deleted since: its files got their `deleted` events.

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   AbortMultipartUploadCommand,
@@ -62,7 +63,9 @@ export class StreamingWriter {
         );
         uploadId = created.UploadId;
       }
-      const body = Buffer.concat(pending, pendingBytes);
+      // The gathered chunks go up as they are (a stream of known length): no copy into one buffer.
+      const chunks = pending;
+      const length = pendingBytes;
       pending = [];
       pendingBytes = 0;
       const partNumber = parts.length + 1;
@@ -72,8 +75,8 @@ export class StreamingWriter {
           Key: target.key,
           UploadId: uploadId,
           PartNumber: partNumber,
-          Body: body,
-          ContentLength: body.length,
+          Body: Readable.from(chunks),
+          ContentLength: length,
         }),
       );
       parts.push({ PartNumber: partNumber, ETag: part.ETag });
@@ -88,14 +91,14 @@ export class StreamingWriter {
         if (pendingBytes >= PART_SIZE_BYTES) await flushPart();
       }
       if (!uploadId) {
-        const body = Buffer.concat(pending, pendingBytes);
+        const chunks = pending;
         pending = [];
         const put = await this.s3.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: target.key,
-            Body: body,
-            ContentLength: body.length,
+            Body: Readable.from(chunks),
+            ContentLength: pendingBytes,
             ContentType: contentType,
           }),
         );
