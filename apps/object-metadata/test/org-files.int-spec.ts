@@ -235,6 +235,22 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     expect(await statusOf(sut.rename(caller(org), 'mix/dir', 'thing'))).toBe(409);
   });
 
+  it('should answer uploads racing a delete of their folder with success or 409, never an error', async () => {
+    const org = randomUUID();
+    for (let round = 0; round < 5; round++) {
+      await put(org, 'race/x/y', 'seed.txt', 1);
+      const results = await Promise.all([
+        ...Array.from({ length: 4 }, (_, i) => statusOf(put(org, 'race/x/y', `u${i}.txt`, 2))),
+        statusOf(sut.remove(caller(org), 'race/x')),
+        ...Array.from({ length: 4 }, (_, i) => statusOf(put(org, 'race/x', `v${i}.txt`, 3))),
+      ]);
+      expect(results.every((r) => r === 'ok' || r === 409 || r === 404)).toBe(true);
+      const stats = await sut.stats(org, '/');
+      expect({ bytes: stats.bytes, files: stats.files }).toEqual(await scannedStats(org, '/'));
+      await sut.remove(caller(org), 'race').catch(() => undefined);
+    }
+  });
+
   it('should keep stats equal to a full scan through uploads, overwrites, moves, renames and deletes', async () => {
     const org = randomUUID();
     const check = async () => {

@@ -39,3 +39,9 @@ export class OrgPreconditionFailedException extends DomainException {
     );
   }
 }
+
+export class OrgTreeChangedException extends ConflictException {
+  constructor() {
+    super('the folder was deleted or moved while this request ran; retry it', 'TREE_CHANGED');
+  }
+}

@@ -32,6 +32,7 @@ import {
   OrgPathIsRootException,
   OrgPathNotFoundException,
   OrgPreconditionFailedException,
+  OrgTreeChangedException,
 } from './org-files.exception';
 import { OrgFile, OrgFilesRepository, OrgFolder } from './org-files.repository';
 import { OrgFilePurger } from './org-file-purger.service';
@@ -188,7 +189,7 @@ export class OrgFilesService {
     const result = await this.tx(async (m) => {
       const root = await this.repo.ensureRoot(m, cmd.orgId);
       const folder = await this.mkdirs(m, cmd.orgId, root, folderPath.segments);
-      await this.repo.lockFolder(m, folder.id);
+      if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
       if (await this.repo.childFolder(m, folder.id, name)) throw new OrgNameTakenException(path);
       const existing = await this.repo.fileIn(m, folder.id, name, true);
       if (!ifMatchHolds(cmd.ifMatch, existing ? fileEtag(existing) : null)) {
@@ -244,7 +245,7 @@ export class OrgFilesService {
       if (!t) throw new OrgPathNotFoundException('folder', parent.path);
       if (t.kind === 'file')
         throw new ValidationFailedException(`'${parent.path}' is a file, not a folder`);
-      await this.repo.lockFolder(m, t.folder.id);
+      if (!(await this.repo.lockFolder(m, t.folder.id))) throw new OrgTreeChangedException();
       if (await this.repo.nameTaken(m, t.folder.id, name)) throw new OrgNameTakenException(path);
       return this.repo.insertFolder(m, caller.orgId, t.folder.id, name);
     });
@@ -284,6 +285,8 @@ export class OrgFilesService {
         throw new OrgPreconditionFailedException(p.path);
       const sub = await this.repo.subtree(m, folder.id);
       const relById = new Map(sub.map((s) => [s.id, s.relPath]));
+      // Writers into any of these folders lock it first: they wait, then find it gone (409).
+      await this.repo.lockFolders(m, [...relById.keys()]);
       const files = await this.repo.deleteFilesIn(m, [...relById.keys()]);
       await this.append(
         m,
@@ -385,7 +388,7 @@ export class OrgFilesService {
         if (dest.kind === 'file') {
           throw new ValidationFailedException(`dest_path '${d.path}' is a file, not a folder`);
         }
-        await this.repo.lockFolder(m, dest.folder.id);
+        if (!(await this.repo.lockFolder(m, dest.folder.id))) throw new OrgTreeChangedException();
         if (await this.repo.nameTaken(m, dest.folder.id, name))
           throw new OrgNameTakenException(newPath);
         const f = await this.repo.insertFile(m, {
@@ -534,17 +537,19 @@ export class OrgFilesService {
     );
   }
 
-  /** A transaction whose unique-index races (two creators of one name) answer 409, not 500. */
-  private async tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+  /**
+   * A transaction whose races answer 409, not 500: two creators of one name (unique index), a folder
+   * deleted while a change wrote into it (foreign key). A deadlock (a writer walking down the tree while a
+   * folder delete locks its subtree) is retried, then a 409 too.
+   */
+  private async tx<T>(work: (m: EntityManager) => Promise<T>, attempt = 1): Promise<T> {
     try {
       return await this.repo.transaction(work);
     } catch (err) {
-      if (
-        err instanceof QueryFailedError &&
-        (err.driverError as { code?: string }).code === '23505'
-      ) {
-        throw new OrgNameTakenException('the target');
-      }
+      const code = err instanceof QueryFailedError && (err.driverError as { code?: string }).code;
+      if (code === '23505') throw new OrgNameTakenException('the target');
+      if (code === '40P01' && attempt < 3) return this.tx(work, attempt + 1);
+      if (code === '23503' || code === '40P01') throw new OrgTreeChangedException();
       throw err;
     }
   }

@@ -31,8 +31,8 @@ export interface StreamTarget {
  * paused (backpressure up to the client); a stream that ends before the first part is full is stored with
  * one PutObject. Nothing is visible under `key` before the last step (PutObject or
  * CompleteMultipartUpload): a stream that fails, is aborted or passes `maxBytes` (413) leaves no object
- * (the multipart upload is aborted; parts of an abort that fails are removed by the bucket's lifecycle rule
- * for incomplete multipart uploads).
+ * (the multipart upload is aborted; parts of an abort that fails stay invisible until the bucket expires
+ * incomplete uploads: an `AbortIncompleteMultipartUpload` lifecycle rule on AWS, 24 h by default on MinIO).
  */
 @Injectable()
 export class StreamingWriter {
@@ -134,7 +134,7 @@ export class StreamingWriter {
         }),
       );
     } catch (err) {
-      // No object exists either way; the lifecycle rule removes parts an abort could not.
+      // No object exists either way; the bucket expires incomplete uploads (see the class comment).
       this.logger.warn(`aborting multipart upload of ${key} failed: ${(err as Error).name}`);
     }
   }
