@@ -7,6 +7,8 @@ import { createTestDatabase, TestDatabase } from '@lib/testing';
 import { DataSource } from 'typeorm';
 import { ObjectBytesService } from '../src/bytes/object-bytes.service';
 import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
+import { FileLocatorRegistry } from '../src/files/file-locator';
+import { OrgFileLocator } from '../src/org-files/org-file-locator';
 import { OrgFilePurger } from '../src/org-files/org-file-purger.service';
 import { OrgFilesRepository } from '../src/org-files/org-files.repository';
 import { OrgFilesService } from '../src/org-files/org-files.service';
@@ -249,6 +251,38 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       expect({ bytes: stats.bytes, files: stats.files }).toEqual(await scannedStats(org, '/'));
       await sut.remove(caller(org), 'race').catch(() => undefined);
     }
+  });
+
+  it('should find live org files by S3 key and list them in id pages through the locator registry', async () => {
+    const org = randomUUID();
+    const registry = new FileLocatorRegistry();
+    new OrgFileLocator(repo, registry).onModuleInit();
+    const a = await put(org, 'loc', 'a.txt', 5);
+    await put(org, 'loc', 'b.txt', 6);
+    const [row] = await dataSource.query<{ id: string; object_key: string }[]>(
+      `SELECT id, object_key FROM object_metadata.org_files WHERE org_id = $1 AND name = 'a.txt'`,
+      [org],
+    );
+    expect(await registry.findLive(row.object_key)).toMatchObject({
+      kind: 'org_file',
+      objectId: row.id,
+      orgId: org,
+      filename: 'a.txt',
+      sizeBytes: a.file.sizeBytes,
+      direction: 'none',
+      version: 1,
+    });
+    expect(await registry.findLive(orgFileKey('int-org'))).toBeNull();
+    const [locator] = registry.all();
+    const first = await locator.listLive({ orgId: org, limit: 1 });
+    const second = await locator.listLive({
+      orgId: org,
+      afterObjectId: first[0].objectId,
+      limit: 5,
+    });
+    expect([...first, ...second].map((f) => f.filename).sort()).toEqual(['a.txt', 'b.txt']);
+    await sut.remove(caller(org), 'loc/a.txt');
+    expect(await registry.findLive(row.object_key)).toBeNull();
   });
 
   it('should keep stats equal to a full scan through uploads, overwrites, moves, renames and deletes', async () => {

@@ -9,7 +9,7 @@ import { OrgFilesRepository } from './org-files.repository';
  * (validating and serializing its events) holds this process's event loop only briefly: requests served
  * by the same process wait for at most one batch.
  */
-export const FOLDER_MOVE_BATCH = 200;
+export const FOLDER_MOVE_BATCH = 100;
 const POLL_INTERVAL_MS = 1_000;
 
 const joinAll = (...parts: string[]) => parts.filter((s) => s !== '').join('/');

@@ -1,0 +1,35 @@
+import { contentDisposition } from './org-files.service';
+import { fileEtag, ifMatchHolds } from './org-file-views';
+
+describe('ifMatchHolds', () => {
+  const etag = fileEtag({ id: 'file_1', version: 3 });
+
+  it('should hold when there is no If-Match header', () => {
+    expect(ifMatchHolds(undefined, etag)).toBe(true);
+    expect(ifMatchHolds(undefined, null)).toBe(true);
+  });
+
+  it('should hold when one of the listed ETags is the current one', () => {
+    expect(ifMatchHolds(etag, etag)).toBe(true);
+    expect(ifMatchHolds(`"other", ${etag}`, etag)).toBe(true);
+  });
+
+  it('should hold for * only when the entry exists', () => {
+    expect(ifMatchHolds('*', etag)).toBe(true);
+    expect(ifMatchHolds('*', null)).toBe(false);
+  });
+
+  it('should fail when the ETag is stale, weak or the entry is missing', () => {
+    expect(ifMatchHolds(fileEtag({ id: 'file_1', version: 2 }), etag)).toBe(false);
+    expect(ifMatchHolds(`W/${etag}`, etag)).toBe(false);
+    expect(ifMatchHolds(etag, null)).toBe(false);
+  });
+});
+
+describe('contentDisposition', () => {
+  it('should give an ASCII fallback and the UTF-8 name when the name is not ASCII', () => {
+    expect(contentDisposition('résumé "final".pdf')).toBe(
+      `attachment; filename="r_sum_ _final_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf`,
+    );
+  });
+});
