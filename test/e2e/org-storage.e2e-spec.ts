@@ -505,6 +505,25 @@ describe('org storage (seed 004)', () => {
         (await api('DELETE', `/file${q('cond2/c.txt')}`, { headers: h(moved.body.data.etag) }))
           .status,
       ).toBe(200);
+      // Folders have ETags too (in listings): a stale one refuses the folder's rename.
+      const root = await api<Ok<{ entries: Entry[] }>>('GET', '/');
+      const folderTag = root.body.data.entries.find((e) => e.path === 'cond2')!.etag;
+      expect(
+        (
+          await api('POST', '/rename', {
+            json: { path: 'cond2', new_name: 'cond3' },
+            headers: h(etag),
+          })
+        ).status,
+      ).toBe(412);
+      expect(
+        (
+          await api('POST', '/rename', {
+            json: { path: 'cond2', new_name: 'cond3' },
+            headers: h(folderTag),
+          })
+        ).status,
+      ).toBe(200);
       // If-Match on a file that does not exist: 412 (RFC 9110), and nothing is stored.
       expect((await upload('new.txt', 'x', 'cond', { headers: h('*') })).status).toBe(412);
       expect((await api('GET', `/meta${q('cond/new.txt')}`)).status).toBe(404);
