@@ -97,6 +97,30 @@ describe('streaming uploads (storage service)', () => {
     expect(await keysUnder('stream-cut/')).toEqual([]);
   });
 
+  it('should retry a part S3 failed once, and store the exact bytes', async () => {
+    const key = orgFileKey('stream-retry');
+    const bytes = randomBytes(6 * MiB);
+    const fault = t.s3.injectFault({
+      method: 'PUT',
+      keyPrefix: 'stream-retry/',
+      status: 500,
+      count: 1,
+    });
+    const res = await upload(key, Readable.from([bytes]), 10 * MiB);
+    expect(fault.hits).toBe(1);
+    expect(res.status).toBe(200);
+    expect((await stored(key)).equals(bytes)).toBe(true);
+  });
+
+  it('should answer 503 and store nothing when S3 keeps failing', async () => {
+    const key = orgFileKey('stream-down');
+    t.s3.injectFault({ method: 'PUT', keyPrefix: 'stream-down/', status: 503 });
+    const res = await upload(key, Readable.from([randomBytes(1000)]), 10 * MiB);
+    t.s3.clearFaults();
+    expect(res.status).toBe(503);
+    expect(await keysUnder('stream-down/')).toEqual([]);
+  });
+
   it('should refuse a missing key or limit with 400', async () => {
     const url = new URL('/internal/uploads', t.platform.urls.storage);
     const res = await request(url, {

@@ -1,15 +1,15 @@
 import { Readable } from 'node:stream';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { DependencyUnavailableException, DomainException } from '@lib/errors';
-import { S3Settings } from '@lib/s3';
+import { createS3Client, S3Settings } from '@lib/s3';
 import { S3_SETTINGS } from '../s3/s3.module';
 import { StreamUploadResultDto } from './uploads.dto';
 import { UploadInterruptedException, UploadTooLargeException } from './uploads.exception';
@@ -35,13 +35,18 @@ export interface StreamTarget {
  * incomplete uploads: an `AbortIncompleteMultipartUpload` lifecycle rule on AWS, 24 h by default on MinIO).
  */
 @Injectable()
-export class StreamingWriter {
+export class StreamingWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(StreamingWriter.name);
+  /** A client of its own without SDK retries: a streamed part is retried here, with a fresh stream. */
+  private readonly s3: S3Client;
 
-  constructor(
-    private readonly s3: S3Client,
-    @Inject(S3_SETTINGS) private readonly settings: S3Settings,
-  ) {}
+  constructor(@Inject(S3_SETTINGS) private readonly settings: S3Settings) {
+    this.s3 = createS3Client(settings, { maxAttempts: 1 });
+  }
+
+  onApplicationShutdown(): void {
+    this.s3.destroy();
+  }
 
   async write(source: AsyncIterable<Buffer>, target: StreamTarget): Promise<StreamUploadResultDto> {
     const bucket = this.settings.bucket;
@@ -63,21 +68,22 @@ export class StreamingWriter {
         );
         uploadId = created.UploadId;
       }
-      // The gathered chunks go up as they are (a stream of known length): no copy into one buffer.
       const chunks = pending;
       const length = pendingBytes;
       pending = [];
       pendingBytes = 0;
       const partNumber = parts.length + 1;
-      const part = await this.s3.send(
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: target.key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: Readable.from(chunks),
-          ContentLength: length,
-        }),
+      const part = await withRetries(() =>
+        this.s3.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: target.key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: Readable.from(chunks),
+            ContentLength: length,
+          }),
+        ),
       );
       parts.push({ PartNumber: partNumber, ETag: part.ETag });
     };
@@ -93,14 +99,16 @@ export class StreamingWriter {
       if (!uploadId) {
         const chunks = pending;
         pending = [];
-        const put = await this.s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: target.key,
-            Body: Readable.from(chunks),
-            ContentLength: pendingBytes,
-            ContentType: contentType,
-          }),
+        const put = await withRetries(() =>
+          this.s3.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: target.key,
+              Body: Readable.from(chunks),
+              ContentLength: total,
+              ContentType: contentType,
+            }),
+          ),
         );
         return { key: target.key, sizeBytes: total, etag: put.ETag ?? null };
       }
@@ -136,6 +144,25 @@ export class StreamingWriter {
     } catch (err) {
       // No object exists either way; the bucket expires incomplete uploads (see the class comment).
       this.logger.warn(`aborting multipart upload of ${key} failed: ${(err as Error).name}`);
+    }
+  }
+}
+
+const SEND_ATTEMPTS = 3;
+
+/**
+ * Sends a part again after a failure, with a fresh stream over the same chunks: the gathered chunks are
+ * sent as they are (no copy into one 5 MiB buffer), and the SDK cannot replay a stream it consumed.
+ */
+async function withRetries<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      const retryable = status === undefined || status >= 500 || status === 429;
+      if (attempt >= SEND_ATTEMPTS || !retryable) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
     }
   }
 }
