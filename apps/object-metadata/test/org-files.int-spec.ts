@@ -285,6 +285,47 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     expect(await registry.findLive(row.object_key)).toBeNull();
   });
 
+  it('should keep the bytes of an overwritten file recorded until storage confirms their removal', async () => {
+    const org = randomUUID();
+    let storageUp = false;
+    const flaky = {
+      deleteMany: (keys: string[]) =>
+        storageUp ? (purged.push(...keys), Promise.resolve()) : Promise.reject(new Error('down')),
+    } as unknown as ObjectBytesService;
+    const purger = new OrgFilePurger(repo, flaky);
+    const local = new OrgFilesService(
+      repo,
+      new OutboxWriter({ source: '/object-metadata-test' }),
+      flaky,
+      purger,
+      { kick: () => undefined } as unknown as OrgFolderMoveWorker,
+    );
+    const upload = (size: number) =>
+      local.commitUpload({
+        orgId: org,
+        orgKey: 'int-org',
+        actor: ACTOR,
+        createdBy: null,
+        path: 'p',
+        name: 'f.txt',
+        objectKey: orgFileKey('int-org'),
+        sizeBytes: size,
+        s3Etag: null,
+        contentType: null,
+      });
+    await upload(1);
+    const [{ object_key: first }] = await dataSource.query<{ object_key: string }[]>(
+      `SELECT object_key FROM object_metadata.org_files WHERE org_id = $1`,
+      [org],
+    );
+    await upload(2); // storage is down: the old bytes stay recorded
+    expect(await repo.pendingPurges(10_000)).toContain(first);
+    storageUp = true;
+    await purger.purgeNow(await repo.pendingPurges(10_000));
+    expect(purged).toContain(first);
+    expect(await repo.pendingPurges(10_000)).not.toContain(first);
+  });
+
   it('should keep stats equal to a full scan through uploads, overwrites, moves, renames and deletes', async () => {
     const org = randomUUID();
     const check = async () => {
