@@ -10,8 +10,10 @@ import { DownloadsModule } from './downloads/downloads.module';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
 import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
+import { OrgStorageController } from './org-storage/org-storage.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ServiceClientsModule } from './services/service-clients.module';
+import { UploadsModule } from './uploads/uploads.module';
 import { UsageController } from './usage/usage.controller';
 
 export const SERVICE = 'gateway';
@@ -24,6 +26,7 @@ export const SERVICE = 'gateway';
     AdminModule,
     ServiceClientsModule,
     DownloadsModule,
+    UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
     HealthModule.forRootAsync({
       inject: [getDataSourceToken(IDENTITY_CONNECTION), GATEWAY_REDIS],
@@ -33,6 +36,6 @@ export const SERVICE = 'gateway';
       ],
     }),
   ],
-  controllers: [ObjectsController, UsageController],
+  controllers: [ObjectsController, OrgStorageController, UsageController],
 })
 export class AppModule {}

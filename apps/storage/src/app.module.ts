@@ -9,6 +9,7 @@ import { BytesService } from './bytes/bytes.service';
 import { DownloadsController } from './downloads/downloads.controller';
 import { DownloadsService } from './downloads/downloads.service';
 import { S3_SETTINGS, S3Module } from './s3/s3.module';
+import { UploadsModule } from './uploads/uploads.module';
 
 export const SERVICE = 'storage';
 
@@ -16,6 +17,7 @@ export const SERVICE = 'storage';
   imports: [
     configModule(StorageEnv),
     S3Module,
+    UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
     HealthModule.forRootAsync({
       inject: [S3Client, S3_SETTINGS],

@@ -28,6 +28,8 @@ export interface ServiceOptions {
    * hop count or a list of addresses/CIDRs. Default: none (the socket's peer is the client).
    */
   trustProxy?: number | string;
+  /** `/a/` routes like `/a` (seed 004 documents its list route as `GET /api/private/storage/`). */
+  ignoreTrailingSlash?: boolean;
   /** Last touches before listening, e.g. the gateway's OpenAPI document. */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
@@ -51,6 +53,7 @@ export async function bootstrapService(
       ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
       // Path parameters may be long (a 256-byte metadata key is up to 768 characters encoded).
       maxParamLength: MAX_PARAM_LENGTH,
+      ignoreTrailingSlash: opts.ignoreTrailingSlash ?? false,
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
         errorFilter.send(error, request, reply),
     });

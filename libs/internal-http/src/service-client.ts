@@ -82,7 +82,7 @@ export class ServiceClient {
    * A raw call whose body is streamed, not parsed (byte downloads). The caller must consume or destroy
    * `body`. A network failure is a 503; statuses are the caller's to interpret.
    */
-  async stream(
+  async download(
     path: string,
     opts: Pick<CallOptions, 'query' | 'headers' | 'timeoutMs'> = {},
   ): Promise<{
@@ -105,6 +105,47 @@ export class ServiceClient {
         `${this.opts.name} is unavailable: ${(err as Error).message}`,
       );
     }
+  }
+
+  /**
+   * Sends `body` as a raw `application/octet-stream` request body, piped as it is read (never buffered
+   * whole), and parses the JSON answer like `call`. When `body` fails (e.g. a size limit enforced while
+   * reading it), the request is aborted and that error is thrown as it is; the service sees an aborted
+   * request.
+   */
+  async upload<T>(
+    method: 'POST' | 'PUT',
+    path: string,
+    body: Readable,
+    opts: Omit<CallOptions, 'body'> = {},
+  ): Promise<T> {
+    const timeout = opts.timeoutMs ?? this.timeoutMs;
+    let response;
+    try {
+      response = await this.pool.request({
+        method,
+        path: withQuery(path, opts.query),
+        headers: {
+          accept: 'application/json',
+          ...opts.headers,
+          'content-type': 'application/octet-stream',
+        },
+        body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+    } catch (err) {
+      if (body.errored) throw body.errored;
+      if (err instanceof DomainException) throw err;
+      throw new DependencyUnavailableException(
+        `${this.opts.name} is unavailable: ${(err as Error).message}`,
+      );
+    }
+    const text = await response.body.text();
+    const json: unknown = text ? parseJson(text, this.opts.name) : undefined;
+    if (response.statusCode >= 400)
+      throw toDomainException(response.statusCode, json, this.opts.name);
+    return json as T;
   }
 
   async close(): Promise<void> {

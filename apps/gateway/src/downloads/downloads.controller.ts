@@ -80,7 +80,7 @@ export class DownloadsController {
   }
 
   private async stream(file: StreamableFile, range: string | undefined, reply: FastifyReply) {
-    const upstream = await this.storage.stream('/internal/downloads', {
+    const upstream = await this.storage.download('/internal/downloads', {
       query: { key: file.objectKey },
       headers: range ? { range: absoluteSuffix(range, file.sizeBytes) } : {},
       timeoutMs: 60_000,

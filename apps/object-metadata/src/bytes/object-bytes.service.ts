@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { DomainException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
-import { Presigner } from '@lib/s3';
+import { PresignGetOptions, Presigner } from '@lib/s3';
 import { OBJECT_LIMITS } from '@lib/contracts';
 
 // S3's DeleteObjects limit.
@@ -35,13 +35,14 @@ export class ObjectBytesService implements OnApplicationShutdown {
   downloadUrl(
     objectKey: string,
     expiresInSeconds: number,
-    overrides: { contentDisposition?: string; contentType?: string } = {},
+    overrides: Omit<PresignGetOptions, 'expiresInSeconds'> = {},
   ): string {
-    return this.presigner.presignGet(objectKey, {
-      expiresInSeconds,
-      responseContentDisposition: overrides.contentDisposition,
-      responseContentType: overrides.contentType,
-    });
+    return this.presigner.presignGet(objectKey, { ...overrides, expiresInSeconds });
+  }
+
+  /** Copies the bytes under `from` to `to` inside S3 (no byte crosses a service); 404 when `from` is empty. */
+  async copy(from: string, to: string): Promise<StoredBytes> {
+    return this.storage.call<StoredBytes>('POST', '/internal/bytes/copy', { body: { from, to } });
   }
 
   /** Size and ETag of the uploaded bytes, or null when nothing was uploaded. */

@@ -52,8 +52,8 @@ export class FilesService {
     const file = await this.findLive(objectKey);
     return {
       url: this.bytes.downloadUrl(file.objectKey, DOWNLOAD_URL_SECONDS, {
-        contentDisposition: contentDisposition(type, file.filename),
-        contentType: file.contentType ?? undefined,
+        responseContentDisposition: contentDisposition(type, file.filename),
+        responseContentType: file.contentType ?? undefined,
       }),
     };
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { DeleteKeysDto, ObjectKeyQueryDto, ObjectStatDto } from './bytes.dto';
+import { CopyBytesDto, DeleteKeysDto, ObjectKeyQueryDto, ObjectStatDto } from './bytes.dto';
 import { BytesService } from './bytes.service';
 
 /**
@@ -28,5 +28,11 @@ export class BytesController {
   async deleteMany(@Body() cmd: DeleteKeysDto): Promise<{ deleted: number }> {
     await this.bytes.deleteMany(cmd.keys);
     return { deleted: cmd.keys.length };
+  }
+
+  @Post('copy')
+  @HttpCode(200)
+  copy(@Body() cmd: CopyBytesDto): Promise<ObjectStatDto> {
+    return this.bytes.copy(cmd.from, cmd.to);
   }
 }

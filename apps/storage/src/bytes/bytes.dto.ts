@@ -22,3 +22,14 @@ export class DeleteKeysDto {
   @Length(1, 1024, { each: true })
   keys!: string[];
 }
+
+/** Internal command: copy the bytes under `from` to `to` (S3 CopyObject: no byte leaves S3). */
+export class CopyBytesDto {
+  @IsString()
+  @Length(1, 1024)
+  from!: string;
+
+  @IsString()
+  @Length(1, 1024)
+  to!: string;
+}

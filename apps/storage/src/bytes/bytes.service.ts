@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
@@ -31,6 +32,20 @@ export class BytesService {
       if (isNotFound(err)) throw new BytesNotFoundException(key);
       throw unavailable('HEAD', err);
     }
+  }
+
+  /** Copies the bytes under `from` to `to` inside S3; 404 when nothing is stored under `from`. */
+  async copy(from: string, to: string): Promise<ObjectStatDto> {
+    const source = `${this.settings.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
+    try {
+      await this.s3.send(
+        new CopyObjectCommand({ Bucket: this.settings.bucket, Key: to, CopySource: source }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) throw new BytesNotFoundException(from);
+      throw unavailable('CopyObject', err);
+    }
+    return this.stat(to);
   }
 
   /** Removes the bytes under `key`; removing what is not there succeeds (S3's DeleteObject is idempotent). */

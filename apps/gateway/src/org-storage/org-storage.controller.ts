@@ -1,0 +1,289 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { request as undiciRequest } from 'undici';
+import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import {
+  InvalidOrgPathError,
+  ORG_STORAGE_LIMITS,
+  orgFileKey,
+  parseOrgName,
+  parseOrgPath,
+} from '@lib/contracts';
+import { DependencyUnavailableException, ValidationFailedException } from '@lib/errors';
+import { ServiceClient } from '@lib/internal-http';
+import { ObjectMetadataClient } from '../services/service-clients.module';
+import { StreamingUploads } from '../uploads/streaming-uploads.service';
+import {
+  CopyBody,
+  CreateFolderBody,
+  MoveBody,
+  OrgPathQuery,
+  OrgRequiredPathQuery,
+  RenameBody,
+} from './org-storage.dto';
+
+interface FileView {
+  path: string;
+  etag: string;
+  name: string;
+  sizeBytes: number;
+  contentType: string | null;
+}
+
+/** Seed 004's success envelope. */
+const ok = <T>(data: T) => ({ success: true as const, data });
+
+function checked<T>(field: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof InvalidOrgPathError) {
+      throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
+    }
+    throw err;
+  }
+}
+
+const checkPath = (value: unknown, field: string) =>
+  checked(field, () => parseOrgPath(value, field));
+const checkName = (value: unknown, field: string) =>
+  checked(field, () => parseOrgName(value, field));
+
+/** Org keys have no user: the key is the actor. */
+const actorOf = (p: Principal) =>
+  p.userId
+    ? { type: 'user' as const, id: p.userId }
+    : { type: 'api_key' as const, id: p.apiKeyId ?? p.orgId };
+
+const files = (path: string) => `/internal/org-files/${path}`;
+
+/**
+ * Seed 004's organization storage (`/api/private/storage`), authenticated by the org private key in the
+ * `api-key` header only. Metadata is one call to object-metadata; upload bytes stream through the storage
+ * service to S3 (`StreamingUploads`); downloads stream from S3 through a presigned URL. Extensions:
+ * `ETag` / `If-Match`, `POST /copy`, `GET /stats`.
+ */
+@ApiTags('org-storage')
+@Controller('api/private/storage')
+@Authenticated('org-key')
+export class OrgStorageController {
+  constructor(
+    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    private readonly uploads: StreamingUploads,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List the direct children of a folder (404: missing, or a file)' })
+  async list(@CurrentPrincipal() p: Principal, @Query() q: OrgPathQuery) {
+    const path = checkPath(q.path, 'path').path;
+    return ok(
+      await this.metadata.call('GET', files('children'), { query: { orgId: p.orgId, path } }),
+    );
+  }
+
+  @Post('upload')
+  @HttpCode(200)
+  @ApiConsumes('multipart/form-data')
+  @ApiOperation({
+    summary:
+      'Upload a file (multipart `file`, optional `path`); 10 MB max (413); overwrites (last write wins) ' +
+      'unless `If-Match` (extension) does not match (412). 201 for a new file, 200 for an overwrite.',
+  })
+  async upload(
+    @CurrentPrincipal() p: Principal,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    const up = await this.uploads.receiveMultipart(request, {
+      maxBytes: ORG_STORAGE_LIMITS.uploadBytes,
+      fields: ['path'],
+      keyFor: ({ filename, fieldsBefore }) => {
+        checkName(filename, 'file');
+        if (fieldsBefore.path !== undefined) checkPath(fieldsBefore.path, 'path');
+        return orgFileKey(p.orgKey);
+      },
+    });
+    let result: { file: FileView; created: boolean };
+    try {
+      const folder = checkPath(up.fields.path, 'path').path;
+      result = await this.metadata.call('POST', files('uploads'), {
+        body: {
+          orgId: p.orgId,
+          orgKey: p.orgKey,
+          actor: actorOf(p),
+          createdBy: p.userId,
+          ifMatch,
+          path: folder,
+          name: up.filename,
+          objectKey: up.key,
+          sizeBytes: up.sizeBytes,
+          s3Etag: up.etag,
+          contentType: up.contentType || null,
+        },
+      });
+    } catch (err) {
+      await this.uploads.discard(up.key);
+      throw err;
+    }
+    void reply.status(result.created ? 201 : 200).header('etag', result.file.etag);
+    return ok({ ...result.file, created: result.created });
+  }
+
+  @Get('meta')
+  @ApiOperation({ summary: 'A file’s metadata (400: a folder; 404: missing); `ETag` header' })
+  async meta(
+    @CurrentPrincipal() p: Principal,
+    @Query() q: OrgRequiredPathQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const path = checkPath(q.path, 'path').path;
+    const view = await this.metadata.call<FileView>('GET', files('meta'), {
+      query: { orgId: p.orgId, path },
+    });
+    void reply.header('etag', view.etag);
+    return ok(view);
+  }
+
+  @Delete('file')
+  @ApiOperation({ summary: 'Delete a file or a folder with everything in it (400: the root)' })
+  async remove(
+    @CurrentPrincipal() p: Principal,
+    @Query() q: OrgRequiredPathQuery,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    const path = checkPath(q.path, 'path').path;
+    return ok(
+      await this.metadata.call('POST', files('delete'), {
+        body: { orgId: p.orgId, actor: actorOf(p), path, ifMatch },
+      }),
+    );
+  }
+
+  @Get('download')
+  @ApiOperation({ summary: 'Download a file’s bytes (400: a folder; 404: missing)' })
+  async download(
+    @CurrentPrincipal() p: Principal,
+    @Query() q: OrgRequiredPathQuery,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const path = checkPath(q.path, 'path').path;
+    const file = await this.metadata.call<FileView & { url: string }>('GET', files('download'), {
+      query: { orgId: p.orgId, path },
+    });
+    let s3;
+    try {
+      s3 = await undiciRequest(file.url, { method: 'GET' });
+    } catch (err) {
+      throw new DependencyUnavailableException(`S3 is unavailable: ${(err as Error).message}`);
+    }
+    if (s3.statusCode !== 200) {
+      await s3.body.dump();
+      throw new DependencyUnavailableException(`S3 answered ${s3.statusCode} for the file's bytes`);
+    }
+    const header = (name: string) => {
+      const v = s3.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    void reply
+      .status(200)
+      .header('content-type', header('content-type') ?? 'application/octet-stream')
+      .header('content-disposition', header('content-disposition') ?? 'attachment')
+      .header('content-length', header('content-length') ?? String(file.sizeBytes))
+      .header('etag', file.etag);
+    await reply.send(s3.body);
+  }
+
+  @Post('folder')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Create a folder `name` in `path`; answers its canonical path (409: exists)',
+  })
+  async createFolder(@CurrentPrincipal() p: Principal, @Body() body: CreateFolderBody) {
+    const name = checkName(body.name, 'name');
+    const path = checkPath(body.path, 'path').path;
+    return ok(
+      await this.metadata.call('POST', files('folders'), {
+        body: { orgId: p.orgId, actor: actorOf(p), path, name },
+      }),
+    );
+  }
+
+  @Post('rename')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Rename a file or folder in place (409: the name is taken)' })
+  async rename(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: RenameBody,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    const path = checkPath(body.path, 'path').path;
+    const newName = checkName(body.new_name, 'new_name');
+    return ok(
+      await this.metadata.call('POST', files('rename'), {
+        body: { orgId: p.orgId, actor: actorOf(p), path, newName, ifMatch },
+      }),
+    );
+  }
+
+  @Post('move')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Move a file or folder into the folder `dest_path` (409: name taken there)',
+  })
+  async move(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: MoveBody,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    const sourcePath = checkPath(body.source_path, 'source_path').path;
+    const destPath = checkPath(body.dest_path, 'dest_path').path;
+    return ok(
+      await this.metadata.call('POST', files('move'), {
+        body: { orgId: p.orgId, actor: actorOf(p), sourcePath, destPath, ifMatch },
+      }),
+    );
+  }
+
+  @Post('copy')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Extension: copy a file into the folder `dest_path` (409: name taken)' })
+  async copy(@CurrentPrincipal() p: Principal, @Body() body: CopyBody) {
+    const sourcePath = checkPath(body.source_path, 'source_path').path;
+    const destPath = checkPath(body.dest_path, 'dest_path').path;
+    const newName = body.new_name === undefined ? undefined : checkName(body.new_name, 'new_name');
+    return ok(
+      await this.metadata.call('POST', files('copy'), {
+        body: {
+          orgId: p.orgId,
+          orgKey: p.orgKey,
+          createdBy: p.userId,
+          actor: actorOf(p),
+          sourcePath,
+          destPath,
+          newName,
+        },
+      }),
+    );
+  }
+
+  @Get('stats')
+  @ApiOperation({ summary: 'Extension: bytes, files and folders under a folder (recursive)' })
+  async stats(@CurrentPrincipal() p: Principal, @Query() q: OrgPathQuery) {
+    const path = checkPath(q.path, 'path').path;
+    return ok(await this.metadata.call('GET', files('stats'), { query: { orgId: p.orgId, path } }));
+  }
+}

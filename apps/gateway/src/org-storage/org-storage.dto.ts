@@ -1,0 +1,67 @@
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+// Seed 004's request shapes. Paths and names are strings here; their rules (relative, no `..`, NFC, …)
+// are @lib/contracts' parseOrgPath / parseOrgName, applied by the controller so a 400 names the field.
+
+const MAX = 4096;
+
+export class OrgPathQuery {
+  @ApiPropertyOptional({ description: 'Folder path, relative (`a/b`); `/` or absent for the root' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX)
+  path?: string;
+}
+
+export class OrgRequiredPathQuery {
+  @ApiProperty({ description: 'Relative path (`a/b/file.txt`)' })
+  @IsString()
+  @MaxLength(MAX)
+  path!: string;
+}
+
+export class CreateFolderBody {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(MAX)
+  name!: string;
+
+  @ApiPropertyOptional({ description: 'Parent folder; the root when absent' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX)
+  path?: string;
+}
+
+export class RenameBody {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(MAX)
+  path!: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(MAX)
+  new_name!: string;
+}
+
+export class MoveBody {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(MAX)
+  source_path!: string;
+
+  @ApiProperty({ description: 'The destination folder (not a full target name)' })
+  @IsString()
+  @MaxLength(MAX)
+  dest_path!: string;
+}
+
+export class CopyBody extends MoveBody {
+  @ApiPropertyOptional({ description: 'Name of the copy; the source name when absent' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX)
+  new_name?: string;
+}

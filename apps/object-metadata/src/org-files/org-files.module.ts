@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { OrgFileLocator } from './org-file-locator';
+import { OrgFilePurger } from './org-file-purger.service';
+import { OrgFilesController } from './org-files.controller';
+import { OrgFilesRepository } from './org-files.repository';
+import { OrgFilesService } from './org-files.service';
+import { OrgFolderMoveWorker } from './org-folder-move.worker';
+
+/** Org storage (seed 004): folders, files, their events, and the `org_file` locator. */
+@Module({
+  controllers: [OrgFilesController],
+  providers: [
+    OrgFilesRepository,
+    OrgFilesService,
+    OrgFilePurger,
+    OrgFolderMoveWorker,
+    OrgFileLocator,
+  ],
+  exports: [OrgFilesService, OrgFilesRepository, OrgFolderMoveWorker],
+})
+export class OrgFilesModule {}

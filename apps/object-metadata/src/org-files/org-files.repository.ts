@@ -1,0 +1,511 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { EventActor } from '@lib/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface OrgFolder {
+  id: string;
+  orgId: string;
+  parentId: string | null;
+  name: string;
+  version: number;
+  fileCount: number;
+  byteCount: number;
+  updatedAt: Date;
+}
+
+export interface OrgFile {
+  id: string;
+  orgId: string;
+  orgKey: string;
+  folderId: string;
+  name: string;
+  objectKey: string;
+  sizeBytes: number;
+  contentType: string | null;
+  s3Etag: string | null;
+  version: number;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A folder of a subtree with its path relative to the subtree's top ('' for the top itself). */
+export interface SubtreeFolder {
+  id: string;
+  relPath: string;
+}
+
+export interface FolderMoveJob {
+  id: string;
+  orgId: string;
+  folderId: string;
+  actor: EventActor;
+  afterFileId: string;
+}
+
+interface FolderRow {
+  id: string;
+  org_id: string;
+  parent_id: string | null;
+  name: string;
+  version: number;
+  file_count: string;
+  byte_count: string;
+  updated_at: Date;
+}
+
+interface FileRow {
+  id: string;
+  org_id: string;
+  org_key: string;
+  folder_id: string;
+  name: string;
+  object_key: string;
+  size_bytes: string;
+  content_type: string | null;
+  s3_etag: string | null;
+  version: number;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toFolder = (r: FolderRow): OrgFolder => ({
+  id: r.id,
+  orgId: r.org_id,
+  parentId: r.parent_id,
+  name: r.name,
+  version: r.version,
+  fileCount: Number(r.file_count),
+  byteCount: Number(r.byte_count),
+  updatedAt: r.updated_at,
+});
+
+const toFile = (r: FileRow): OrgFile => ({
+  id: r.id,
+  orgId: r.org_id,
+  orgKey: r.org_key,
+  folderId: r.folder_id,
+  name: r.name,
+  objectKey: r.object_key,
+  sizeBytes: Number(r.size_bytes),
+  contentType: r.content_type,
+  s3Etag: r.s3_etag,
+  version: r.version,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** The rows of an UPDATE/DELETE … RETURNING (TypeORM answers `[rows, count]` for them on Postgres). */
+function returned<T>(result: unknown): T[] {
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
+}
+
+/** Subfolders of `$1` (itself included) with their paths relative to it. */
+const SUBTREE = `
+  WITH RECURSIVE sub(id, rel_path) AS (
+    SELECT id, ''::text FROM org_folders WHERE id = $1
+    UNION ALL
+    SELECT f.id, CASE WHEN s.rel_path = '' THEN f.name ELSE s.rel_path || '/' || f.name END
+    FROM org_folders f JOIN sub s ON f.parent_id = s.id
+  )`;
+
+/**
+ * The only place touching the org storage tables. Every method takes the transaction's `EntityManager`
+ * (reads outside a transaction pass `this.manager`).
+ */
+@Injectable()
+export class OrgFilesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** Serializes structural changes (folder moves, deletes) of one org: no cycle can be made by a race. */
+  async lockOrgTree(m: EntityManager, orgId: string): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 4004))`, [orgId]);
+  }
+
+  async findRoot(m: EntityManager, orgId: string): Promise<OrgFolder | null> {
+    const rows = await m.query<FolderRow[]>(
+      `SELECT * FROM org_folders WHERE org_id = $1 AND parent_id IS NULL`,
+      [orgId],
+    );
+    return rows[0] ? toFolder(rows[0]) : null;
+  }
+
+  /** The org's root folder, created on first use. */
+  async ensureRoot(m: EntityManager, orgId: string): Promise<OrgFolder> {
+    await m.query(
+      `INSERT INTO org_folders (id, org_id, parent_id, name) VALUES ($1, $2, NULL, '')
+       ON CONFLICT (org_id) WHERE parent_id IS NULL DO NOTHING`,
+      [randomUUID(), orgId],
+    );
+    return (await this.findRoot(m, orgId))!;
+  }
+
+  /**
+   * Walks `names` down from `rootId`, one indexed step per name: the folders found, from the root (index
+   * 0) to the deepest one that exists (index i is the folder named by `names[i - 1]`).
+   */
+  async walk(m: EntityManager, rootId: string, names: string[]): Promise<OrgFolder[]> {
+    const rows = await m.query<(FolderRow & { depth: number })[]>(
+      `WITH RECURSIVE walk(id, depth) AS (
+         SELECT $1::uuid, 0
+         UNION ALL
+         SELECT f.id, w.depth + 1 FROM walk w
+         JOIN org_folders f ON f.parent_id = w.id AND f.name = ($2::text[])[w.depth + 1]
+         WHERE w.depth < cardinality($2::text[])
+       )
+       SELECT f.*, w.depth FROM walk w JOIN org_folders f ON f.id = w.id ORDER BY w.depth`,
+      [rootId, names],
+    );
+    return rows.map(toFolder);
+  }
+
+  async lockFolder(m: EntityManager, id: string): Promise<OrgFolder | null> {
+    const rows = await m.query<FolderRow[]>(`SELECT * FROM org_folders WHERE id = $1 FOR UPDATE`, [
+      id,
+    ]);
+    return rows[0] ? toFolder(rows[0]) : null;
+  }
+
+  /** Locks several folders in id order (no deadlock between two movers). */
+  async lockFolders(m: EntityManager, ids: string[]): Promise<void> {
+    await m.query(`SELECT id FROM org_folders WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
+  }
+
+  async childFolder(m: EntityManager, parentId: string, name: string): Promise<OrgFolder | null> {
+    const rows = await m.query<FolderRow[]>(
+      `SELECT * FROM org_folders WHERE parent_id = $1 AND name = $2`,
+      [parentId, name],
+    );
+    return rows[0] ? toFolder(rows[0]) : null;
+  }
+
+  async fileIn(
+    m: EntityManager,
+    folderId: string,
+    name: string,
+    lock = false,
+  ): Promise<OrgFile | null> {
+    const rows = await m.query<FileRow[]>(
+      `SELECT * FROM org_files WHERE folder_id = $1 AND name = $2${lock ? ' FOR UPDATE' : ''}`,
+      [folderId, name],
+    );
+    return rows[0] ? toFile(rows[0]) : null;
+  }
+
+  /** Is `name` taken in `folderId`, by a file or a folder? */
+  async nameTaken(m: EntityManager, folderId: string, name: string): Promise<boolean> {
+    const rows = await m.query<unknown[]>(
+      `SELECT 1 FROM org_folders WHERE parent_id = $1 AND name = $2
+       UNION ALL SELECT 1 FROM org_files WHERE folder_id = $1 AND name = $2 LIMIT 1`,
+      [folderId, name],
+    );
+    return rows.length > 0;
+  }
+
+  async insertFolder(
+    m: EntityManager,
+    orgId: string,
+    parentId: string,
+    name: string,
+  ): Promise<OrgFolder> {
+    const rows = await m.query<FolderRow[]>(
+      `INSERT INTO org_folders (id, org_id, parent_id, name) VALUES ($1, $2, $3, $4) RETURNING *`,
+      [randomUUID(), orgId, parentId, name],
+    );
+    return toFolder(rows[0]);
+  }
+
+  async childrenOf(
+    m: EntityManager,
+    folderId: string,
+  ): Promise<{ folders: OrgFolder[]; files: OrgFile[] }> {
+    const [folders, files] = await Promise.all([
+      m.query<FolderRow[]>(`SELECT * FROM org_folders WHERE parent_id = $1 ORDER BY name`, [
+        folderId,
+      ]),
+      m.query<FileRow[]>(`SELECT * FROM org_files WHERE folder_id = $1 ORDER BY name`, [folderId]),
+    ]);
+    return { folders: folders.map(toFolder), files: files.map(toFile) };
+  }
+
+  async insertFile(m: EntityManager, f: OrgFile): Promise<OrgFile> {
+    const rows = await m.query<FileRow[]>(
+      `INSERT INTO org_files (id, org_id, org_key, folder_id, name, object_key, size_bytes, content_type,
+         s3_etag, version, created_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+      [
+        f.id,
+        f.orgId,
+        f.orgKey,
+        f.folderId,
+        f.name,
+        f.objectKey,
+        f.sizeBytes,
+        f.contentType,
+        f.s3Etag,
+        f.version,
+        f.createdBy,
+      ],
+    );
+    return toFile(rows[0]);
+  }
+
+  /** New bytes for an existing file (same id, next version). */
+  async replaceContent(
+    m: EntityManager,
+    id: string,
+    c: { objectKey: string; sizeBytes: number; contentType: string | null; s3Etag: string | null },
+  ): Promise<OrgFile> {
+    const rows = returned<FileRow>(
+      await m.query(
+        `UPDATE org_files SET object_key = $2, size_bytes = $3, content_type = $4, s3_etag = $5,
+           version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [id, c.objectKey, c.sizeBytes, c.contentType, c.s3Etag],
+      ),
+    );
+    return toFile(rows[0]);
+  }
+
+  async relocateFile(
+    m: EntityManager,
+    id: string,
+    folderId: string,
+    name: string,
+  ): Promise<OrgFile> {
+    const rows = returned<FileRow>(
+      await m.query(
+        `UPDATE org_files SET folder_id = $2, name = $3, version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [id, folderId, name],
+      ),
+    );
+    return toFile(rows[0]);
+  }
+
+  async deleteFile(m: EntityManager, id: string): Promise<void> {
+    await m.query(`DELETE FROM org_files WHERE id = $1`, [id]);
+  }
+
+  /** Changes one folder row only: what it holds is untouched (O(1) whatever its size). */
+  async relocateFolder(
+    m: EntityManager,
+    id: string,
+    parentId: string,
+    name: string,
+  ): Promise<OrgFolder> {
+    const rows = returned<FolderRow>(
+      await m.query(
+        `UPDATE org_folders SET parent_id = $2, name = $3, version = version + 1, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [id, parentId, name],
+      ),
+    );
+    return toFolder(rows[0]);
+  }
+
+  /** Adds to a folder's own file count and bytes. */
+  async addToCounts(
+    m: EntityManager,
+    folderId: string,
+    files: number,
+    bytes: number,
+  ): Promise<void> {
+    if (files === 0 && bytes === 0) return;
+    await m.query(
+      `UPDATE org_folders SET file_count = file_count + $2, byte_count = byte_count + $3
+       WHERE id = $1`,
+      [folderId, files, bytes],
+    );
+  }
+
+  /** The ids of `folderId`'s ancestors, nearest first (the root last). */
+  async ancestorIds(m: EntityManager, folderId: string): Promise<string[]> {
+    const rows = await m.query<{ id: string }[]>(
+      `WITH RECURSIVE up(id, parent_id, depth) AS (
+         SELECT id, parent_id, 0 FROM org_folders WHERE id = $1
+         UNION ALL
+         SELECT f.id, f.parent_id, u.depth + 1 FROM org_folders f JOIN up u ON f.id = u.parent_id
+       )
+       SELECT id FROM up WHERE depth > 0 ORDER BY depth`,
+      [folderId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** A folder's canonical path ('' for the root); null when the folder no longer exists. */
+  async folderPath(m: EntityManager, folderId: string): Promise<string | null> {
+    const rows = await m.query<{ name: string; parent_id: string | null }[]>(
+      `WITH RECURSIVE up(id, parent_id, name, depth) AS (
+         SELECT id, parent_id, name, 0 FROM org_folders WHERE id = $1
+         UNION ALL
+         SELECT f.id, f.parent_id, f.name, u.depth + 1 FROM org_folders f JOIN up u ON f.id = u.parent_id
+       )
+       SELECT name, parent_id FROM up ORDER BY depth DESC`,
+      [folderId],
+    );
+    if (rows.length === 0) return null;
+    return rows
+      .filter((r) => r.parent_id !== null)
+      .map((r) => r.name)
+      .join('/');
+  }
+
+  /** Every folder of the subtree under `folderId` (itself included), with relative paths. */
+  async subtree(m: EntityManager, folderId: string): Promise<SubtreeFolder[]> {
+    const rows = await m.query<{ id: string; rel_path: string }[]>(
+      `${SUBTREE} SELECT id, rel_path FROM sub`,
+      [folderId],
+    );
+    return rows.map((r) => ({ id: r.id, relPath: r.rel_path }));
+  }
+
+  /** Bytes, files and folders under `folderId`, summed over its folders' counts (no file is read). */
+  async stats(
+    m: EntityManager,
+    folderId: string,
+  ): Promise<{ bytes: number; files: number; folders: number }> {
+    const [row] = await m.query<{ bytes: string; files: string; folders: string }[]>(
+      `${SUBTREE}
+       SELECT coalesce(sum(f.byte_count), 0) AS bytes, coalesce(sum(f.file_count), 0) AS files,
+              count(*) - 1 AS folders
+       FROM sub JOIN org_folders f ON f.id = sub.id`,
+      [folderId],
+    );
+    return { bytes: Number(row.bytes), files: Number(row.files), folders: Number(row.folders) };
+  }
+
+  /** Deletes every file of these folders; returns them. */
+  async deleteFilesIn(m: EntityManager, folderIds: string[]): Promise<OrgFile[]> {
+    const rows = returned<FileRow>(
+      await m.query(`DELETE FROM org_files WHERE folder_id = ANY($1) RETURNING *`, [folderIds]),
+    );
+    return rows.map(toFile);
+  }
+
+  async deleteFolders(m: EntityManager, ids: string[]): Promise<void> {
+    await m.query(`DELETE FROM org_folders WHERE id = ANY($1)`, [ids]);
+  }
+
+  /**
+   * The next files of a subtree after `afterId` (id order), locked and bumped to their next version.
+   * `NOWAIT`: when a request holds one of them, this fails at once (55P03) instead of queueing behind it,
+   * so the background worker never waits on, nor deadlocks with, a request; it retries later.
+   */
+  async bumpFilesIn(
+    m: EntityManager,
+    folderIds: string[],
+    afterId: string,
+    limit: number,
+  ): Promise<OrgFile[]> {
+    const rows = returned<FileRow>(
+      await m.query(
+        `UPDATE org_files SET version = version + 1
+         WHERE id IN (SELECT id FROM org_files WHERE folder_id = ANY($1) AND id > $2
+                      ORDER BY id LIMIT $3 FOR UPDATE NOWAIT)
+         RETURNING *`,
+        [folderIds, afterId, limit],
+      ),
+    );
+    return rows.map(toFile).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async addPurges(m: EntityManager, objectKeys: string[]): Promise<void> {
+    if (objectKeys.length === 0) return;
+    await m.query(
+      `INSERT INTO org_file_purges (object_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
+      [objectKeys],
+    );
+  }
+
+  async pendingPurges(limit: number): Promise<string[]> {
+    const rows = await this.manager.query<{ object_key: string }[]>(
+      `SELECT object_key FROM org_file_purges ORDER BY created_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.object_key);
+  }
+
+  async removePurges(objectKeys: string[]): Promise<void> {
+    await this.manager.query(`DELETE FROM org_file_purges WHERE object_key = ANY($1)`, [
+      objectKeys,
+    ]);
+  }
+
+  async addFolderMove(
+    m: EntityManager,
+    orgId: string,
+    folderId: string,
+    actor: EventActor,
+  ): Promise<void> {
+    await m.query(`INSERT INTO org_folder_moves (org_id, folder_id, actor) VALUES ($1, $2, $3)`, [
+      orgId,
+      folderId,
+      JSON.stringify(actor),
+    ]);
+  }
+
+  /** The oldest pending folder move no other worker holds, locked for this transaction. */
+  async claimFolderMove(m: EntityManager): Promise<FolderMoveJob | null> {
+    const rows = await m.query<
+      { id: string; org_id: string; folder_id: string; actor: EventActor; after_file_id: string }[]
+    >(`SELECT * FROM org_folder_moves ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`);
+    const r = rows[0];
+    return r
+      ? {
+          id: r.id,
+          orgId: r.org_id,
+          folderId: r.folder_id,
+          actor: r.actor,
+          afterFileId: r.after_file_id,
+        }
+      : null;
+  }
+
+  async advanceFolderMove(m: EntityManager, id: string, afterFileId: string): Promise<void> {
+    await m.query(`UPDATE org_folder_moves SET after_file_id = $2 WHERE id = $1`, [
+      id,
+      afterFileId,
+    ]);
+  }
+
+  async finishFolderMove(m: EntityManager, id: string): Promise<void> {
+    await m.query(`DELETE FROM org_folder_moves WHERE id = $1`, [id]);
+  }
+
+  async pendingFolderMoves(): Promise<number> {
+    const [row] = await this.manager.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM org_folder_moves`,
+    );
+    return Number(row.n);
+  }
+
+  async findByObjectKey(objectKey: string): Promise<OrgFile | null> {
+    const rows = await this.manager.query<FileRow[]>(
+      `SELECT * FROM org_files WHERE object_key = $1`,
+      [objectKey],
+    );
+    return rows[0] ? toFile(rows[0]) : null;
+  }
+
+  async listFiles(page: { orgId?: string; afterId?: string; limit: number }): Promise<OrgFile[]> {
+    const rows = await this.manager.query<FileRow[]>(
+      `SELECT * FROM org_files WHERE ($1::uuid IS NULL OR org_id = $1) AND id > $2
+       ORDER BY id LIMIT $3`,
+      [page.orgId ?? null, page.afterId ?? '', page.limit],
+    );
+    return rows.map(toFile);
+  }
+}

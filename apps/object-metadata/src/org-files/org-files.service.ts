@@ -1,0 +1,557 @@
+import { Injectable } from '@nestjs/common';
+import {
+  EventActor,
+  InvalidOrgPathError,
+  joinOrgPath,
+  ORG_ROOT_PATH,
+  orgFileKey,
+  OrgPath,
+  parseOrgName,
+  parseOrgPath,
+  StorageFileUpdatedEvent,
+  Topic,
+} from '@lib/contracts';
+import { ValidationFailedException } from '@lib/errors';
+import { OutboxWriter } from '@lib/events';
+import { EntityManager, QueryFailedError } from 'typeorm';
+import { ObjectBytesService } from '../bytes/object-bytes.service';
+import { orgFileEvent } from './org-file-events';
+import { newOrgFileId } from './org-file-ids';
+import {
+  fileEtag,
+  fileView,
+  folderEtag,
+  folderView,
+  ifMatchHolds,
+  OrgFileView,
+  OrgFolderView,
+} from './org-file-views';
+import {
+  OrgNameTakenException,
+  OrgPathIsFolderException,
+  OrgPathIsRootException,
+  OrgPathNotFoundException,
+  OrgPreconditionFailedException,
+  OrgTreeChangedException,
+} from './org-files.exception';
+import { OrgFile, OrgFilesRepository, OrgFolder } from './org-files.repository';
+import { OrgFilePurger } from './org-file-purger.service';
+import { OrgFolderMoveWorker } from './org-folder-move.worker';
+import { contentDisposition } from '../files/content-disposition';
+
+/** Who asks: the org (from the gateway's authentication) and the actor of the events. */
+export interface OrgCaller {
+  orgId: string;
+  actor: EventActor;
+}
+
+type Target =
+  | { kind: 'folder'; folder: OrgFolder; path: OrgPath }
+  | { kind: 'file'; file: OrgFile; folder: OrgFolder; path: OrgPath };
+
+export interface UploadCommit extends OrgCaller {
+  orgKey: string;
+  createdBy: string | null;
+  /** The folder (created if missing). */
+  path?: string;
+  name: string;
+  objectKey: string;
+  sizeBytes: number;
+  s3Etag: string | null;
+  contentType: string | null;
+  ifMatch?: string;
+}
+
+export interface PathResult {
+  type: 'file' | 'folder';
+  path: string;
+  previousPath?: string;
+  etag?: string;
+}
+
+/** `path` with the caller's field name in a 400. */
+function parsePath(value: unknown, field: string): OrgPath {
+  try {
+    return parseOrgPath(value, field);
+  } catch (err) {
+    if (err instanceof InvalidOrgPathError) {
+      throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
+    }
+    throw err;
+  }
+}
+
+function parseName(value: unknown, field: string): string {
+  try {
+    return parseOrgName(value, field);
+  } catch (err) {
+    if (err instanceof InvalidOrgPathError) {
+      throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
+    }
+    throw err;
+  }
+}
+
+const parentOf = (p: OrgPath) => p.segments.slice(0, -1).join('/');
+const lastOf = (p: OrgPath) => p.segments[p.segments.length - 1];
+const joinAll = (...parts: string[]) => parts.filter((s) => s !== '').join('/');
+
+/**
+ * Org storage (seed 004) over a folder tree: files and folders reference their parent by id, so a folder
+ * rename or move is one row whatever it holds; its files' `moved` events follow from a background worker
+ * (`OrgFolderMoveWorker`). Every change and its `storage_file.updated` events commit in one transaction;
+ * bytes no file points at any more are purged after the commit (`OrgFilePurger`).
+ */
+@Injectable()
+export class OrgFilesService {
+  constructor(
+    private readonly repo: OrgFilesRepository,
+    private readonly outbox: OutboxWriter,
+    private readonly bytes: ObjectBytesService,
+    private readonly purger: OrgFilePurger,
+    private readonly moves: OrgFolderMoveWorker,
+  ) {}
+
+  /** Direct children of a folder (`/` when absent): folders first, then files, each by name. */
+  async list(
+    orgId: string,
+    rawPath: string | undefined,
+  ): Promise<{ path: string; entries: (OrgFolderView | OrgFileView)[] }> {
+    const p = parsePath(rawPath, 'path');
+    const m = this.repo.manager;
+    const root = await this.repo.findRoot(m, orgId);
+    if (!root) {
+      if (p.segments.length === 0) return { path: ORG_ROOT_PATH, entries: [] };
+      throw new OrgPathNotFoundException('folder', p.path);
+    }
+    const t = await this.resolve(m, root, p);
+    if (!t || t.kind !== 'folder') throw new OrgPathNotFoundException('folder', p.path);
+    const here = p.segments.join('/');
+    const { folders, files } = await this.repo.childrenOf(m, t.folder.id);
+    return {
+      path: p.path,
+      entries: [...folders.map((f) => folderView(f, here)), ...files.map((f) => fileView(f, here))],
+    };
+  }
+
+  /** A file's metadata; a folder is a 400, a missing file a 404. */
+  async meta(orgId: string, rawPath: string): Promise<OrgFileView> {
+    const { file, path } = await this.fileAt(orgId, rawPath);
+    return fileView(file, parentOf(path));
+  }
+
+  /** A file's metadata and a short-lived presigned GET for its bytes (`attachment`, its name). */
+  async download(orgId: string, rawPath: string): Promise<OrgFileView & { url: string }> {
+    const { file, path } = await this.fileAt(orgId, rawPath);
+    const url = this.bytes.downloadUrl(file.objectKey, 300, {
+      responseContentDisposition: contentDisposition('attachment', file.name),
+      responseContentType: file.contentType ?? 'application/octet-stream',
+    });
+    return { ...fileView(file, parentOf(path)), url };
+  }
+
+  /** Bytes, files and folders under a folder (recursive), from the folders' counters. */
+  async stats(
+    orgId: string,
+    rawPath: string | undefined,
+  ): Promise<{
+    path: string;
+    type: 'file' | 'folder';
+    bytes: number;
+    files: number;
+    folders: number;
+  }> {
+    const p = parsePath(rawPath, 'path');
+    const m = this.repo.manager;
+    const root = await this.repo.findRoot(m, orgId);
+    if (!root) {
+      if (p.segments.length === 0)
+        return { path: p.path, type: 'folder', bytes: 0, files: 0, folders: 0 };
+      throw new OrgPathNotFoundException('path', p.path);
+    }
+    const t = await this.resolve(m, root, p);
+    if (!t) throw new OrgPathNotFoundException('path', p.path);
+    if (t.kind === 'file') {
+      return { path: p.path, type: 'file', bytes: t.file.sizeBytes, files: 1, folders: 0 };
+    }
+    return { path: p.path, type: 'folder', ...(await this.repo.stats(m, t.folder.id)) };
+  }
+
+  /**
+   * Records uploaded bytes as the file `name` in folder `path` (created when missing): a new file, or new
+   * content for the existing one (last write wins, same file id, next version). `ifMatch` makes it
+   * conditional (412). The replaced bytes are purged after the commit.
+   */
+  async commitUpload(cmd: UploadCommit): Promise<{ file: OrgFileView; created: boolean }> {
+    const folderPath = parsePath(cmd.path, 'path');
+    const name = parseName(cmd.name, 'file name');
+    const path = joinOrgPath(folderPath.path, name);
+    const now = Date.now();
+    const result = await this.tx(async (m) => {
+      const root = await this.repo.ensureRoot(m, cmd.orgId);
+      const folder = await this.mkdirs(m, cmd.orgId, root, folderPath.segments);
+      if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
+      if (await this.repo.childFolder(m, folder.id, name)) throw new OrgNameTakenException(path);
+      const existing = await this.repo.fileIn(m, folder.id, name, true);
+      if (!ifMatchHolds(cmd.ifMatch, existing ? fileEtag(existing) : null)) {
+        throw new OrgPreconditionFailedException(path);
+      }
+      const content = {
+        objectKey: cmd.objectKey,
+        sizeBytes: cmd.sizeBytes,
+        contentType: cmd.contentType,
+        s3Etag: cmd.s3Etag,
+      };
+      if (existing) {
+        const file = await this.repo.replaceContent(m, existing.id, content);
+        await this.repo.addToCounts(m, folder.id, 0, file.sizeBytes - existing.sizeBytes);
+        await this.repo.addPurges(m, [existing.objectKey]);
+        await this.append(m, [
+          orgFileEvent(file, path, 'overwritten', existing.sizeBytes, cmd.actor, now),
+        ]);
+        return { file, created: false, replaced: existing.objectKey };
+      }
+      const file = await this.repo.insertFile(m, {
+        id: newOrgFileId(),
+        orgId: cmd.orgId,
+        orgKey: cmd.orgKey,
+        folderId: folder.id,
+        name,
+        ...content,
+        version: 1,
+        createdBy: cmd.createdBy,
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+      });
+      await this.repo.addToCounts(m, folder.id, 1, file.sizeBytes);
+      await this.append(m, [orgFileEvent(file, path, 'created', 0, cmd.actor, now)]);
+      return { file, created: true, replaced: null };
+    });
+    if (result.replaced) await this.purger.purgeNow([result.replaced]);
+    return { file: fileView(result.file, folderPath.path), created: result.created };
+  }
+
+  /** Creates folder `name` inside the existing folder `path` (root when absent). */
+  async createFolder(
+    caller: OrgCaller,
+    rawPath: string | undefined,
+    rawName: string,
+  ): Promise<PathResult> {
+    const parent = parsePath(rawPath, 'path');
+    const name = parseName(rawName, 'name');
+    const path = joinOrgPath(parent.path, name);
+    const folder = await this.tx(async (m) => {
+      const root = await this.repo.ensureRoot(m, caller.orgId);
+      const t = await this.resolve(m, root, parent);
+      if (!t) throw new OrgPathNotFoundException('folder', parent.path);
+      if (t.kind === 'file')
+        throw new ValidationFailedException(`'${parent.path}' is a file, not a folder`);
+      if (!(await this.repo.lockFolder(m, t.folder.id))) throw new OrgTreeChangedException();
+      if (await this.repo.nameTaken(m, t.folder.id, name)) throw new OrgNameTakenException(path);
+      return this.repo.insertFolder(m, caller.orgId, t.folder.id, name);
+    });
+    return { type: 'folder', path, etag: folderEtag(folder) };
+  }
+
+  /** Deletes a file, or a folder with everything under it (one `deleted` event per file). */
+  async remove(
+    caller: OrgCaller,
+    rawPath: string,
+    ifMatch?: string,
+  ): Promise<PathResult & { deletedFiles: number; deletedFolders: number }> {
+    const p = parsePath(rawPath, 'path');
+    if (p.segments.length === 0) throw new OrgPathIsRootException('deleted');
+    const now = Date.now();
+    const result = await this.tx(async (m) => {
+      const t = await this.existing(m, caller.orgId, p, 'path');
+      if (t.kind === 'file') {
+        await this.repo.lockFolder(m, t.folder.id);
+        const file = await this.repo.fileIn(m, t.folder.id, t.file.name, true);
+        if (!file) throw new OrgPathNotFoundException('path', p.path);
+        if (!ifMatchHolds(ifMatch, fileEtag(file)))
+          throw new OrgPreconditionFailedException(p.path);
+        await this.repo.deleteFile(m, file.id);
+        await this.repo.addToCounts(m, t.folder.id, -1, -file.sizeBytes);
+        await this.repo.addPurges(m, [file.objectKey]);
+        const gone = { ...file, version: file.version + 1 };
+        await this.append(m, [
+          orgFileEvent(gone, p.path, 'deleted', file.sizeBytes, caller.actor, now),
+        ]);
+        return { type: 'file' as const, keys: [file.objectKey], files: 1, folders: 0 };
+      }
+      await this.repo.lockOrgTree(m, caller.orgId);
+      const folder = await this.repo.lockFolder(m, t.folder.id);
+      if (!folder) throw new OrgPathNotFoundException('path', p.path);
+      if (!ifMatchHolds(ifMatch, folderEtag(folder)))
+        throw new OrgPreconditionFailedException(p.path);
+      const sub = await this.repo.subtree(m, folder.id);
+      const relById = new Map(sub.map((s) => [s.id, s.relPath]));
+      // Writers into any of these folders lock it first: they wait, then find it gone (409).
+      await this.repo.lockFolders(m, [...relById.keys()]);
+      const files = await this.repo.deleteFilesIn(m, [...relById.keys()]);
+      await this.append(
+        m,
+        files.map((f) =>
+          orgFileEvent(
+            { ...f, version: f.version + 1 },
+            joinAll(p.path, relById.get(f.folderId) ?? '', f.name),
+            'deleted',
+            f.sizeBytes,
+            caller.actor,
+            now,
+          ),
+        ),
+      );
+      const keys = files.map((f) => f.objectKey);
+      await this.repo.addPurges(m, keys);
+      await this.repo.deleteFolders(m, [...relById.keys()]);
+      return { type: 'folder' as const, keys, files: files.length, folders: sub.length };
+    });
+    await this.purger.purgeNow(result.keys);
+    return {
+      type: result.type,
+      path: p.path,
+      deletedFiles: result.files,
+      deletedFolders: result.folders,
+    };
+  }
+
+  /** Renames a file or folder in place; 409 when the new name is taken. */
+  async rename(
+    caller: OrgCaller,
+    rawPath: string,
+    rawNewName: string,
+    ifMatch?: string,
+  ): Promise<PathResult> {
+    const p = parsePath(rawPath, 'path');
+    const name = parseName(rawNewName, 'new_name');
+    if (p.segments.length === 0) throw new OrgPathIsRootException('renamed');
+    const newPath = joinOrgPath(parentOf(p) || ORG_ROOT_PATH, name);
+    return this.relocate(caller, p, newPath, ifMatch, (_m, t) => {
+      const parentId = t.kind === 'file' ? t.folder.id : t.folder.parentId!;
+      return Promise.resolve({ destId: parentId, name, sourceParentId: parentId });
+    });
+  }
+
+  /** Moves a file or folder into the folder `destPath`; 409 when its name is taken there. */
+  async move(
+    caller: OrgCaller,
+    rawSource: string,
+    rawDest: string,
+    ifMatch?: string,
+  ): Promise<PathResult> {
+    const s = parsePath(rawSource, 'source_path');
+    const d = parsePath(rawDest, 'dest_path');
+    if (s.segments.length === 0) throw new OrgPathIsRootException('moved');
+    const newPath = joinOrgPath(d.path, lastOf(s));
+    return this.relocate(caller, s, newPath, ifMatch, async (m, t, root) => {
+      const dest = await this.resolve(m, root, d);
+      if (!dest) throw new OrgPathNotFoundException('dest_path', d.path);
+      if (dest.kind === 'file') {
+        throw new ValidationFailedException(`dest_path '${d.path}' is a file, not a folder`);
+      }
+      if (t.kind === 'folder') {
+        const above = await this.repo.ancestorIds(m, dest.folder.id);
+        if (dest.folder.id === t.folder.id || above.includes(t.folder.id)) {
+          throw new ValidationFailedException(`a folder cannot be moved into itself`, [
+            { field: 'dest_path', problems: ['is the source folder or inside it'] },
+          ]);
+        }
+      }
+      const sourceParentId = t.kind === 'file' ? t.folder.id : t.folder.parentId!;
+      return { destId: dest.folder.id, name: lastOf(s), sourceParentId };
+    });
+  }
+
+  /** Copies a file (new id, new bytes) into the folder `destPath`, as `newName` or its own name. */
+  async copy(
+    caller: OrgCaller & { orgKey: string; createdBy: string | null },
+    rawSource: string,
+    rawDest: string,
+    rawNewName?: string,
+  ): Promise<PathResult> {
+    const s = parsePath(rawSource, 'source_path');
+    const d = parsePath(rawDest, 'dest_path');
+    if (s.segments.length === 0)
+      throw new ValidationFailedException('copying folders is not supported');
+    const name = rawNewName === undefined ? lastOf(s) : parseName(rawNewName, 'new_name');
+    const newPath = joinOrgPath(d.path, name);
+    const m0 = this.repo.manager;
+    const source = await this.existing(m0, caller.orgId, s, 'source_path');
+    if (source.kind === 'folder')
+      throw new ValidationFailedException('copying folders is not supported');
+    const objectKey = orgFileKey(caller.orgKey);
+    const copied = await this.bytes.copy(source.file.objectKey, objectKey);
+    const now = Date.now();
+    try {
+      const file = await this.tx(async (m) => {
+        const dest = await this.existing(m, caller.orgId, d, 'dest_path');
+        if (dest.kind === 'file') {
+          throw new ValidationFailedException(`dest_path '${d.path}' is a file, not a folder`);
+        }
+        if (!(await this.repo.lockFolder(m, dest.folder.id))) throw new OrgTreeChangedException();
+        if (await this.repo.nameTaken(m, dest.folder.id, name))
+          throw new OrgNameTakenException(newPath);
+        const f = await this.repo.insertFile(m, {
+          id: newOrgFileId(),
+          orgId: caller.orgId,
+          orgKey: caller.orgKey,
+          folderId: dest.folder.id,
+          name,
+          objectKey,
+          sizeBytes: copied.sizeBytes,
+          contentType: source.file.contentType,
+          s3Etag: copied.etag,
+          version: 1,
+          createdBy: caller.createdBy,
+          createdAt: new Date(now),
+          updatedAt: new Date(now),
+        });
+        await this.repo.addToCounts(m, dest.folder.id, 1, f.sizeBytes);
+        await this.append(m, [orgFileEvent(f, newPath, 'created', 0, caller.actor, now)]);
+        return f;
+      });
+      return { type: 'file', path: newPath, previousPath: s.path, etag: fileEtag(file) };
+    } catch (err) {
+      await this.purger.purgeNow([objectKey]);
+      throw err;
+    }
+  }
+
+  /**
+   * Rename and move: one row changes (the file's, or the folder's: O(1) whatever it holds). A folder's
+   * files get their `moved` events from the background worker, queued in the same transaction.
+   */
+  private async relocate(
+    caller: OrgCaller,
+    p: OrgPath,
+    newPath: string,
+    ifMatch: string | undefined,
+    plan: (
+      m: EntityManager,
+      t: Target,
+      root: OrgFolder,
+    ) => Promise<{ destId: string; name: string; sourceParentId: string }>,
+  ): Promise<PathResult> {
+    const now = Date.now();
+    const result = await this.tx(async (m) => {
+      // Structural changes of one org are serialized: two concurrent folder moves cannot make a cycle.
+      await this.repo.lockOrgTree(m, caller.orgId);
+      const root = await this.repo.findRoot(m, caller.orgId);
+      const t = root && (await this.resolve(m, root, p));
+      if (!root || !t) throw new OrgPathNotFoundException('path', p.path);
+      const { destId, name, sourceParentId } = await plan(m, t, root);
+      const currentName = lastOf(p);
+      if (destId === sourceParentId && name === currentName) {
+        const etag = t.kind === 'file' ? fileEtag(t.file) : folderEtag(t.folder);
+        if (!ifMatchHolds(ifMatch, etag)) throw new OrgPreconditionFailedException(p.path);
+        return { type: t.kind, etag, moved: false };
+      }
+      await this.repo.lockFolders(m, [sourceParentId, destId]);
+      if (await this.repo.nameTaken(m, destId, name)) throw new OrgNameTakenException(newPath);
+      if (t.kind === 'file') {
+        const file = await this.repo.fileIn(m, sourceParentId, currentName, true);
+        if (!file) throw new OrgPathNotFoundException('path', p.path);
+        if (!ifMatchHolds(ifMatch, fileEtag(file)))
+          throw new OrgPreconditionFailedException(p.path);
+        const moved = await this.repo.relocateFile(m, file.id, destId, name);
+        if (destId !== sourceParentId) {
+          await this.repo.addToCounts(m, sourceParentId, -1, -file.sizeBytes);
+          await this.repo.addToCounts(m, destId, 1, file.sizeBytes);
+        }
+        await this.append(m, [
+          orgFileEvent(moved, newPath, 'moved', moved.sizeBytes, caller.actor, now),
+        ]);
+        return { type: 'file' as const, etag: fileEtag(moved), moved: false };
+      }
+      const folder = await this.repo.lockFolder(m, t.folder.id);
+      if (!folder) throw new OrgPathNotFoundException('path', p.path);
+      if (!ifMatchHolds(ifMatch, folderEtag(folder)))
+        throw new OrgPreconditionFailedException(p.path);
+      const moved = await this.repo.relocateFolder(m, folder.id, destId, name);
+      await this.repo.addFolderMove(m, caller.orgId, folder.id, caller.actor);
+      return { type: 'folder' as const, etag: folderEtag(moved), moved: true };
+    });
+    if (result.moved) this.moves.kick();
+    return { type: result.type, path: newPath, previousPath: p.path, etag: result.etag };
+  }
+
+  private async fileAt(orgId: string, rawPath: string): Promise<{ file: OrgFile; path: OrgPath }> {
+    const p = parsePath(rawPath, 'path');
+    if (p.segments.length === 0) throw new OrgPathIsFolderException(p.path);
+    const t = await this.existing(this.repo.manager, orgId, p, 'path');
+    if (t.kind === 'folder') throw new OrgPathIsFolderException(p.path);
+    return { file: t.file, path: p };
+  }
+
+  private async existing(
+    m: EntityManager,
+    orgId: string,
+    p: OrgPath,
+    field: string,
+  ): Promise<Target> {
+    const root = await this.repo.findRoot(m, orgId);
+    const t = root && (await this.resolve(m, root, p));
+    if (!t) throw new OrgPathNotFoundException(field, p.path);
+    return t;
+  }
+
+  /** What `p` names: a folder (the root for an empty path), a file, or nothing (null). */
+  private async resolve(m: EntityManager, root: OrgFolder, p: OrgPath): Promise<Target | null> {
+    const chain = await this.repo.walk(m, root.id, p.segments);
+    const deepest = chain[chain.length - 1];
+    if (chain.length === p.segments.length + 1) return { kind: 'folder', folder: deepest, path: p };
+    if (chain.length === p.segments.length) {
+      const file = await this.repo.fileIn(m, deepest.id, lastOf(p));
+      return file ? { kind: 'file', file, folder: deepest, path: p } : null;
+    }
+    return null;
+  }
+
+  /** The folder at `segments`, creating what is missing; 409 when a segment is a file. */
+  private async mkdirs(
+    m: EntityManager,
+    orgId: string,
+    root: OrgFolder,
+    segments: string[],
+  ): Promise<OrgFolder> {
+    const chain = await this.repo.walk(m, root.id, segments);
+    let current = chain[chain.length - 1];
+    for (let i = chain.length - 1; i < segments.length; i++) {
+      const name = segments[i];
+      await this.repo.lockFolder(m, current.id);
+      const next =
+        (await this.repo.childFolder(m, current.id, name)) ??
+        ((await this.repo.fileIn(m, current.id, name))
+          ? null
+          : await this.repo.insertFolder(m, orgId, current.id, name));
+      if (!next) throw new OrgNameTakenException(segments.slice(0, i + 1).join('/'));
+      current = next;
+    }
+    return current;
+  }
+
+  private async append(m: EntityManager, events: StorageFileUpdatedEvent[]): Promise<void> {
+    await this.outbox.appendMany(
+      m,
+      events.map((data) => ({ topic: Topic.StorageFileUpdated, key: data.objectId, data })),
+    );
+  }
+
+  /**
+   * A transaction whose races answer 409, not 500: two creators of one name (unique index), a folder
+   * deleted while a change wrote into it (foreign key). A deadlock (a writer walking down the tree while a
+   * folder delete locks its subtree) is retried, then a 409 too.
+   */
+  private async tx<T>(work: (m: EntityManager) => Promise<T>, attempt = 1): Promise<T> {
+    try {
+      return await this.repo.transaction(work);
+    } catch (err) {
+      const code = err instanceof QueryFailedError && (err.driverError as { code?: string }).code;
+      if (code === '23505') throw new OrgNameTakenException('the target');
+      if (code === '40P01' && attempt < 3) return this.tx(work, attempt + 1);
+      if (code === '23503' || code === '40P01') throw new OrgTreeChangedException();
+      throw err;
+    }
+  }
+}

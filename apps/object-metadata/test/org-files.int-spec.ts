@@ -1,0 +1,364 @@
+import { randomUUID } from 'node:crypto';
+import { EventActor, orgFileKey } from '@lib/contracts';
+import { dataSourceOptions } from '@lib/database';
+import { DomainException } from '@lib/errors';
+import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
+import { createTestDatabase, TestDatabase } from '@lib/testing';
+import { DataSource } from 'typeorm';
+import { ObjectBytesService } from '../src/bytes/object-bytes.service';
+import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
+import { FileLocatorRegistry } from '../src/files/file-locator';
+import { OrgFileLocator } from '../src/org-files/org-file-locator';
+import { OrgFilePurger } from '../src/org-files/org-file-purger.service';
+import { OrgFilesRepository } from '../src/org-files/org-files.repository';
+import { OrgFilesService } from '../src/org-files/org-files.service';
+import { FOLDER_MOVE_BATCH, OrgFolderMoveWorker } from '../src/org-files/org-folder-move.worker';
+
+const ACTOR: EventActor = { type: 'api_key', id: 'test-key' };
+
+interface OutboxRow {
+  message_key: string;
+  payload: { data: { path: string; change: string; version: number; sizeBytes: number } };
+}
+
+/** The status a service call failed with, or 'ok'. */
+async function statusOf(p: Promise<unknown>): Promise<number | 'ok'> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof DomainException) return err.status;
+    throw err;
+  }
+}
+
+// Org storage's rules in a real Postgres: folder rename/move as one row with the per-file `moved` events
+// from the worker in batches, races between creators and movers, and stats from the folder counters
+// checked against a full scan.
+describe(`${OrgFilesService.name} (Postgres)`, () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let repo: OrgFilesRepository;
+  let worker: OrgFolderMoveWorker;
+  let sut: OrgFilesService;
+  const purged: string[] = [];
+
+  const caller = (orgId: string) => ({ orgId, actor: ACTOR });
+
+  const put = (orgId: string, path: string, name: string, size: number) =>
+    sut.commitUpload({
+      orgId,
+      orgKey: 'int-org',
+      actor: ACTOR,
+      createdBy: null,
+      path,
+      name,
+      objectKey: orgFileKey('int-org'),
+      sizeBytes: size,
+      s3Etag: '"e"',
+      contentType: 'text/plain',
+    });
+
+  const events = async (key?: string) =>
+    (
+      await dataSource.query<OutboxRow[]>(
+        `SELECT message_key, payload FROM object_metadata.outbox
+         WHERE ($1::text IS NULL OR message_key = $1) ORDER BY id`,
+        [key ?? null],
+      )
+    ).map((r) => ({ key: r.message_key, ...r.payload.data }));
+
+  /** Stats recomputed the slow way: every file of every folder under `path`. */
+  const scannedStats = async (orgId: string, path: string) => {
+    const listing = await sut.list(orgId, path);
+    let bytes = 0;
+    let files = 0;
+    for (const e of listing.entries) {
+      if (e.type === 'file') {
+        bytes += e.sizeBytes;
+        files += 1;
+      } else {
+        const sub = await scannedStats(orgId, e.path);
+        bytes += sub.bytes;
+        files += sub.files;
+      }
+    }
+    return { bytes, files };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('om_org_files');
+    dataSource = new DataSource(
+      dataSourceOptions({
+        url: db.url,
+        schema: OBJECT_METADATA_SCHEMA,
+        entities: [...EVENTS_PUBLISHER_ENTITIES],
+      }),
+    );
+    await dataSource.initialize();
+    repo = new OrgFilesRepository(dataSource);
+    const outbox = new OutboxWriter({ source: '/object-metadata-test' });
+    const bytes = {
+      deleteMany: (keys: string[]) => {
+        purged.push(...keys);
+        return Promise.resolve();
+      },
+    } as unknown as ObjectBytesService;
+    worker = new OrgFolderMoveWorker(repo, outbox);
+    // The service's wake-up call is a no-op here: the tests drain the worker themselves.
+    const quietWorker = { kick: () => undefined } as unknown as OrgFolderMoveWorker;
+    sut = new OrgFilesService(repo, outbox, bytes, new OrgFilePurger(repo, bytes), quietWorker);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('should rename a folder by changing one row and then publish moved for every file, in batches', async () => {
+    const org = randomUUID();
+    const count = FOLDER_MOVE_BATCH * 2 + 17;
+    await put(org, 'big', 'seed.txt', 1);
+    const [{ id: folderId }] = await dataSource.query<{ id: string }[]>(
+      `SELECT id FROM object_metadata.org_folders WHERE org_id = $1 AND name = 'big'`,
+      [org],
+    );
+    // Seeded in SQL (the API's own upload path is covered above): `count` files in big/inner.
+    const inner = await repo.transaction((m) => repo.insertFolder(m, org, folderId, 'inner'));
+    await dataSource.query(
+      `INSERT INTO object_metadata.org_files (id, org_id, org_key, folder_id, name, object_key, size_bytes,
+         version)
+       SELECT 'file_' || lpad(g::text, 32, '0'), $1::uuid, 'int-org', $2, 'f' || g, 'k/' || $1::text || '/' || g, 10, 1
+       FROM generate_series(1, $3::int) g`,
+      [org, inner.id, count],
+    );
+    await dataSource.query(
+      `UPDATE object_metadata.org_folders SET file_count = $2::bigint, byte_count = $2::bigint * 10 WHERE id = $1`,
+      [inner.id, count],
+    );
+    const before = await events();
+    const filesBefore = await dataSource.query<{ folder_id: string }[]>(
+      `SELECT DISTINCT folder_id FROM object_metadata.org_files WHERE org_id = $1`,
+      [org],
+    );
+
+    const res = await sut.rename(caller(org), 'big', 'huge');
+
+    expect(res).toMatchObject({ type: 'folder', path: 'huge', previousPath: 'big' });
+    // The request touched no file row and wrote no file event: one folder row and one queued job.
+    expect(
+      await dataSource.query(
+        `SELECT DISTINCT folder_id FROM object_metadata.org_files WHERE org_id = $1`,
+        [org],
+      ),
+    ).toEqual(filesBefore);
+    expect((await events()).length).toBe(before.length);
+    expect(await repo.pendingFolderMoves()).toBe(1);
+
+    await worker.drain();
+
+    expect(await repo.pendingFolderMoves()).toBe(0);
+    const moved = (await events()).slice(before.length);
+    expect(moved).toHaveLength(count + 1);
+    expect(new Set(moved.map((e) => e.key)).size).toBe(count + 1);
+    expect(moved.every((e) => e.change === 'moved' && e.version === 2)).toBe(true);
+    expect(moved.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['huge/seed.txt', 'huge/inner/f1', `huge/inner/f${count}`]),
+    );
+    expect(await sut.stats(org, 'huge')).toMatchObject({ files: count + 1, bytes: count * 10 + 1 });
+  });
+
+  it('should publish nothing for a folder deleted before its move events went out', async () => {
+    const org = randomUUID();
+    await put(org, 'gone/a', 'x.txt', 3);
+    await sut.move(caller(org), 'gone/a', '/');
+    await sut.remove(caller(org), 'a');
+    const before = (await events()).length;
+    await worker.drain();
+    expect(await repo.pendingFolderMoves()).toBe(0);
+    expect((await events()).length).toBe(before);
+  });
+
+  it('should never make a cycle when two folders are moved into each other at once', async () => {
+    const org = randomUUID();
+    await sut.createFolder(caller(org), '/', 'a');
+    await sut.createFolder(caller(org), '/', 'b');
+    const results = await Promise.all([
+      statusOf(sut.move(caller(org), 'a', 'b')),
+      statusOf(sut.move(caller(org), 'b', 'a')),
+    ]);
+    // The second move sees the first (the org's tree lock): it is either a 404 (its source moved
+    // away) or a 400 (into itself); never two successes.
+    expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+    expect(results.filter((r) => r !== 'ok')[0]).toBeGreaterThanOrEqual(400);
+    const listing = await sut.list(org, '/');
+    expect(listing.entries).toHaveLength(1);
+    await worker.drain();
+  });
+
+  it('should keep one file when the same new name is uploaded many times at once (last write wins)', async () => {
+    const org = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => put(org, 'race', 'same.txt', i + 1)),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    const listing = await sut.list(org, 'race');
+    expect(listing.entries).toHaveLength(1);
+    expect(await sut.stats(org, 'race')).toMatchObject({
+      files: 1,
+      bytes: (listing.entries[0] as { sizeBytes: number }).sizeBytes,
+    });
+    const id = (
+      await dataSource.query<{ id: string }[]>(
+        `SELECT id FROM object_metadata.org_files WHERE org_id = $1`,
+        [org],
+      )
+    )[0].id;
+    expect((await events(id)).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('should answer 409 to all but one of concurrent creators of one folder name', async () => {
+    const org = randomUUID();
+    await sut.createFolder(caller(org), '/', 'first');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => statusOf(sut.createFolder(caller(org), 'first', 'dup'))),
+    );
+    expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+    expect(results.filter((r) => r === 409)).toHaveLength(5);
+  });
+
+  it('should refuse a file and a folder of one name in one folder (409 both ways)', async () => {
+    const org = randomUUID();
+    await put(org, 'mix', 'thing', 1);
+    expect(await statusOf(sut.createFolder(caller(org), 'mix', 'thing'))).toBe(409);
+    await sut.createFolder(caller(org), 'mix', 'dir');
+    expect(await statusOf(put(org, 'mix', 'dir', 1))).toBe(409);
+    expect(await statusOf(put(org, 'mix/thing', 'inside', 1))).toBe(409);
+    expect(await statusOf(sut.rename(caller(org), 'mix/dir', 'thing'))).toBe(409);
+  });
+
+  it('should answer uploads racing a delete of their folder with success or 409, never an error', async () => {
+    const org = randomUUID();
+    for (let round = 0; round < 5; round++) {
+      await put(org, 'race/x/y', 'seed.txt', 1);
+      const results = await Promise.all([
+        ...Array.from({ length: 4 }, (_, i) => statusOf(put(org, 'race/x/y', `u${i}.txt`, 2))),
+        statusOf(sut.remove(caller(org), 'race/x')),
+        ...Array.from({ length: 4 }, (_, i) => statusOf(put(org, 'race/x', `v${i}.txt`, 3))),
+      ]);
+      expect(results.every((r) => r === 'ok' || r === 409 || r === 404)).toBe(true);
+      const stats = await sut.stats(org, '/');
+      expect({ bytes: stats.bytes, files: stats.files }).toEqual(await scannedStats(org, '/'));
+      await sut.remove(caller(org), 'race').catch(() => undefined);
+    }
+  });
+
+  it('should find live org files by S3 key and list them in id pages through the locator registry', async () => {
+    const org = randomUUID();
+    const registry = new FileLocatorRegistry();
+    new OrgFileLocator(repo, registry).onModuleInit();
+    const a = await put(org, 'loc', 'a.txt', 5);
+    await put(org, 'loc', 'b.txt', 6);
+    const [row] = await dataSource.query<{ id: string; object_key: string }[]>(
+      `SELECT id, object_key FROM object_metadata.org_files WHERE org_id = $1 AND name = 'a.txt'`,
+      [org],
+    );
+    expect(await registry.findLive(row.object_key)).toMatchObject({
+      kind: 'org_file',
+      objectId: row.id,
+      orgId: org,
+      filename: 'a.txt',
+      sizeBytes: a.file.sizeBytes,
+      direction: 'none',
+      version: 1,
+    });
+    expect(await registry.findLive(orgFileKey('int-org'))).toBeNull();
+    const [locator] = registry.all();
+    const first = await locator.listLive({ orgId: org, limit: 1 });
+    const second = await locator.listLive({
+      orgId: org,
+      afterObjectId: first[0].objectId,
+      limit: 5,
+    });
+    expect([...first, ...second].map((f) => f.filename).sort()).toEqual(['a.txt', 'b.txt']);
+    await sut.remove(caller(org), 'loc/a.txt');
+    expect(await registry.findLive(row.object_key)).toBeNull();
+  });
+
+  it('should keep the bytes of an overwritten file recorded until storage confirms their removal', async () => {
+    const org = randomUUID();
+    let storageUp = false;
+    const flaky = {
+      deleteMany: (keys: string[]) =>
+        storageUp ? (purged.push(...keys), Promise.resolve()) : Promise.reject(new Error('down')),
+    } as unknown as ObjectBytesService;
+    const purger = new OrgFilePurger(repo, flaky);
+    const local = new OrgFilesService(
+      repo,
+      new OutboxWriter({ source: '/object-metadata-test' }),
+      flaky,
+      purger,
+      { kick: () => undefined } as unknown as OrgFolderMoveWorker,
+    );
+    const upload = (size: number) =>
+      local.commitUpload({
+        orgId: org,
+        orgKey: 'int-org',
+        actor: ACTOR,
+        createdBy: null,
+        path: 'p',
+        name: 'f.txt',
+        objectKey: orgFileKey('int-org'),
+        sizeBytes: size,
+        s3Etag: null,
+        contentType: null,
+      });
+    await upload(1);
+    const [{ object_key: first }] = await dataSource.query<{ object_key: string }[]>(
+      `SELECT object_key FROM object_metadata.org_files WHERE org_id = $1`,
+      [org],
+    );
+    await upload(2); // storage is down: the old bytes stay recorded
+    expect(await repo.pendingPurges(10_000)).toContain(first);
+    storageUp = true;
+    await purger.purgeNow(await repo.pendingPurges(10_000));
+    expect(purged).toContain(first);
+    expect(await repo.pendingPurges(10_000)).not.toContain(first);
+  });
+
+  it('should keep stats equal to a full scan through uploads, overwrites, moves, renames and deletes', async () => {
+    const org = randomUUID();
+    const check = async () => {
+      for (const path of ['/', 'p', 'p/q', 'r']) {
+        const stats = await sut.stats(org, path).catch(() => null);
+        if (!stats) continue;
+        expect({ path, ...(await scannedStats(org, path)) }).toEqual({
+          path,
+          bytes: stats.bytes,
+          files: stats.files,
+        });
+      }
+    };
+    await put(org, 'p', 'a', 10);
+    await put(org, 'p/q', 'b', 20);
+    await put(org, 'p/q/s', 'c', 30);
+    await put(org, 'r', 'd', 40);
+    await check();
+    await put(org, 'p/q', 'b', 25);
+    await check();
+    await sut.move(caller(org), 'p/q/s', 'r');
+    await check();
+    await sut.move(caller(org), 'r/d', 'p');
+    await check();
+    await sut.rename(caller(org), 'p/q', 'q2');
+    await check();
+    await sut.remove(caller(org), 'p/q2');
+    await check();
+    await sut.copy({ ...caller(org), orgKey: 'int-org', createdBy: null }, 'p/a', 'r').catch(
+      () => undefined, // no storage here: the copy fails after its check and must change nothing
+    );
+    await check();
+    expect(await sut.stats(org, '/')).toMatchObject({ files: 3, bytes: 80 });
+    await worker.drain();
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * Org storage (seed 004) benchmarks, with the whole platform running locally as in the e2e suites (five
+ * apps as processes, Postgres, Redis, the Kafka mock cluster, the verifying S3). Run:
+ * `npm run build && npm run bench:org-storage`. Figures are noisy on a shared 2-core machine.
+ *
+ * - Streaming uploads: BENCH_UPLOADS (default 100) concurrent 10 MiB multipart uploads to
+ *   `POST /api/private/storage/upload`; the peak RSS (Linux VmHWM, reset before the burst) of the gateway
+ *   and the storage service, fresh from start-up, against the same-run baseline of a fresh server that
+ *   buffers each file whole (Fastify + @fastify/multipart `toBuffer()`, in a process of its own): what the
+ *   gateway would hold if it buffered.
+ * - Folder rename: a folder holding BENCH_FOLDER_FILES files (default 100,000, inserted with SQL) renamed
+ *   through the API, against the same-run baseline of renaming an empty folder; then how long the
+ *   background worker takes to publish the files' `moved` events.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import {
+  prepareTemplateDatabase,
+  startTestPlatform,
+  TestOrg,
+  TestPlatform,
+  waitFor,
+} from '@lib/testing';
+import { Client } from 'pg';
+import { peakRssOf, pidListeningOn, resetPeakRss, rssOf } from './lib/process-memory';
+
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 100);
+const FILE_BYTES = 10 * 1024 * 1024;
+const FOLDER_FILES = Number(process.env.BENCH_FOLDER_FILES ?? 100_000);
+const RENAMES = 3;
+
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const BUFFERING_SERVER = `
+const app = require('fastify')({ bodyLimit: 11 * 1024 * 1024 });
+app.register(require('@fastify/multipart'), { limits: { fileSize: 11 * 1024 * 1024 } });
+app.post('/upload', async (req) => {
+  const part = await req.file();
+  const bytes = await part.toBuffer();
+  await new Promise((r) => setTimeout(r, 50)); // as if sent on
+  return { size: bytes.length };
+});
+app.listen({ port: 0, host: '127.0.0.1' }).then(() => console.log(app.server.address().port));
+process.stdin.on('end', () => process.exit(0)).resume();
+`;
+
+async function startBufferingServer() {
+  const child = spawn(process.execPath, ['-e', BUFFERING_SERVER], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return {
+    url: `http://127.0.0.1:${line.toString().trim()}`,
+    pid: child.pid!,
+    close: async () => {
+      child.stdin.end();
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function uploadBurst(url: string, headers: Record<string, string>, file: Blob) {
+  const started = performance.now();
+  const statuses = await Promise.all(
+    Array.from({ length: UPLOADS }, async (_, i) => {
+      const form = new FormData();
+      form.append('path', 'bench');
+      form.append('file', file, `file-${i}.bin`);
+      const res = await fetch(url, { method: 'POST', headers, body: form });
+      await res.arrayBuffer();
+      return res.status;
+    }),
+  );
+  const bad = statuses.filter((s) => s !== 200 && s !== 201);
+  if (bad.length > 0) throw new Error(`uploads failed: ${bad.slice(0, 5).join(', ')}`);
+  return performance.now() - started;
+}
+
+async function benchUploads(t: TestPlatform, org: TestOrg): Promise<void> {
+  const file = new Blob([Buffer.alloc(FILE_BYTES, 7)]);
+  const port = (url: string) => Number(new URL(url).port);
+  const pids = {
+    gateway: pidListeningOn(port(t.gatewayUrl)),
+    storage: pidListeningOn(port(t.platform.urls.storage)),
+  };
+  const url = `${t.gatewayUrl}/api/private/storage/upload`;
+  const headers = { 'api-key': org.orgPrivateKey };
+  // No warm-up on either side: V8 keeps the heap a first burst grew, so a warmed-up process would hide
+  // what the burst costs. Both sides start from a fresh, idle process.
+  const before = { gateway: rssOf(pids.gateway), storage: rssOf(pids.storage) };
+  resetPeakRss(pids.gateway);
+  resetPeakRss(pids.storage);
+  const took = await uploadBurst(url, headers, file);
+  const peak = { gateway: peakRssOf(pids.gateway), storage: peakRssOf(pids.storage) };
+
+  const baseline = await startBufferingServer();
+  const baseBefore = rssOf(baseline.pid);
+  resetPeakRss(baseline.pid);
+  const baseTook = await uploadBurst(`${baseline.url}/upload`, {}, file);
+  const basePeak = peakRssOf(baseline.pid);
+  await baseline.close();
+
+  const platformGrowth = peak.gateway - before.gateway + (peak.storage - before.storage);
+  const baselineGrowth = basePeak - baseBefore;
+  console.log(
+    `\n### ${UPLOADS} concurrent 10 MiB uploads (${mib(UPLOADS * FILE_BYTES)} in flight)\n`,
+  );
+  console.log('| process | RSS before | peak RSS | growth | burst time |');
+  console.log('| --- | --- | --- | --- | --- |');
+  console.log(
+    `| gateway (streams) | ${mib(before.gateway)} | ${mib(peak.gateway)} | ${mib(peak.gateway - before.gateway)} | ${ms(took)} |`,
+  );
+  console.log(
+    `| storage (≤ one 5 MiB part per upload) | ${mib(before.storage)} | ${mib(peak.storage)} | ${mib(peak.storage - before.storage)} | |`,
+  );
+  console.log(
+    `| baseline: buffering server | ${mib(baseBefore)} | ${mib(basePeak)} | ${mib(baselineGrowth)} | ${ms(baseTook)} |`,
+  );
+  console.log(
+    `\nGateway + storage growth: ${mib(platformGrowth)}, ${(platformGrowth / baselineGrowth).toFixed(2)}× the buffering baseline's.`,
+  );
+}
+
+async function benchRename(t: TestPlatform, org: TestOrg): Promise<void> {
+  const api = async (path: string, body: unknown) => {
+    const started = performance.now();
+    const res = await fetch(`${t.gatewayUrl}/api/private/storage${path}`, {
+      method: 'POST',
+      headers: { 'api-key': org.orgPrivateKey, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${path} → ${res.status} ${text}`);
+    return performance.now() - started;
+  };
+  await api('/folder', { name: 'big0' });
+  await api('/folder', { name: 'empty0' });
+  const db = new Client({ connectionString: t.db.url });
+  await db.connect();
+  try {
+    const [{ id: folderId }] = (
+      await db.query<{ id: string }>(
+        `SELECT id FROM object_metadata.org_folders WHERE org_id = $1 AND name = 'big0'`,
+        [org.orgId],
+      )
+    ).rows;
+    const seeded = performance.now();
+    await db.query(
+      `INSERT INTO object_metadata.org_files (id, org_id, org_key, folder_id, name, object_key,
+         size_bytes, version)
+       SELECT 'file_' || lpad(g::text, 32, '0'), $1::uuid, $2::text, $3::uuid, 'f' || g || '.bin',
+              $2::text || '/files/' || lpad(g::text, 32, '0'), 1024, 1
+       FROM generate_series(1, $4::int) g`,
+      [org.orgId, org.orgKey, folderId, FOLDER_FILES],
+    );
+    await db.query(
+      `UPDATE object_metadata.org_folders SET file_count = $2::bigint, byte_count = $2::bigint * 1024
+       WHERE id = $1`,
+      [folderId, FOLDER_FILES],
+    );
+    await db.query('ANALYZE object_metadata.org_files');
+    await db.query('ANALYZE object_metadata.org_folders');
+    console.log(
+      `\nSeeded ${FOLDER_FILES.toLocaleString('en-US')} files in ${ms(performance.now() - seeded)}.`,
+    );
+
+    const pendingMoves = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            'SELECT count(*) AS n FROM object_metadata.org_folder_moves',
+          )
+        ).rows[0].n,
+      );
+    const drained = () =>
+      waitFor('the moved events of the rename', async () => (await pendingMoves()) === 0, {
+        timeoutMs: 30 * 60_000,
+        intervalMs: 200,
+      });
+    const empty: number[] = [];
+    for (let i = 0; i < RENAMES; i++) {
+      empty.push(await api('/rename', { path: `empty${i}`, new_name: `empty${i + 1}` }));
+    }
+    // Each rename of the big folder while nothing else runs (the request's own cost), then the
+    // background worker publishes its files' `moved` events before the next one.
+    const big: number[] = [];
+    const drains: number[] = [];
+    for (let i = 0; i < RENAMES; i++) {
+      big.push(await api('/rename', { path: `big${i}`, new_name: `big${i + 1}` }));
+      const started = performance.now();
+      await drained();
+      drains.push(performance.now() - started);
+    }
+    // One more while the worker is busy with the previous rename's events (same process, same CPU).
+    await api('/rename', { path: `big${RENAMES}`, new_name: 'big-busy' });
+    const busy = await api('/rename', { path: 'big-busy', new_name: 'big-final' });
+    await drained();
+    console.log(`\n### Folder rename through the API (${RENAMES} renames each, median)\n`);
+    console.log('| folder | median | max |');
+    console.log('| --- | --- | --- |');
+    console.log(`| empty (baseline) | ${ms(median(empty))} | ${ms(Math.max(...empty))} |`);
+    console.log(
+      `| ${FOLDER_FILES.toLocaleString('en-US')} files | ${ms(median(big))} | ${ms(Math.max(...big))} |`,
+    );
+    console.log(
+      `| ${FOLDER_FILES.toLocaleString('en-US')} files, while the worker publishes the previous rename's events | ${ms(busy)} | |`,
+    );
+    console.log(`\nRatio: ${(median(big) / median(empty)).toFixed(2)}× the empty folder's rename.`);
+    console.log(
+      `Background: the ${FOLDER_FILES.toLocaleString('en-US')} moved events of one rename written in ` +
+        `${ms(median(drains))} (median; ${Math.round(FOLDER_FILES / (median(drains) / 1000)).toLocaleString('en-US')} events/s).`,
+    );
+  } finally {
+    await db.end();
+  }
+}
+
+async function main(): Promise<void> {
+  await prepareTemplateDatabase();
+  const t = await startTestPlatform({ env: { LOG_LEVEL: 'warn' } });
+  try {
+    const org = await t.createOrg();
+    if (process.env.BENCH_SKIP_UPLOADS !== '1') await benchUploads(t, org);
+    if (process.env.BENCH_SKIP_RENAME !== '1') await benchRename(t, org);
+  } finally {
+    await t.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

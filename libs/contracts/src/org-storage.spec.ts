@@ -1,0 +1,67 @@
+import { InvalidOrgPathError, joinOrgPath, parseOrgName, parseOrgPath } from './org-storage';
+
+describe('parseOrgPath', () => {
+  it('should answer the root when the path is absent, empty or /', () => {
+    for (const root of [undefined, null, '', '/']) {
+      expect(parseOrgPath(root)).toEqual({ path: '/', segments: [] });
+    }
+  });
+
+  it('should split a canonical relative path when it is valid', () => {
+    expect(parseOrgPath('reports/2026/q1.pdf')).toEqual({
+      path: 'reports/2026/q1.pdf',
+      segments: ['reports', '2026', 'q1.pdf'],
+    });
+    expect(parseOrgPath('café/日本語/...').segments).toEqual(['café', '日本語', '...']);
+  });
+
+  it.each([
+    ['..', "'.' or '..'"],
+    ['a/../b', "'.' or '..'"],
+    ['./a', "'.' or '..'"],
+    ['/a', 'relative'],
+    ['a//b', 'empty segments'],
+    ['a/', 'empty segments'],
+    ['a\\b', "'\\'"],
+    ['a\u0000b', 'control'],
+    ['a\nb', 'control'],
+    ['a\u202eb', 'control or invisible'],
+    ['a\ufffdb', 'control or invisible'],
+    ['%2e%2e', 'percent-escapes'],
+    ['%252e', 'percent-escapes'],
+    ['e\u0301', 'NFC'],
+    ['\u2126', 'NFC'],
+    [' a', 'whitespace'],
+    ['x\ud800', 'not valid Unicode'],
+    ['x'.repeat(256), '255 bytes'],
+    ['é'.repeat(128), '255 bytes'],
+    ['a/'.repeat(513) + 'a', '1024 bytes'],
+  ])('should refuse hostile path #%# (expects: %s)', (path, message) => {
+    expect(() => parseOrgPath(path)).toThrow(InvalidOrgPathError);
+    expect(() => parseOrgPath(path)).toThrow(message);
+  });
+
+  it('should refuse what is not a string', () => {
+    expect(() => parseOrgPath(['a'])).toThrow('must be a string');
+  });
+});
+
+describe('parseOrgName', () => {
+  it('should accept a name of exactly 255 bytes and NFC text', () => {
+    expect(parseOrgName('x'.repeat(255))).toHaveLength(255);
+    expect(parseOrgName('\u00e9t\u00e9.txt')).toBe('été.txt');
+  });
+
+  it('should refuse a name with a slash or an empty name', () => {
+    expect(() => parseOrgName('a/b')).toThrow("must not contain '/'");
+    expect(() => parseOrgName('')).toThrow('must not be empty');
+  });
+});
+
+describe('joinOrgPath', () => {
+  it('should join under the root without a leading slash', () => {
+    expect(joinOrgPath('/', 'a')).toBe('a');
+    expect(joinOrgPath('', 'a')).toBe('a');
+    expect(joinOrgPath('x/y', 'a')).toBe('x/y/a');
+  });
+});
