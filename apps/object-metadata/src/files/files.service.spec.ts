@@ -107,7 +107,7 @@ describe(FilesService.name, () => {
     expect(presigned.at(-1)).toEqual([
       orgFiles[0].objectKey,
       300,
-      { contentDisposition: 'inline; filename="f_a.txt"', contentType: undefined },
+      { responseContentDisposition: 'inline; filename="f_a.txt"', responseContentType: undefined },
     ]);
   });
 });
