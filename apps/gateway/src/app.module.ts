@@ -5,11 +5,14 @@ import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/obs
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AdminModule } from './admin/admin.module';
+import { FlowsController } from './flows/flows.controller';
+import { TriggerController } from './flows/trigger.controller';
 import { GatewayEnv } from './config/gateway.env';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
 import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
+import { ResourcesController } from './resources/resources.controller';
 import { ServiceClientsModule } from './services/service-clients.module';
 import { UsageController } from './usage/usage.controller';
 
@@ -31,6 +34,12 @@ export const SERVICE = 'gateway';
       ],
     }),
   ],
-  controllers: [ObjectsController, UsageController],
+  controllers: [
+    ObjectsController,
+    UsageController,
+    FlowsController,
+    TriggerController,
+    ResourcesController,
+  ],
 })
 export class AppModule {}

@@ -9,6 +9,7 @@ import { FilesModule } from './files/files.module';
 import { OBJECT_METADATA_SCHEMA } from './database/migrations';
 import { ObjectEntity } from './objects/object.entity';
 import { ObjectsModule } from './objects/objects.module';
+import { RunFilesModule } from './run-files/run-files.module';
 import { TtlQueueModule } from './ttl/ttl-queue.module';
 import { TtlScheduler } from './ttl/ttl-scheduler.service';
 import { TtlModule } from './ttl/ttl.module';
@@ -38,6 +39,7 @@ export const SERVICE = 'object-metadata';
     BytesModule,
     FilesModule,
     ObjectsModule,
+    RunFilesModule,
     TtlModule,
   ],
 })

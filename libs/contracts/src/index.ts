@@ -3,3 +3,4 @@ export * from './events';
 export * from './queues';
 export * from './objects';
 export * from './object-keys';
+export * from './flows';

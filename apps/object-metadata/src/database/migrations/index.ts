@@ -1,6 +1,7 @@
 import { EVENTS_PUBLISHER_MIGRATIONS } from '@lib/events';
 import { CreateObjects1764000000000 } from './1764000000000-create-objects';
 import { ObjectsApi1764100000000 } from './1764100000000-objects-api';
+import { CreateRunFiles1766000000100 } from './1766000000100-create-run-files';
 
 /** WARNING: persisted name. The Postgres schema object-metadata owns; no other service reads it. */
 export const OBJECT_METADATA_SCHEMA = 'object_metadata';
@@ -9,4 +10,5 @@ export const objectMetadataMigrations = [
   ...EVENTS_PUBLISHER_MIGRATIONS,
   CreateObjects1764000000000,
   ObjectsApi1764100000000,
+  CreateRunFiles1766000000100,
 ];

@@ -1,0 +1,57 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { JobName, QueueName } from '@lib/contracts';
+import { jobIdFor, JobProducer } from '@lib/queue';
+
+export interface QueueResult {
+  jobId: string;
+  queue: string;
+  state: string;
+}
+
+/**
+ * The `runs` and `upload-watch` queues. One job id per run (and per waiting edge), so re-enqueueing a run the
+ * queue already holds (the reconciler, a duplicate upload notice) is a no-op: a run never executes twice
+ * at once.
+ */
+@Injectable()
+export class RunQueue {
+  private readonly producer: JobProducer;
+
+  constructor(
+    @InjectQueue(QueueName.Runs) private readonly runs: Queue,
+    @InjectQueue(QueueName.UploadWatch) watch: Queue,
+  ) {
+    this.producer = new JobProducer(
+      new Map([
+        [QueueName.Runs, runs],
+        [QueueName.UploadWatch, watch],
+      ]),
+    );
+  }
+
+  async execute(runId: string): Promise<QueueResult> {
+    const job = await this.producer.enqueue(
+      JobName.RunExecute,
+      { runId },
+      { jobId: jobIdFor(JobName.RunExecute, runId) },
+    );
+    return { jobId: job.id!, queue: QueueName.Runs, state: await job.getState() };
+  }
+
+  /** Starts watching a waiting edge for its upload now (the job then backs off until the TTL). */
+  async watch(items: { runId: string; edge: string }[]): Promise<void> {
+    await this.producer.enqueueBulk(
+      JobName.UploadWatch,
+      items.map((data) => ({
+        data,
+        opts: { jobId: jobIdFor(JobName.UploadWatch, `${data.runId}.${data.edge}`) },
+      })),
+    );
+  }
+
+  async ping(): Promise<string> {
+    return (await this.runs.client).ping();
+  }
+}

@@ -1,0 +1,53 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reconciler } from '@lib/queue';
+import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { RunQueue } from './run-queue.service';
+import { RunsRepository } from './runs.repository';
+
+const SWEEP_LIMIT = 500;
+
+/**
+ * BullMQ holds no truth: runs that should be queued or running, and edges that wait for an upload, are
+ * re-enqueued from Postgres periodically. Job ids are per run and per edge, so what Redis still has is not
+ * added twice.
+ */
+@Injectable()
+export class RunsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RunsReconciler.name);
+  private readonly reconciler: Reconciler;
+
+  constructor(
+    repo: RunsRepository,
+    queue: RunQueue,
+    config: ConfigService<FlowOrchestratorEnv, true>,
+  ) {
+    this.reconciler = new Reconciler({
+      name: 'runs-reconciler',
+      intervalMs: config.get('RUN_RECONCILE_INTERVAL_MS', { infer: true }),
+      logger: this.logger,
+      sweep: async () => {
+        const runs = await repo.activeRuns(SWEEP_LIMIT);
+        for (const run of runs) {
+          if (run.status !== 'WAITING') {
+            await queue.execute(run.id);
+            continue;
+          }
+          const edges = await repo.edges(run.id);
+          const open = edges.filter((e) => !e.filledAt);
+          if (open.length === 0) await queue.execute(run.id);
+          else await queue.watch(open.map((e) => ({ runId: run.id, edge: e.edge })));
+        }
+        return runs.length;
+      },
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.reconciler.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.reconciler.stop();
+  }
+}
