@@ -14,6 +14,7 @@ import { ObjectsController } from './objects/objects.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ResourcesController } from './resources/resources.controller';
 import { ServiceClientsModule } from './services/service-clients.module';
+import { UploadsModule } from './uploads/uploads.module';
 import { UsageController } from './usage/usage.controller';
 
 export const SERVICE = 'gateway';
@@ -25,6 +26,7 @@ export const SERVICE = 'gateway';
     IdentityModule,
     AdminModule,
     ServiceClientsModule,
+    UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
     HealthModule.forRootAsync({
       inject: [getDataSourceToken(IDENTITY_CONNECTION), GATEWAY_REDIS],

@@ -1,4 +1,5 @@
 import './tracing';
+import fastifyMultipart from '@fastify/multipart';
 import { bootstrapService } from '@lib/app';
 import { ErrorBody } from '@lib/errors';
 import { AppModule, SERVICE } from './app.module';
@@ -15,8 +16,11 @@ void bootstrapService(AppModule, {
       envelope: ({ code, message }: ErrorBody) => ({ success: false, error: { code, message } }),
     },
   ],
-  configure: (app) => {
+  configure: async (app) => {
     allowEmptyJsonBody(app);
+    // Multipart bodies are parsed as streams by the routes that take them (see StreamingUploads).
+    // The byte limit is counted by StreamingUploads (413), so the parser must not truncate silently first.
+    await app.register(fastifyMultipart, { throwFileSizeLimit: false });
     setupOpenApi(app);
   },
 });

@@ -7,6 +7,7 @@ import { StorageEnv } from './config/storage.env';
 import { BytesController } from './bytes/bytes.controller';
 import { BytesService } from './bytes/bytes.service';
 import { S3_SETTINGS, S3Module } from './s3/s3.module';
+import { UploadsModule } from './uploads/uploads.module';
 
 export const SERVICE = 'storage';
 
@@ -14,6 +15,7 @@ export const SERVICE = 'storage';
   imports: [
     configModule(StorageEnv),
     S3Module,
+    UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
     HealthModule.forRootAsync({
       inject: [S3Client, S3_SETTINGS],

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { DependencyUnavailableException, DomainException } from '@lib/errors';
 
@@ -66,6 +67,47 @@ export class ServiceClient {
         bodyTimeout: timeout,
       });
     } catch (err) {
+      throw new DependencyUnavailableException(
+        `${this.opts.name} is unavailable: ${(err as Error).message}`,
+      );
+    }
+    const text = await response.body.text();
+    const json: unknown = text ? parseJson(text, this.opts.name) : undefined;
+    if (response.statusCode >= 400)
+      throw toDomainException(response.statusCode, json, this.opts.name);
+    return json as T;
+  }
+
+  /**
+   * Sends `body` as a raw `application/octet-stream` request body, piped as it is read (never buffered
+   * whole), and parses the JSON answer like `call`. When `body` fails (e.g. a size limit enforced while
+   * reading it), the request is aborted and that error is thrown as it is; the service sees an aborted
+   * request.
+   */
+  async stream<T>(
+    method: 'POST' | 'PUT',
+    path: string,
+    body: Readable,
+    opts: Omit<CallOptions, 'body'> = {},
+  ): Promise<T> {
+    const timeout = opts.timeoutMs ?? this.timeoutMs;
+    let response;
+    try {
+      response = await this.pool.request({
+        method,
+        path: withQuery(path, opts.query),
+        headers: {
+          accept: 'application/json',
+          ...opts.headers,
+          'content-type': 'application/octet-stream',
+        },
+        body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+    } catch (err) {
+      if (body.errored) throw body.errored;
+      if (err instanceof DomainException) throw err;
       throw new DependencyUnavailableException(
         `${this.opts.name} is unavailable: ${(err as Error).message}`,
       );

@@ -1,0 +1,255 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Readable, Transform, TransformCallback } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import { CommonErrorCode, DomainException, ValidationFailedException } from '@lib/errors';
+import { ServiceClient } from '@lib/internal-http';
+import { StorageClient } from '../services/service-clients.module';
+
+/** Where streamed bytes go, and how many are allowed. */
+export interface StreamTarget {
+  /** The S3 key (from `@lib/contracts`' key builders: `orgFileKey`, `runFileKey`, …). */
+  key: string;
+  /** One byte more and the upload fails with 413, leaving nothing in S3. */
+  maxBytes: number;
+  /** Stored `Content-Type`; `application/octet-stream` when absent. */
+  contentType?: string;
+}
+
+/** What S3 now holds under `key`. */
+export interface StoredUpload {
+  key: string;
+  sizeBytes: number;
+  etag: string | null;
+}
+
+/** The file part of a multipart request, as `keyFor` sees it before any byte is stored. */
+export interface IncomingFile {
+  /** The client's original file name (may be empty or hostile: validate it). */
+  filename: string;
+  /** The part's declared MIME type. */
+  mimetype: string;
+  /** Text fields that came before the file part (a client may also send them after). */
+  fieldsBefore: Readonly<Record<string, string>>;
+}
+
+export interface MultipartUploadOptions {
+  /** Largest file accepted (413 past it). */
+  maxBytes: number;
+  /** Name of the file part (default `file`); exactly one is required. */
+  fileField?: string;
+  /** Text fields allowed besides the file (others are a 400); each at most 4 KiB. */
+  fields?: readonly string[];
+  /**
+   * Picks the S3 key when the file part begins. Throwing (e.g. a 400 for a bad field) refuses the upload
+   * before any byte is stored.
+   */
+  keyFor: (file: IncomingFile) => string | Promise<string>;
+}
+
+/** A multipart upload stored in S3: the bytes, the file's name and type, and every text field. */
+export interface ReceivedUpload extends StoredUpload {
+  filename: string;
+  contentType: string;
+  fields: Record<string, string>;
+}
+
+export class UploadTooLargeException extends DomainException {
+  constructor(maxBytes: number) {
+    super(413, CommonErrorCode.PayloadTooLarge, `the file is larger than ${maxBytes} bytes`);
+  }
+}
+
+const FIELD_MAX_BYTES = 4096;
+
+/**
+ * Streaming uploads from the gateway to S3 through the storage service: the reusable primitive of every
+ * upload route (org storage `POST /api/private/storage/upload`, flows `POST /api/v1/upload`, …).
+ *
+ * Bytes are never buffered whole: the gateway pipes the request's file part to storage
+ * (`PUT /internal/uploads`), which pipes it to S3 holding at most one 5 MiB multipart part. The byte limit
+ * is enforced on both sides: past `maxBytes` the internal request is aborted, storage aborts its S3
+ * upload, and the caller gets 413 with nothing stored. A failed or aborted upload stores nothing either.
+ *
+ * Usage, in a gateway controller (`@fastify/multipart` is registered by the gateway's `main.ts`):
+ *
+ * ```ts
+ * constructor(private readonly uploads: StreamingUploads) {}
+ *
+ * @Post('upload')
+ * async upload(@Req() request: FastifyRequest, @CurrentPrincipal() p: Principal) {
+ *   const up = await this.uploads.receiveMultipart(request, {
+ *     maxBytes: 10 * 1024 * 1024,
+ *     fields: ['path'],
+ *     keyFor: ({ filename }) => runFileKey(p.orgKey, wfId, runId, 'inputs', checkName(filename)),
+ *   });
+ *   // up = {key, sizeBytes, etag, filename, contentType, fields}; bytes are in S3 now. If recording
+ *   // them fails, call `this.uploads.discard(up.key)` before rethrowing.
+ * }
+ * ```
+ *
+ * Or `put(readable, {key, maxBytes})` for any other byte stream. Import `UploadsModule`.
+ */
+@Injectable()
+export class StreamingUploads {
+  private readonly logger = new Logger(StreamingUploads.name);
+
+  constructor(@Inject(StorageClient) private readonly storage: ServiceClient) {}
+
+  /** Streams `source` to S3 under `target.key`; 413 (`UploadTooLargeException`) past `maxBytes`. */
+  async put(source: Readable, target: StreamTarget): Promise<StoredUpload> {
+    const limited = new ByteLimit(target.maxBytes);
+    source.on('error', (err) => limited.destroy(err));
+    source.pipe(limited);
+    try {
+      return await this.storage.stream<StoredUpload>('PUT', '/internal/uploads', limited, {
+        query: { key: target.key, maxBytes: target.maxBytes, contentType: target.contentType },
+        // A 10 MB body from a slow client may take a while; only silence counts as a timeout.
+        timeoutMs: 60_000,
+      });
+    } finally {
+      source.unpipe(limited);
+    }
+  }
+
+  /**
+   * Reads a `multipart/form-data` request: text fields, and one file part streamed to S3 under the key
+   * `keyFor` picks. 400 when the body is not multipart, has no file, an unknown or repeated field, or a
+   * second file; 413 past `maxBytes`. If anything fails after the bytes are stored, they are removed.
+   */
+  async receiveMultipart(
+    request: FastifyRequest,
+    opts: MultipartUploadOptions,
+  ): Promise<ReceivedUpload> {
+    if (!request.isMultipart()) {
+      throw new ValidationFailedException('the body must be multipart/form-data');
+    }
+    const fileField = opts.fileField ?? 'file';
+    const allowed = new Set(opts.fields ?? []);
+    const fields: Record<string, string> = {};
+    let stored: (StoredUpload & { filename: string; contentType: string }) | undefined;
+    const parts = request.parts({
+      limits: {
+        fileSize: opts.maxBytes + 1,
+        files: 1,
+        fields: allowed.size,
+        fieldSize: FIELD_MAX_BYTES,
+        parts: allowed.size + 1,
+      },
+    });
+    try {
+      for await (const part of iterate(parts)) {
+        if (part.type === 'field') {
+          const value = fieldValue(part, allowed, fields);
+          fields[part.fieldname] = value;
+          continue;
+        }
+        if (part.fieldname !== fileField || stored) {
+          part.file.resume();
+          throw new ValidationFailedException(
+            stored
+              ? `only one file part is allowed`
+              : `unexpected file part '${part.fieldname}': the file goes in '${fileField}'`,
+          );
+        }
+        let key: string;
+        try {
+          key = await opts.keyFor({
+            filename: part.filename,
+            mimetype: part.mimetype,
+            fieldsBefore: { ...fields },
+          });
+        } catch (err) {
+          part.file.resume();
+          throw err;
+        }
+        try {
+          const up = await this.put(part.file, {
+            key,
+            maxBytes: opts.maxBytes,
+            contentType: part.mimetype,
+          });
+          stored = { ...up, filename: part.filename, contentType: part.mimetype };
+        } catch (err) {
+          part.file.resume(); // let the parser drain the rest of the request
+          throw err;
+        }
+      }
+    } catch (err) {
+      if (stored) await this.discard(stored.key);
+      throw err;
+    }
+    if (!stored) throw new ValidationFailedException(`the '${fileField}' file part is required`);
+    return { ...stored, fields };
+  }
+
+  /** Removes stored bytes (cleanup after a failed upload); logs instead of throwing. */
+  async discard(key: string): Promise<void> {
+    try {
+      await this.storage.call('DELETE', '/internal/bytes', { query: { key } });
+    } catch (err) {
+      this.logger.warn(
+        `could not remove the bytes of a failed upload ${key}: ${(err as Error).message}`,
+      );
+    }
+  }
+}
+
+type Part = MultipartFile | MultipartValue<unknown>;
+
+/** The parser's own errors (malformed body, limits) become 400s naming the problem. */
+async function* iterate(parts: AsyncIterable<Part>): AsyncGenerator<Part> {
+  const it = parts[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Part>;
+    try {
+      next = await it.next();
+    } catch (err) {
+      if (err instanceof DomainException) throw err;
+      const message = (err as Error).message ?? 'malformed multipart body';
+      throw new ValidationFailedException(`invalid multipart body: ${message}`);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+function fieldValue(
+  part: MultipartValue<unknown>,
+  allowed: ReadonlySet<string>,
+  seen: Record<string, string>,
+): string {
+  if (!allowed.has(part.fieldname)) {
+    throw new ValidationFailedException(`unknown field '${part.fieldname}'`);
+  }
+  if (part.fieldname in seen) {
+    throw new ValidationFailedException(`field '${part.fieldname}' is given more than once`);
+  }
+  if (part.valueTruncated) {
+    throw new ValidationFailedException(
+      `field '${part.fieldname}' is longer than ${FIELD_MAX_BYTES} bytes`,
+    );
+  }
+  if (typeof part.value !== 'string') {
+    throw new ValidationFailedException(`field '${part.fieldname}' must be text`);
+  }
+  return part.value;
+}
+
+/** Passes bytes through until more than `maxBytes` went by, then fails with 413. */
+class ByteLimit extends Transform {
+  private seen = 0;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.maxBytes) {
+      done(new UploadTooLargeException(this.maxBytes));
+      return;
+    }
+    done(null, chunk);
+  }
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { DependencyUnavailableException, DomainException } from '@lib/errors';
+import { S3Settings } from '@lib/s3';
+import { S3_SETTINGS } from '../s3/s3.module';
+import { StreamUploadResultDto } from './uploads.dto';
+import { UploadInterruptedException, UploadTooLargeException } from './uploads.exception';
+
+/** S3's smallest part (all but the last): the most one upload holds in memory at a time. */
+export const PART_SIZE_BYTES = 5 * 1024 * 1024;
+
+export interface StreamTarget {
+  key: string;
+  maxBytes: number;
+  contentType?: string;
+}
+
+/**
+ * Writes a byte stream of unknown length to S3 as it arrives, holding at most one part (5 MiB) of it.
+ *
+ * S3 needs the length of every request body, and a streamed upload's length is only known at its end.
+ * So bytes gather until a part is full and go up as one part of a multipart upload while the stream is
+ * paused (backpressure up to the client); a stream that ends before the first part is full is stored with
+ * one PutObject. Nothing is visible under `key` before the last step (PutObject or
+ * CompleteMultipartUpload): a stream that fails, is aborted or passes `maxBytes` (413) leaves no object
+ * (the multipart upload is aborted; parts of an abort that fails are removed by the bucket's lifecycle rule
+ * for incomplete multipart uploads).
+ */
+@Injectable()
+export class StreamingWriter {
+  private readonly logger = new Logger(StreamingWriter.name);
+
+  constructor(
+    private readonly s3: S3Client,
+    @Inject(S3_SETTINGS) private readonly settings: S3Settings,
+  ) {}
+
+  async write(source: AsyncIterable<Buffer>, target: StreamTarget): Promise<StreamUploadResultDto> {
+    const bucket = this.settings.bucket;
+    const contentType = target.contentType ?? 'application/octet-stream';
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let total = 0;
+    let uploadId: string | undefined;
+    const parts: { PartNumber: number; ETag: string | undefined }[] = [];
+
+    const flushPart = async (): Promise<void> => {
+      if (!uploadId) {
+        const created = await this.s3.send(
+          new CreateMultipartUploadCommand({
+            Bucket: bucket,
+            Key: target.key,
+            ContentType: contentType,
+          }),
+        );
+        uploadId = created.UploadId;
+      }
+      const body = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      const partNumber = parts.length + 1;
+      const part = await this.s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: target.key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: body.length,
+        }),
+      );
+      parts.push({ PartNumber: partNumber, ETag: part.ETag });
+    };
+
+    try {
+      for await (const chunk of source) {
+        total += chunk.length;
+        if (total > target.maxBytes) throw new UploadTooLargeException(target.maxBytes);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= PART_SIZE_BYTES) await flushPart();
+      }
+      if (!uploadId) {
+        const body = Buffer.concat(pending, pendingBytes);
+        pending = [];
+        const put = await this.s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: target.key,
+            Body: body,
+            ContentLength: body.length,
+            ContentType: contentType,
+          }),
+        );
+        return { key: target.key, sizeBytes: total, etag: put.ETag ?? null };
+      }
+      if (pendingBytes > 0) await flushPart();
+      const done = await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: target.key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+      return { key: target.key, sizeBytes: total, etag: done.ETag ?? null };
+    } catch (err) {
+      pending = [];
+      if (uploadId) await this.abort(target.key, uploadId);
+      if (err instanceof DomainException) throw err;
+      if (isStreamError(err)) throw new UploadInterruptedException();
+      this.logger.warn(`S3 upload of ${target.key} failed: ${(err as Error).name}`);
+      throw new DependencyUnavailableException(`S3 upload failed: ${(err as Error).name}`);
+    }
+  }
+
+  private async abort(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.s3.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.settings.bucket,
+          Key: key,
+          UploadId: uploadId,
+        }),
+      );
+    } catch (err) {
+      // No object exists either way; the lifecycle rule removes parts an abort could not.
+      this.logger.warn(`aborting multipart upload of ${key} failed: ${(err as Error).name}`);
+    }
+  }
+}
+
+/** Errors of the incoming request (client gone), not of S3. */
+function isStreamError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (err as Error)?.message === 'aborted'
+  );
+}
