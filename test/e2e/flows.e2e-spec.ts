@@ -478,6 +478,100 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
     });
   });
 
+  describe('seed 002: the two upload endpoints', () => {
+    const multipart = (fields: Record<string, string>, file?: { name: string; bytes: string }) => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      if (file) form.append('file', new Blob([file.bytes], { type: 'text/plain' }), file.name);
+      return form;
+    };
+    const send = async <T = ErrorBody>(path: string, form: FormData, key = org.apiKey) => {
+      const res = await fetch(`${t.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}` },
+        body: form,
+      });
+      return { status: res.status, body: (await res.json()) as T };
+    };
+
+    it('should store a direct upload and answer its object key and workflow:// URI', async () => {
+      const run = await start('direct', uploadFlow());
+      const res = await send<{ objectKey: string; uri: string; sizeBytes: number }>(
+        '/api/v1/upload',
+        multipart({ workflow_id: run.WorkflowID }, { name: 'notes.txt', bytes: 'direct bytes' }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        uri: `workflow://${run.WorkflowID}/uploads/notes.txt`,
+        sizeBytes: 12,
+        objectKey: expect.stringMatching(
+          new RegExp(
+            `^${org.orgKey}/workflows/${run.WorkflowID}/runs/direct/inputs/[A-Za-z0-9_-]{32}/notes.txt$`,
+          ),
+        ),
+      });
+      const url = await downloadUrl(res.body.uri);
+      expect(await (await fetch(url.body.download_url)).text()).toBe('direct bytes');
+      await reader.waitFor(
+        (m) => m.topic === 'storage_file.updated' && m.value.includes(res.body.objectKey),
+      );
+
+      const foreign = await send(
+        '/api/v1/upload',
+        multipart({ workflow_id: run.WorkflowID }, { name: 'x.txt', bytes: 'x' }),
+        other.apiKey,
+      );
+      expect(foreign.status).toBe(404);
+      const noWorkflow = await send('/api/v1/upload', multipart({}, { name: 'x.txt', bytes: 'x' }));
+      expect(noWorkflow.status).toBe(400);
+      expect(noWorkflow.body.error.message).toContain('workflow_id');
+    });
+
+    it('should fill a waiting edge and resume the run; 409 once filled, 404 for another org', async () => {
+      const run = await start('edge-upload', uploadFlow('photo'));
+      const path = `/api/v1/upload/${run.ID}/photo`;
+      const foreign = await send(path, multipart({}, { name: 'p.jpg', bytes: 'p' }), other.apiKey);
+      expect(foreign.status).toBe(404);
+      const unknownEdge = await send(
+        `/api/v1/upload/${run.ID}/nope`,
+        multipart({}, { name: 'p.jpg', bytes: 'p' }),
+      );
+      expect(unknownEdge.status).toBe(404);
+      const res = await send<RunView>(path, multipart({}, { name: 'p.jpg', bytes: 'picture' }));
+      expect(res.status).toBe(200);
+      expect(res.body.ID).toBe(run.ID);
+      const done = await until(run.ID, 'COMPLETE');
+      expect(done.Inputs.map((f) => [f.Edge, f.Name, f.SizeBytes])).toEqual([
+        ['photo', 'input.jpg', 7],
+      ]);
+      const again = await send(path, multipart({}, { name: 'p.jpg', bytes: 'again' }));
+      expect(again.status).toBe(409);
+      expect(again.body.error.message).toContain('COMPLETE');
+    });
+  });
+
+  describe('failures', () => {
+    it('should end a run in ERROR with the reason when a step cannot succeed', async () => {
+      const long = `${'n'.repeat(120)}.txt`;
+      const run = await start('failing', {
+        Flow: {
+          DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: long }],
+          Steps: [{ ID: 'pack', Type: 'archive', Inputs: ['in'] }],
+          StartingStepID: 'pack',
+        },
+      });
+      await put(run.WaitingURLs![0].PutURL, 'x');
+      const failed = await until(run.ID, 'ERROR');
+      expect(failed.Reason).toContain('too long for a tar entry');
+      await reader.waitFor(
+        (m) =>
+          m.topic === 'run.updated' &&
+          m.key === run.ID &&
+          m.value.includes('too long for a tar entry'),
+      );
+    });
+  });
+
   describe('bad definitions and input', () => {
     const cases: [string, unknown, string][] = [
       [

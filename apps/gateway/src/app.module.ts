@@ -14,6 +14,7 @@ import { ObjectsController } from './objects/objects.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ResourcesController } from './resources/resources.controller';
 import { ServiceClientsModule } from './services/service-clients.module';
+import { FlowUploadsController } from './uploads/flow-uploads.controller';
 import { UploadsModule } from './uploads/uploads.module';
 import { UsageController } from './usage/usage.controller';
 
@@ -42,6 +43,7 @@ export const SERVICE = 'gateway';
     FlowsController,
     TriggerController,
     ResourcesController,
+    FlowUploadsController,
   ],
 })
 export class AppModule {}

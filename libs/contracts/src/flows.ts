@@ -31,6 +31,10 @@ export const FLOW_LIMITS = {
   downloadUrlSeconds: 3600,
   /** Largest HTTP step response stored as an artifact. */
   httpResponseBytes: 10 * 1024 * 1024,
+  /** Largest file of `POST /api/v1/upload` and `POST /api/v1/upload/{runId}/{edge}` (413 past it). */
+  uploadBytes: 100 * 1024 * 1024,
+  /** The run segment of the key of a file uploaded to a workflow directly (no run). */
+  directUploadRunId: 'direct',
   /** Largest filename (UTF-8 bytes) of a run file. */
   filenameBytes: 255,
 } as const;

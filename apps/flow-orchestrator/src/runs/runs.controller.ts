@@ -35,6 +35,13 @@ export class RunsController {
     return this.runs.trigger(params.workflowId, cmd.payload, cmd);
   }
 
+  /** A workflow of the org (404 otherwise): direct uploads (`POST /api/v1/upload`) check it first. */
+  @Get('workflows/:workflowId')
+  async workflow(@Param() params: WorkflowIdParams, @Query() query: OrgQueryDto) {
+    const w = await this.runs.workflow(query.orgId, params.workflowId);
+    return { id: w.id, name: w.name, startingStepId: w.startingStepId };
+  }
+
   /** Where an upload to a waiting edge goes (404/409 when it cannot go anywhere). */
   @Get('runs/:runId/edges/:edge')
   async uploadTarget(

@@ -117,6 +117,12 @@ export class RunsService {
     return { runId: run.id, result: await this.queue.execute(run.id) };
   }
 
+  async workflow(orgId: string, workflowId: string): Promise<Workflow> {
+    const workflow = await this.repo.findWorkflow(orgId, workflowId);
+    if (!workflow) throw new WorkflowNotFoundException(`No workflow '${workflowId}'`);
+    return workflow;
+  }
+
   private async start(
     workflow: Workflow,
     payload: unknown,
