@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { FlowDefinition, parseFlowDefinition, QueueName } from '@lib/contracts';
+import { dataSourceOptions } from '@lib/database';
+import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
+import { queueConnection } from '@lib/queue';
+import { createS3Client, Presigner } from '@lib/s3';
+import {
+  createTestDatabase,
+  startTestS3,
+  TEST_REDIS_URL,
+  TestDatabase,
+  testRedisPrefix,
+  TestS3,
+} from '@lib/testing';
+import { DataSource } from 'typeorm';
+import { RunBytes } from '../src/bytes/run-bytes';
+import { RunFileRecord, RunFilesClient } from '../src/bytes/run-files.client';
+import { FLOW_SCHEMA } from '../src/database/migrations';
+import { RunExecutor } from '../src/runs/run-executor.service';
+import { RunQueue } from '../src/runs/run-queue.service';
+import { RunsRepository } from '../src/runs/runs.repository';
+import { RunsService } from '../src/runs/runs.service';
+import { CopyStep } from '../src/steps/copy.step';
+import { StepRunContext } from '../src/steps/step';
+import { StepRegistry } from '../src/steps/step-registry';
+
+const ORG = randomUUID();
+const caller = { orgId: ORG, orgKey: 'org-int', actor: { type: 'system' as const, id: 'test' } };
+
+/** object-metadata's record API, as the flow-orchestrator sees it: once per key. */
+class RecordingRunFiles {
+  readonly calls: RunFileRecord[] = [];
+  readonly byKey = new Map<string, RunFileRecord>();
+
+  record(file: RunFileRecord): Promise<void> {
+    this.calls.push(file);
+    if (!this.byKey.has(file.objectKey)) this.byKey.set(file.objectKey, file);
+    return Promise.resolve();
+  }
+}
+
+/** `copy`, whose worker "dies" once after writing its output and before the run records it. */
+class CrashingCopy extends CopyStep {
+  crashes = 0;
+  keys: string[][] = [];
+
+  override async run(ctx: StepRunContext) {
+    this.keys.push([...ctx.outputKeys]);
+    const out = await super.run(ctx);
+    if (this.crashes++ === 0) throw new Error('worker died mid-step');
+    return out;
+  }
+}
+
+// The run state machine against real Postgres, Redis (BullMQ) and the verifying S3: statuses and their
+// events, waiting edges, resuming, a step retried after a crash between its effect and its commit, ERROR on
+// the last attempt, EXPIRED past the TTL, concurrent upload notices.
+describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let s3: TestS3;
+  let redis: { prefix: string; cleanup(): Promise<void> };
+  let runsQueue: Queue;
+  let watchQueue: Queue;
+  let repo: RunsRepository;
+  let files: RecordingRunFiles;
+  let bytes: RunBytes;
+  let copy: CrashingCopy;
+  let sut: RunsService;
+  let executor: RunExecutor;
+
+  const events = async (runId: string) =>
+    (
+      await dataSource.query<{ topic: string; payload: { data: Record<string, unknown> } }[]>(
+        `SELECT topic, payload FROM outbox WHERE message_key = $1 ORDER BY id`,
+        [runId],
+      )
+    ).map((r) =>
+      r.topic === 'run.created'
+        ? `created:${String(r.payload.data.status)}`
+        : `${String(r.payload.data.status)}@${String(r.payload.data.version)}`,
+    );
+
+  const workflow = async (name: string, flow: unknown) => {
+    const definition: FlowDefinition = parseFlowDefinition(flow);
+    return repo.transaction((m) =>
+      repo.upsertWorkflow(m, {
+        id: randomUUID(),
+        orgId: ORG,
+        orgKey: 'org-int',
+        name,
+        flow: definition,
+      }),
+    );
+  };
+
+  const upload = async (runId: string, edge: string, body: string) => {
+    const row = (await repo.findEdge(runId, edge))!;
+    const res = await fetch(row.putUrl, { method: 'PUT', body });
+    expect(res.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('flows');
+    dataSource = await new DataSource(
+      dataSourceOptions({ url: db.url, schema: FLOW_SCHEMA, entities: EVENTS_PUBLISHER_ENTITIES }),
+    ).initialize();
+    s3 = await startTestS3();
+    redis = testRedisPrefix('flows');
+    const connection = queueConnection(TEST_REDIS_URL);
+    runsQueue = new Queue(QueueName.Runs, { connection, prefix: redis.prefix });
+    watchQueue = new Queue(QueueName.UploadWatch, { connection, prefix: redis.prefix });
+    repo = new RunsRepository(dataSource);
+    files = new RecordingRunFiles();
+    bytes = new RunBytes(
+      createS3Client(s3.settings),
+      s3.settings.bucket,
+      new Presigner(s3.settings),
+    );
+    copy = new CrashingCopy();
+    const queue = new RunQueue(runsQueue, watchQueue);
+    const runFiles = files as unknown as RunFilesClient;
+    sut = new RunsService(repo, new OutboxWriter({ source: '/test' }), queue, bytes, runFiles);
+    executor = new RunExecutor(repo, sut, bytes, runFiles, new StepRegistry([copy]));
+  });
+
+  afterAll(async () => {
+    await runsQueue?.close();
+    await watchQueue?.close();
+    await redis?.cleanup();
+    await dataSource?.destroy();
+    await db?.drop();
+    await s3?.stop();
+  });
+
+  it('should go QUEUED → RUNNING → WAITING → RUNNING → COMPLETE, retrying a crashed step without a second effect', async () => {
+    const wf = await workflow('copying', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'data.txt' }],
+        Steps: [{ ID: 'copy', Type: 'copy', Inputs: ['in'], Output: 'out' }],
+        StartingStepID: 'copy',
+      },
+    });
+    const { runId, result } = await sut.trigger(wf.id, { n: 1 }, caller);
+    expect(result).toEqual({ jobId: `run.execute.${runId}`, queue: 'runs', state: 'waiting' });
+    expect((await repo.findRun(runId))!.status).toBe('QUEUED');
+
+    await executor.execute(runId, false);
+    expect((await repo.findRun(runId))!.status).toBe('WAITING');
+    expect(await watchQueue.getJob(`upload.watch.${runId}.in`)).toBeDefined();
+    expect(await sut.fillEdge(runId, 'in')).toBe('not-uploaded');
+
+    await upload(runId, 'in', 'payload');
+    await runsQueue.remove(`run.execute.${runId}`); // what a finished job leaves: nothing
+    expect(await sut.fillEdge(runId, 'in')).toBe('filled');
+    expect(await sut.fillEdge(runId, 'in')).toBe('already-filled');
+    expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined(); // resumed
+
+    // The step writes its output, then its worker dies before the commit: BullMQ retries the job.
+    await expect(executor.execute(runId, false)).rejects.toThrow('worker died mid-step');
+    await executor.execute(runId, false);
+
+    const run = (await repo.findRun(runId))!;
+    expect(run.status).toBe('COMPLETE');
+    expect(copy.keys[0]).toEqual(copy.keys[1]); // the retry wrote the same key
+    const outputs = (await repo.runFiles(runId)).filter((f) => f.direction === 'output');
+    expect(outputs.map((f) => [f.objectKey, f.sizeBytes])).toEqual([[copy.keys[0][0], 7]]);
+    expect(
+      new Set(files.calls.filter((c) => c.direction === 'output').map((c) => c.objectKey)).size,
+    ).toBe(1);
+    expect(await repo.steps(runId)).toEqual([
+      expect.objectContaining({ stepId: 'copy', status: 'COMPLETE', attempts: 2 }),
+    ]);
+    expect(await events(runId)).toEqual([
+      'created:QUEUED',
+      'RUNNING@2',
+      'WAITING@3',
+      'RUNNING@4',
+      'COMPLETE@5',
+    ]);
+
+    await executor.execute(runId, false); // a stale duplicate job changes nothing
+    expect(await events(runId)).toHaveLength(5);
+  });
+
+  it('should end the run in ERROR with the reason on the last attempt', async () => {
+    const wf = await workflow('doomed', {
+      Flow: {
+        Steps: [{ ID: 'call', Type: 'http', Config: { URL: 'http://127.0.0.1:9/' } }],
+        StartingStepID: 'call',
+      },
+    });
+    const { runId } = await sut.trigger(wf.id, null, caller);
+    const registry = new StepRegistry(); // the real http step: nothing listens on port 9
+    const real = new RunExecutor(repo, sut, bytes, files as unknown as RunFilesClient, registry);
+    await expect(real.execute(runId, false)).rejects.toThrow();
+    expect((await repo.findRun(runId))!.status).toBe('RUNNING');
+    await real.execute(runId, true);
+    const run = (await repo.findRun(runId))!;
+    expect(run.status).toBe('ERROR');
+    expect(run.reason).toBeTruthy();
+    expect((await events(runId)).at(-1)).toBe('ERROR@3');
+  });
+
+  it('should expire a waiting run once its PutURL passed the TTL, and only then', async () => {
+    const wf = await workflow('late', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: '${RUN_ID}.bin' }],
+      },
+    });
+    const view = await sut.startByName('late', null, caller);
+    expect(view.WorkflowID).toBe(wf.id);
+    expect(view.Status).toBe('WAITING');
+    expect(view.WaitingURLs![0].Artifact.ObjectName).toBe(`${view.ID}.bin`);
+    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(false);
+    await dataSource.query(
+      `UPDATE run_edges SET expires_at = now() - interval '1 ms' WHERE run_id = $1`,
+      [view.ID],
+    );
+    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(true);
+    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(false);
+    const run = (await repo.findRun(view.ID))!;
+    expect(run.status).toBe('EXPIRED');
+    expect(await events(view.ID)).toEqual([
+      'created:QUEUED',
+      'RUNNING@2',
+      'WAITING@3',
+      'EXPIRED@4',
+    ]);
+    expect(await sut.fillEdge(view.ID, 'in')).toBe('not-waiting');
+  });
+
+  it('should fill an edge once when notices race', async () => {
+    await workflow('racing', {
+      Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
+    });
+    const view = await sut.startByName('racing', null, caller);
+    await upload(view.ID, 'in', 'bytes');
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => sut.fillEdge(view.ID, 'in')));
+    expect(outcomes.filter((o) => o === 'filled')).toHaveLength(1);
+    expect((await repo.runFiles(view.ID)).filter((f) => f.direction === 'input')).toHaveLength(1);
+  });
+});
