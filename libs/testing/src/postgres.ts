@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { REPO_ROOT } from './repo-root';
@@ -10,8 +10,14 @@ const run = promisify(execFile);
 export const ADMIN_DATABASE_URL =
   process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** A database migrated once per test run; every suite clones it (CREATE DATABASE … TEMPLATE is fast). */
-export const TEMPLATE_DATABASE = 'platform_test_template';
+/**
+ * A database migrated once per test run; every suite clones it (CREATE DATABASE … TEMPLATE is fast). One per
+ * checkout: runs from two checkouts (git worktrees) on one Postgres must not drop or migrate each other's.
+ */
+export const TEMPLATE_DATABASE = `platform_test_template_${createHash('sha256')
+  .update(REPO_ROOT)
+  .digest('hex')
+  .slice(0, 8)}`;
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_DATABASE_URL);
