@@ -11,14 +11,17 @@
  * - throughput: closed loop, 64 connections, triggers answered 200 (queued) per second; baseline: a bare
  *   Node server answering the same JSON (`bench/lib/baseline-server.ts`).
  *
- * The workflow has one `http` step posting to a server in this process, so every triggered run also
- * executes to COMPLETE while the load runs. Apps log at `warn`. Prints markdown tables. The machine is
- * shared: figures are noisy.
+ * The workflow awaits one upload before its `checksum` step (seed 002's shape): a triggered run goes QUEUED →
+ * RUNNING → WAITING (its edge, PutURL and watch job created) and stays there; the `upload-watch` queue is
+ * paused meanwhile, so thousands of watchers do not poll S3 during the measurement. BENCH_EXECUTE=1 uses a
+ * workflow with one `http` step instead, so every run also executes to COMPLETE while the load runs (the
+ * figure is then bounded by run execution throughput). Apps log at `warn`. Prints markdown tables. The
+ * machine is shared with other work: figures are noisy.
  */
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
-import { Topic } from '@lib/contracts';
+import { QueueName, Topic } from '@lib/contracts';
 import { queueConnection } from '@lib/queue';
 import {
   prepareTemplateDatabase,
@@ -34,6 +37,7 @@ import { runLoad, TABLE_HEADER, tableRow } from './lib/load';
 const RATE = Number(process.env.BENCH_TRIGGER_RATE ?? 500);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const EXECUTE = process.env.BENCH_EXECUTE === '1';
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -111,9 +115,22 @@ async function main(): Promise<void> {
       method: 'POST',
       path: '/api/v1/flow/bench',
       headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        Flow: { Steps: [{ ID: 'go', Type: 'http', Config: { URL: hook } }], StartingStepID: 'go' },
-      }),
+      body: JSON.stringify(
+        EXECUTE
+          ? {
+              Flow: {
+                Steps: [{ ID: 'go', Type: 'http', Config: { URL: hook } }],
+                StartingStepID: 'go',
+              },
+            }
+          : {
+              Flow: {
+                DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'in.bin' }],
+                Steps: [{ ID: 'sum', Type: 'checksum', Inputs: ['in'] }],
+                StartingStepID: 'sum',
+              },
+            },
+      ),
     });
     const { WorkflowID } = (await defined.body.json()) as { WorkflowID: string };
     const trigger = {
@@ -121,6 +138,12 @@ async function main(): Promise<void> {
       path: `/api/private/trigger/${WorkflowID}`,
       headers: { 'api-key': org.orgPrivateKey, 'content-type': 'application/json' },
     };
+
+    const watch = new Queue(QueueName.UploadWatch, {
+      connection: queueConnection(TEST_REDIS_URL),
+      prefix: t.redisPrefix,
+    });
+    await watch.pause();
 
     // Baseline first: the queue's own floor at the same rate.
     const bare = await bareQueueLatencies(`${t.redisPrefix}-bench`);
@@ -190,9 +213,11 @@ async function main(): Promise<void> {
       await baselineServer.close();
     }
     await pool.close();
+    await watch.close();
 
     process.stdout.write(
-      `\nTrigger → run started (QUEUED → RUNNING), ${RATE} triggers/s open loop for ${DURATION_MS / 1000} s; ` +
+      `\nTrigger → run started (QUEUED → RUNNING), ${RATE} triggers/s open loop for ${DURATION_MS / 1000} s` +
+        `${EXECUTE ? ', runs executing an http step' : ', runs awaiting an upload'}; ` +
         `${failed} trigger(s) failed\n\n` +
         '| scenario | sent | started | p50 ms | p99 ms | max ms | p99 ratio to baseline |\n|---|---|---|---|---|---|---|\n' +
         [

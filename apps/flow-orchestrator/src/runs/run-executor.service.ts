@@ -30,12 +30,19 @@ export class RunExecutor {
     let run = await this.repo.findRun(runId);
     if (!run || TERMINAL.includes(run.status)) return;
     try {
+      const awaitsInputs = run.definition.DataWells.length > 0;
       if (run.status === 'QUEUED') {
-        run = await this.repo.transaction((m) =>
-          this.runs.transition(m, runId, ['QUEUED'], 'RUNNING'),
-        );
+        // A run that awaits uploads starts and enters WAITING in one transaction (two events).
+        run = await this.repo.transaction(async (m) => {
+          const running = await this.runs.transition(m, runId, ['QUEUED'], 'RUNNING');
+          return awaitsInputs ? this.runs.enterWaiting(m, running) : running;
+        });
+        if (run.status === 'WAITING') {
+          await this.runs.watchEdges(runId);
+          return;
+        }
       }
-      if (run.definition.DataWells.length > 0) {
+      if (awaitsInputs) {
         const edges = await this.repo.edges(runId);
         if (edges.length === 0) {
           const current = run;

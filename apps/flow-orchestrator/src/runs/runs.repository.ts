@@ -161,21 +161,35 @@ export class RunsRepository {
     return row ?? null;
   }
 
-  /** Moves a run from one of `from` to `to`; null when it is not in `from` any more (a lost race). */
+  /**
+   * Moves a run from one of `from` to `to` in one statement (row-locked), returning it with its previous
+   * status; `{run: null, previous}` when it is not in `from` (a lost race), `null` when there is no run.
+   */
   async setStatus(
     manager: EntityManager,
     id: string,
     from: readonly RunStatus[],
     to: RunStatus,
     reason: string | null,
-  ): Promise<Run | null> {
-    const [updated] = await manager.query<[unknown[], number]>(
-      `UPDATE runs SET status = $3, reason = $4, version = version + 1, updated_at = now()
-       WHERE id = $1 AND status = ANY($2) RETURNING *`,
+  ): Promise<{ run: Run | null; previous: RunStatus } | null> {
+    const result = await manager.query<Record<string, unknown>[]>(
+      `WITH old AS (SELECT id, status FROM runs WHERE id = $1 FOR UPDATE),
+            moved AS (
+              UPDATE runs r SET status = $3, reason = $4, version = r.version + 1, updated_at = now()
+              FROM old WHERE r.id = old.id AND old.status = ANY($2) RETURNING r.*)
+       SELECT old.status AS previous_status, to_jsonb(moved.*) AS moved FROM old LEFT JOIN moved ON true`,
       [id, from, to, reason],
     );
-    const [row] = rows<Run>(updated);
-    return row ?? null;
+    if (result.length === 0) return null;
+    const [{ previous_status, moved }] = result as {
+      previous_status: RunStatus;
+      moved: Record<string, unknown> | null;
+    }[];
+    if (!moved) return { run: null, previous: previous_status };
+    const run = camel<Run>(moved);
+    run.createdAt = new Date(run.createdAt);
+    run.updatedAt = new Date(run.updatedAt);
+    return { run, previous: previous_status };
   }
 
   async setCurrentStep(manager: EntityManager, id: string, stepId: string | null): Promise<void> {

@@ -209,12 +209,16 @@ export class RunsService {
     to: RunStatus,
     reason: string | null = null,
   ): Promise<Run> {
-    const before = await this.repo.findRun(runId, m, true);
-    if (!before) throw new RunNotFoundException(runId);
-    const run = await this.repo.setStatus(m, runId, from, to, reason);
-    if (!run) throw new RunNotWaitingException(runId, before.status);
-    await this.outbox.append(m, Topic.RunUpdated, runId, runUpdatedEvent(run, before.status));
-    return run;
+    const moved = await this.repo.setStatus(m, runId, from, to, reason);
+    if (!moved) throw new RunNotFoundException(runId);
+    if (!moved.run) throw new RunNotWaitingException(runId, moved.previous);
+    await this.outbox.append(
+      m,
+      Topic.RunUpdated,
+      runId,
+      runUpdatedEvent(moved.run, moved.previous),
+    );
+    return moved.run;
   }
 
   async status(orgId: string, runId: string): Promise<FlowRunView> {
@@ -259,7 +263,8 @@ export class RunsService {
         .map((e) => ({
           Artifact: { StoreName: e.store, ObjectName: e.objectName, EdgeName: e.edge },
           PutURL: e.putUrl,
-          TTL: new Date(e.expiresAt).toISOString(),
+          // Whole seconds, as seed 002 shows it (rounded down: the URL is valid a little longer).
+          TTL: new Date(e.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         }));
     }
     return view;
