@@ -19,6 +19,7 @@ import { RunFileRecord, RunFilesClient } from '../src/bytes/run-files.client';
 import { FLOW_SCHEMA } from '../src/database/migrations';
 import { RunExecutor } from '../src/runs/run-executor.service';
 import { RunQueue } from '../src/runs/run-queue.service';
+import { RunsReconciler } from '../src/runs/runs-reconciler.service';
 import { RunsRepository } from '../src/runs/runs.repository';
 import { RunsService } from '../src/runs/runs.service';
 import { CopyStep } from '../src/steps/copy.step';
@@ -229,6 +230,34 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
       'EXPIRED@4',
     ]);
     expect(await sut.fillEdge(view.ID, 'in')).toBe('not-waiting');
+  });
+
+  it('should re-enqueue runs and upload watches that Redis lost', async () => {
+    const queued = await workflow('lost', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }],
+        Steps: [{ ID: 'copy', Type: 'copy', Inputs: ['in'] }],
+        StartingStepID: 'copy',
+      },
+    });
+    const { runId } = await sut.trigger(queued.id, null, caller);
+    const waiting = await sut.startByName('lost', null, caller);
+    await runsQueue.obliterate({ force: true }); // a Redis flush
+    await watchQueue.obliterate({ force: true });
+    await dataSource.query(`UPDATE runs SET updated_at = now() - interval '1 minute'`);
+    const config = { get: () => 60_000 };
+    const reconciler = new RunsReconciler(
+      repo,
+      new RunQueue(runsQueue, watchQueue),
+      config as never,
+    );
+    await reconciler.runOnce();
+    expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined();
+    expect(await watchQueue.getJob(`upload.watch.${waiting.ID}.in`)).toBeDefined();
+    expect(await runsQueue.getWaitingCount()).toBe(1);
+    await reconciler.runOnce(); // what Redis holds is not added twice
+    expect(await runsQueue.getWaitingCount()).toBe(1);
+    expect(await watchQueue.getWaitingCount()).toBe(1);
   });
 
   it('should fill an edge once when notices race', async () => {

@@ -43,6 +43,11 @@ export class RunsReconciler implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
+  /** One sweep now (tests). */
+  runOnce(): Promise<void> {
+    return this.reconciler.runOnce();
+  }
+
   onApplicationBootstrap(): void {
     this.reconciler.start();
   }
