@@ -106,7 +106,9 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => received.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${(received.address() as AddressInfo).port}/`;
   await prepareTemplateDatabase();
-  const t = await startTestPlatform({ env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64' } });
+  const t = await startTestPlatform({
+    env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64', HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true' },
+  });
   const reader = await readTopics(t.kafka.brokers, [Topic.RunUpdated]);
   try {
     const org: TestOrg = await t.createOrg();

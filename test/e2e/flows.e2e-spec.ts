@@ -195,6 +195,7 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
         UPLOAD_WATCH_MAX_DELAY_MS: '300',
         RUN_LOCK_DURATION_MS: '2000',
         RUN_RECONCILE_INTERVAL_MS: '1000',
+        HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true', // the receiver listens on loopback
       },
     });
     [org, other] = await Promise.all([t.createOrg(), t.createOrg()]);

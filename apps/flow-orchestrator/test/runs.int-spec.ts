@@ -193,7 +193,8 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
       },
     });
     const { runId } = await sut.trigger(wf.id, null, caller);
-    const registry = new StepRegistry(); // the real http step: nothing listens on port 9
+    // The real http step; nothing listens on port 9.
+    const registry = StepRegistry.builtIn({ allowPrivateNetworks: true });
     const real = new RunExecutor(repo, sut, bytes, files as unknown as RunFilesClient, registry);
     await expect(real.execute(runId, false)).rejects.toThrow();
     expect((await repo.findRun(runId))!.status).toBe('RUNNING');

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import {
   AppEnv,
   envTransforms,
@@ -45,6 +45,14 @@ export class FlowOrchestratorEnv extends WithS3(WithKafka(WithRedis(WithDatabase
   @Min(100)
   @Max(3_600_000)
   RUN_RECONCILE_INTERVAL_MS: number = 10_000;
+
+  /**
+   * Let `http` steps call loopback and private addresses. Off by default: a tenant's definition must not
+   * reach the platform's internal services (SSRF). On for local runs and tests.
+   */
+  @Transform(envTransforms.toBool)
+  @IsBoolean()
+  HTTP_STEP_ALLOW_PRIVATE_NETWORKS: boolean = false;
 
   /** Shared secret of the S3 notification webhook (`Authorization: Bearer …`); unset: webhook off. */
   @IsOptional()

@@ -58,7 +58,14 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
       inject: [RunFilesClient],
       useFactory: (client: RunFilesClient) => new RunFilesClientShutdown(client),
     },
-    { provide: StepRegistry, useFactory: () => new StepRegistry() },
+    {
+      provide: StepRegistry,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
+        StepRegistry.builtIn({
+          allowPrivateNetworks: config.get('HTTP_STEP_ALLOW_PRIVATE_NETWORKS', { infer: true }),
+        }),
+    },
     RunsRepository,
     RunQueue,
     RunsService,

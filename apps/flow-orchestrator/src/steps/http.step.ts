@@ -1,5 +1,6 @@
 import { FLOW_LIMITS, type StepDefinition } from '@lib/contracts';
 import { request } from 'undici';
+import { assertReachableTarget } from './http-target';
 import { StepHandler, StepOutput, StepRunContext } from './step';
 
 /**
@@ -10,12 +11,16 @@ import { StepHandler, StepOutput, StepRunContext } from './step';
 export class HttpStep implements StepHandler {
   readonly type = 'http' as const;
 
+  /** `allowPrivateNetworks`: let steps call loopback and private addresses (local runs, tests). */
+  constructor(private readonly allowPrivateNetworks = false) {}
+
   plan(step: StepDefinition): string[] {
     return [(step.Config?.Filename as string | undefined) ?? `${step.ID}-response.json`];
   }
 
   async run(ctx: StepRunContext): Promise<StepOutput[]> {
     const url = ctx.step.Config?.URL as string;
+    await assertReachableTarget(url, this.allowPrivateNetworks);
     const context = {
       runId: ctx.runId,
       workflowId: ctx.workflowId,

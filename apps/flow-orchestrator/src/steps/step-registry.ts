@@ -7,6 +7,16 @@ import type { StepHandler } from './step';
 
 /** The built-in step types (`STEP_TYPES` in @lib/contracts lists the same names for definition checks). */
 export class StepRegistry {
+  /** Every built-in type; `allowPrivateNetworks` is the `http` step's (HTTP_STEP_ALLOW_PRIVATE_NETWORKS). */
+  static builtIn(opts: { allowPrivateNetworks: boolean }): StepRegistry {
+    return new StepRegistry([
+      new CopyStep(),
+      new ArchiveStep(),
+      new ChecksumStep(),
+      new HttpStep(opts.allowPrivateNetworks),
+    ]);
+  }
+
   private readonly handlers = new Map<StepType, StepHandler>();
 
   constructor(
