@@ -271,4 +271,20 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     expect(outcomes.filter((o) => o === 'filled')).toHaveLength(1);
     expect((await repo.runFiles(view.ID)).filter((f) => f.direction === 'input')).toHaveLength(1);
   });
+
+  it('should answer an upload endpoint call whose bytes the watcher noticed first with the run', async () => {
+    await workflow('noticed', {
+      Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
+    });
+    const view = await sut.startByName('noticed', null, caller);
+    await sut.uploadTarget(ORG, view.ID, 'in'); // the endpoint's check before the first byte
+    await upload(view.ID, 'in', 'bytes');
+    expect(await sut.fillEdge(view.ID, 'in')).toBe('filled'); // the watcher was faster
+    const answer = await sut.completeUpload(ORG, view.ID, 'in', caller.actor);
+    expect(answer.ID).toBe(view.ID);
+    await expect(sut.completeUpload(randomUUID(), view.ID, 'in', caller.actor)).rejects.toThrow(
+      'No run',
+    );
+    await expect(sut.uploadTarget(ORG, view.ID, 'in')).rejects.toThrow('is already filled');
+  });
 });

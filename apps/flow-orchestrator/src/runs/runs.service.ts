@@ -344,14 +344,18 @@ export class RunsService {
     edgeName: string,
     actor: EventActor,
   ): Promise<FlowRunView> {
-    await this.uploadTarget(orgId, runId, edgeName);
+    // Ownership only: the state was checked before the first byte (`uploadTarget`); since then the
+    // watcher may have noticed these very bytes.
+    const owner = await this.repo.findRun(runId);
+    if (!owner || owner.orgId !== orgId) throw new RunNotFoundException(runId);
+    if (!(await this.repo.findEdge(runId, edgeName)))
+      throw new UnknownEdgeException(runId, edgeName);
     const outcome = await this.fillEdge(runId, edgeName, actor);
     if (outcome === 'not-uploaded') {
       throw new EdgeNotWaitingException(runId, edgeName, 'has no uploaded bytes');
     }
-    if (outcome === 'already-filled') {
-      throw new EdgeNotWaitingException(runId, edgeName, 'is already filled');
-    }
+    // 'already-filled' here means the watcher or an S3 notification saw these bytes first: the edge was
+    // open when this upload began (checked above, and before the first byte), so it is this upload's.
     const run = await this.repo.findRun(runId);
     if (outcome === 'not-waiting') throw new RunNotWaitingException(runId, run!.status);
     return this.view(run!);
