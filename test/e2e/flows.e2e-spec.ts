@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import { QueueName } from '@lib/contracts';
@@ -58,6 +63,8 @@ interface Answer<T> {
   body: T;
   headers: Headers;
 }
+
+const execFileAsync = promisify(execFile);
 
 const WEBHOOK_SECRET = randomBytes(24).toString('base64url');
 
@@ -285,6 +292,51 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
         change: 'created',
         version: 1,
       });
+    });
+
+    it('should run seed 002’s complete upload workflow script as written, with an auth header added', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'seed-002-'));
+      try {
+        await writeFile(join(dir, 'flow-definition.json'), JSON.stringify(uploadFlow()));
+        await writeFile(join(dir, 'input-image.jpg'), randomBytes(2048));
+        // The seed's script; changes: the auth header, the gateway's address, a bounded poll loop.
+        const script = `set -eu
+RUN_RESPONSE=$(curl -s -X POST "$BASE/api/v1/flow/test" -H "$AUTH" \\
+  -H "Content-Type: application/json" \\
+  -d @flow-definition.json)
+RUN_ID=$(echo $RUN_RESPONSE | jq -r '.ID')
+STATUS=$(echo $RUN_RESPONSE | jq -r '.Status')
+if [ "$STATUS" = "WAITING" ]; then
+  UPLOAD_URL=$(echo $RUN_RESPONSE | jq -r '.WaitingURLs[0].PutURL')
+  curl -s -X PUT "$UPLOAD_URL" \\
+    -H "Content-Type: image/jpeg" \\
+    --data-binary @input-image.jpg
+  echo "File uploaded successfully"
+fi
+for i in $(seq 1 120); do
+  STATUS=$(curl -s -H "$AUTH" $BASE/api/v1/flow/status/$RUN_ID | jq -r '.Status')
+  if [ "$STATUS" = "COMPLETE" ]; then
+    echo "Flow completed successfully"
+    break
+  elif [ "$STATUS" = "ERROR" ]; then
+    echo "Flow failed"
+    break
+  fi
+  sleep 0.5
+done
+`;
+        const { stdout } = await execFileAsync('bash', ['-c', script], {
+          cwd: dir,
+          env: { ...process.env, BASE: t.gatewayUrl, AUTH: `Authorization: Bearer ${org.apiKey}` },
+          timeout: 90_000,
+        });
+        expect(stdout.trim().split('\n')).toEqual([
+          'File uploaded successfully',
+          'Flow completed successfully',
+        ]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('should run the stored definition when the body is empty', async () => {
