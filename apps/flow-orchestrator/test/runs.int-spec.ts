@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { FlowDefinition, parseFlowDefinition, QueueName } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
@@ -12,6 +12,7 @@ import {
   TestDatabase,
   testRedisPrefix,
   TestS3,
+  waitFor,
 } from '@lib/testing';
 import { DataSource } from 'typeorm';
 import { RunBytes } from '../src/bytes/run-bytes';
@@ -315,5 +316,36 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
       'No run',
     );
     await expect(sut.uploadTarget(ORG, view.ID, 'in')).rejects.toThrow('is already filled');
+  });
+  it('should retry a run job that used up its attempts when the reconciler sweeps', async () => {
+    const wf = await workflow('failing-job', {
+      Flow: {
+        Steps: [{ ID: 'c', Type: 'http', Config: { URL: 'http://127.0.0.1:9/' } }],
+        StartingStepID: 'c',
+      },
+    });
+    const { runId } = await sut.trigger(wf.id, null, caller);
+    const jobId = `run.execute.${runId}`;
+    // A worker that fails every job once (the test queue's jobs have one attempt): Redis keeps it failed.
+    const worker = new Worker(QueueName.Runs, () => Promise.reject(new Error('boom')), {
+      connection: queueConnection(TEST_REDIS_URL),
+      prefix: redis.prefix,
+    });
+    try {
+      await waitFor('the job to fail', async () => (await runsQueue.getJob(jobId))?.isFailed());
+    } finally {
+      await worker.close();
+    }
+    await dataSource.query(
+      `UPDATE runs SET updated_at = now() - interval '1 minute' WHERE id = $1`,
+      [runId],
+    );
+    const reconciler = new RunsReconciler(repo, new RunQueue(runsQueue, watchQueue), {
+      get: () => 60_000,
+    } as never);
+    for (let page = 0; page < 10 && !(await (await runsQueue.getJob(jobId))?.isWaiting()); page++) {
+      await reconciler.runOnce();
+    }
+    expect(await (await runsQueue.getJob(jobId))!.getState()).toBe('waiting');
   });
 });

@@ -21,12 +21,12 @@ export class RunQueue {
 
   constructor(
     @InjectQueue(QueueName.Runs) private readonly runs: Queue,
-    @InjectQueue(QueueName.UploadWatch) watch: Queue,
+    @InjectQueue(QueueName.UploadWatch) private readonly watchQueue: Queue,
   ) {
     this.producer = new JobProducer(
       new Map([
         [QueueName.Runs, runs],
-        [QueueName.UploadWatch, watch],
+        [QueueName.UploadWatch, watchQueue],
       ]),
     );
   }
@@ -64,6 +64,28 @@ export class RunQueue {
         opts: { jobId: jobIdFor(JobName.UploadWatch, `${data.runId}.${data.edge}`) },
       })),
     );
+  }
+
+  /**
+   * The reconciler's re-enqueue: adds the jobs, and retries those that used up their attempts (a failed
+   * job keeps its id, and BullMQ ignores adding an id it holds). Returns how many it retried.
+   */
+  async ensure(runIds: readonly string[], watches: readonly { runId: string; edge: string }[]) {
+    let retried = 0;
+    const failed = async (queue: Queue, jobId: string) => {
+      const job = await queue.getJob(jobId);
+      if (job && (await job.isFailed())) {
+        await job.retry('failed');
+        retried++;
+      }
+    };
+    for (const runId of runIds) await failed(this.runs, jobIdFor(JobName.RunExecute, runId));
+    for (const w of watches) {
+      await failed(this.watchQueue, jobIdFor(JobName.UploadWatch, `${w.runId}.${w.edge}`));
+    }
+    if (runIds.length > 0) await this.executeMany(runIds);
+    if (watches.length > 0) await this.watch([...watches]);
+    return retried;
   }
 
   async ping(): Promise<string> {

@@ -16,6 +16,7 @@ const SWEEP_LIMIT = 500;
 export class RunsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RunsReconciler.name);
   private readonly reconciler: Reconciler;
+  private cursor: string | null = null;
 
   constructor(
     repo: RunsRepository,
@@ -27,17 +28,21 @@ export class RunsReconciler implements OnApplicationBootstrap, OnApplicationShut
       intervalMs: config.get('RUN_RECONCILE_INTERVAL_MS', { infer: true }),
       logger: this.logger,
       sweep: async () => {
-        const runs = await repo.activeRuns(SWEEP_LIMIT);
+        // A page per sweep, walking every active run in id order (a wait of any length is reached).
+        const runs = await repo.activeRuns(this.cursor, SWEEP_LIMIT);
+        this.cursor = runs.length === SWEEP_LIMIT ? runs[runs.length - 1].id : null;
+        const execute: string[] = [];
+        const watches: { runId: string; edge: string }[] = [];
         for (const run of runs) {
           if (run.status !== 'WAITING') {
-            await queue.execute(run.id);
+            execute.push(run.id);
             continue;
           }
-          const edges = await repo.edges(run.id);
-          const open = edges.filter((e) => !e.filledAt);
-          if (open.length === 0) await queue.execute(run.id);
-          else await queue.watch(open.map((e) => ({ runId: run.id, edge: e.edge })));
+          const open = (await repo.edges(run.id)).filter((e) => !e.filledAt);
+          if (open.length === 0) execute.push(run.id);
+          else watches.push(...open.map((e) => ({ runId: run.id, edge: e.edge })));
         }
+        await queue.ensure(execute, watches);
         return runs.length;
       },
     });

@@ -347,13 +347,17 @@ export class RunsRepository {
     return row ?? null;
   }
 
-  /** Runs that should be on a queue (QUEUED, RUNNING) or watching uploads (WAITING), oldest change first. */
-  async activeRuns(limit: number): Promise<Run[]> {
+  /**
+   * Runs that should be on a queue (QUEUED, RUNNING) or watching uploads (WAITING), unchanged for 5 s, in id
+   * order after `afterId` (the reconciler walks them all, a page per sweep).
+   */
+  async activeRuns(afterId: string | null, limit: number): Promise<Run[]> {
     return rows<Run>(
       await this.db.query(
         `SELECT * FROM runs WHERE status IN ('QUEUED','RUNNING','WAITING')
-         AND updated_at < now() - interval '5 seconds' ORDER BY updated_at LIMIT $1`,
-        [limit],
+         AND updated_at < now() - interval '5 seconds' AND ($1::uuid IS NULL OR id > $1)
+         ORDER BY id LIMIT $2`,
+        [afterId, limit],
       ),
     );
   }
