@@ -40,6 +40,10 @@ describe('parseFlowDefinition', () => {
     [{ Flow: { DataWells: [{ ...well, Key: 'a/${RUN_ID' }] } }, "unclosed '${'"],
     [{ Flow: { DataWells: [well, well] } }, 'is not unique'],
     [
+      { Flow: { DataWells: [{ ...well, Key: `${'x'.repeat(200)}-\${WORKFLOW_NAME}` }] } },
+      'may expand to more than 255 bytes',
+    ],
+    [
       { Flow: { Steps: [{ ID: 's', Type: 'nope' }], StartingStepID: 's' } },
       "unknown step type 'nope'",
     ],

@@ -116,6 +116,18 @@ export function checkKeyTemplate(key: string, where: string): void {
   if (/[\x00-\x1f\x7f\\]/.test(key)) {
     throw new FlowDefinitionError(`${where} must not contain control characters or '\\'`);
   }
+  // The last segment names the stored file: at most 255 bytes with the longest values expanded.
+  const longest = expandKeyTemplate(key, {
+    RUN_ID: '0'.repeat(36),
+    WORKFLOW_ID: '0'.repeat(36),
+    WORKFLOW_NAME: 'w'.repeat(128),
+    EDGE: 'e'.repeat(64),
+  });
+  if (!isRunFilename(longest.slice(longest.lastIndexOf('/') + 1))) {
+    throw new FlowDefinitionError(
+      `${where}: its last segment (the file's name) may expand to more than ${FLOW_LIMITS.filenameBytes} bytes`,
+    );
+  }
 }
 
 /** `${RUN_ID}/input.jpg` → `<run id>/input.jpg`. The template was checked by `checkKeyTemplate`. */
