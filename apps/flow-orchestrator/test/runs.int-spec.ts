@@ -215,6 +215,29 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     expect(await runsQueue.getJob(`run.execute.${ids[299]}`)).toBeDefined();
   });
 
+  it('should start concurrent runs that await uploads in shared batches, each with its events and edge', async () => {
+    const wf = await workflow('waiting-burst', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: '${RUN_ID}.bin' }],
+        Steps: [{ ID: 'copy', Type: 'copy', Inputs: ['in'] }],
+        StartingStepID: 'copy',
+      },
+    });
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, () => sut.trigger(wf.id, null, caller)),
+    );
+    await Promise.all(runs.map((r) => executor.execute(r.runId, false)));
+    for (const { runId } of runs) {
+      expect((await repo.findRun(runId))!.status).toBe('WAITING');
+      expect(await events(runId)).toEqual(['created:QUEUED', 'RUNNING@2', 'WAITING@3']);
+      const [edge] = await repo.edges(runId);
+      expect(edge.objectName).toBe(`${runId}.bin`);
+      expect(await watchQueue.getJob(`upload.watch.${runId}.in`)).toBeDefined();
+    }
+    await executor.execute(runs[0].runId, false); // a duplicate job: still waiting, nothing new
+    expect(await events(runs[0].runId)).toHaveLength(3);
+  });
+
   it('should end the run in ERROR with the reason on the last attempt', async () => {
     const wf = await workflow('doomed', {
       Flow: {

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { runFileKey, StepDefinition } from '@lib/contracts';
+import { MicroBatcher } from '@lib/queue';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
 import { StepFailedError, StepInput } from '../steps/step';
@@ -16,6 +17,14 @@ import { RunsService, SYSTEM_ACTOR, TERMINAL } from './runs.service';
 @Injectable()
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
+  private readonly starts = new MicroBatcher<string, boolean>({
+    maxSize: 256,
+    lingerMs: 2,
+    run: async (ids) => {
+      const moved = await this.runs.startWaitingMany(ids);
+      return new Map(ids.map((id) => [id, moved.has(id)]));
+    },
+  });
 
   constructor(
     private readonly repo: RunsRepository,
@@ -27,6 +36,8 @@ export class RunExecutor {
 
   /** `finalAttempt`: the queue will not retry this job, so a failure ends the run in ERROR. */
   async execute(runId: string, finalAttempt: boolean): Promise<void> {
+    // The common first stage (a queued run that awaits uploads) is batched across concurrent jobs.
+    if (await this.starts.submit(runId)) return;
     let run = await this.repo.findRun(runId);
     if (!run || TERMINAL.includes(run.status)) return;
     try {

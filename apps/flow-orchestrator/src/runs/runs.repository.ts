@@ -211,13 +211,13 @@ export class RunsRepository {
     ]);
   }
 
-  async insertEdges(manager: EntityManager, edges: RunEdge[]): Promise<void> {
-    for (const e of edges) {
-      await manager.query(
-        `INSERT INTO run_edges (run_id, edge, store, object_name, filename, object_key, put_url,
-                                expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (run_id, edge) DO NOTHING`,
-        [
+  async insertEdges(manager: EntityManager, edges: readonly RunEdge[]): Promise<void> {
+    const COLUMNS = 9;
+    for (let from = 0; from < edges.length; from += 500) {
+      const chunk = edges.slice(from, from + 500);
+      const params: unknown[] = [];
+      const values = chunk.map((e, i) => {
+        params.push(
           e.runId,
           e.edge,
           e.store,
@@ -227,9 +227,30 @@ export class RunsRepository {
           e.putUrl,
           e.expiresAt,
           e.createdAt,
-        ],
+        );
+        return `(${Array.from({ length: COLUMNS }, (_, n) => `$${i * COLUMNS + n + 1}`).join(', ')})`;
+      });
+      await manager.query(
+        `INSERT INTO run_edges (run_id, edge, store, object_name, filename, object_key, put_url,
+                                expires_at, created_at)
+         VALUES ${values.join(', ')} ON CONFLICT (run_id, edge) DO NOTHING`,
+        params,
       );
     }
+  }
+
+  /**
+   * QUEUED → WAITING for those of `ids` still QUEUED that await uploads, in one statement: the run passes
+   * through RUNNING within the transaction, so its version grows by two (one event each).
+   */
+  async startWaiting(manager: EntityManager, ids: readonly string[]): Promise<Run[]> {
+    const [updated] = await manager.query<[Record<string, unknown>[], number]>(
+      `UPDATE runs SET status = 'WAITING', version = version + 2, updated_at = now()
+       WHERE id = ANY($1) AND status = 'QUEUED' AND jsonb_array_length(definition->'DataWells') > 0
+       RETURNING *`,
+      [ids],
+    );
+    return rows<Run>(updated);
   }
 
   async edges(runId: string, manager?: EntityManager): Promise<RunEdge[]> {

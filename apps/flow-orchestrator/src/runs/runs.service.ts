@@ -184,9 +184,53 @@ export class RunsService {
 
   /** RUNNING → WAITING with one upload edge (and its PutURL) per data well. In the caller's transaction. */
   async enterWaiting(m: EntityManager, run: Run): Promise<Run> {
+    await this.repo.insertEdges(m, this.edgesOf(run, new Date()));
+    return this.transition(m, run.id, ['RUNNING'], 'WAITING');
+  }
+
+  /**
+   * The workers' first stage for a batch of runs: every one still QUEUED that awaits uploads goes QUEUED →
+   * RUNNING → WAITING with its edges, in one transaction for the batch (two `run.updated` each), and its
+   * edges are watched. Returns the ids it moved; the others take the one-run path.
+   */
+  async startWaitingMany(ids: readonly string[]): Promise<Set<string>> {
     const now = new Date();
+    const moved = await this.repo.transaction(async (m) => {
+      const runs = await this.repo.startWaiting(m, ids);
+      if (runs.length === 0) return runs;
+      await this.repo.insertEdges(
+        m,
+        runs.flatMap((run) => this.edgesOf(run, now)),
+      );
+      await this.outbox.appendMany(
+        m,
+        runs.flatMap((run) => {
+          const running: Run = { ...run, status: 'RUNNING', version: run.version - 1 };
+          return [
+            { topic: Topic.RunUpdated, key: run.id, data: runUpdatedEvent(running, 'QUEUED') },
+            { topic: Topic.RunUpdated, key: run.id, data: runUpdatedEvent(run, 'RUNNING') },
+          ];
+        }),
+      );
+      return runs;
+    });
+    if (moved.length > 0) {
+      try {
+        await this.queue.watch(
+          moved.flatMap((run) =>
+            run.definition.DataWells.map((w) => ({ runId: run.id, edge: w.Edge })),
+          ),
+        );
+      } catch (err) {
+        this.logger.warn(`could not start watching uploads (the reconciler will): ${String(err)}`);
+      }
+    }
+    return new Set(moved.map((r) => r.id));
+  }
+
+  private edgesOf(run: Run, now: Date): RunEdge[] {
     const expiresAt = new Date(now.getTime() + FLOW_LIMITS.uploadUrlSeconds * 1000);
-    const edges: RunEdge[] = run.definition.DataWells.map((well) => {
+    return run.definition.DataWells.map((well) => {
       const objectName = expandKeyTemplate(well.Key, {
         RUN_ID: run.id,
         WORKFLOW_ID: run.workflowId,
@@ -208,8 +252,6 @@ export class RunsService {
         createdAt: now,
       };
     });
-    await this.repo.insertEdges(m, edges);
-    return this.transition(m, run.id, ['RUNNING'], 'WAITING');
   }
 
   async watchEdges(runId: string): Promise<void> {
