@@ -129,6 +129,16 @@ export class RunsRepository {
     return row ?? null;
   }
 
+  /** Workflows by id (one query for a batch of triggers). */
+  async findWorkflowsById(ids: readonly string[]): Promise<Workflow[]> {
+    return rows<Workflow>(
+      await this.db.query(
+        `SELECT id, org_id, org_key, name, flow, starting_step_id FROM workflows WHERE id = ANY($1::uuid[])`,
+        [ids],
+      ),
+    );
+  }
+
   async insertRun(manager: EntityManager, run: Run): Promise<void> {
     await this.insertRuns(manager, [run]);
   }

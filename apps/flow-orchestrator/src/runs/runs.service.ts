@@ -58,6 +58,15 @@ export class RunsService {
     lingerMs: 2,
     run: (runs) => this.createQueued(runs),
   });
+  /** Concurrent triggers' workflow lookups: one query per batch, one per workflow however many triggers. */
+  private readonly workflowLookups = new MicroBatcher<string, Workflow | null>({
+    maxSize: 256,
+    lingerMs: 1,
+    run: async (ids) => {
+      const found = new Map((await this.repo.findWorkflowsById(ids)).map((w) => [w.id, w]));
+      return new Map(ids.map((id) => [id, found.get(id) ?? null]));
+    },
+  });
 
   constructor(
     private readonly repo: RunsRepository,
@@ -111,7 +120,8 @@ export class RunsService {
     payload: unknown,
     cmd: StartCommand,
   ): Promise<TriggerResultView> {
-    const workflow = await this.repo.findWorkflow(cmd.orgId, workflowId);
+    const found = await this.workflowLookups.submit(workflowId);
+    const workflow = found?.orgId === cmd.orgId ? found : null; // another org's: not found
     if (!workflow) throw new WorkflowNotFoundException(`No workflow '${workflowId}'`);
     if (!workflow.flow) {
       throw new WorkflowNotFoundException(`Workflow '${workflowId}' has no flow`);
