@@ -20,6 +20,9 @@ missing=()
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 command -v pg_isready >/dev/null || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# curl and jq: the flows e2e suite runs seed 002's shell script as its documentation writes it.
+command -v curl >/dev/null || missing+=(curl)
+command -v jq >/dev/null || missing+=(jq)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   apt_install "${missing[@]}"

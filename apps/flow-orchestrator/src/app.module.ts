@@ -10,6 +10,7 @@ import { DEFAULT_JOB_OPTIONS, queueConnection } from '@lib/queue';
 import { DataSource } from 'typeorm';
 import { FlowOrchestratorEnv } from './config/flow-orchestrator.env';
 import { FLOW_SCHEMA } from './database/migrations';
+import { RunsModule } from './runs/runs.module';
 
 export const SERVICE = 'flow-orchestrator';
 
@@ -27,6 +28,7 @@ export const SERVICE = 'flow-orchestrator';
       }),
     }),
     MetricsModule.forRoot({ service: SERVICE }),
+    RunsModule,
     HealthModule.forRootAsync({
       imports: [BullModule.registerQueue({ name: QueueName.Runs })],
       inject: [DataSource, getQueueToken(QueueName.Runs)],

@@ -5,6 +5,8 @@ import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/obs
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AdminModule } from './admin/admin.module';
+import { FlowsController } from './flows/flows.controller';
+import { TriggerController } from './flows/trigger.controller';
 import { GatewayEnv } from './config/gateway.env';
 import { DownloadsModule } from './downloads/downloads.module';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
@@ -12,7 +14,9 @@ import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
 import { OrgStorageController } from './org-storage/org-storage.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
+import { ResourcesController } from './resources/resources.controller';
 import { ServiceClientsModule } from './services/service-clients.module';
+import { FlowUploadsController } from './uploads/flow-uploads.controller';
 import { UploadsModule } from './uploads/uploads.module';
 import { UsageController } from './usage/usage.controller';
 
@@ -36,6 +40,14 @@ export const SERVICE = 'gateway';
       ],
     }),
   ],
-  controllers: [ObjectsController, OrgStorageController, UsageController],
+  controllers: [
+    ObjectsController,
+    OrgStorageController,
+    UsageController,
+    FlowsController,
+    TriggerController,
+    ResourcesController,
+    FlowUploadsController,
+  ],
 })
 export class AppModule {}

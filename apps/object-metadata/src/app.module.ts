@@ -10,6 +10,7 @@ import { OBJECT_METADATA_SCHEMA } from './database/migrations';
 import { ObjectEntity } from './objects/object.entity';
 import { ObjectsModule } from './objects/objects.module';
 import { OrgFilesModule } from './org-files/org-files.module';
+import { RunFilesModule } from './run-files/run-files.module';
 import { TtlQueueModule } from './ttl/ttl-queue.module';
 import { TtlScheduler } from './ttl/ttl-scheduler.service';
 import { TtlModule } from './ttl/ttl.module';
@@ -40,6 +41,7 @@ export const SERVICE = 'object-metadata';
     FilesModule,
     ObjectsModule,
     OrgFilesModule,
+    RunFilesModule,
     TtlModule,
   ],
 })

@@ -230,6 +230,7 @@ export class AuthGuard implements CanActivate {
       via: 'jwt',
       apiKeyId: null,
       capabilities: user.capabilities,
+      workflowId: claims.workflow_id ?? null,
     };
   }
 

@@ -9,6 +9,8 @@ export interface PlatformJwtClaims {
   /** The org's stable key (slug). */
   org_key: string;
   role: Role;
+  /** Optional: a session scoped to one workflow (seed 003: other workflows' resources are denied). */
+  workflow_id?: string;
 }
 
 export interface VerifiedJwt extends PlatformJwtClaims {

@@ -52,7 +52,12 @@ export class JwtIssuer {
     }
     const now = Math.floor(Date.now() / 1000);
     const exp = now + expiresInSeconds;
-    let jwt = new SignJWT({ org: claims.org, org_key: claims.org_key, role: claims.role })
+    let jwt = new SignJWT({
+      org: claims.org,
+      org_key: claims.org_key,
+      role: claims.role,
+      ...(claims.workflow_id === undefined ? {} : { workflow_id: claims.workflow_id }),
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(claims.sub)
       .setIssuedAt(now)

@@ -196,6 +196,17 @@ export class JwtVerifier {
     if (typeof org !== 'string' || !UUID.test(org)) throw bad('org', 'the org id (a UUID)');
     if (typeof orgKey !== 'string' || orgKey === '') throw bad('org_key', 'the org key');
     if (role !== 'admin' && role !== 'member') throw bad('role', "'admin' or 'member'");
-    return { sub, org, org_key: orgKey, role, exp: exp! };
+    const workflowId = payload['workflow_id'];
+    if (workflowId !== undefined && (typeof workflowId !== 'string' || workflowId === '')) {
+      throw bad('workflow_id', 'a workflow id when present');
+    }
+    return {
+      sub,
+      org,
+      org_key: orgKey,
+      role,
+      exp: exp!,
+      ...(workflowId === undefined ? {} : { workflow_id: workflowId }),
+    };
   }
 }

@@ -20,6 +20,8 @@ export interface Principal {
   apiKeyId: string | null;
   /** The org's capabilities at authentication time, e.g. `objects`. */
   capabilities: string[];
+  /** A JWT scoped to one workflow (`workflow_id` claim); absent otherwise. */
+  workflowId?: string | null;
 }
 
 /** Org capabilities the code checks. Stored as text, so adding one needs no migration. */

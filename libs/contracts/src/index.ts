@@ -4,3 +4,4 @@ export * from './queues';
 export * from './objects';
 export * from './object-keys';
 export * from './org-storage';
+export * from './flows';

@@ -224,6 +224,7 @@ export class IdentityService {
     orgId: string;
     userId: string;
     expiresInSeconds?: number;
+    workflowId?: string;
   }): Promise<IssuedToken> {
     if (!this.jwtIssuer) {
       throw new IdentityException(
@@ -241,7 +242,13 @@ export class IdentityService {
     const org = await this.getOrg(input.orgId);
     const user = await this.findUser(org.id, input.userId);
     const { token, expiresAt } = await this.jwtIssuer.issue(
-      { sub: user.id, org: org.id, org_key: org.key, role: user.role },
+      {
+        sub: user.id,
+        org: org.id,
+        org_key: org.key,
+        role: user.role,
+        ...(input.workflowId === undefined ? {} : { workflow_id: input.workflowId }),
+      },
       expiresIn,
     );
     return { token, expiresAt, org, user };

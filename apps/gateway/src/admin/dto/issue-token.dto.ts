@@ -1,6 +1,6 @@
 import { MAX_JWT_LIFETIME_SECONDS } from '@lib/auth';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 
 export class IssueTokenDto {
   @ApiProperty({ format: 'uuid' })
@@ -17,4 +17,9 @@ export class IssueTokenDto {
   @Min(1)
   @Max(MAX_JWT_LIFETIME_SECONDS)
   expiresInSeconds?: number;
+
+  @ApiPropertyOptional({ description: 'Scope the token to one workflow (seed 003 sessions)' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'workflowId must be a workflow id' })
+  workflowId?: string;
 }

@@ -2,6 +2,7 @@ import { EVENTS_PUBLISHER_MIGRATIONS } from '@lib/events';
 import { CreateObjects1764000000000 } from './1764000000000-create-objects';
 import { ObjectsApi1764100000000 } from './1764100000000-objects-api';
 import { OrgFiles1765000000000 } from './1765000000000-org-files';
+import { CreateRunFiles1766000000100 } from './1766000000100-create-run-files';
 
 /** WARNING: persisted name. The Postgres schema object-metadata owns; no other service reads it. */
 export const OBJECT_METADATA_SCHEMA = 'object_metadata';
@@ -11,4 +12,5 @@ export const objectMetadataMigrations = [
   CreateObjects1764000000000,
   ObjectsApi1764100000000,
   OrgFiles1765000000000,
+  CreateRunFiles1766000000100,
 ];

@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { Presigner } from '@lib/s3';
+
+export interface StoredObject {
+  sizeBytes: number;
+  etag: string | null;
+  contentType: string | null;
+}
+
+// S3's smallest multipart part (but the last); streams shorter than one part go in one PutObject.
+const PART_BYTES = 5 * 1024 * 1024;
+
+/**
+ * A run's bytes in S3, seen from the flow-orchestrator: presigned PutURLs for waiting edges, HEAD to notice
+ * uploads, and the streams steps read and write. Steps stream S3 → worker → S3 (never through a JSON
+ * message); a stream of unknown length is written as a multipart upload in 5 MiB parts.
+ */
+export class RunBytes {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly presigner: Presigner,
+  ) {}
+
+  /** A PUT URL signed over `host` only: a plain PUT works, with or without a Content-Type. */
+  putUrl(key: string, expiresInSeconds: number): string {
+    return this.presigner.presignPut(key, { expiresInSeconds });
+  }
+
+  getUrl(key: string, expiresInSeconds: number, filename?: string): string {
+    return this.presigner.presignGet(key, {
+      expiresInSeconds,
+      responseContentDisposition: filename
+        ? `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`
+        : undefined,
+    });
+  }
+
+  /** Size, ETag and type of the object, or null when there is none. Other failures throw. */
+  async head(key: string): Promise<StoredObject | null> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return {
+        sizeBytes: out.ContentLength ?? 0,
+        etag: out.ETag ?? null,
+        contentType: out.ContentType ?? null,
+      };
+    } catch (err) {
+      if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404) return null;
+      throw err;
+    }
+  }
+
+  async read(key: string): Promise<Readable> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return out.Body as Readable;
+  }
+
+  /** A server-side copy (no bytes through the worker); copying again gives the same object. */
+  async copy(fromKey: string, toKey: string): Promise<StoredObject> {
+    const source = `${this.bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`;
+    await this.s3.send(
+      new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: source }),
+    );
+    const stored = await this.head(toKey);
+    if (!stored) throw new Error(`the copy of ${fromKey} is not in S3`);
+    return stored;
+  }
+
+  /** Writes a body of known bytes. Overwriting the same key with the same bytes is harmless (retries). */
+  async putBuffer(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
+    const out = await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.length,
+        ContentType: contentType,
+      }),
+    );
+    return { sizeBytes: body.length, etag: out.ETag ?? null, contentType };
+  }
+
+  /** Writes a stream of unknown length: one PutObject below 5 MiB, else a multipart upload. */
+  async putStream(
+    key: string,
+    body: AsyncIterable<Buffer | Uint8Array>,
+    contentType: string,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): Promise<StoredObject> {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let total = 0;
+    let uploadId: string | undefined;
+    const parts: { ETag: string | undefined; PartNumber: number }[] = [];
+    const flushPart = async () => {
+      uploadId ??= (
+        await this.s3.send(
+          new CreateMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            ContentType: contentType,
+          }),
+        )
+      ).UploadId;
+      const part = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      const out = await this.s3.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: parts.length + 1,
+          Body: part,
+          ContentLength: part.length,
+        }),
+      );
+      parts.push({ ETag: out.ETag, PartNumber: parts.length + 1 });
+    };
+    try {
+      for await (const chunk of body) {
+        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        total += buf.length;
+        if (total > maxBytes) throw new Error(`the stream is larger than ${maxBytes} bytes`);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        if (pendingBytes >= PART_BYTES) await flushPart();
+      }
+      if (uploadId === undefined)
+        return await this.putBuffer(key, Buffer.concat(pending), contentType);
+      if (pendingBytes > 0) await flushPart();
+      const out = await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+      return { sizeBytes: total, etag: out.ETag ?? null, contentType };
+    } catch (err) {
+      if (uploadId !== undefined) {
+        await this.s3
+          .send(
+            new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+          )
+          .catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { isUUID } from 'class-validator';
+import { FLOW_LIMITS, parseResourceUri, ResourceDownloadUrlView } from '@lib/contracts';
+import { DomainException } from '@lib/errors';
+import { currentTraceId } from '@lib/observability';
+import { RunBytes } from '../bytes/run-bytes';
+import { RunFilesClient } from '../bytes/run-files.client';
+import { RunsRepository } from '../runs/runs.repository';
+
+// Seed 003's messages, verbatim.
+const notFound = (uri: string) =>
+  new DomainException(
+    404,
+    'RESOURCE_NOT_FOUND',
+    `No resource at ${uri}. The artifact does not exist or has expired. Retrying with the same URI will not succeed.`,
+  );
+const accessDenied = (uri: string) =>
+  new DomainException(
+    403,
+    'ACCESS_DENIED',
+    `Access denied to ${uri}. Check that the workflow_id matches the requesting session.`,
+  );
+const transient = () =>
+  new DomainException(
+    503,
+    'DOWNLOAD_URL_FAILED',
+    'Failed to generate download URL. Please try again.',
+  );
+
+/**
+ * Seed 003's `generate_download_url`: `workflow://{workflowId}/{uploads|artifacts}/{filename}` → a presigned
+ * GET valid one hour. `uploads` are the workflow's runs' inputs, `artifacts` their outputs, newest first;
+ * the file must be recorded (object-metadata) and its bytes in S3. For artifacts, the run state recorded
+ * here is the fallback when object-metadata knows no live file of that name.
+ */
+@Injectable()
+export class ResourcesService {
+  private readonly logger = new Logger(ResourcesService.name);
+
+  constructor(
+    private readonly repo: RunsRepository,
+    private readonly files: RunFilesClient,
+    private readonly bytes: RunBytes,
+  ) {}
+
+  async downloadUrl(
+    orgId: string,
+    uri: string,
+    scopeWorkflowId?: string,
+  ): Promise<ResourceDownloadUrlView> {
+    const parsed = parseResourceUri(uri);
+    if (!parsed.ok) throw new DomainException(400, 'INVALID_RESOURCE_URI', parsed.message);
+    const { workflowId, type, filename } = parsed;
+    if (scopeWorkflowId !== undefined && scopeWorkflowId !== workflowId) throw accessDenied(uri);
+    if (!isUUID(workflowId)) throw notFound(uri);
+    let objectKey: string | null = null;
+    try {
+      const workflow = await this.repo.findWorkflow(orgId, workflowId);
+      if (!workflow) throw notFound(uri); // another org's workflow: not found, never "denied"
+      const direction = type === 'uploads' ? 'input' : 'output';
+      const recorded = await this.files.latest(orgId, workflowId, direction, filename);
+      if (recorded && (await this.bytes.head(recorded.objectKey))) objectKey = recorded.objectKey;
+      if (!objectKey && type === 'artifacts') {
+        const fromState = await this.repo.latestRunFile(workflowId, 'output', filename);
+        if (fromState && (await this.bytes.head(fromState.objectKey))) {
+          objectKey = fromState.objectKey;
+        }
+      }
+    } catch (err) {
+      if (
+        err instanceof DomainException &&
+        err.status === 404 &&
+        err.code === 'RESOURCE_NOT_FOUND'
+      ) {
+        throw err;
+      }
+      this.logger.warn(`download URL for ${uri} failed: ${String(err)}`);
+      throw transient();
+    }
+    if (!objectKey) throw notFound(uri);
+    const expiresAt = new Date(Date.now() + FLOW_LIMITS.downloadUrlSeconds * 1000);
+    return {
+      download_url: this.bytes.getUrl(objectKey, FLOW_LIMITS.downloadUrlSeconds, filename),
+      download_expires_at: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      resource_uri: uri,
+      filename,
+      tool_trace_id: currentTraceId() ?? '',
+      workflow_id: workflowId,
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import { Type } from 'class-transformer';
+import {
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { EventActor, FLOW_LIMITS } from '@lib/contracts';
+
+/** Who asks, as the gateway authenticated them. The org always comes from here. */
+export class OrgCallerDto {
+  @IsUUID()
+  orgId!: string;
+
+  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/)
+  orgKey!: string;
+
+  @ValidateNested()
+  @Type(() => EventActor)
+  actor!: EventActor;
+
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsUUID()
+  createdBy?: string | null;
+}
+
+export class StartFlowDto extends OrgCallerDto {
+  /** Seed 002's definition body; absent or null: run the stored one. Checked by `parseFlowDefinition`. */
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsObject()
+  definition?: Record<string, unknown> | null;
+}
+
+export class TriggerDto extends OrgCallerDto {
+  /** Any JSON value. */
+  @IsOptional()
+  payload?: unknown;
+}
+
+export class FlowNameParams {
+  @Matches(FLOW_LIMITS.namePattern, {
+    message: 'name must be 1-128 characters: letters, digits, ".", "_", "-" (not first)',
+  })
+  name!: string;
+}
+
+export class RunIdParams {
+  @IsUUID('all', { message: 'runId must be a UUID' })
+  runId!: string;
+}
+
+export class WorkflowIdParams {
+  @IsUUID('all', { message: 'workflow_id must be a UUID' })
+  workflowId!: string;
+}
+
+export class RunEdgeParams extends RunIdParams {
+  @Matches(FLOW_LIMITS.idPattern, { message: 'edgeName must be a valid edge name' })
+  edge!: string;
+}
+
+export class OrgQueryDto {
+  @IsUUID()
+  orgId!: string;
+}
+
+export class ResourceUrlDto {
+  @IsUUID()
+  orgId!: string;
+
+  /** The workflow a caller's token is scoped to, if any (seed 003's session). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  scopeWorkflowId?: string;
+
+  @IsString()
+  @MaxLength(2048)
+  resourceUri!: string;
+}

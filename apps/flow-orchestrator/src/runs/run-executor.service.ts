@@ -1,0 +1,189 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { runFileKey, StepDefinition } from '@lib/contracts';
+import { MicroBatcher } from '@lib/queue';
+import { RunBytes } from '../bytes/run-bytes';
+import { RunFilesClient } from '../bytes/run-files.client';
+import { StepFailedError, StepInput } from '../steps/step';
+import { StepRegistry } from '../steps/step-registry';
+import { Run, RunFile, RunsRepository } from './runs.repository';
+import { RunsService, SYSTEM_ACTOR, TERMINAL } from './runs.service';
+
+/**
+ * One `run.execute` job: drives a run from where Postgres says it is. Safe to run again after a crash at any
+ * point: a step's output keys are fixed (in `run_steps`) before its first attempt, so a retry overwrites the
+ * same objects; run files are recorded once by key; a step is marked COMPLETE, and the run advanced, in one
+ * transaction. A step's effect is therefore applied once, however often its worker dies.
+ */
+@Injectable()
+export class RunExecutor {
+  private readonly logger = new Logger(RunExecutor.name);
+  private readonly starts = new MicroBatcher<string, boolean>({
+    maxSize: 256,
+    lingerMs: 2,
+    run: async (ids) => {
+      const moved = await this.runs.startWaitingMany(ids);
+      return new Map(ids.map((id) => [id, moved.has(id)]));
+    },
+  });
+
+  constructor(
+    private readonly repo: RunsRepository,
+    private readonly runs: RunsService,
+    private readonly bytes: RunBytes,
+    private readonly files: RunFilesClient,
+    private readonly registry: StepRegistry,
+  ) {}
+
+  /** `finalAttempt`: the queue will not retry this job, so a failure ends the run in ERROR. */
+  async execute(runId: string, finalAttempt: boolean): Promise<void> {
+    // The common first stage (a queued run that awaits uploads) is batched across concurrent jobs.
+    if (await this.starts.submit(runId)) return;
+    let run = await this.repo.findRun(runId);
+    if (!run || TERMINAL.includes(run.status)) return;
+    try {
+      const awaitsInputs = run.definition.DataWells.length > 0;
+      if (run.status === 'QUEUED') {
+        // A run that awaits uploads starts and enters WAITING in one transaction (two events).
+        run = await this.repo.transaction(async (m) => {
+          const running = await this.runs.transition(m, runId, ['QUEUED'], 'RUNNING');
+          return awaitsInputs ? this.runs.enterWaiting(m, running) : running;
+        });
+        if (run.status === 'WAITING') {
+          await this.runs.watchEdges(runId);
+          return;
+        }
+      }
+      if (awaitsInputs) {
+        const edges = await this.repo.edges(runId);
+        if (edges.length === 0) {
+          const current = run;
+          await this.repo.transaction((m) => this.runs.enterWaiting(m, current));
+          await this.runs.watchEdges(runId);
+          return;
+        }
+        if (edges.some((e) => !e.filledAt)) {
+          await this.runs.watchEdges(runId); // still waiting: make sure someone watches
+          return;
+        }
+      }
+      if (run.status === 'WAITING') {
+        run = await this.repo.transaction((m) =>
+          this.runs.transition(m, runId, ['WAITING'], 'RUNNING'),
+        );
+      }
+      await this.runSteps(run);
+      await this.repo.transaction((m) => this.runs.transition(m, runId, ['RUNNING'], 'COMPLETE'));
+    } catch (err) {
+      if (!(err instanceof StepFailedError) && !finalAttempt) throw err; // BullMQ retries with backoff
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logger.warn(`run ${runId} failed: ${reason}`);
+      await this.repo.transaction(async (m) => {
+        const current = await this.repo.findRun(runId, m, true);
+        if (current && !TERMINAL.includes(current.status)) {
+          await this.runs.transition(m, runId, [current.status], 'ERROR', reason.slice(0, 1000));
+        }
+      });
+    }
+  }
+
+  private async runSteps(run: Run): Promise<void> {
+    const def = run.definition;
+    const byId = new Map(def.Steps.map((s) => [s.ID, s]));
+    const files = await this.repo.runFiles(run.id);
+    let stepId: string | null = run.currentStepId ?? def.StartingStepID;
+    while (stepId !== null) {
+      const step = byId.get(stepId);
+      if (!step) throw new StepFailedError(`unknown step '${stepId}'`);
+      await this.runStep(run, step, files);
+      stepId = step.Next ?? null;
+    }
+  }
+
+  private async runStep(run: Run, step: StepDefinition, files: RunFile[]): Promise<void> {
+    const inputs: StepInput[] = (step.Inputs ?? []).flatMap((edge) =>
+      files
+        .filter((f) => f.edge === edge)
+        .map((f) => ({
+          edge,
+          filename: f.filename,
+          objectKey: f.objectKey,
+          sizeBytes: f.sizeBytes,
+          contentType: f.contentType,
+        })),
+    );
+    const handler = this.registry.get(step.Type);
+    const planned = handler.plan(step, inputs);
+    const fresh = Object.fromEntries(
+      planned.map((name, i) => [
+        String(i),
+        runFileKey(run.orgKey, run.workflowId, run.id, 'outputs', name),
+      ]),
+    );
+    const row = await this.repo.beginStep(run.id, step.ID, fresh);
+    const next = step.Next ?? null;
+    if (row.status === 'COMPLETE') return; // done before a crash; its files are in `files` already
+    const outputKeys = planned.map((_, i) => row.outputKeys[String(i)]);
+    const outputs = await handler.run({
+      runId: run.id,
+      workflowId: run.workflowId,
+      workflowName: run.workflowName,
+      payload: run.payload,
+      createdAt: new Date(run.createdAt),
+      step,
+      inputs,
+      outputKeys,
+      bytes: this.bytes,
+    });
+    const edge = step.Output ?? step.ID;
+    for (const o of outputs) {
+      await this.files.record({
+        orgId: run.orgId,
+        orgKey: run.orgKey,
+        workflowId: run.workflowId,
+        runId: run.id,
+        edge,
+        direction: 'output',
+        objectKey: o.objectKey,
+        filename: o.filename,
+        sizeBytes: o.stored.sizeBytes,
+        contentType: o.stored.contentType,
+        etag: o.stored.etag,
+        createdBy: null,
+        actor: SYSTEM_ACTOR,
+      });
+    }
+    await this.repo.transaction(async (m) => {
+      for (const o of outputs) {
+        await this.repo.insertRunFile(m, {
+          objectKey: o.objectKey,
+          runId: run.id,
+          workflowId: run.workflowId,
+          direction: 'output',
+          edge,
+          stepId: step.ID,
+          filename: o.filename,
+          sizeBytes: o.stored.sizeBytes,
+          contentType: o.stored.contentType,
+          etag: o.stored.etag,
+        });
+      }
+      await this.repo.completeStep(m, run.id, step.ID);
+      await this.repo.setCurrentStep(m, run.id, next);
+    });
+    for (const o of outputs) {
+      files.push({
+        objectKey: o.objectKey,
+        runId: run.id,
+        workflowId: run.workflowId,
+        direction: 'output',
+        edge,
+        stepId: step.ID,
+        filename: o.filename,
+        sizeBytes: o.stored.sizeBytes,
+        contentType: o.stored.contentType,
+        etag: o.stored.etag,
+        createdAt: new Date(),
+      });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reconciler } from '@lib/queue';
+import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { RunQueue } from './run-queue.service';
+import { RunsRepository } from './runs.repository';
+
+const SWEEP_LIMIT = 500;
+
+/**
+ * BullMQ holds no truth: runs that should be queued or running, and edges that wait for an upload, are
+ * re-enqueued from Postgres periodically. Job ids are per run and per edge, so what Redis still has is not
+ * added twice.
+ */
+@Injectable()
+export class RunsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RunsReconciler.name);
+  private readonly reconciler: Reconciler;
+  private cursor: string | null = null;
+
+  constructor(
+    repo: RunsRepository,
+    queue: RunQueue,
+    config: ConfigService<FlowOrchestratorEnv, true>,
+  ) {
+    this.reconciler = new Reconciler({
+      name: 'runs-reconciler',
+      intervalMs: config.get('RUN_RECONCILE_INTERVAL_MS', { infer: true }),
+      logger: this.logger,
+      sweep: async () => {
+        // A page per sweep, walking every active run in id order (a wait of any length is reached).
+        const runs = await repo.activeRuns(this.cursor, SWEEP_LIMIT);
+        this.cursor = runs.length === SWEEP_LIMIT ? runs[runs.length - 1].id : null;
+        const execute: string[] = [];
+        const watches: { runId: string; edge: string }[] = [];
+        for (const run of runs) {
+          if (run.status !== 'WAITING') {
+            execute.push(run.id);
+            continue;
+          }
+          const open = (await repo.edges(run.id)).filter((e) => !e.filledAt);
+          if (open.length === 0) execute.push(run.id);
+          else watches.push(...open.map((e) => ({ runId: run.id, edge: e.edge })));
+        }
+        await queue.ensure(execute, watches);
+        return runs.length;
+      },
+    });
+  }
+
+  /** One sweep now (tests). */
+  runOnce(): Promise<void> {
+    return this.reconciler.runOnce();
+  }
+
+  onApplicationBootstrap(): void {
+    this.reconciler.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.reconciler.stop();
+  }
+}

@@ -1,0 +1,61 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import type { FlowRunView, TriggerResultView } from '@lib/contracts';
+import { RunEdge } from './runs.repository';
+import {
+  FlowNameParams,
+  OrgCallerDto,
+  OrgQueryDto,
+  RunEdgeParams,
+  RunIdParams,
+  StartFlowDto,
+  TriggerDto,
+  WorkflowIdParams,
+} from './dto/run-commands.dto';
+import { RunsService } from './runs.service';
+
+/** Internal HTTP API, called by the gateway once it has authenticated the org. */
+@Controller('internal')
+export class RunsController {
+  constructor(private readonly runs: RunsService) {}
+
+  @Post('flows/:name/runs')
+  @HttpCode(200)
+  start(@Param() params: FlowNameParams, @Body() cmd: StartFlowDto): Promise<FlowRunView> {
+    return this.runs.startByName(params.name, cmd.definition ?? null, cmd);
+  }
+
+  @Get('runs/:runId')
+  status(@Param() params: RunIdParams, @Query() query: OrgQueryDto): Promise<FlowRunView> {
+    return this.runs.status(query.orgId, params.runId);
+  }
+
+  @Post('workflows/:workflowId/trigger')
+  @HttpCode(200)
+  trigger(@Param() params: WorkflowIdParams, @Body() cmd: TriggerDto): Promise<TriggerResultView> {
+    return this.runs.trigger(params.workflowId, cmd.payload, cmd);
+  }
+
+  /** A workflow of the org (404 otherwise): direct uploads (`POST /api/v1/upload`) check it first. */
+  @Get('workflows/:workflowId')
+  async workflow(@Param() params: WorkflowIdParams, @Query() query: OrgQueryDto) {
+    const w = await this.runs.workflow(query.orgId, params.workflowId);
+    return { id: w.id, name: w.name, startingStepId: w.startingStepId };
+  }
+
+  /** Where an upload to a waiting edge goes (404/409 when it cannot go anywhere). */
+  @Get('runs/:runId/edges/:edge')
+  async uploadTarget(
+    @Param() params: RunEdgeParams,
+    @Query() query: OrgQueryDto,
+  ): Promise<Pick<RunEdge, 'objectKey' | 'filename' | 'putUrl'>> {
+    const edge = await this.runs.uploadTarget(query.orgId, params.runId, params.edge);
+    return { objectKey: edge.objectKey, filename: edge.filename, putUrl: edge.putUrl };
+  }
+
+  /** The bytes are at the edge's key: fill it and resume the run. */
+  @Post('runs/:runId/edges/:edge/complete')
+  @HttpCode(200)
+  completeUpload(@Param() params: RunEdgeParams, @Body() cmd: OrgCallerDto): Promise<FlowRunView> {
+    return this.runs.completeUpload(cmd.orgId, params.runId, params.edge, cmd.actor);
+  }
+}

@@ -1,0 +1,80 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { s3Settings } from '@lib/app';
+import { QueueName } from '@lib/contracts';
+import { ServiceClient } from '@lib/internal-http';
+import { createS3Client, Presigner } from '@lib/s3';
+import { RunBytes } from '../bytes/run-bytes';
+import { RunFilesClient } from '../bytes/run-files.client';
+import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { ResourcesController } from '../resources/resources.controller';
+import { ResourcesService } from '../resources/resources.service';
+import { StepRegistry } from '../steps/step-registry';
+import { S3WebhookController } from '../uploads/s3-webhook.controller';
+import { UploadWatchProcessor } from '../uploads/upload-watch.processor';
+import { RunExecutor } from './run-executor.service';
+import { RunQueue } from './run-queue.service';
+import { RunsController } from './runs.controller';
+import { RunsProcessor } from './runs.processor';
+import { RunsReconciler } from './runs-reconciler.service';
+import { RunsRepository } from './runs.repository';
+import { RunsService } from './runs.service';
+
+class RunFilesClientShutdown implements OnApplicationShutdown {
+  constructor(private readonly client: RunFilesClient) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** Workflows, runs, their queues and workers, steps, upload notices and seed 003's resource URLs. */
+@Module({
+  imports: [BullModule.registerQueue({ name: QueueName.Runs }, { name: QueueName.UploadWatch })],
+  controllers: [RunsController, ResourcesController, S3WebhookController],
+  providers: [
+    {
+      provide: RunBytes,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) => {
+        const settings = s3Settings(config);
+        return new RunBytes(createS3Client(settings), settings.bucket, new Presigner(settings));
+      },
+    },
+    {
+      provide: RunFilesClient,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
+        new RunFilesClient(
+          new ServiceClient({
+            name: 'object-metadata',
+            baseUrl: config.get('OBJECT_METADATA_URL', { infer: true }),
+          }),
+        ),
+    },
+    {
+      provide: RunFilesClientShutdown,
+      inject: [RunFilesClient],
+      useFactory: (client: RunFilesClient) => new RunFilesClientShutdown(client),
+    },
+    {
+      provide: StepRegistry,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
+        StepRegistry.builtIn({
+          allowPrivateNetworks: config.get('HTTP_STEP_ALLOW_PRIVATE_NETWORKS', { infer: true }),
+        }),
+    },
+    RunsRepository,
+    RunQueue,
+    RunsService,
+    RunExecutor,
+    RunsProcessor,
+    UploadWatchProcessor,
+    RunsReconciler,
+    ResourcesService,
+  ],
+  exports: [RunQueue],
+})
+export class RunsModule {}

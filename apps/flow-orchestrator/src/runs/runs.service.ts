@@ -1,0 +1,463 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  EventActor,
+  expandKeyTemplate,
+  FLOW_LIMITS,
+  FlowDefinition,
+  FlowDefinitionError,
+  FlowRunView,
+  parseFlowDefinition,
+  runFileKey,
+  RunStatus,
+  Topic,
+  TriggerResultView,
+  workflowResourceUri,
+} from '@lib/contracts';
+import { OutboxWriter, uuidv7 } from '@lib/events';
+import { MicroBatcher } from '@lib/queue';
+import type { EntityManager } from 'typeorm';
+import { RunBytes } from '../bytes/run-bytes';
+import { RunFilesClient } from '../bytes/run-files.client';
+import { QueueResult, RunQueue } from './run-queue.service';
+import { runCreatedEvent, runUpdatedEvent } from './run-events';
+import {
+  EdgeNotWaitingException,
+  InvalidFlowDefinitionException,
+  RunNotFoundException,
+  RunNotWaitingException,
+  UnknownEdgeException,
+  WorkflowNotFoundException,
+} from './runs.exception';
+import { Run, RunEdge, RunsRepository, Workflow } from './runs.repository';
+
+export const TERMINAL: readonly RunStatus[] = ['COMPLETE', 'ERROR', 'EXPIRED'];
+
+/** Who changes a run when nobody asked: upload notices, the watcher, the workers. */
+export const SYSTEM_ACTOR: EventActor = { type: 'system', id: 'flow-orchestrator' };
+
+export interface StartCommand {
+  orgId: string;
+  orgKey: string;
+  createdBy?: string | null;
+  actor: EventActor;
+}
+
+/** What noticing an upload did: filled the edge (and resumed the run when it was the last), or nothing. */
+export type FillOutcome = 'filled' | 'not-uploaded' | 'already-filled' | 'not-waiting';
+
+/**
+ * Workflows and the life of runs (SPEC 4.4): QUEUED → RUNNING → WAITING → RUNNING → COMPLETE, or ERROR,
+ * or EXPIRED. Every creation publishes `run.created` and every status change `run.updated`, in the
+ * transaction of the change.
+ */
+@Injectable()
+export class RunsService {
+  private readonly logger = new Logger(RunsService.name);
+  private readonly triggers = new MicroBatcher<Run, QueueResult>({
+    maxSize: 256,
+    lingerMs: 2,
+    run: (runs) => this.createQueued(runs),
+  });
+  /** Concurrent triggers' workflow lookups: one query per batch, one per workflow however many triggers. */
+  private readonly workflowLookups = new MicroBatcher<string, Workflow | null>({
+    maxSize: 256,
+    lingerMs: 1,
+    run: async (ids) => {
+      const found = new Map((await this.repo.findWorkflowsById(ids)).map((w) => [w.id, w]));
+      return new Map(ids.map((id) => [id, found.get(id) ?? null]));
+    },
+  });
+
+  constructor(
+    private readonly repo: RunsRepository,
+    private readonly outbox: OutboxWriter,
+    private readonly queue: RunQueue,
+    private readonly bytes: RunBytes,
+    private readonly files: RunFilesClient,
+  ) {}
+
+  /**
+   * `POST /api/v1/flow/{name}`: with a definition, creates or updates the workflow, then starts a run; with
+   * none (`null`), runs the stored definition. A flow with upload data wells answers WAITING with its
+   * PutURLs at once (the first step, awaiting inputs, runs inline); any other run is queued.
+   */
+  async startByName(name: string, body: unknown, cmd: StartCommand): Promise<FlowRunView> {
+    let workflow: Workflow;
+    if (body === null) {
+      const found = await this.repo.findWorkflowByName(cmd.orgId, name);
+      if (!found?.flow) {
+        throw new WorkflowNotFoundException(
+          `No workflow '${name}' with a stored flow definition: send one in the body`,
+        );
+      }
+      workflow = found;
+    } else {
+      let flow: FlowDefinition;
+      try {
+        flow = parseFlowDefinition(body);
+      } catch (err) {
+        if (err instanceof FlowDefinitionError)
+          throw new InvalidFlowDefinitionException(err.message);
+        throw err;
+      }
+      workflow = await this.repo.transaction((m) =>
+        this.repo.upsertWorkflow(m, {
+          id: uuidv7(),
+          orgId: cmd.orgId,
+          orgKey: cmd.orgKey,
+          name,
+          flow,
+        }),
+      );
+    }
+    const run = await this.start(workflow, cmd);
+    return this.view(run);
+  }
+
+  /** Seed 004's trigger: a run of the workflow at its starting step, through the run queue. */
+  async trigger(
+    workflowId: string,
+    payload: unknown,
+    cmd: StartCommand,
+  ): Promise<TriggerResultView> {
+    const found = await this.workflowLookups.submit(workflowId);
+    const workflow = found?.orgId === cmd.orgId ? found : null; // another org's: not found
+    if (!workflow) throw new WorkflowNotFoundException(`No workflow '${workflowId}'`);
+    if (!workflow.flow) {
+      throw new WorkflowNotFoundException(`Workflow '${workflowId}' has no flow`);
+    }
+    if (!workflow.startingStepId) {
+      throw new WorkflowNotFoundException(`Workflow '${workflowId}' has no starting_step_id`);
+    }
+    const run = this.newRun(workflow, payload ?? null, cmd);
+    return { runId: run.id, result: await this.triggers.submit(run) };
+  }
+
+  /**
+   * Queued runs created together: concurrent triggers within a few milliseconds share one transaction (one
+   * INSERT, one outbox INSERT) and one BullMQ round trip; each caller still gets its own run's answer.
+   */
+  private async createQueued(runs: Run[]): Promise<Map<Run, QueueResult>> {
+    await this.repo.transaction(async (m) => {
+      await this.repo.insertRuns(m, runs);
+      await this.outbox.appendMany(
+        m,
+        runs.map((run) => ({ topic: Topic.RunCreated, key: run.id, data: runCreatedEvent(run) })),
+      );
+    });
+    // Committed: if Redis fails now, the reconciler enqueues these runs.
+    const results = await this.queue.executeMany(runs.map((r) => r.id));
+    return new Map(runs.map((run, i) => [run, results[i]]));
+  }
+
+  private newRun(workflow: Workflow, payload: unknown, cmd: StartCommand): Run {
+    const now = new Date();
+    return {
+      id: uuidv7(),
+      workflowId: workflow.id,
+      orgId: workflow.orgId,
+      orgKey: workflow.orgKey,
+      workflowName: workflow.name,
+      status: 'QUEUED',
+      reason: null,
+      definition: workflow.flow!,
+      payload,
+      currentStepId: null,
+      actor: cmd.actor,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  async workflow(orgId: string, workflowId: string): Promise<Workflow> {
+    const workflow = await this.repo.findWorkflow(orgId, workflowId);
+    if (!workflow) throw new WorkflowNotFoundException(`No workflow '${workflowId}'`);
+    return workflow;
+  }
+
+  /** `POST /api/v1/flow/{name}`'s run: WAITING at once when the flow awaits uploads, else queued. */
+  private async start(workflow: Workflow, cmd: StartCommand): Promise<Run> {
+    let run = this.newRun(workflow, null, cmd);
+    const waits = run.definition.DataWells.length > 0;
+    run = await this.repo.transaction(async (m) => {
+      await this.repo.insertRun(m, run);
+      await this.outbox.append(m, Topic.RunCreated, run.id, runCreatedEvent(run));
+      if (!waits) return run;
+      const running = await this.transition(m, run.id, ['QUEUED'], 'RUNNING');
+      return this.enterWaiting(m, running);
+    });
+    if (waits) await this.watchEdges(run.id);
+    else await this.queue.execute(run.id);
+    return run;
+  }
+
+  /** RUNNING → WAITING with one upload edge (and its PutURL) per data well. In the caller's transaction. */
+  async enterWaiting(m: EntityManager, run: Run): Promise<Run> {
+    await this.repo.insertEdges(m, this.edgesOf(run, new Date()));
+    return this.transition(m, run.id, ['RUNNING'], 'WAITING');
+  }
+
+  /**
+   * The workers' first stage for a batch of runs: every one still QUEUED that awaits uploads goes QUEUED →
+   * RUNNING → WAITING with its edges, in one transaction for the batch (two `run.updated` each), and its
+   * edges are watched. Returns the ids it moved; the others take the one-run path.
+   */
+  async startWaitingMany(ids: readonly string[]): Promise<Set<string>> {
+    const now = new Date();
+    const moved = await this.repo.transaction(async (m) => {
+      const runs = await this.repo.startWaiting(m, ids);
+      if (runs.length === 0) return runs;
+      await this.repo.insertEdges(
+        m,
+        runs.flatMap((run) => this.edgesOf(run, now)),
+      );
+      await this.outbox.appendMany(
+        m,
+        runs.flatMap((run) => {
+          const running: Run = { ...run, status: 'RUNNING', version: run.version - 1 };
+          return [
+            { topic: Topic.RunUpdated, key: run.id, data: runUpdatedEvent(running, 'QUEUED') },
+            { topic: Topic.RunUpdated, key: run.id, data: runUpdatedEvent(run, 'RUNNING') },
+          ];
+        }),
+      );
+      return runs;
+    });
+    if (moved.length > 0) {
+      try {
+        await this.queue.watch(
+          moved.flatMap((run) =>
+            run.definition.DataWells.map((w) => ({ runId: run.id, edge: w.Edge })),
+          ),
+        );
+      } catch (err) {
+        this.logger.warn(`could not start watching uploads (the reconciler will): ${String(err)}`);
+      }
+    }
+    return new Set(moved.map((r) => r.id));
+  }
+
+  private edgesOf(run: Run, now: Date): RunEdge[] {
+    const expiresAt = new Date(now.getTime() + FLOW_LIMITS.uploadUrlSeconds * 1000);
+    return run.definition.DataWells.map((well) => {
+      const objectName = expandKeyTemplate(well.Key, {
+        RUN_ID: run.id,
+        WORKFLOW_ID: run.workflowId,
+        WORKFLOW_NAME: run.workflowName,
+        EDGE: well.Edge,
+      });
+      const filename = objectName.slice(objectName.lastIndexOf('/') + 1);
+      const objectKey = runFileKey(run.orgKey, run.workflowId, run.id, 'inputs', filename);
+      return {
+        runId: run.id,
+        edge: well.Edge,
+        store: well.Store,
+        objectName,
+        filename,
+        objectKey,
+        putUrl: this.bytes.putUrl(objectKey, FLOW_LIMITS.uploadUrlSeconds),
+        expiresAt,
+        filledAt: null,
+        createdAt: now,
+      };
+    });
+  }
+
+  async watchEdges(runId: string): Promise<void> {
+    const edges = await this.repo.edges(runId);
+    const open = edges.filter((e) => !e.filledAt).map((e) => ({ runId, edge: e.edge }));
+    if (open.length === 0) return;
+    try {
+      await this.queue.watch(open);
+    } catch (err) {
+      // Postgres holds the edges: the reconciler starts the watch when Redis answers again.
+      this.logger.warn(`could not start watching the uploads of ${runId}: ${String(err)}`);
+    }
+  }
+
+  /** Moves a run and publishes `run.updated`; throws when the run is not in `from` (a lost race). */
+  async transition(
+    m: EntityManager,
+    runId: string,
+    from: readonly RunStatus[],
+    to: RunStatus,
+    reason: string | null = null,
+  ): Promise<Run> {
+    const moved = await this.repo.setStatus(m, runId, from, to, reason);
+    if (!moved) throw new RunNotFoundException(runId);
+    if (!moved.run) throw new RunNotWaitingException(runId, moved.previous);
+    await this.outbox.append(
+      m,
+      Topic.RunUpdated,
+      runId,
+      runUpdatedEvent(moved.run, moved.previous),
+    );
+    return moved.run;
+  }
+
+  async status(orgId: string, runId: string): Promise<FlowRunView> {
+    const run = await this.repo.findRun(runId);
+    if (!run || run.orgId !== orgId) throw new RunNotFoundException(runId);
+    return this.view(run);
+  }
+
+  async view(run: Run): Promise<FlowRunView> {
+    const [edges, files] = await Promise.all([
+      run.status === 'WAITING' ? this.repo.edges(run.id) : Promise.resolve([]),
+      this.repo.runFiles(run.id),
+    ]);
+    const fileView = (direction: 'input' | 'output') =>
+      files
+        .filter((f) => f.direction === direction)
+        .map((f) => ({
+          Edge: f.edge,
+          Name: f.filename,
+          URI: workflowResourceUri(
+            run.workflowId,
+            direction === 'input' ? 'uploads' : 'artifacts',
+            f.filename,
+          ),
+          SizeBytes: f.sizeBytes,
+        }));
+    const view: FlowRunView = {
+      ID: run.id,
+      Status: run.status,
+      WorkflowID: run.workflowId,
+      WorkflowName: run.workflowName,
+      CurrentStep: run.currentStepId,
+      Inputs: fileView('input'),
+      Artifacts: fileView('output'),
+      CreatedAt: new Date(run.createdAt).toISOString(),
+      UpdatedAt: new Date(run.updatedAt).toISOString(),
+    };
+    if (run.reason) view.Reason = run.reason;
+    if (run.status === 'WAITING') {
+      view.WaitingURLs = edges
+        .filter((e) => !e.filledAt)
+        .map((e) => ({
+          Artifact: { StoreName: e.store, ObjectName: e.objectName, EdgeName: e.edge },
+          PutURL: e.putUrl,
+          // Whole seconds, as seed 002 shows it (rounded down: the URL is valid a little longer).
+          TTL: new Date(e.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        }));
+    }
+    return view;
+  }
+
+  /**
+   * An upload was noticed (watcher, S3 webhook, upload endpoint): records the input file (object-metadata
+   * first, idempotent by key; then the edge, in one transaction with the check that the run still waits)
+   * and resumes the run when no edge waits any more. Safe to call twice.
+   */
+  async fillEdge(runId: string, edgeName: string, actor: EventActor = SYSTEM_ACTOR) {
+    const edge = await this.repo.findEdge(runId, edgeName);
+    const run = await this.repo.findRun(runId);
+    if (!edge || !run) return 'not-waiting' as FillOutcome;
+    if (edge.filledAt) return 'already-filled' as FillOutcome;
+    if (run.status !== 'WAITING') return 'not-waiting' as FillOutcome;
+    const stored = await this.bytes.head(edge.objectKey);
+    if (!stored) return 'not-uploaded' as FillOutcome;
+    await this.files.record({
+      orgId: run.orgId,
+      orgKey: run.orgKey,
+      workflowId: run.workflowId,
+      runId,
+      edge: edge.edge,
+      direction: 'input',
+      objectKey: edge.objectKey,
+      filename: edge.filename,
+      sizeBytes: stored.sizeBytes,
+      contentType: stored.contentType,
+      etag: stored.etag,
+      createdBy: run.actor.type === 'user' ? run.actor.id : null,
+      actor,
+    });
+    const outcome = await this.repo.transaction(async (m): Promise<FillOutcome | 'resume'> => {
+      const locked = await this.repo.findRun(runId, m, true);
+      if (locked?.status !== 'WAITING') return 'not-waiting';
+      if (!(await this.repo.fillEdge(m, runId, edgeName))) return 'already-filled';
+      await this.repo.insertRunFile(m, {
+        objectKey: edge.objectKey,
+        runId,
+        workflowId: run.workflowId,
+        direction: 'input',
+        edge: edge.edge,
+        stepId: null,
+        filename: edge.filename,
+        sizeBytes: stored.sizeBytes,
+        contentType: stored.contentType,
+        etag: stored.etag,
+      });
+      const edges = await this.repo.edges(runId, m);
+      return edges.every((e) => e.filledAt) ? 'resume' : 'filled';
+    });
+    if (outcome === 'resume') {
+      await this.queue.execute(runId);
+      return 'filled' as FillOutcome;
+    }
+    return outcome;
+  }
+
+  /**
+   * `POST /api/v1/upload/{runId}/{edge}` after the bytes went to the edge's key: 404 for another org's run
+   * or an unknown edge, 409 when the run does not wait or the edge is filled.
+   */
+  async uploadTarget(orgId: string, runId: string, edgeName: string): Promise<RunEdge> {
+    const run = await this.repo.findRun(runId);
+    if (!run || run.orgId !== orgId) throw new RunNotFoundException(runId);
+    if (run.status !== 'WAITING') throw new RunNotWaitingException(runId, run.status);
+    const edge = await this.repo.findEdge(runId, edgeName);
+    if (!edge) throw new UnknownEdgeException(runId, edgeName);
+    if (edge.filledAt) throw new EdgeNotWaitingException(runId, edgeName, 'is already filled');
+    return edge;
+  }
+
+  async completeUpload(
+    orgId: string,
+    runId: string,
+    edgeName: string,
+    actor: EventActor,
+  ): Promise<FlowRunView> {
+    // Ownership only: the state was checked before the first byte (`uploadTarget`); since then the
+    // watcher may have noticed these very bytes.
+    const owner = await this.repo.findRun(runId);
+    if (!owner || owner.orgId !== orgId) throw new RunNotFoundException(runId);
+    if (!(await this.repo.findEdge(runId, edgeName)))
+      throw new UnknownEdgeException(runId, edgeName);
+    const outcome = await this.fillEdge(runId, edgeName, actor);
+    if (outcome === 'not-uploaded') {
+      throw new EdgeNotWaitingException(runId, edgeName, 'has no uploaded bytes');
+    }
+    // 'already-filled' here means the watcher or an S3 notification saw these bytes first: the edge was
+    // open when this upload began (checked above, and before the first byte), so it is this upload's.
+    const run = await this.repo.findRun(runId);
+    if (outcome === 'not-waiting') throw new RunNotWaitingException(runId, run!.status);
+    return this.view(run!);
+  }
+
+  /** WAITING → EXPIRED when an edge's PutURL expired unused (the watcher, past the TTL). */
+  async expireIfOverdue(runId: string, edgeName: string): Promise<boolean> {
+    return this.repo.transaction(async (m) => {
+      const run = await this.repo.findRun(runId, m, true);
+      if (run?.status !== 'WAITING') return false;
+      const edge = (await this.repo.edges(runId, m)).find((e) => e.edge === edgeName);
+      if (!edge || edge.filledAt || new Date(edge.expiresAt).getTime() > Date.now()) return false;
+      await this.transition(
+        m,
+        runId,
+        ['WAITING'],
+        'EXPIRED',
+        `no upload to edge '${edgeName}' before its PutURL expired at ${new Date(edge.expiresAt).toISOString()}`,
+      );
+      return true;
+    });
+  }
+
+  /** S3 notification (webhook): the key of a created object; fills the edge waiting for it, if any. */
+  async objectCreated(objectKey: string): Promise<FillOutcome | 'unknown-key'> {
+    const edge = await this.repo.findEdgeByKey(objectKey);
+    if (!edge) return 'unknown-key';
+    return this.fillEdge(edge.runId, edge.edge);
+  }
+}

@@ -1,0 +1,374 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { FlowDefinition, parseFlowDefinition, QueueName } from '@lib/contracts';
+import { dataSourceOptions } from '@lib/database';
+import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
+import { queueConnection } from '@lib/queue';
+import { createS3Client, Presigner } from '@lib/s3';
+import {
+  createTestDatabase,
+  startTestS3,
+  TEST_REDIS_URL,
+  TestDatabase,
+  testRedisPrefix,
+  TestS3,
+  waitFor,
+} from '@lib/testing';
+import { DataSource } from 'typeorm';
+import { RunBytes } from '../src/bytes/run-bytes';
+import { RunFileRecord, RunFilesClient } from '../src/bytes/run-files.client';
+import { FLOW_SCHEMA } from '../src/database/migrations';
+import { RunExecutor } from '../src/runs/run-executor.service';
+import { RunQueue } from '../src/runs/run-queue.service';
+import { RunsReconciler } from '../src/runs/runs-reconciler.service';
+import { RunsRepository } from '../src/runs/runs.repository';
+import { RunsService } from '../src/runs/runs.service';
+import { CopyStep } from '../src/steps/copy.step';
+import { StepRunContext } from '../src/steps/step';
+import { StepRegistry } from '../src/steps/step-registry';
+
+const ORG = randomUUID();
+const caller = { orgId: ORG, orgKey: 'org-int', actor: { type: 'system' as const, id: 'test' } };
+
+/** object-metadata's record API, as the flow-orchestrator sees it: once per key. */
+class RecordingRunFiles {
+  readonly calls: RunFileRecord[] = [];
+  readonly byKey = new Map<string, RunFileRecord>();
+
+  record(file: RunFileRecord): Promise<void> {
+    this.calls.push(file);
+    if (!this.byKey.has(file.objectKey)) this.byKey.set(file.objectKey, file);
+    return Promise.resolve();
+  }
+}
+
+/** `copy`, whose worker "dies" once after writing its output and before the run records it. */
+class CrashingCopy extends CopyStep {
+  crashes = 0;
+  keys: string[][] = [];
+
+  override async run(ctx: StepRunContext) {
+    this.keys.push([...ctx.outputKeys]);
+    const out = await super.run(ctx);
+    if (this.crashes++ === 0) throw new Error('worker died mid-step');
+    return out;
+  }
+}
+
+// The run state machine against real Postgres, Redis (BullMQ) and the verifying S3: statuses and their
+// events, waiting edges, resuming, a step retried after a crash between its effect and its commit, ERROR on
+// the last attempt, EXPIRED past the TTL, concurrent upload notices.
+describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let s3: TestS3;
+  let redis: { prefix: string; cleanup(): Promise<void> };
+  let runsQueue: Queue;
+  let watchQueue: Queue;
+  let repo: RunsRepository;
+  let files: RecordingRunFiles;
+  let bytes: RunBytes;
+  let copy: CrashingCopy;
+  let sut: RunsService;
+  let executor: RunExecutor;
+
+  const events = async (runId: string) =>
+    (
+      await dataSource.query<{ topic: string; payload: { data: Record<string, unknown> } }[]>(
+        `SELECT topic, payload FROM outbox WHERE message_key = $1 ORDER BY id`,
+        [runId],
+      )
+    ).map((r) =>
+      r.topic === 'run.created'
+        ? `created:${String(r.payload.data.status)}`
+        : `${String(r.payload.data.status)}@${String(r.payload.data.version)}`,
+    );
+
+  const workflow = async (name: string, flow: unknown) => {
+    const definition: FlowDefinition = parseFlowDefinition(flow);
+    return repo.transaction((m) =>
+      repo.upsertWorkflow(m, {
+        id: randomUUID(),
+        orgId: ORG,
+        orgKey: 'org-int',
+        name,
+        flow: definition,
+      }),
+    );
+  };
+
+  const upload = async (runId: string, edge: string, body: string) => {
+    const row = (await repo.findEdge(runId, edge))!;
+    const res = await fetch(row.putUrl, { method: 'PUT', body });
+    expect(res.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('flows');
+    dataSource = await new DataSource(
+      dataSourceOptions({ url: db.url, schema: FLOW_SCHEMA, entities: EVENTS_PUBLISHER_ENTITIES }),
+    ).initialize();
+    s3 = await startTestS3();
+    redis = testRedisPrefix('flows');
+    const connection = queueConnection(TEST_REDIS_URL);
+    runsQueue = new Queue(QueueName.Runs, { connection, prefix: redis.prefix });
+    watchQueue = new Queue(QueueName.UploadWatch, { connection, prefix: redis.prefix });
+    repo = new RunsRepository(dataSource);
+    files = new RecordingRunFiles();
+    bytes = new RunBytes(
+      createS3Client(s3.settings),
+      s3.settings.bucket,
+      new Presigner(s3.settings),
+    );
+    copy = new CrashingCopy();
+    const queue = new RunQueue(runsQueue, watchQueue);
+    const runFiles = files as unknown as RunFilesClient;
+    sut = new RunsService(repo, new OutboxWriter({ source: '/test' }), queue, bytes, runFiles);
+    executor = new RunExecutor(repo, sut, bytes, runFiles, new StepRegistry([copy]));
+  });
+
+  afterAll(async () => {
+    await runsQueue?.close();
+    await watchQueue?.close();
+    await redis?.cleanup();
+    await dataSource?.destroy();
+    await db?.drop();
+    await s3?.stop();
+  });
+
+  it('should go QUEUED → RUNNING → WAITING → RUNNING → COMPLETE, retrying a crashed step without a second effect', async () => {
+    const wf = await workflow('copying', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'data.txt' }],
+        Steps: [{ ID: 'copy', Type: 'copy', Inputs: ['in'], Output: 'out' }],
+        StartingStepID: 'copy',
+      },
+    });
+    const { runId, result } = await sut.trigger(wf.id, { n: 1 }, caller);
+    expect(result).toEqual({ jobId: `run.execute.${runId}`, queue: 'runs', state: 'waiting' });
+    expect((await repo.findRun(runId))!.status).toBe('QUEUED');
+
+    await executor.execute(runId, false);
+    expect((await repo.findRun(runId))!.status).toBe('WAITING');
+    expect(await watchQueue.getJob(`upload.watch.${runId}.in`)).toBeDefined();
+    expect(await sut.fillEdge(runId, 'in')).toBe('not-uploaded');
+
+    await upload(runId, 'in', 'payload');
+    await runsQueue.remove(`run.execute.${runId}`); // what a finished job leaves: nothing
+    expect(await sut.fillEdge(runId, 'in')).toBe('filled');
+    expect(await sut.fillEdge(runId, 'in')).toBe('already-filled');
+    expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined(); // resumed
+
+    // The step writes its output, then its worker dies before the commit: BullMQ retries the job.
+    await expect(executor.execute(runId, false)).rejects.toThrow('worker died mid-step');
+    await executor.execute(runId, false);
+
+    const run = (await repo.findRun(runId))!;
+    expect(run.status).toBe('COMPLETE');
+    expect(copy.keys[0]).toEqual(copy.keys[1]); // the retry wrote the same key
+    const outputs = (await repo.runFiles(runId)).filter((f) => f.direction === 'output');
+    expect(outputs.map((f) => [f.objectKey, f.sizeBytes])).toEqual([[copy.keys[0][0], 7]]);
+    expect(
+      new Set(files.calls.filter((c) => c.direction === 'output').map((c) => c.objectKey)).size,
+    ).toBe(1);
+    expect(await repo.steps(runId)).toEqual([
+      expect.objectContaining({ stepId: 'copy', status: 'COMPLETE', attempts: 2 }),
+    ]);
+    expect(await events(runId)).toEqual([
+      'created:QUEUED',
+      'RUNNING@2',
+      'WAITING@3',
+      'RUNNING@4',
+      'COMPLETE@5',
+    ]);
+
+    await executor.execute(runId, false); // a stale duplicate job changes nothing
+    expect(await events(runId)).toHaveLength(5);
+  });
+
+  it('should create concurrent triggers in shared batches, each with its own run, event and job', async () => {
+    const wf = await workflow('burst', {
+      Flow: {
+        Steps: [{ ID: 'call', Type: 'http', Config: { URL: 'http://127.0.0.1:9/' } }],
+        StartingStepID: 'call',
+      },
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => sut.trigger(wf.id, { i }, caller)),
+    );
+    const ids = answers.map((a) => a.runId);
+    expect(new Set(ids).size).toBe(300);
+    for (const { runId, result } of answers) {
+      expect(result).toEqual({ jobId: `run.execute.${runId}`, queue: 'runs', state: 'waiting' });
+    }
+    const [{ count }] = await dataSource.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM outbox WHERE topic = 'run.created' AND message_key = ANY($1)`,
+      [ids],
+    );
+    expect(count).toBe(300);
+    const payloads = await dataSource.query<{ id: string; payload: { i: number } }[]>(
+      `SELECT id, payload FROM runs WHERE id = ANY($1)`,
+      [ids],
+    );
+    const byId = new Map(payloads.map((r) => [r.id, r.payload.i]));
+    answers.forEach((a, i) => expect(byId.get(a.runId)).toBe(i));
+    expect(await runsQueue.getJob(`run.execute.${ids[299]}`)).toBeDefined();
+  });
+
+  it('should start concurrent runs that await uploads in shared batches, each with its events and edge', async () => {
+    const wf = await workflow('waiting-burst', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: '${RUN_ID}.bin' }],
+        Steps: [{ ID: 'copy', Type: 'copy', Inputs: ['in'] }],
+        StartingStepID: 'copy',
+      },
+    });
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, () => sut.trigger(wf.id, null, caller)),
+    );
+    await Promise.all(runs.map((r) => executor.execute(r.runId, false)));
+    for (const { runId } of runs) {
+      expect((await repo.findRun(runId))!.status).toBe('WAITING');
+      expect(await events(runId)).toEqual(['created:QUEUED', 'RUNNING@2', 'WAITING@3']);
+      const [edge] = await repo.edges(runId);
+      expect(edge.objectName).toBe(`${runId}.bin`);
+      expect(await watchQueue.getJob(`upload.watch.${runId}.in`)).toBeDefined();
+    }
+    await executor.execute(runs[0].runId, false); // a duplicate job: still waiting, nothing new
+    expect(await events(runs[0].runId)).toHaveLength(3);
+  });
+
+  it('should end the run in ERROR with the reason on the last attempt', async () => {
+    const wf = await workflow('doomed', {
+      Flow: {
+        Steps: [{ ID: 'call', Type: 'http', Config: { URL: 'http://127.0.0.1:9/' } }],
+        StartingStepID: 'call',
+      },
+    });
+    const { runId } = await sut.trigger(wf.id, null, caller);
+    // The real http step; nothing listens on port 9.
+    const registry = StepRegistry.builtIn({ allowPrivateNetworks: true });
+    const real = new RunExecutor(repo, sut, bytes, files as unknown as RunFilesClient, registry);
+    await expect(real.execute(runId, false)).rejects.toThrow();
+    expect((await repo.findRun(runId))!.status).toBe('RUNNING');
+    await real.execute(runId, true);
+    const run = (await repo.findRun(runId))!;
+    expect(run.status).toBe('ERROR');
+    expect(run.reason).toBeTruthy();
+    expect((await events(runId)).at(-1)).toBe('ERROR@3');
+  });
+
+  it('should expire a waiting run once its PutURL passed the TTL, and only then', async () => {
+    const wf = await workflow('late', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: '${RUN_ID}.bin' }],
+      },
+    });
+    const view = await sut.startByName('late', null, caller);
+    expect(view.WorkflowID).toBe(wf.id);
+    expect(view.Status).toBe('WAITING');
+    expect(view.WaitingURLs![0].Artifact.ObjectName).toBe(`${view.ID}.bin`);
+    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(false);
+    await dataSource.query(
+      `UPDATE run_edges SET expires_at = now() - interval '1 ms' WHERE run_id = $1`,
+      [view.ID],
+    );
+    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(true);
+    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(false);
+    const run = (await repo.findRun(view.ID))!;
+    expect(run.status).toBe('EXPIRED');
+    expect(await events(view.ID)).toEqual([
+      'created:QUEUED',
+      'RUNNING@2',
+      'WAITING@3',
+      'EXPIRED@4',
+    ]);
+    expect(await sut.fillEdge(view.ID, 'in')).toBe('not-waiting');
+  });
+
+  it('should re-enqueue runs and upload watches that Redis lost', async () => {
+    const queued = await workflow('lost', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }],
+        Steps: [{ ID: 'copy', Type: 'copy', Inputs: ['in'] }],
+        StartingStepID: 'copy',
+      },
+    });
+    const { runId } = await sut.trigger(queued.id, null, caller);
+    const waiting = await sut.startByName('lost', null, caller);
+    await runsQueue.obliterate({ force: true }); // a Redis flush
+    await watchQueue.obliterate({ force: true });
+    await dataSource.query(`UPDATE runs SET updated_at = now() - interval '1 minute'`);
+    const config = { get: () => 60_000 };
+    const reconciler = new RunsReconciler(
+      repo,
+      new RunQueue(runsQueue, watchQueue),
+      config as never,
+    );
+    await reconciler.runOnce();
+    expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined();
+    expect(await watchQueue.getJob(`upload.watch.${waiting.ID}.in`)).toBeDefined();
+    const [runs, watches] = [await runsQueue.getWaitingCount(), await watchQueue.getWaitingCount()];
+    await reconciler.runOnce(); // what Redis holds is not added twice
+    expect(await runsQueue.getWaitingCount()).toBe(runs);
+    expect(await watchQueue.getWaitingCount()).toBe(watches);
+  });
+
+  it('should fill an edge once when notices race', async () => {
+    await workflow('racing', {
+      Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
+    });
+    const view = await sut.startByName('racing', null, caller);
+    await upload(view.ID, 'in', 'bytes');
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => sut.fillEdge(view.ID, 'in')));
+    expect(outcomes.filter((o) => o === 'filled')).toHaveLength(1);
+    expect((await repo.runFiles(view.ID)).filter((f) => f.direction === 'input')).toHaveLength(1);
+  });
+
+  it('should answer an upload endpoint call whose bytes the watcher noticed first with the run', async () => {
+    await workflow('noticed', {
+      Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
+    });
+    const view = await sut.startByName('noticed', null, caller);
+    await sut.uploadTarget(ORG, view.ID, 'in'); // the endpoint's check before the first byte
+    await upload(view.ID, 'in', 'bytes');
+    expect(await sut.fillEdge(view.ID, 'in')).toBe('filled'); // the watcher was faster
+    const answer = await sut.completeUpload(ORG, view.ID, 'in', caller.actor);
+    expect(answer.ID).toBe(view.ID);
+    await expect(sut.completeUpload(randomUUID(), view.ID, 'in', caller.actor)).rejects.toThrow(
+      'No run',
+    );
+    await expect(sut.uploadTarget(ORG, view.ID, 'in')).rejects.toThrow('is already filled');
+  });
+  it('should retry a run job that used up its attempts when the reconciler sweeps', async () => {
+    const wf = await workflow('failing-job', {
+      Flow: {
+        Steps: [{ ID: 'c', Type: 'http', Config: { URL: 'http://127.0.0.1:9/' } }],
+        StartingStepID: 'c',
+      },
+    });
+    const { runId } = await sut.trigger(wf.id, null, caller);
+    const jobId = `run.execute.${runId}`;
+    // A worker that fails every job once (the test queue's jobs have one attempt): Redis keeps it failed.
+    const worker = new Worker(QueueName.Runs, () => Promise.reject(new Error('boom')), {
+      connection: queueConnection(TEST_REDIS_URL),
+      prefix: redis.prefix,
+    });
+    try {
+      await waitFor('the job to fail', async () => (await runsQueue.getJob(jobId))?.isFailed());
+    } finally {
+      await worker.close();
+    }
+    await dataSource.query(
+      `UPDATE runs SET updated_at = now() - interval '1 minute' WHERE id = $1`,
+      [runId],
+    );
+    const reconciler = new RunsReconciler(repo, new RunQueue(runsQueue, watchQueue), {
+      get: () => 60_000,
+    } as never);
+    for (let page = 0; page < 10 && !(await (await runsQueue.getJob(jobId))?.isWaiting()); page++) {
+      await reconciler.runOnce();
+    }
+    expect(await (await runsQueue.getJob(jobId))!.getState()).toBe('waiting');
+  });
+});

@@ -1,0 +1,79 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import type { FlowRunView } from '@lib/contracts';
+import { ServiceClient } from '@lib/internal-http';
+import { FlowOrchestratorClient } from '../services/service-clients.module';
+import { callerOf } from './caller';
+
+/** An absent body, `null` or `{}`: run the stored definition. */
+function definitionOf(body: unknown): unknown {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0)
+    return null;
+  return body;
+}
+
+/**
+ * Seed 002's flows: start a run (creating or updating the workflow from the body's definition) and poll
+ * its status. The flow-orchestrator checks the definition and answers seed 002's views as they are sent.
+ */
+@ApiTags('flows')
+@ApiUnauthorizedResponse({ description: 'Invalid or missing authentication.' })
+@Controller('api/v1/flow')
+@Authenticated('bearer')
+export class FlowsController {
+  constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
+
+  @Post(':name')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'startFlow',
+    summary:
+      'Create or update the workflow {name} from a seed 002 definition ({Flow: {DataWells, Steps, StartingStepID}}) and start a run; an empty body runs the stored definition',
+  })
+  @ApiBody({ required: false, schema: { type: 'object' } })
+  @ApiOkResponse({
+    description: '`{ID, Status, WaitingURLs?}`: WAITING with PutURLs when the flow awaits uploads',
+  })
+  @ApiBadRequestResponse({ description: 'Invalid definition: the message names the problem' })
+  @ApiNotFoundResponse({ description: 'Empty body and no stored definition' })
+  start(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): Promise<FlowRunView> {
+    return this.flows.call<FlowRunView>(
+      'POST',
+      `/internal/flows/${encodeURIComponent(name)}/runs`,
+      {
+        body: { ...callerOf(principal), definition: definitionOf(body) },
+      },
+    );
+  }
+
+  @Get('status/:runId')
+  @ApiOperation({
+    operationId: 'getFlowStatus',
+    summary: 'A run’s status, waiting URLs, inputs and artifacts',
+  })
+  @ApiOkResponse({ description: '`{ID, Status, ...}`' })
+  @ApiBadRequestResponse({ description: 'runId is not a UUID' })
+  @ApiNotFoundResponse({ description: 'No such run in the caller’s organization' })
+  status(
+    @CurrentPrincipal() principal: Principal,
+    @Param('runId') runId: string,
+  ): Promise<FlowRunView> {
+    return this.flows.call<FlowRunView>('GET', `/internal/runs/${encodeURIComponent(runId)}`, {
+      query: { orgId: principal.orgId },
+    });
+  }
+}

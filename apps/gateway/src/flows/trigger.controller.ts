@@ -1,0 +1,45 @@
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import type { TriggerResultView } from '@lib/contracts';
+import { ServiceClient } from '@lib/internal-http';
+import { FlowOrchestratorClient } from '../services/service-clients.module';
+import { callerOf } from './caller';
+
+/** Seed 004's trigger: a run of the workflow at its starting step, through the run queue. */
+@ApiTags('private')
+@Controller('api/private/trigger')
+@Authenticated('org-key')
+export class TriggerController {
+  constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
+
+  @Post(':workflowId')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'triggerWorkflow',
+    summary: 'Start a run of a workflow with any JSON payload',
+  })
+  @ApiBody({ required: false, schema: {} })
+  @ApiOkResponse({ description: '`{success: true, data: {runId, result: {jobId, queue, state}}}`' })
+  @ApiNotFoundResponse({
+    description: 'No such workflow in the org, or it has no flow or no starting_step_id',
+  })
+  async trigger(
+    @CurrentPrincipal() principal: Principal,
+    @Param('workflowId') workflowId: string,
+    @Body() payload: unknown,
+  ): Promise<{ success: true; data: TriggerResultView }> {
+    const data = await this.flows.call<TriggerResultView>(
+      'POST',
+      `/internal/workflows/${encodeURIComponent(workflowId)}/trigger`,
+      { body: { ...callerOf(principal), payload: payload ?? null } },
+    );
+    return { success: true, data };
+  }
+}

@@ -1,0 +1,163 @@
+import { Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import {
+  FLOW_LIMITS,
+  FlowRunView,
+  isRunFilename,
+  runFileKey,
+  workflowResourceUri,
+} from '@lib/contracts';
+import { ValidationFailedException } from '@lib/errors';
+import { ServiceClient } from '@lib/internal-http';
+import { callerOf } from '../flows/caller';
+import { FlowOrchestratorClient, ObjectMetadataClient } from '../services/service-clients.module';
+import { StreamingUploads } from './streaming-uploads.service';
+
+export interface DirectUploadView {
+  objectKey: string;
+  uri: string;
+  workflowId: string;
+  filename: string;
+  sizeBytes: number;
+  contentType: string;
+}
+
+/**
+ * Seed 002's two "planned" upload endpoints, on the streaming upload primitive (multipart → storage → S3,
+ * never buffered whole; 413 past FLOW_LIMITS.uploadBytes with nothing stored).
+ */
+@ApiTags('flows')
+@Controller('api/v1/upload')
+@Authenticated('bearer')
+export class FlowUploadsController {
+  constructor(
+    @Inject(FlowOrchestratorClient) private readonly flows: ServiceClient,
+    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    private readonly uploads: StreamingUploads,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiConsumes('multipart/form-data')
+  @ApiOperation({
+    operationId: 'uploadWorkflowFile',
+    summary:
+      'Upload a file to a workflow (multipart: text field `workflow_id` first, then `file`); answers its object key and `workflow://` URI',
+  })
+  @ApiOkResponse({
+    description: '`{objectKey, uri, workflowId, filename, sizeBytes, contentType}`',
+  })
+  @ApiBadRequestResponse({
+    description: 'Not multipart, no file, no workflow_id, or a bad filename',
+  })
+  @ApiNotFoundResponse({ description: 'No such workflow in the caller’s organization' })
+  @ApiPayloadTooLargeResponse({ description: 'Larger than 100 MiB' })
+  async upload(
+    @Req() request: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<DirectUploadView> {
+    let workflowId = '';
+    const up = await this.uploads.receiveMultipart(request, {
+      maxBytes: FLOW_LIMITS.uploadBytes,
+      fields: ['workflow_id'],
+      keyFor: async ({ filename, fieldsBefore }) => {
+        workflowId = fieldsBefore.workflow_id ?? '';
+        if (!workflowId) {
+          throw new ValidationFailedException(
+            'workflow_id is required, as a text field before the file part',
+          );
+        }
+        if (!isRunFilename(filename)) {
+          throw new ValidationFailedException(
+            'the file needs a filename: one path segment of at most 255 bytes, no control characters',
+          );
+        }
+        await this.flows.call('GET', `/internal/workflows/${encodeURIComponent(workflowId)}`, {
+          query: { orgId: principal.orgId },
+        });
+        return runFileKey(
+          principal.orgKey,
+          workflowId,
+          FLOW_LIMITS.directUploadRunId,
+          'inputs',
+          filename,
+        );
+      },
+    });
+    const caller = callerOf(principal);
+    try {
+      await this.metadata.call('POST', '/internal/run-files', {
+        body: {
+          orgId: principal.orgId,
+          orgKey: principal.orgKey,
+          workflowId,
+          runId: FLOW_LIMITS.directUploadRunId,
+          edge: 'upload',
+          direction: 'input',
+          objectKey: up.key,
+          filename: up.filename,
+          sizeBytes: up.sizeBytes,
+          contentType: up.contentType,
+          etag: up.etag,
+          createdBy: caller.createdBy,
+          actor: caller.actor,
+        },
+      });
+    } catch (err) {
+      await this.uploads.discard(up.key);
+      throw err;
+    }
+    return {
+      objectKey: up.key,
+      uri: workflowResourceUri(workflowId, 'uploads', up.filename),
+      workflowId,
+      filename: up.filename,
+      sizeBytes: up.sizeBytes,
+      contentType: up.contentType,
+    };
+  }
+
+  @Post(':flowRunID/:edgeName')
+  @HttpCode(200)
+  @ApiConsumes('multipart/form-data')
+  @ApiOperation({
+    operationId: 'uploadToFlowRun',
+    summary:
+      'Upload a file (multipart `file`) straight into a waiting run’s edge and resume the run',
+  })
+  @ApiOkResponse({ description: 'The run (`{ID, Status, ...}`)' })
+  @ApiNotFoundResponse({ description: 'No such run in the caller’s organization, or no such edge' })
+  @ApiConflictResponse({ description: 'The run is not WAITING, or the edge is already filled' })
+  @ApiPayloadTooLargeResponse({ description: 'Larger than 100 MiB' })
+  async uploadToRun(
+    @Req() request: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
+    @Param('flowRunID') runId: string,
+    @Param('edgeName') edge: string,
+  ): Promise<FlowRunView> {
+    const path = `/internal/runs/${encodeURIComponent(runId)}/edges/${encodeURIComponent(edge)}`;
+    await this.uploads.receiveMultipart(request, {
+      maxBytes: FLOW_LIMITS.uploadBytes,
+      keyFor: async () => {
+        const target = await this.flows.call<{ objectKey: string }>('GET', path, {
+          query: { orgId: principal.orgId },
+        });
+        return target.objectKey;
+      },
+    });
+    return this.flows.call<FlowRunView>('POST', `${path}/complete`, {
+      body: callerOf(principal),
+    });
+  }
+}

@@ -1,0 +1,111 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { StorageFileUpdatedEvent, Topic } from '@lib/contracts';
+import { NotFoundException } from '@lib/errors';
+import { OutboxWriter, uuidv7 } from '@lib/events';
+import { FileLocator, FileLocatorRegistry, LiveFile } from '../files/file-locator';
+import { RecordRunFileDto } from './run-files.dto';
+import { RunFileRow, RunFilesRepository } from './run-files.repository';
+
+function toLiveFile(f: RunFileRow): LiveFile {
+  return {
+    kind: 'run_file',
+    objectId: f.id,
+    orgId: f.orgId,
+    orgKey: f.orgKey,
+    objectKey: f.objectKey,
+    filename: f.filename,
+    contentType: f.contentType,
+    sizeBytes: f.sizeBytes,
+    etag: f.etag,
+    direction: f.direction,
+    workflowId: f.workflowId,
+    createdBy: f.createdBy,
+    version: f.version,
+  };
+}
+
+/**
+ * A run's inputs and artifacts (SPEC 2: object-metadata records every stored file). The flow-orchestrator
+ * records each file once its bytes are in S3; a repeat (a retried step, a second upload notice) changes
+ * nothing and publishes nothing. Files are immutable, so each has one `storage_file.updated` (created).
+ */
+@Injectable()
+export class RunFilesService implements FileLocator, OnModuleInit {
+  readonly kind = 'run_file' as const;
+
+  constructor(
+    private readonly files: RunFilesRepository,
+    private readonly outbox: OutboxWriter,
+    private readonly locators: FileLocatorRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.locators.register(this);
+  }
+
+  async record(cmd: RecordRunFileDto): Promise<{ objectId: string; created: boolean }> {
+    return this.files.transaction(async (manager) => {
+      const row = await this.files.insert(manager, {
+        id: uuidv7(),
+        orgId: cmd.orgId,
+        orgKey: cmd.orgKey,
+        workflowId: cmd.workflowId,
+        runId: cmd.runId,
+        edge: cmd.edge,
+        direction: cmd.direction,
+        objectKey: cmd.objectKey,
+        filename: cmd.filename,
+        sizeBytes: cmd.sizeBytes,
+        contentType: cmd.contentType ?? null,
+        etag: cmd.etag ?? null,
+        createdBy: cmd.createdBy ?? null,
+        version: 1,
+      });
+      if (!row) {
+        const existing = await this.files.findByKey(cmd.objectKey);
+        return { objectId: existing?.id ?? '', created: false };
+      }
+      const event: StorageFileUpdatedEvent = {
+        orgId: row.orgId,
+        orgKey: row.orgKey,
+        objectId: row.id,
+        objectKey: row.objectKey,
+        workflowId: row.workflowId,
+        runId: row.runId,
+        edge: row.edge,
+        direction: row.direction,
+        sizeBytes: row.sizeBytes,
+        previousSizeBytes: 0,
+        contentType: row.contentType,
+        etag: row.etag,
+        change: 'created',
+        version: row.version,
+        actor: cmd.actor,
+        createdBy: row.createdBy,
+        occurredAt: new Date().toISOString(),
+      };
+      await this.outbox.append(manager, Topic.StorageFileUpdated, row.id, event);
+      return { objectId: row.id, created: true };
+    });
+  }
+
+  async latest(
+    orgId: string,
+    workflowId: string,
+    direction: 'input' | 'output',
+    filename: string,
+  ): Promise<{ objectKey: string; filename: string }> {
+    const row = await this.files.latest(orgId, workflowId, direction, filename);
+    if (!row) throw new NotFoundException(`No ${direction} file '${filename}' of ${workflowId}`);
+    return { objectKey: row.objectKey, filename: row.filename };
+  }
+
+  async findLive(objectKey: string): Promise<LiveFile | null> {
+    const row = await this.files.findByKey(objectKey);
+    return row ? toLiveFile(row) : null;
+  }
+
+  async listLive(page: { orgId?: string; afterObjectId?: string; limit: number }) {
+    return (await this.files.page(page.orgId, page.afterObjectId, page.limit)).map(toLiveFile);
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Seed 004's trigger through the run queue, with the whole platform running locally as in the e2e suites
+ * (five apps as processes, Postgres, Redis, the Kafka mock cluster, the verifying S3) on the same machine as
+ * the load generator. Run: `npm run build && npm run bench:flows`.
+ *
+ * - latency: BENCH_TRIGGER_RATE triggers/s (default 500) for BENCH_DURATION_MS (default 10 s), open loop
+ *   (sent on schedule, whatever the answers); a run has started when a worker moved it QUEUED → RUNNING:
+ *   that `run.updated` event's `occurredAt` (stamped by Postgres in the worker's transaction) minus the
+ *   moment the trigger was sent. Baseline, same run: a bare BullMQ queue and worker in this process at the
+ *   same rate (add → the worker's `process` starts), i.e. the queue's own floor.
+ * - throughput: closed loop, 64 connections, triggers answered 200 (queued) per second; baseline: a bare
+ *   Node server answering the same JSON (`bench/lib/baseline-server.ts`).
+ *
+ * The workflow awaits one upload before its `checksum` step (seed 002's shape): a triggered run goes QUEUED →
+ * RUNNING → WAITING (its edge, PutURL and watch job created) and stays there; the `upload-watch` queue is
+ * paused meanwhile, so thousands of watchers do not poll S3 during the measurement. BENCH_EXECUTE=1 uses a
+ * workflow with one `http` step instead, so every run also executes to COMPLETE while the load runs (the
+ * figure is then bounded by run execution throughput). Apps log at `warn`. Prints markdown tables. The
+ * machine is shared with other work: figures are noisy.
+ */
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Queue, Worker } from 'bullmq';
+import { QueueName, Topic } from '@lib/contracts';
+import { queueConnection } from '@lib/queue';
+import {
+  prepareTemplateDatabase,
+  readTopics,
+  startTestPlatform,
+  TEST_REDIS_URL,
+  TestOrg,
+} from '@lib/testing';
+import { Pool } from 'undici';
+import { startBaselineServer } from './lib/baseline-server';
+import { runLoad, TABLE_HEADER, tableRow } from './lib/load';
+
+const RATE = Number(process.env.BENCH_TRIGGER_RATE ?? 500);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const EXECUTE = process.env.BENCH_EXECUTE === '1';
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Calls `fire(i)` at RATE per second for DURATION_MS, on schedule (open loop). */
+async function openLoop(fire: (i: number) => void): Promise<number> {
+  const count = Math.round((RATE * DURATION_MS) / 1000);
+  const interval = 1000 / RATE;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = t0 + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    fire(i);
+  }
+  return count;
+}
+
+function row(name: string, latencies: number[], sent: number, baseline?: number[]) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const p99 = percentile(sorted, 0.99);
+  const ratio = baseline
+    ? (
+        p99 /
+        percentile(
+          [...baseline].sort((a, b) => a - b),
+          0.99,
+        )
+      ).toFixed(1)
+    : '1.0';
+  return `| ${name} | ${sent} | ${latencies.length} | ${percentile(sorted, 0.5).toFixed(1)} | ${p99.toFixed(1)} | ${sorted[sorted.length - 1].toFixed(1)} | ${ratio} |`;
+}
+
+async function bareQueueLatencies(prefix: string): Promise<{ latencies: number[]; sent: number }> {
+  const connection = queueConnection(TEST_REDIS_URL);
+  const queue = new Queue('bench-baseline', { connection, prefix });
+  const latencies: number[] = [];
+  const worker = new Worker(
+    'bench-baseline',
+    async (job) => {
+      latencies.push(Date.now() - (job.data as { sentAt: number }).sentAt);
+      return Promise.resolve();
+    },
+    { connection, prefix, concurrency: 16 },
+  );
+  const sent = await openLoop((i) => {
+    void queue.add('x', { sentAt: Date.now() }, { jobId: `b.${i}`, removeOnComplete: true });
+  });
+  const deadline = Date.now() + 60_000;
+  while (latencies.length < sent && Date.now() < deadline) await sleep(100);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { latencies, sent };
+}
+
+async function main(): Promise<void> {
+  const received = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => received.listen(0, '127.0.0.1', r));
+  const hook = `http://127.0.0.1:${(received.address() as AddressInfo).port}/`;
+  await prepareTemplateDatabase();
+  const t = await startTestPlatform({
+    env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64', HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true' },
+  });
+  const reader = await readTopics(t.kafka.brokers, [Topic.RunUpdated]);
+  try {
+    const org: TestOrg = await t.createOrg();
+    const pool = new Pool(t.gatewayUrl, { connections: CONNECTIONS });
+    const defined = await pool.request({
+      method: 'POST',
+      path: '/api/v1/flow/bench',
+      headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(
+        EXECUTE
+          ? {
+              Flow: {
+                Steps: [{ ID: 'go', Type: 'http', Config: { URL: hook } }],
+                StartingStepID: 'go',
+              },
+            }
+          : {
+              Flow: {
+                DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'in.bin' }],
+                Steps: [{ ID: 'sum', Type: 'checksum', Inputs: ['in'] }],
+                StartingStepID: 'sum',
+              },
+            },
+      ),
+    });
+    const { WorkflowID } = (await defined.body.json()) as { WorkflowID: string };
+    const trigger = {
+      method: 'POST' as const,
+      path: `/api/private/trigger/${WorkflowID}`,
+      headers: { 'api-key': org.orgPrivateKey, 'content-type': 'application/json' },
+    };
+
+    const watch = new Queue(QueueName.UploadWatch, {
+      connection: queueConnection(TEST_REDIS_URL),
+      prefix: t.redisPrefix,
+    });
+    await watch.pause();
+
+    // Baseline first: the queue's own floor at the same rate.
+    const bare = await bareQueueLatencies(`${t.redisPrefix}-bench`);
+
+    const sentAt = new Map<string, number>();
+    let failed = 0;
+    const sent = await openLoop((i) => {
+      const at = Date.now();
+      void pool
+        .request({ ...trigger, body: JSON.stringify({ i }) })
+        .then(async (res) => {
+          const json = (await res.body.json()) as { data?: { runId: string } };
+          if (res.statusCode === 200 && json.data) sentAt.set(json.data.runId, at);
+          else failed++;
+        })
+        .catch(() => failed++);
+    });
+    const started = new Map<string, number>();
+    const deadline = Date.now() + 120_000;
+    let scanned = 0;
+    while (started.size < sent - failed && Date.now() < deadline) {
+      for (; scanned < reader.messages.length; scanned++) {
+        const { data } = JSON.parse(reader.messages[scanned].value) as {
+          data: { runId: string; status: string; previousStatus: string; occurredAt: string };
+        };
+        if (data.previousStatus === 'QUEUED' && data.status === 'RUNNING') {
+          started.set(data.runId, Date.parse(data.occurredAt));
+        }
+      }
+      await sleep(200);
+    }
+    const latencies = [...started].flatMap(([runId, at]) =>
+      sentAt.has(runId) ? [at - sentAt.get(runId)!] : [],
+    );
+
+    const baselineServer = await startBaselineServer({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        success: true,
+        data: { runId: 'x', result: { jobId: 'run.execute.x', queue: 'runs', state: 'waiting' } },
+      }),
+    });
+    let baselineLoad;
+    let triggerLoad;
+    try {
+      await runLoad({
+        url: baselineServer.url,
+        connections: CONNECTIONS,
+        durationMs: 2_000,
+        request: () => ({ method: 'POST', path: '/' }),
+      });
+      baselineLoad = await runLoad({
+        url: baselineServer.url,
+        connections: CONNECTIONS,
+        durationMs: DURATION_MS,
+        request: () => ({ method: 'POST', path: '/' }),
+      });
+      triggerLoad = await runLoad({
+        url: t.gatewayUrl,
+        connections: CONNECTIONS,
+        durationMs: DURATION_MS,
+        request: (i) => ({ ...trigger, body: JSON.stringify({ i }) }),
+        ok: (s) => s === 200,
+      });
+    } finally {
+      await baselineServer.close();
+    }
+    await pool.close();
+    await watch.close();
+
+    process.stdout.write(
+      `\nTrigger → run started (QUEUED → RUNNING), ${RATE} triggers/s open loop for ${DURATION_MS / 1000} s` +
+        `${EXECUTE ? ', runs executing an http step' : ', runs awaiting an upload'}; ` +
+        `${failed} trigger(s) failed\n\n` +
+        '| scenario | sent | started | p50 ms | p99 ms | max ms | p99 ratio to baseline |\n|---|---|---|---|---|---|---|\n' +
+        [
+          row('bare BullMQ add → worker (baseline)', bare.latencies, bare.sent),
+          row('`POST /api/private/trigger/{id}` → run RUNNING', latencies, sent, bare.latencies),
+        ].join('\n') +
+        `\n\nSustained trigger rate, closed loop, ${CONNECTIONS} connections, ${DURATION_MS / 1000} s\n\n${TABLE_HEADER}\n` +
+        [
+          tableRow('bare Node server (baseline)', baselineLoad),
+          tableRow('trigger `POST /api/private/trigger/{id}` (queued)', triggerLoad, baselineLoad),
+        ].join('\n') +
+        '\n',
+    );
+  } finally {
+    await reader.stop();
+    await t.stop();
+    received.close();
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`${String(err instanceof Error ? err.stack : err)}\n`);
+    process.exit(1);
+  },
+);
