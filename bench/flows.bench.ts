@@ -107,7 +107,15 @@ async function main(): Promise<void> {
   const hook = `http://127.0.0.1:${(received.address() as AddressInfo).port}/`;
   await prepareTemplateDatabase();
   const t = await startTestPlatform({
-    env: { LOG_LEVEL: 'warn', RUN_CONCURRENCY: '64', HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true' },
+    env: {
+      LOG_LEVEL: 'warn',
+      RUN_CONCURRENCY: '64',
+      HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true',
+      // e.g. `--require ./profile.js` to profile the apps during a run
+      ...(process.env.BENCH_APP_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS }
+        : {}),
+    },
   });
   const reader = await readTopics(t.kafka.brokers, [Topic.RunUpdated]);
   try {
@@ -150,6 +158,7 @@ async function main(): Promise<void> {
     // Baseline first: the queue's own floor at the same rate.
     const bare = await bareQueueLatencies(`${t.redisPrefix}-bench`);
 
+    process.stderr.write(`measuring trigger → run started at ${RATE} triggers/s\n`);
     const sentAt = new Map<string, number>();
     let failed = 0;
     const sent = await openLoop((i) => {

@@ -31,6 +31,7 @@ interface FileView {
   Edge: string;
   Name: string;
   URI: string;
+  ObjectKey: string;
   SizeBytes: number;
 }
 
@@ -248,7 +249,8 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
       expect(new Date(waiting.TTL).getTime()).toBeGreaterThan(Date.now());
       expect(waiting.TTL).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
-      await put(waiting.PutURL, randomBytes(3000));
+      const input = randomBytes(3000);
+      await put(waiting.PutURL, input);
       const done = await until(run.ID, 'COMPLETE');
       expect(done.WaitingURLs).toBeUndefined();
       expect(done.Inputs).toEqual([
@@ -256,9 +258,22 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
           Edge: 'image-input',
           Name: 'input.jpg',
           URI: `workflow://${run.WorkflowID}/uploads/input.jpg`,
+          ObjectKey: expect.stringMatching(
+            new RegExp(
+              `^${org.orgKey}/workflows/${run.WorkflowID}/runs/${run.ID}/inputs/.{32}/input\\.jpg$`,
+            ),
+          ),
           SizeBytes: 3000,
         },
       ]);
+      // The input's key is a public download capability (seed 000), like every stored file's.
+      const redirect = await fetch(
+        `${t.gatewayUrl}/api/v1/objects/download?objectKey=${encodeURIComponent(done.Inputs[0].ObjectKey)}`,
+        { redirect: 'manual' },
+      );
+      expect(redirect.status).toBe(302);
+      const signed = await fetch(redirect.headers.get('location')!);
+      expect(Buffer.from(await signed.arrayBuffer()).equals(input)).toBe(true);
 
       const [created] = await reader.waitFor((m) => m.topic === 'run.created' && m.key === run.ID);
       expect(JSON.parse(created.value).data).toMatchObject({

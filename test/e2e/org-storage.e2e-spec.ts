@@ -34,6 +34,7 @@ interface Entry {
   path: string;
   sizeBytes?: number;
   etag: string;
+  objectKey?: string;
 }
 
 interface FileEvent {
@@ -264,6 +265,27 @@ describe('org storage (seed 004)', () => {
       expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
       expect((await api('GET', `/download${q('bin')}`)).status).toBe(400);
       expect((await api('GET', `/download${q('bin/none')}`)).status).toBe(404);
+    });
+
+    it('should give a file a public download key (seed 000) that serves its bytes, and stops at its delete', async () => {
+      const bytes = randomBytes(5_000);
+      const stored = await upload('shared report.pdf', bytes, 'public');
+      const { objectKey } = stored.body.data;
+      expect(objectKey).toMatch(new RegExp(`^${org.orgKey}/files/[A-Za-z0-9_-]{32}$`));
+      const meta = await api<Ok<Entry>>('GET', `/meta${q('public/shared report.pdf')}`);
+      expect(meta.body.data.objectKey).toBe(objectKey);
+      const download = `${t.gatewayUrl}/api/v1/objects/download?objectKey=${encodeURIComponent(objectKey!)}`;
+
+      const redirect = await fetch(download, { redirect: 'manual' });
+      expect(redirect.status).toBe(302);
+      const signed = await fetch(redirect.headers.get('location')!);
+      expect(signed.headers.get('content-disposition')).toBe(
+        'attachment; filename="shared report.pdf"',
+      );
+      expect(Buffer.from(await signed.arrayBuffer()).equals(bytes)).toBe(true);
+
+      expect((await api('DELETE', `/file${q('public/shared report.pdf')}`)).status).toBe(200);
+      expect((await fetch(download, { redirect: 'manual' })).status).toBe(404);
     });
 
     it('should refuse an upload without a file, or not multipart, with 400', async () => {

@@ -328,6 +328,15 @@ export interface WaitingUrlView {
 }
 
 /** Seed 002's run answer (`POST /api/v1/flow/{name}`, `GET /api/v1/flow/status/{runId}`). */
+/** A run's input or artifact: `ObjectKey` is its public download key (seed 000's `objectKey`). */
+export interface RunFileView {
+  Edge: string;
+  Name: string;
+  URI: string;
+  ObjectKey: string;
+  SizeBytes: number;
+}
+
 export interface FlowRunView {
   ID: string;
   Status: RunStatus;
@@ -336,8 +345,8 @@ export interface FlowRunView {
   WorkflowName: string;
   Reason?: string;
   CurrentStep?: string | null;
-  Artifacts?: { Edge: string; Name: string; URI: string; SizeBytes: number }[];
-  Inputs?: { Edge: string; Name: string; URI: string; SizeBytes: number }[];
+  Artifacts?: RunFileView[];
+  Inputs?: RunFileView[];
   CreatedAt: string;
   UpdatedAt: string;
 }

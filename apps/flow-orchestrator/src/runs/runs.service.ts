@@ -318,6 +318,7 @@ export class RunsService {
             direction === 'input' ? 'uploads' : 'artifacts',
             f.filename,
           ),
+          ObjectKey: f.objectKey,
           SizeBytes: f.sizeBytes,
         }));
     const view: FlowRunView = {

@@ -8,6 +8,8 @@ export interface OrgFileView {
   sizeBytes: number;
   contentType: string | null;
   etag: string;
+  /** Extension: the file's public download key (seed 000's `GET /api/v1/objects/download?objectKey=`). */
+  objectKey: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -35,6 +37,7 @@ export function fileView(f: OrgFile, folderPath: string): OrgFileView {
     sizeBytes: f.sizeBytes,
     contentType: f.contentType,
     etag: fileEtag(f),
+    objectKey: f.objectKey,
     createdAt: f.createdAt.toISOString(),
     updatedAt: f.updatedAt.toISOString(),
   };
