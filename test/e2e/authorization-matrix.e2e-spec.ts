@@ -65,6 +65,8 @@ describe('authorization matrix (every operation of /docs-json)', () => {
   let t: TestPlatform;
   let a: TestOrg;
   let b: TestOrg;
+  /** An org without the `objects` capability. */
+  let c: TestOrg;
   let operations: Operation[];
   /** Org A's identifiers that must never appear in an answer to someone else (unless they sent it). */
   let secrets: string[];
@@ -332,7 +334,11 @@ describe('authorization matrix (every operation of /docs-json)', () => {
 
   beforeAll(async () => {
     t = await startTestPlatform({ env: { JWT_SECRET } });
-    [a, b] = await Promise.all([t.createOrg(), t.createOrg()]);
+    [a, b, c] = await Promise.all([
+      t.createOrg(),
+      t.createOrg(),
+      t.createOrg({ capabilities: [] }),
+    ]);
 
     // Org A's resources: an object with bytes, an org storage file, a workflow with a finished run (with
     // an input) and a run waiting for its upload.
@@ -548,6 +554,54 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     expect(failures).toEqual([]);
   });
 
+  it("should answer 401 to a revoked bearer key, a revoked private key and a deleted user's JWT", async () => {
+    const user = await t.admin<{ id: string }>('POST', `/admin/orgs/${a.orgId}/users`, {
+      email: `gone-${token}@test.local`,
+      role: 'admin',
+    });
+    const key = await t.admin<{ id: string; secret: string }>(
+      'POST',
+      `/admin/orgs/${a.orgId}/api-keys`,
+      { name: 'to-revoke', userId: a.adminUserId },
+    );
+    const privateKey = await t.admin<{ id: string; secret: string }>(
+      'POST',
+      `/admin/orgs/${a.orgId}/private-keys`,
+      { name: 'to-revoke' },
+    );
+    const { token: jwt } = await t.admin<{ token: string }>('POST', '/admin/tokens', {
+      orgId: a.orgId,
+      userId: user.id,
+    });
+    // Each works first, so each sits in the gateway's credential cache when it is withdrawn.
+    for (const creds of [bearer(key.secret), bearer(jwt)]) {
+      expect((await send('get', { path: '/v1/objects' }, creds)).status).toBe(200);
+    }
+    const list = { path: '/api/private/storage' };
+    expect((await send('get', list, orgKey(privateKey.secret))).status).toBe(200);
+    await t.admin('POST', `/admin/api-keys/${key.id}/revoke`);
+    await t.admin('POST', `/admin/api-keys/${privateKey.id}/revoke`);
+    const deleted = await send(
+      'delete',
+      { path: `/admin/orgs/${a.orgId}/users/${user.id}` },
+      bearer(t.operatorToken),
+    );
+    expect(deleted.status).toBe(204);
+
+    const bearerRoutes = (op: Operation) => guarded(op) && op.scheme === 'bearer';
+    const failures = [
+      ...(await matrix('revoked bearer key', bearerRoutes, () => bearer(key.secret), 401)),
+      ...(await matrix('deleted user JWT', bearerRoutes, () => bearer(jwt), 401)),
+      ...(await matrix(
+        'revoked private key',
+        (op) => guarded(op) && op.scheme === 'api-key',
+        () => orgKey(privateKey.secret),
+        401,
+      )),
+    ];
+    expect(failures).toEqual([]);
+  });
+
   it("should answer 404 to org B on org A's ids (never 403), and its own answer on collections", async () => {
     const failures: string[] = [];
     const credentialsOfB = (op: Operation): [string, Record<string, string>][] =>
@@ -596,6 +650,28 @@ describe('authorization matrix (every operation of /docs-json)', () => {
         200,
       ]);
     }
+  });
+
+  it("should answer the capability's 403 to an org without it, the same for org A's ids as for none", async () => {
+    const objectsApi = (op: Operation) => guarded(op) && op.template.startsWith('/v1/objects');
+    expect(await matrix('org without objects', objectsApi, () => bearer(c.apiKey), 403)).toEqual(
+      [],
+    );
+    // No existence oracle: an unknown id gets exactly the answer org A's real id got.
+    const known = await send('get', { path: `/v1/objects/${ids.objectId}` }, bearer(c.apiKey));
+    const unknown = await send(
+      'get',
+      { path: '/v1/objects/obj_0190000000007000800000000000beef' },
+      bearer(c.apiKey),
+    );
+    const strip = (r: Answer) => ({
+      status: r.status,
+      error: { ...(r.json as { error: object }).error, requestId: undefined },
+    });
+    expect(strip(known)).toEqual(strip(unknown));
+    expect(known.json).toMatchObject({
+      error: { code: 'FORBIDDEN', message: 'Forbidden. Account does not have devbox capability' },
+    });
   });
 
   it('should answer 403 to a member where a route needs an org admin, and 200 to the admin', async () => {
