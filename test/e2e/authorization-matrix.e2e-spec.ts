@@ -187,7 +187,7 @@ describe('authorization matrix (every operation of /docs-json)', () => {
         body: { name: 'authz-b.txt', content_type: 'text' },
         crossOrg: 'own',
       },
-      'get /v1/objects': { path: '/v1/objects', crossOrg: 'own' },
+      'get /v1/objects': { path: `/v1/objects?search=${ids.objectId}`, crossOrg: 'own' },
       'get /v1/objects/list_public': { path: '/v1/objects/list_public', crossOrg: 'own' },
       'get /v1/objects/metadata/keys': { path: '/v1/objects/metadata/keys', crossOrg: 'own' },
       'get /v1/objects/metadata/keys/{key}/values': {
@@ -199,7 +199,7 @@ describe('authorization matrix (every operation of /docs-json)', () => {
         crossOrg: 404,
       },
       'get /api/v1/objects/storage-usage': {
-        path: '/api/v1/objects/storage-usage',
+        path: `/api/v1/objects/storage-usage?createdBy=${a.adminUserId}`,
         crossOrg: 'own',
       },
       'post /api/v1/flow/{name}': {
@@ -631,7 +631,9 @@ describe('authorization matrix (every operation of /docs-json)', () => {
         // What org B sent may come back (an error naming its input); nothing else of org A may.
         const fields = op.request.form ? [...op.request.form().values()].map(String) : [];
         const sent = [op.request.path, JSON.stringify(op.request.body ?? ''), ...fields].join(' ');
-        const leaked = secrets.filter((s) => !sent.includes(s) && res.text.includes(s));
+        // A 2xx answer contains none of org A's identifiers, even those org B asked for (a search).
+        const ok = res.status >= 200 && res.status < 300;
+        const leaked = secrets.filter((s) => (ok || !sent.includes(s)) && res.text.includes(s));
         if (leaked.length) failures.push(`${label} → leaks org A's ${leaked.join(', ')}`);
       }
     }
@@ -672,6 +674,69 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     expect(known.json).toMatchObject({
       error: { code: 'FORBIDDEN', message: 'Forbidden. Account does not have devbox capability' },
     });
+  });
+
+  it("should answer 404 to org B on org A's published object, which only list_public shows", async () => {
+    const created = await send(
+      'post',
+      { path: '/v1/objects', body: { name: `public-${token}.txt`, content_type: 'text' } },
+      bearer(a.apiKey),
+    );
+    const { id, upload_url } = created.json as { id: string; upload_url: string };
+    expect((await fetch(upload_url, { method: 'PUT', body: 'public bytes' })).status).toBe(200);
+    for (const step of ['complete', 'publish']) {
+      const res = await send('post', { path: `/v1/objects/${id}/${step}` }, bearer(a.apiKey));
+      expect([step, res.status]).toEqual([step, 200]);
+    }
+    for (const [method, path] of [
+      ['get', `/v1/objects/${id}`],
+      ['get', `/v1/objects/${id}/download`],
+      ['post', `/v1/objects/${id}/unpublish`],
+      ['post', `/v1/objects/${id}/publish`],
+      ['post', `/v1/objects/${id}/delete`],
+    ]) {
+      const res = await send(method, { path }, bearer(b.apiKey));
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+    }
+    const listed = await send(
+      'get',
+      { path: `/v1/objects/list_public?search=${id}` },
+      bearer(b.apiKey),
+    );
+    expect((listed.json as { objects: { id: string; state: string }[] }).objects).toEqual([
+      expect.objectContaining({ id, state: 'READ_ONLY' }),
+    ]);
+  });
+
+  it("should answer org B's workflow-scoped sessions 404 on org A's workflow, or the scope's 403 for any id", async () => {
+    const session = async (workflowId: string) =>
+      (
+        await t.admin<{ token: string }>('POST', '/admin/tokens', {
+          orgId: b.orgId,
+          userId: b.adminUserId,
+          workflowId,
+        })
+      ).token;
+    const ask = async (jwt: string, workflowId: string) => {
+      const res = await send(
+        'post',
+        {
+          path: '/api/v1/resources/download-url',
+          body: { resource_uri: `workflow://${workflowId}/uploads/input.txt` },
+        },
+        bearer(jwt),
+      );
+      return { status: res.status, code: (res.json as { error: { code: string } }).error.code };
+    };
+    // Scoped to org A's workflow id: the scope matches, the org does not → 404.
+    expect(await ask(await session(ids.workflowId), ids.workflowId)).toMatchObject({
+      status: 404,
+    });
+    // Scoped to another workflow: the scope's 403, the same for org A's real id and a made-up one.
+    const other = await session(`wf-b-${token}`);
+    const real = await ask(other, ids.workflowId);
+    expect(real.status).toBe(403);
+    expect(await ask(other, `wf-none-${token}`)).toEqual(real);
   });
 
   it('should answer 403 to a member where a route needs an org admin, and 200 to the admin', async () => {
