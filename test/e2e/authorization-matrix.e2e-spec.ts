@@ -740,11 +740,26 @@ describe('authorization matrix (every operation of /docs-json)', () => {
   });
 
   it('should answer 403 to a member where a route needs an org admin, and 200 to the admin', async () => {
+    const memberKey = await t.admin<{ secret: string }>('POST', `/admin/orgs/${a.orgId}/api-keys`, {
+      name: 'member key',
+      userId: a.memberUserId,
+    });
+    // A member's JWT, a member's JWT claiming admin (signed: the directory's role wins), a member's key.
+    const members = {
+      'member JWT': a.memberJwt,
+      'member JWT claiming admin': await sign(
+        { sub: a.memberUserId, org: a.orgId, org_key: a.orgKey, role: 'admin' },
+        now() + 600,
+      ),
+      'member API key': memberKey.secret,
+    };
     for (const { op, path } of ADMIN_ONLY(a.memberUserId)) {
       expect(operations.map((o) => `${o.method.toUpperCase()} ${o.template}`)).toContain(op);
-      const member = await send('get', { path }, bearer(a.memberJwt));
-      expect(member.status).toBe(403);
-      expect(member.json).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      for (const [who, credential] of Object.entries(members)) {
+        const res = await send('get', { path }, bearer(credential));
+        expect([who, res.status]).toEqual([who, 403]);
+        expect(res.json).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      }
       expect((await send('get', { path }, bearer(a.adminJwt))).status).toBe(200);
     }
   });
