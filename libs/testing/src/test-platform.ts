@@ -68,6 +68,9 @@ export async function startTestPlatform(
         DATABASE_URL: db.url,
         REDIS_URL: TEST_REDIS_URL,
         BULLMQ_PREFIX: redis.prefix,
+        // The gateway's public-download counters per suite too: the default prefix is shared by every
+        // platform on this Redis, so one suite's downloads would rate-limit another's (all from 127.0.0.1).
+        RATE_LIMIT_PREFIX: `${redis.prefix}:ratelimit`,
         KAFKA_BROKERS: kafka.brokers.join(','),
         S3_ENDPOINT: s3.settings.endpoint!,
         S3_REGION: s3.settings.region,
