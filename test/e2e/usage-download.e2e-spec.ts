@@ -21,49 +21,9 @@ import {
 } from '@lib/testing';
 import { logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
-
-interface Usage {
-  orgKey: string;
-  totalBytes: number;
-  inputBytes: number;
-  outputBytes: number;
-  fileCount: number;
-  breakdown: { workflowId: string; workflowName: string; bytes: number; fileCount: number }[];
-}
-
-interface LiveFile {
-  objectId: string;
-  orgId: string;
-  sizeBytes: number;
-  direction: 'input' | 'output' | 'none';
-  workflowId: string | null;
-  createdBy: string | null;
-}
+import { expectUsageIsTruth as expectTruth, type Usage } from '../support/usage-truth';
 
 const RATE_LIMIT = 400;
-
-/** Usage as it must be: computed with plain JS from object-metadata's census of live files. */
-function truthOf(files: LiveFile[], createdBy?: string) {
-  const mine = createdBy ? files.filter((f) => f.createdBy === createdBy) : files;
-  const byWorkflow = new Map<string, { bytes: number; fileCount: number }>();
-  for (const f of mine) {
-    if (!f.workflowId) continue;
-    const w = byWorkflow.get(f.workflowId) ?? { bytes: 0, fileCount: 0 };
-    w.bytes += f.sizeBytes;
-    w.fileCount += 1;
-    byWorkflow.set(f.workflowId, w);
-  }
-  const sum = (pick: (f: LiveFile) => number) => mine.reduce((n, f) => n + pick(f), 0);
-  return {
-    totalBytes: sum((f) => f.sizeBytes),
-    inputBytes: sum((f) => (f.direction === 'input' ? f.sizeBytes : 0)),
-    outputBytes: sum((f) => (f.direction === 'output' ? f.sizeBytes : 0)),
-    fileCount: mine.length,
-    breakdown: [...byWorkflow.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([workflowId, w]) => ({ workflowId, ...w })),
-  };
-}
 
 // Seed 000 end to end: storage usage fed by storage_file.updated / run.created through the real Kafka
 // (idempotent and order-safe), compared with the truth of object-metadata's records; rebuild-usage; and the
@@ -88,50 +48,8 @@ describe('usage and public download (seed 000)', () => {
     return res.body;
   };
 
-  const liveFiles = async (orgId: string): Promise<LiveFile[]> => {
-    const files: LiveFile[] = [];
-    let cursor: string | null = null;
-    do {
-      const q = new URLSearchParams({ orgId, limit: '100', ...(cursor ? { cursor } : {}) });
-      const res = await fetch(
-        `${t.platform.urls['object-metadata']}/internal/files/live?${q.toString()}`,
-      );
-      expect(res.status).toBe(200);
-      const page = (await res.json()) as { files: LiveFile[]; nextCursor: string | null };
-      files.push(...page.files);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return files;
-  };
-
   /** Usage equals the truth of object-metadata's records (waiting for the consumer to catch up). */
-  const expectUsageIsTruth = async (o: TestOrg) => {
-    let last: unknown;
-    await waitFor(
-      'usage to equal the truth of the object records',
-      async () => {
-        const want = truthOf(await liveFiles(o.orgId));
-        const got = await usageOf(o);
-        const comparable = {
-          totalBytes: got.totalBytes,
-          inputBytes: got.inputBytes,
-          outputBytes: got.outputBytes,
-          fileCount: got.fileCount,
-          breakdown: got.breakdown.map(({ workflowId, bytes, fileCount }) => ({
-            workflowId,
-            bytes,
-            fileCount,
-          })),
-        };
-        last = { got: comparable, want };
-        // Same key order on both sides (jest's realm makes fetched arrays fail a deep-equality check).
-        return JSON.stringify(comparable) === JSON.stringify(want);
-      },
-      { timeoutMs: 60_000, intervalMs: 100 },
-    ).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(last)}`);
-    });
-  };
+  const expectUsageIsTruth = (o: TestOrg) => expectTruth(t, o);
 
   const processedCount = async (ids: string[]) => {
     const { rows } = await db.query<{ n: string }>(

@@ -10,6 +10,7 @@ import { ensureDemo } from './demo';
 import { withIdentity } from './identity-context';
 import { migrationSources } from './migration-sources';
 import { runRebuildUsage } from './rebuild-usage';
+import { runSweepOrphans } from './sweep-orphans';
 import {
   ApiKeyResponseDto,
   CREDENTIAL_CACHE_TTL_MS,
@@ -49,6 +50,14 @@ function warnNoBroadcast(what: string): void {
     `warning: REDIS_URL is not set, so running gateways were not told; they may accept ${what} ` +
       `for up to ${CREDENTIAL_CACHE_TTL_MS / 1000} s more (their credential cache TTL)`,
   );
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError('must be a whole number, 0 or more');
+  }
+  return n;
 }
 
 function positiveInt(value: string): number {
@@ -247,6 +256,20 @@ program
     }
     const result = await runRebuildUsage(opts);
     note(`usage rebuilt from ${result.files} live file(s)`);
+    out(result);
+  });
+
+program
+  .command('sweep-orphans')
+  .description(
+    'delete S3 bytes no file record points at (uploads whose record was never written), older than ' +
+      '--older-than-minutes (reads DATABASE_URL and S3_*)',
+  )
+  .option('--older-than-minutes <n>', 'grace for uploads in progress', nonNegativeInt, 120)
+  .option('--dry-run', 'count the orphans, delete nothing', false)
+  .action(async (opts: { olderThanMinutes: number; dryRun: boolean }) => {
+    const result = await runSweepOrphans(opts);
+    note(`${result.orphans} orphan(s) of ${result.scanned} key(s), ${result.deleted} deleted`);
     out(result);
   });
 

@@ -14,6 +14,11 @@ import { OrgFilesRepository } from '../src/org-files/org-files.repository';
 import { OrgFilesService } from '../src/org-files/org-files.service';
 import { FOLDER_MOVE_BATCH, OrgFolderMoveWorker } from '../src/org-files/org-folder-move.worker';
 
+/** The purger's settings (its sweep timer is not started here). */
+const purgeConfig = { get: () => 30_000 } as unknown as ConstructorParameters<
+  typeof OrgFilePurger
+>[2];
+
 const ACTOR: EventActor = { type: 'api_key', id: 'test-key' };
 
 interface OutboxRow {
@@ -107,7 +112,13 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     worker = new OrgFolderMoveWorker(repo, outbox);
     // The service's wake-up call is a no-op here: the tests drain the worker themselves.
     const quietWorker = { kick: () => undefined } as unknown as OrgFolderMoveWorker;
-    sut = new OrgFilesService(repo, outbox, bytes, new OrgFilePurger(repo, bytes), quietWorker);
+    sut = new OrgFilesService(
+      repo,
+      outbox,
+      bytes,
+      new OrgFilePurger(repo, bytes, purgeConfig),
+      quietWorker,
+    );
   });
 
   afterAll(async () => {
@@ -292,7 +303,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       deleteMany: (keys: string[]) =>
         storageUp ? (purged.push(...keys), Promise.resolve()) : Promise.reject(new Error('down')),
     } as unknown as ObjectBytesService;
-    const purger = new OrgFilePurger(repo, flaky);
+    const purger = new OrgFilePurger(repo, flaky, purgeConfig);
     const local = new OrgFilesService(
       repo,
       new OutboxWriter({ source: '/object-metadata-test' }),

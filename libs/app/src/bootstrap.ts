@@ -45,6 +45,7 @@ export async function bootstrapService(
 ): Promise<INestApplication> {
   const logger = createLogger({ service: opts.service, level: process.env.LOG_LEVEL ?? 'info' });
   let app: NestFastifyApplication;
+  let stopping = false;
   const errorFilter = new HttpErrorFilter(opts.errorEnvelopes);
   try {
     const adapter = new FastifyAdapter({
@@ -54,10 +55,19 @@ export async function bootstrapService(
       // Path parameters may be long (a 256-byte metadata key is up to 768 characters encoded).
       maxParamLength: MAX_PARAM_LENGTH,
       ignoreTrailingSlash: opts.ignoreTrailingSlash ?? false,
+      // Fastify's default ('idle') closes every connection on close, in-flight requests included (their
+      // clients saw "other side closed"): connections are left to end after their response (below).
+      forceCloseConnections: false,
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
         errorFilter.send(error, request, reply),
     });
     installRequestId(adapter.getInstance());
+    // While stopping, each answer closes its keep-alive connection: in-flight requests finish, and the
+    // server's close does not wait for idle clients' keep-alive timeouts.
+    adapter.getInstance().addHook('onSend', (_request, reply, payload, done) => {
+      if (stopping) reply.header('connection', 'close');
+      done(null, payload);
+    });
     app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
       logger: new PinoLoggerService(logger),
       abortOnError: false,
@@ -82,6 +92,7 @@ export async function bootstrapService(
       // Kubernetes stops routing once readiness fails; give it a moment, then close. A hard deadline
       // keeps a stuck dependency from holding the pod forever.
       markShuttingDown();
+      stopping = true;
       setTimeout(() => process.exit(1), grace).unref();
       logger.info({ signal }, 'shutting down');
       void app

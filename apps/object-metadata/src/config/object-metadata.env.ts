@@ -24,4 +24,11 @@ export class ObjectMetadataEnv extends WithS3(WithRedis(WithKafka(WithDatabase(A
   @Min(100)
   @Max(3_600_000)
   TTL_RECONCILE_INTERVAL_MS: number = 10_000;
+
+  /** How often bytes of overwritten or deleted org files that storage failed to remove are retried. */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  ORG_FILE_PURGE_INTERVAL_MS: number = 30_000;
 }

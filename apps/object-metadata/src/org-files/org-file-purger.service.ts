@@ -1,14 +1,15 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ObjectMetadataEnv } from '../config/object-metadata.env';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { OrgFilesRepository } from './org-files.repository';
 
-const SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_BATCH = 1000;
 
 /**
  * Removes bytes no org file points at any more (overwritten or deleted files, failed copies). The keys
  * are recorded in `org_file_purges` in the transaction that orphaned them, removed right after the
- * commit, and retried by a periodic sweep when storage was unavailable: a crash orphans nothing.
+ * commit, and retried every `ORG_FILE_PURGE_INTERVAL_MS` when storage was unavailable: a crash orphans nothing.
  */
 @Injectable()
 export class OrgFilePurger implements OnModuleInit, OnApplicationShutdown {
@@ -18,10 +19,14 @@ export class OrgFilePurger implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly repo: OrgFilesRepository,
     private readonly bytes: ObjectBytesService,
+    private readonly config: ConfigService<ObjectMetadataEnv, true>,
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.timer = setInterval(
+      () => void this.sweep(),
+      this.config.get('ORG_FILE_PURGE_INTERVAL_MS', { infer: true }),
+    );
     this.timer.unref();
   }
 

@@ -17,6 +17,14 @@ class MetricsHttpInstaller implements OnModuleInit {
   onModuleInit(): void {
     const fastify = fastifyInstanceOf(this.adapterHost, 'MetricsModule');
     const { registry, httpRequestDuration } = this.metrics;
+    const inFlight = this.metrics.gauge({
+      name: 'http_server_requests_in_flight',
+      help: 'HTTP requests received and not yet answered (a graceful stop lets them finish).',
+    });
+    const counted = new WeakSet<object>();
+    const done = (request: object) => {
+      if (counted.delete(request)) inFlight.dec();
+    };
 
     // A plain Fastify route: outside the global prefix, guards, pipes and interceptors.
     fastify.get('/metrics', async (_request, reply) => {
@@ -24,8 +32,21 @@ class MetricsHttpInstaller implements OnModuleInit {
       return registry.metrics();
     });
 
+    fastify.addHook('onRequest', (request, _reply, next) => {
+      if (!isOpsPath(request.routeOptions.url ?? UNMATCHED_ROUTE)) {
+        counted.add(request);
+        inFlight.inc();
+      }
+      next();
+    });
+    fastify.addHook('onRequestAbort', (request, next) => {
+      done(request);
+      next();
+    });
+
     // onResponse runs after the reply is sent: nothing here delays the client.
-    fastify.addHook('onResponse', (request, reply, done) => {
+    fastify.addHook('onResponse', (request, reply, next) => {
+      done(request);
       const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
       if (!isOpsPath(route)) {
         httpRequestDuration.observe(
@@ -33,14 +54,14 @@ class MetricsHttpInstaller implements OnModuleInit {
           reply.elapsedTime / 1000,
         );
       }
-      done();
+      next();
     });
   }
 }
 
 /**
  * Prometheus metrics: `GET /metrics` (at the root, whatever the global prefix), process metrics,
- * `http_server_request_duration_seconds{method,route,status_code}` for every request except
+ * `http_server_request_duration_seconds{method,route,status_code}` and `http_server_requests_in_flight` for every request except
  * `/health/*` and `/metrics`, and the injectable `Metrics` for custom series. Global: import once.
  */
 @Module({})

@@ -1,0 +1,256 @@
+import { Topic } from '@lib/contracts';
+import { createKafka } from '@lib/kafka';
+import { AppName, startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
+import { logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { bytesOf, objectsClient, orgStorageClient } from '../../support/fault-load';
+import { HoldingReceiver } from '../../support/holding-receiver';
+import { expectUsageIsTruth } from '../../support/usage-truth';
+
+const IN_FLIGHT = 6;
+
+// Fault family 4: SIGTERM on each app while requests are in flight in it (held deterministically: a table
+// lock the test owns, or a request body the test has not finished sending), then the app restarted. Every
+// in-flight request finishes with a 2xx (no error reaches a client), the app exits 0, the usage consumer's
+// offsets are committed, and a BullMQ job running at the signal finishes (or returns to the queue).
+describe('fault: SIGTERM on each app with requests in flight', () => {
+  let t: TestPlatform;
+  let org: TestOrg;
+  let db: Client;
+  let receiver: HoldingReceiver;
+  let hookUrl: string;
+
+  beforeAll(async () => {
+    receiver = new HoldingReceiver();
+    hookUrl = await receiver.start();
+    t = await startTestPlatform({
+      env: {
+        RUN_RECONCILE_INTERVAL_MS: '1000',
+        HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true',
+        SHUTDOWN_GRACE_SECONDS: '20',
+      },
+    });
+    org = await t.createOrg();
+    db = new Client({ connectionString: t.db.url });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await t?.stop();
+    await receiver?.stop();
+  });
+
+  /** The app's `http_server_requests_in_flight`. */
+  const inFlight = async (app: AppName) => {
+    const text = await (await fetch(`${t.platform.urls[app]}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('http_server_requests_in_flight'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  /** Sends SIGTERM and resolves once the app stopped being ready (it is shutting down), with its exit. */
+  const terminate = async (app: AppName) => {
+    const exited = t.platform.kill(app, 'SIGTERM');
+    await waitFor(`${app} to stop being ready`, async () => {
+      try {
+        return (await fetch(`${t.platform.urls[app]}/health/ready`)).status === 503;
+      } catch {
+        return true; // already closed its listener
+      }
+    });
+    return { exited }; // wrapped: an async function returning the promise would wait for the exit
+  };
+
+  /** Holds writes (or reads) of these tables until the returned release is called. */
+  const lockTables = async (tables: string[], mode = 'EXCLUSIVE') => {
+    const lock = new Client({ connectionString: t.db.url });
+    await lock.connect();
+    await lock.query('BEGIN');
+    await lock.query(`LOCK TABLE ${tables.join(', ')} IN ${mode} MODE`);
+    return async () => {
+      await lock.query('COMMIT');
+      await lock.end();
+    };
+  };
+
+  const createObjects = (n: number) => {
+    const objects = objectsClient(t, org);
+    return Array.from({ length: n }, (_, i) =>
+      objects.create({ name: `sigterm-${i}.txt`, content_type: 'text' }),
+    );
+  };
+
+  it.each(['object-metadata', 'gateway'] as const)(
+    'should finish the requests in flight in %s and exit 0',
+    async (app) => {
+      const release = await lockTables(['object_metadata.objects']);
+      const pending = createObjects(IN_FLIGHT);
+      await waitFor('the creates to be in flight', async () => (await inFlight(app)) >= IN_FLIGHT);
+      const { exited } = await terminate(app);
+      await release();
+      const answers = await Promise.all(pending);
+      const code = await exited;
+      expect({ statuses: answers.map((a) => a.status), code }).toEqual({
+        statuses: Array(IN_FLIGHT).fill(200),
+        code: 0,
+      });
+      await t.platform.restart(app);
+      const objects = objectsClient(t, org);
+      for (const a of answers) expect((await objects.get(a.body.id)).status).toBe(200);
+    },
+  );
+
+  it('should finish an upload whose body is still arriving when storage gets SIGTERM', async () => {
+    const boundary = 'sigterm-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="path"\r\n\r\nterm\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\n` +
+        `Content-Type: application/octet-stream\r\n\r\n`,
+    );
+    const first = Buffer.from(bytesOf(64 * 1024));
+    const rest = Buffer.from(bytesOf(64 * 1024));
+    let finish!: () => void;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(head);
+        controller.enqueue(first);
+        finish = () => {
+          controller.enqueue(rest);
+          controller.enqueue(Buffer.from(`\r\n--${boundary}--\r\n`));
+          controller.close();
+        };
+      },
+    });
+    const pending = fetch(`${t.gatewayUrl}/api/private/storage/upload`, {
+      method: 'POST',
+      headers: {
+        'api-key': org.orgPrivateKey,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+      body,
+      duplex: 'half',
+    });
+    await waitFor(
+      'the upload to be in flight in storage',
+      async () => (await inFlight('storage')) >= 1,
+    );
+    const { exited } = await terminate('storage');
+    finish();
+    const res = await pending;
+    expect({ status: res.status, body: await res.text() }).toMatchObject({ status: 201 });
+    expect(await exited).toBe(0);
+    await t.platform.restart('storage');
+    const download = await orgStorageClient(t, org).download('term/slow.bin');
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.concat([first, rest]))).toBe(
+      true,
+    );
+  });
+
+  it('should finish reads in flight in usage-aggregator and commit its Kafka offsets', async () => {
+    // Some events to consume first.
+    const objects = objectsClient(t, org);
+    for (let i = 0; i < 5; i++) {
+      const c = await objects.create({ name: `u-${i}.txt`, content_type: 'text' });
+      await objects.put(c.body.upload_url!, bytesOf(100 + i));
+      expect((await objects.complete(c.body.id)).status).toBe(200);
+    }
+    await expectUsageIsTruth(t, org);
+
+    const release = await lockTables(['usage.usage_totals'], 'ACCESS EXCLUSIVE');
+    const pending = Array.from({ length: IN_FLIGHT }, () =>
+      fetch(`${t.gatewayUrl}/api/v1/objects/storage-usage`, {
+        headers: { authorization: `Bearer ${org.adminJwt}` },
+      }),
+    );
+    await waitFor(
+      'the reads to be in flight',
+      async () => (await inFlight('usage-aggregator')) >= IN_FLIGHT,
+    );
+    const { exited } = await terminate('usage-aggregator');
+    await release();
+    const answers = await Promise.all(pending);
+    expect(answers.map((a) => a.status)).toEqual(Array(IN_FLIGHT).fill(200));
+    expect(await exited).toBe(0);
+
+    // Every consumed event's offset is committed: the group's offsets are the topic's ends.
+    const kafka = createKafka({
+      brokers: t.kafka.brokers,
+      clientId: 'sigterm-test',
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(Topic.StorageFileUpdated);
+      const [committed] = await admin.fetchOffsets({
+        groupId: 'usage-aggregator',
+        topics: [Topic.StorageFileUpdated],
+      });
+      const byPartition = new Map(committed.partitions.map((p) => [p.partition, p.offset]));
+      // A partition that never had a message has no committed offset (-1): nothing to commit there.
+      const lagging = ends.filter((end) => {
+        const offset = byPartition.get(end.partition);
+        return !(offset === end.offset || (end.offset === '0' && offset === '-1'));
+      });
+      expect({ lagging, committed: committed.partitions }).toEqual({
+        lagging: [],
+        committed: expect.any(Array),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    await t.platform.restart('usage-aggregator');
+    await expectUsageIsTruth(t, org);
+  });
+
+  it('should let a running run finish and answer the flow requests in flight in flow-orchestrator', async () => {
+    const flow = {
+      Flow: {
+        Steps: [{ ID: 'call', Type: 'http', Config: { URL: hookUrl } }],
+        StartingStepID: 'call',
+      },
+    };
+    const start = () =>
+      fetch(`${t.gatewayUrl}/api/v1/flow/sigterm`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(flow),
+      });
+    const first = await start();
+    expect(first.status).toBe(200);
+    const runId = ((await first.json()) as { ID: string }).ID;
+    await waitFor('the run to hold its step', () => receiver.runIds.includes(runId));
+
+    const release = await lockTables(['flow.runs']);
+    const pending = Array.from({ length: 3 }, start);
+    await waitFor(
+      'the flow requests to be in flight',
+      async () => (await inFlight('flow-orchestrator')) >= 3,
+    );
+    const { exited } = await terminate('flow-orchestrator');
+    await release();
+    receiver.release();
+    const answers = await Promise.all(pending);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(await exited).toBe(0);
+    await t.platform.restart('flow-orchestrator');
+
+    const ids = [
+      runId,
+      ...(await Promise.all(answers.map(async (a) => ((await a.json()) as { ID: string }).ID))),
+    ];
+    await waitFor(
+      'every run to complete',
+      async () => {
+        const { rows } = await db.query<{ status: string }>(
+          `SELECT status FROM flow.runs WHERE id = ANY($1)`,
+          [ids],
+        );
+        if (rows.some((r) => r.status === 'ERROR' || r.status === 'EXPIRED'))
+          throw new Error(`a run failed: ${JSON.stringify(rows)}`);
+        return rows.length === ids.length && rows.every((r) => r.status === 'COMPLETE');
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+  });
+});

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import type { TestOrg, TestPlatform } from '@lib/testing';
+
+/** One answer of the gateway, whatever its status. */
+export interface Answer<T = unknown> {
+  status: number;
+  body: T;
+}
+
+async function answer<T>(res: Response): Promise<Answer<T>> {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: kept as text, the caller's assertion names it */
+  }
+  return { status: res.status, body: body as T };
+}
+
+/** Objects API calls (Bearer API key) of one org. */
+export function objectsClient(t: TestPlatform, org: TestOrg) {
+  const call = async <T>(method: string, path: string, body?: unknown) =>
+    answer<T>(
+      await fetch(`${t.gatewayUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${org.apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+  return {
+    call,
+    create: (params: Record<string, unknown>) =>
+      call<{ id: string; upload_url?: string; state: string }>('POST', '/v1/objects', params),
+    complete: (id: string) =>
+      call<{ state: string; size_bytes: number }>('POST', `/v1/objects/${id}/complete`),
+    remove: (id: string) => call<{ state: string }>('POST', `/v1/objects/${id}/delete`),
+    get: (id: string) =>
+      call<{ state: string; size_bytes: number | null }>('GET', `/v1/objects/${id}`),
+    put: async (url: string, bytes: string | Buffer) =>
+      (await fetch(url, { method: 'PUT', body: bytes })).status,
+  };
+}
+
+/** Org storage calls (`api-key` org private key) of one org. */
+export function orgStorageClient(t: TestPlatform, org: TestOrg) {
+  const call = async <T>(
+    method: string,
+    path: string,
+    opts: { json?: unknown; form?: FormData } = {},
+  ) =>
+    answer<T>(
+      await fetch(`${t.gatewayUrl}/api/private/storage${path}`, {
+        method,
+        headers: {
+          'api-key': org.orgPrivateKey,
+          ...(opts.json === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: opts.json !== undefined ? JSON.stringify(opts.json) : opts.form,
+      }),
+    );
+  const q = (path: string) => `?path=${encodeURIComponent(path)}`;
+  return {
+    call,
+    upload: (name: string, bytes: string | Buffer, folder?: string) => {
+      const f = new FormData();
+      if (folder !== undefined) f.append('path', folder);
+      f.append('file', new Blob([bytes]), name);
+      return call<{ success: boolean; data: { path: string; objectKey: string } }>(
+        'POST',
+        '/upload',
+        { form: f },
+      );
+    },
+    rename: (path: string, newName: string) =>
+      call('POST', '/rename', { json: { path, new_name: newName } }),
+    copy: (source: string, dest: string, newName?: string) =>
+      call('POST', '/copy', { json: { source_path: source, dest_path: dest, new_name: newName } }),
+    remove: (path: string) => call('DELETE', `/file${q(path)}`),
+    meta: (path: string) => call<{ data: { sizeBytes: number } }>('GET', `/meta${q(path)}`),
+    download: (path: string) =>
+      fetch(`${t.gatewayUrl}/api/private/storage/download${q(path)}`, {
+        headers: { 'api-key': org.orgPrivateKey },
+      }),
+  };
+}
+
+/** Random printable bytes of a given length. */
+export const bytesOf = (n: number) =>
+  randomBytes(Math.ceil(n / 2))
+    .toString('hex')
+    .slice(0, n);
+
+/** Runs `task(i)` for i = 0.. with `concurrency` workers until `more()` says stop; returns the count run. */
+export async function runPool(
+  concurrency: number,
+  more: () => boolean,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const worker = async () => {
+    while (more()) await task(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return next;
+}

@@ -1,0 +1,85 @@
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createS3Client } from '@lib/s3';
+import { Client } from 'pg';
+import { CliError, optionalEnv, requireEnv } from './cli-env';
+
+export interface SweepResult {
+  scanned: number;
+  orphans: number;
+  deleted: number;
+}
+
+/** Every table whose `object_key` says bytes belong to a file (object-metadata's records, the runs'). */
+const REFERENCED = `
+  SELECT k FROM unnest($1::text[]) AS k
+  WHERE EXISTS (SELECT 1 FROM object_metadata.objects o WHERE o.object_key = k)
+     OR EXISTS (SELECT 1 FROM object_metadata.org_files f WHERE f.object_key = k)
+     OR EXISTS (SELECT 1 FROM object_metadata.run_files r WHERE r.object_key = k)
+     OR EXISTS (SELECT 1 FROM flow.run_edges e WHERE e.object_key = k)
+     OR EXISTS (SELECT 1 FROM flow.run_files rf WHERE rf.object_key = k)`;
+
+/**
+ * `sweep-orphans`: deletes S3 bytes no record points at (an upload stored whose record was never written,
+ * e.g. the gateway or object-metadata killed in between), older than `olderThanMinutes` so that uploads
+ * still in progress (bytes first, record next; presigned PUTs valid 1 h) are never touched. Reads the
+ * bucket page by page (S3_*), checks each page's keys against the records (DATABASE_URL), deletes the rest.
+ */
+export async function runSweepOrphans(opts: {
+  olderThanMinutes: number;
+  dryRun: boolean;
+}): Promise<SweepResult> {
+  const url = requireEnv('DATABASE_URL', 'to read the file records');
+  const bucket = requireEnv('S3_BUCKET', 'to list the bytes');
+  const s3 = createS3Client({
+    endpoint: optionalEnv('S3_ENDPOINT') ?? undefined,
+    region: optionalEnv('S3_REGION') ?? 'us-east-1',
+    bucket,
+    accessKeyId: requireEnv('S3_ACCESS_KEY_ID', 'to list and delete bytes'),
+    secretAccessKey: requireEnv('S3_SECRET_ACCESS_KEY', 'to list and delete bytes'),
+    forcePathStyle: (optionalEnv('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
+  });
+  const db = new Client({ connectionString: url, application_name: 'sweep-orphans' });
+  try {
+    await db.connect();
+  } catch (e) {
+    s3.destroy();
+    throw new CliError(`cannot connect to Postgres (DATABASE_URL): ${(e as Error).message}`);
+  }
+  const cutoff = Date.now() - opts.olderThanMinutes * 60_000;
+  const result: SweepResult = { scanned: 0, orphans: 0, deleted: 0 };
+  try {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token, MaxKeys: 1000 }),
+      );
+      token = page.NextContinuationToken;
+      const old = (page.Contents ?? [])
+        .filter((o) => o.Key && o.LastModified && o.LastModified.getTime() <= cutoff)
+        .map((o) => o.Key!);
+      result.scanned += page.Contents?.length ?? 0;
+      if (old.length === 0) continue;
+      const { rows } = await db.query<{ k: string }>(REFERENCED, [old]);
+      const kept = new Set(rows.map((r) => r.k));
+      const orphans = old.filter((k) => !kept.has(k));
+      result.orphans += orphans.length;
+      if (orphans.length === 0 || opts.dryRun) continue;
+      const res = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: orphans.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      if (res.Errors?.length) {
+        throw new CliError(
+          `S3 refused to delete ${res.Errors.length} key(s): ${res.Errors[0].Message}`,
+        );
+      }
+      result.deleted += orphans.length;
+    } while (token);
+    return result;
+  } finally {
+    await db.end();
+    s3.destroy();
+  }
+}
