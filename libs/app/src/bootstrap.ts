@@ -56,6 +56,7 @@ export async function bootstrapService(
       ignoreTrailingSlash: opts.ignoreTrailingSlash ?? false,
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
         errorFilter.send(error, request, reply),
+      clientErrorHandler: (error, socket) => errorFilter.clientError(error, socket),
     });
     installRequestId(adapter.getInstance());
     app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
