@@ -242,9 +242,11 @@ describe('hostile input', () => {
     const hasBody = route.bodyFields !== undefined || route.multipart;
     // The defect: hostile path params, or (when the route takes a body) a bad body with real path params.
     const pathDefect =
-      route.pathParams.length > 0 && (!hasBody || route.multipart)
-        ? fc.constant(true)
-        : fc.boolean();
+      route.pathParams.length === 0
+        ? fc.constant(false)
+        : !hasBody
+          ? fc.constant(true)
+          : fc.boolean();
     const fields = route.path.includes('/flow/') ? ['Flow'] : (route.bodyFields ?? []);
     return pathDefect.chain((hostilePath) => {
       const pathValues = fc.tuple(
@@ -298,7 +300,11 @@ describe('hostile input', () => {
         const fieldsOf = route.path === '/api/v1/upload' ? ['workflow_id'] : ['path'];
         const forced: [string, fc.Arbitrary<string>] | undefined =
           route.path === '/api/private/storage/upload' ? ['path', invalidOrgPath] : undefined;
-        body = multipartBody(fieldsOf, { forced }).map((m) => ({
+        // With real path params (a waiting run's edge) only a broken multipart body is sent.
+        body = multipartBody(fieldsOf, {
+          forced,
+          brokenOnly: route.pathParams.length > 0 && !hostilePath,
+        }).map((m) => ({
           body: m.body,
           contentType: m.contentType,
           certain: m.certain || forced !== undefined || route.path === '/api/v1/upload',
@@ -419,6 +425,31 @@ describe('hostile input', () => {
         body: 'true',
       });
       expect(ans.status).toBe(415);
+      expect(judge(route, ans, true)).toBeUndefined();
+    }
+    expect(await settled(t)).toEqual(before);
+  });
+
+  it('should answer 400 at once to a multipart body that ends inside the file part, on every upload route', async () => {
+    const b = 'cut';
+    const body =
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n` +
+      'Content-Type: text/plain\r\n\r\nhalf a fi';
+    const targets: [string, string][] = [
+      ['/api/private/storage/upload', 'api-key'],
+      ['/api/v1/upload', 'bearer'],
+      // The run's edge is looked up (awaited) before the file part is read: the cut must not hang it.
+      [`/api/v1/upload/${valid.runId}/in`, 'bearer'],
+    ];
+    for (const [url, auth] of targets) {
+      const route = routes.find((r) => r.multipart && url.startsWith(r.path.split('{')[0]))!;
+      const ans = await send(t.gatewayUrl, {
+        method: 'POST',
+        url,
+        headers: [...credentials(auth), 'content-type', `multipart/form-data; boundary=${b}`],
+        body,
+      });
+      expect({ url, status: ans.status }).toEqual({ url, status: 400 });
       expect(judge(route, ans, true)).toBeUndefined();
     }
     expect(await settled(t)).toEqual(before);
