@@ -455,6 +455,34 @@ describe('hostile input', () => {
     expect(await settled(t)).toEqual(before);
   });
 
+  it('should refuse prototype-named fields and lone surrogates with a 400 naming the field', async () => {
+    const cases: [string, unknown, string][] = [
+      [
+        `/admin/orgs/${org.orgId}/private-keys`,
+        { name: 'k', valueOf: 'x' },
+        'property valueOf should not exist',
+      ],
+      [
+        `/admin/orgs/${org.orgId}/users`,
+        { email: '\ud800', role: 'member' },
+        'email must be well-formed',
+      ],
+    ];
+    for (const [url, payload, message] of cases) {
+      const ans = await send(t.gatewayUrl, {
+        method: 'POST',
+        url,
+        headers: [...credentials('operator'), 'content-type', 'application/json'],
+        body: JSON.stringify(payload),
+      });
+      expect(ans.status).toBe(400);
+      expect(JSON.parse(ans.text)).toMatchObject({
+        error: { code: 'VALIDATION_FAILED', message: expect.stringContaining(message) },
+      });
+    }
+    expect(await settled(t)).toEqual(before);
+  });
+
   it('should refuse an org storage upload over 10 MiB with a JSON 413 and store nothing', async () => {
     const form = new FormData();
     form.append('path', 'big');
