@@ -60,6 +60,7 @@ export async function bootstrapService(
       forceCloseConnections: false,
       frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
         errorFilter.send(error, request, reply),
+      clientErrorHandler: (error, socket) => errorFilter.clientError(error, socket),
     });
     installRequestId(adapter.getInstance());
     // While stopping, each answer closes its keep-alive connection: in-flight requests finish, and the

@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CommonErrorCode, DomainException } from './domain.exception';
 
@@ -87,6 +88,38 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     this.send(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /**
+   * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused before any route saw it (headers or
+   * URL over the size limit, a malformed request line) still answers this filter's JSON body, not Fastify's
+   * own `{error, message, statusCode}`. The path, when the request line got through, picks the envelope.
+   */
+  clientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, reason, code, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            'HEADERS_TOO_LARGE',
+            'request line and headers exceed the size limit',
+          ]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request took too long to arrive']
+          : [400, 'Bad Request', CommonErrorCode.ValidationFailed, 'malformed HTTP request'];
+    const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 2048) : '';
+    const url = /^[A-Z]+ (\S+)/.exec(head)?.[1] ?? '/';
+    const envelope =
+      this.envelopes.find((e) => url.startsWith(e.prefix))?.envelope ?? defaultEnvelope;
+    const body = JSON.stringify(envelope({ code, message }, { url } as FastifyRequest));
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Content-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy();
   }
 
   /**

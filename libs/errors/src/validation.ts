@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldProblem, ValidationFailedException } from './domain.exception';
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
@@ -16,12 +16,62 @@ export function validationExceptionFactory(errors: ValidationError[]): Validatio
   return new ValidationFailedException(message || 'invalid request', details);
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What class-validator lets through or chokes on, found before it runs (hostile input suite): a key named
+ * like an `Object.prototype` member (`valueOf`, `toString`, `hasOwnProperty`: its whitelist check looks
+ * keys up in a plain object and misses them; checked for DTO classes only), and text with a lone UTF-16 surrogate (validator's `isEmail`
+ * throws `URIError` on it: a 500). Returns the field and its problem, or undefined.
+ */
+export function findHostileInput(
+  value: unknown,
+  opts: { prototypeKeys: boolean },
+  field = '',
+  depth = 0,
+): FieldProblem | undefined {
+  if (typeof value === 'string') {
+    return LONE_SURROGATE.test(value)
+      ? {
+          field: field || 'body',
+          problems: [`${field || 'body'} must be well-formed Unicode text`],
+        }
+      : undefined;
+  }
+  if (value === null || typeof value !== 'object' || depth > 32) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const path = field ? `${field}.${key}` : key;
+    const shadows =
+      opts.prototypeKeys && Object.prototype.hasOwnProperty.call(Object.prototype, key);
+    if (shadows || LONE_SURROGATE.test(key)) {
+      return { field: path, problems: [`property ${path} should not exist`] };
+    }
+    const found = findHostileInput(child, opts, path, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const PLAIN_TYPES = new Set<unknown>([Object, String, Number, Boolean, Array]);
+
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      // Free-form JSON (a trigger's payload, typed `unknown`) keeps any key; class-validated DTOs do not.
+      const dto = metadata.metatype !== undefined && !PLAIN_TYPES.has(metadata.metatype);
+      const hostile = findHostileInput(value, { prototypeKeys: dto });
+      if (hostile) throw new ValidationFailedException(hostile.problems.join(', '), [hostile]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /**
  * The global pipe of every app: strips nothing silently — unknown fields are an error — and converts
  * query strings to the DTO's types.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

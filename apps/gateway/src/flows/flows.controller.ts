@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Req, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -12,6 +12,8 @@ import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
 import type { FlowRunView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
+import type { FastifyRequest } from 'fastify';
+import { refuseMultipartBody } from '../http/json-only-body';
 import { callerOf } from './caller';
 
 /** An absent body, `null` or `{}`: run the stored definition. */
@@ -50,7 +52,9 @@ export class FlowsController {
     @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<FlowRunView> {
+    refuseMultipartBody(request);
     return this.flows.call<FlowRunView>(
       'POST',
       `/internal/flows/${encodeURIComponent(name)}/runs`,

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import {
   ApiBody,
   ApiNotFoundResponse,
@@ -10,6 +10,8 @@ import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
 import type { TriggerResultView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
+import type { FastifyRequest } from 'fastify';
+import { refuseMultipartBody } from '../http/json-only-body';
 import { callerOf } from './caller';
 
 /** Seed 004's trigger: a run of the workflow at its starting step, through the run queue. */
@@ -34,7 +36,9 @@ export class TriggerController {
     @CurrentPrincipal() principal: Principal,
     @Param('workflowId') workflowId: string,
     @Body() payload: unknown,
+    @Req() request: FastifyRequest,
   ): Promise<{ success: true; data: TriggerResultView }> {
+    refuseMultipartBody(request);
     const data = await this.flows.call<TriggerResultView>(
       'POST',
       `/internal/workflows/${encodeURIComponent(workflowId)}/trigger`,

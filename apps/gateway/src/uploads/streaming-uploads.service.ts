@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Readable, Transform, TransformCallback } from 'node:stream';
+import { finished, Readable, Transform, TransformCallback } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import { CommonErrorCode, DomainException, ValidationFailedException } from '@lib/errors';
@@ -99,7 +99,19 @@ export class StreamingUploads {
   /** Streams `source` to S3 under `target.key`; 413 (`UploadTooLargeException`) past `maxBytes`. */
   async put(source: Readable, target: StreamTarget): Promise<StoredUpload> {
     const limited = new ByteLimit(target.maxBytes);
-    source.on('error', (err) => limited.destroy(err));
+    // `finished` also reports a source that failed before this call (a multipart part cut short while the
+    // caller's `keyFor` was awaiting): piping it alone would leave the internal upload waiting forever. A
+    // client's truncated or malformed body is its fault: 400, not 500.
+    finished(source, (err) => {
+      if (!err) return;
+      limited.destroy(
+        err instanceof DomainException
+          ? err
+          : new ValidationFailedException(
+              `the upload body is malformed or ended early: ${err.message}`,
+            ),
+      );
+    });
     source.pipe(limited);
     try {
       return await this.storage.upload<StoredUpload>('PUT', '/internal/uploads', limited, {
