@@ -207,7 +207,10 @@ describe(OutboxRelay.name, () => {
     relay.start();
     await waitFor('the relay to lead', () => relay.counters().leader);
     const [{ pid }] = await ds.query<{ pid: number }[]>(
-      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 7300115 AND granted`,
+      // pg_locks is cluster-wide: only this database's relay, not another test run's.
+      `SELECT pid FROM pg_locks
+       WHERE locktype = 'advisory' AND classid = 7300115 AND granted
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     );
     await ds.query('SELECT pg_terminate_backend($1)', [pid]);
 
