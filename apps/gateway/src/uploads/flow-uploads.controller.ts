@@ -115,7 +115,7 @@ export class FlowUploadsController {
         },
       });
     } catch (err) {
-      await this.uploads.discard(up.key);
+      await this.uploads.discardUnlessRecorded(up.key, err);
       throw err;
     }
     return {

@@ -84,7 +84,7 @@ const FIELD_MAX_BYTES = 4096;
  *     keyFor: ({ filename }) => runFileKey(p.orgKey, wfId, runId, 'inputs', checkName(filename)),
  *   });
  *   // up = {key, sizeBytes, etag, filename, contentType, fields}; bytes are in S3 now. If recording
- *   // them fails, call `this.uploads.discard(up.key)` before rethrowing.
+ *   // them fails, call `this.uploads.discardUnlessRecorded(up.key, err)` before rethrowing.
  * }
  * ```
  *
@@ -196,6 +196,21 @@ export class StreamingUploads {
     }
     if (!stored) throw new ValidationFailedException(`the '${fileField}' file part is required`);
     return { ...stored, fields };
+  }
+
+  /**
+   * Cleanup after the record of stored bytes failed: removes them only when the service refused the record
+   * (a 4xx: nothing was written). On a 5xx or a lost answer (the service killed after its commit, a timeout)
+   * the record may exist, so the bytes are kept; if it does not, `sweep-orphans` collects them later.
+   */
+  async discardUnlessRecorded(key: string, recordError: unknown): Promise<void> {
+    if (recordError instanceof DomainException && recordError.status < 500) {
+      await this.discard(key);
+      return;
+    }
+    this.logger.warn(
+      `kept the bytes of ${key}: whether their record was written is unknown (${(recordError as Error).message})`,
+    );
   }
 
   /** Removes stored bytes (cleanup after a failed upload); logs instead of throwing. */
