@@ -32,4 +32,4 @@ export const Capability = {
 
 export const DEFAULT_CAPABILITIES: readonly string[] = [Capability.Objects];
 
-export const ORG_KEY_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
+export { ORG_KEY_PATTERN } from '@lib/contracts';

@@ -5,3 +5,4 @@ export * from './objects';
 export * from './object-keys';
 export * from './org-storage';
 export * from './flows';
+export * from './internal-commands';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ORG_KEY_PATTERN } from './internal-commands';
 
 // S3 object keys (SPEC 4.2). A key is a download capability (seed 000's public download needs nothing
 // else), so every key carries a token of 192 random bits. The structure says which kind of file a key
@@ -14,8 +15,7 @@ export type RunFileDirection = 'inputs' | 'outputs';
 /** Random bytes per key token: 24 bytes = 192 bits = 32 base64url characters. */
 const TOKEN_BYTES = 24;
 const TOKEN = '[A-Za-z0-9_-]{32}';
-/** An org key as @lib/auth's ORG_KEY_PATTERN admits it. */
-const ORG_KEY = '[a-z0-9][a-z0-9-]{1,62}';
+const ORG_KEY = ORG_KEY_PATTERN.source.slice(1, -1); // without its anchors
 /** Workflow and run ids: UUIDs, or prefixed ids such as `wf_…` (letters, digits, `_`, `-`). */
 const ID = '[A-Za-z0-9_-]{1,64}';
 /** A run file's name: one path segment, no `/`, no control characters, at most 255 bytes (checked apart). */

@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
@@ -9,18 +8,11 @@ import {
   MaxLength,
   Min,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
-import { EventActor } from '@lib/contracts';
+import { ActingOrgWriter } from '@lib/contracts';
 
 /** Internal command from the flow-orchestrator: record a run's input or artifact (once, by key). */
-export class RecordRunFileDto {
-  @IsUUID()
-  orgId!: string;
-
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/)
-  orgKey!: string;
-
+export class RecordRunFileDto extends ActingOrgWriter() {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   workflowId!: string;
 
@@ -55,15 +47,6 @@ export class RecordRunFileDto {
   @ValidateIf((_, v) => v !== null)
   @IsString()
   etag?: string | null;
-
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsUUID()
-  createdBy?: string | null;
-
-  @ValidateNested()
-  @Type(() => EventActor)
-  actor!: EventActor;
 }
 
 export class LatestRunFileQueryDto {

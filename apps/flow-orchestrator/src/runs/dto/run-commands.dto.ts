@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import {
   IsObject,
   IsOptional,
@@ -7,27 +6,11 @@ import {
   Matches,
   MaxLength,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
-import { EventActor, FLOW_LIMITS } from '@lib/contracts';
+import { ActingOrgWriter, FLOW_LIMITS } from '@lib/contracts';
 
 /** Who asks, as the gateway authenticated them. The org always comes from here. */
-export class OrgCallerDto {
-  @IsUUID()
-  orgId!: string;
-
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/)
-  orgKey!: string;
-
-  @ValidateNested()
-  @Type(() => EventActor)
-  actor!: EventActor;
-
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsUUID()
-  createdBy?: string | null;
-}
+export class OrgCallerDto extends ActingOrgWriter() {}
 
 export class StartFlowDto extends OrgCallerDto {
   /** Seed 002's definition body; absent or null: run the stored one. Checked by `parseFlowDefinition`. */

@@ -1,31 +1,7 @@
-import { Type } from 'class-transformer';
-import { IsOptional, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
-import { EventActor, ObjectCreateParams } from '@lib/contracts';
+import { ActingOrg, ActingOrgWriter, ObjectCreateParams } from '@lib/contracts';
 
-/** Who asks, as the gateway authenticated them. Services take the org from here, never from the client. */
-export class OrgCommandDto {
-  @IsUUID()
-  orgId!: string;
-
-  @ValidateNested()
-  @Type(() => EventActor)
-  actor!: EventActor;
-}
+/** Internal commands on one object (complete, delete, publish): who asks, as the gateway authenticated them. */
+export class OrgCommandDto extends ActingOrg() {}
 
 /** Internal command from the gateway: create an object for an authenticated org. */
-export class CreateObjectDto extends ObjectCreateParams {
-  @IsUUID()
-  orgId!: string;
-
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/)
-  orgKey!: string;
-
-  @ValidateNested()
-  @Type(() => EventActor)
-  actor!: EventActor;
-
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsUUID()
-  createdBy?: string | null;
-}
+export class CreateObjectDto extends ActingOrgWriter(ObjectCreateParams) {}

@@ -1,17 +1,5 @@
-import { Type } from 'class-transformer';
-import {
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
-import { EventActor, ORG_STORAGE_LIMITS } from '@lib/contracts';
+import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
+import { ActingOrg, ActingOrgWriter, ORG_STORAGE_LIMITS } from '@lib/contracts';
 
 // Internal commands from the gateway, which authenticated the org. Paths and names are checked by the
 // service with @lib/contracts' parseOrgPath / parseOrgName (the same rules as the gateway's); here they
@@ -37,20 +25,15 @@ export class OrgRequiredPathQueryDto extends OrgQueryDto {
   path!: string;
 }
 
-export class OrgCommandDto {
-  @IsUUID()
-  orgId!: string;
-
-  @ValidateNested()
-  @Type(() => EventActor)
-  actor!: EventActor;
-
+class IfMatchDto {
   /** RFC 9110 `If-Match` of the client, passed through. */
   @IsOptional()
   @IsString()
   @Length(1, 2048)
   ifMatch?: string;
 }
+
+export class OrgCommandDto extends ActingOrg(IfMatchDto) {}
 
 export class OrgDeleteDto extends OrgCommandDto {
   @IsString()
@@ -89,15 +72,7 @@ export class OrgMoveDto extends OrgCommandDto {
   destPath!: string;
 }
 
-export class OrgOwnedCommandDto extends OrgCommandDto {
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/)
-  orgKey!: string;
-
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsUUID()
-  createdBy?: string | null;
-}
+export class OrgOwnedCommandDto extends ActingOrgWriter(IfMatchDto) {}
 
 export class OrgCopyDto extends OrgOwnedCommandDto {
   @IsString()
