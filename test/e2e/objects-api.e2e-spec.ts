@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { JobName, Topic } from '@lib/contracts';
 import { jobIdFor } from '@lib/queue';
 import { createS3Client } from '@lib/s3';
 import {
+  s3ObjectExists,
   readTopics,
   REPO_ROOT,
   startTestPlatform,
@@ -125,14 +126,7 @@ describe('Objects API (seed 001)', () => {
       )
     ).rows[0].object_key;
 
-  const bytesExist = async (objectKey: string) =>
-    s3.send(new HeadObjectCommand({ Bucket: t.s3.settings.bucket, Key: objectKey })).then(
-      () => true,
-      (err: { $metadata?: { httpStatusCode?: number } }) => {
-        if (err.$metadata?.httpStatusCode === 404) return false;
-        throw err;
-      },
-    );
+  const bytesExist = (key: string) => s3ObjectExists(s3, t.s3.settings.bucket, key);
 
   const rowCount = async (orgId: string) =>
     Number(

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Settings } from '@lib/s3';
 import { startLocalS3, type LocalS3 } from '../../../tools/local-s3';
 
@@ -66,4 +67,15 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
       return stopping;
     },
   };
+}
+
+/** Whether `key` has bytes in `bucket` (HEAD: 404 → false; any other failure is thrown). */
+export function s3ObjectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  return s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    (err: { $metadata?: { httpStatusCode?: number } }) => {
+      if (err.$metadata?.httpStatusCode === 404) return false;
+      throw err;
+    },
+  );
 }

@@ -1,6 +1,6 @@
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '@lib/s3';
-import { startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
+import { s3ObjectExists, startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
 import { Client } from 'pg';
 import { bytesOf, objectsClient } from '../../support/fault-load';
 import { HoldingReceiver } from '../../support/holding-receiver';
@@ -46,14 +46,7 @@ describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
     await receiver?.stop();
   });
 
-  const bytesExist = (key: string) =>
-    s3.send(new HeadObjectCommand({ Bucket: t.s3.settings.bucket, Key: key })).then(
-      () => true,
-      (err: { $metadata?: { httpStatusCode?: number } }) => {
-        if (err.$metadata?.httpStatusCode === 404) return false;
-        throw err;
-      },
-    );
+  const bytesExist = (key: string) => s3ObjectExists(s3, t.s3.settings.bucket, key);
 
   it('should still expire every object and run every queued run', async () => {
     const objects = objectsClient(t, org);

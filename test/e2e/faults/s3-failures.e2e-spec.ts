@@ -1,7 +1,8 @@
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Topic } from '@lib/contracts';
 import { createS3Client } from '@lib/s3';
 import {
+  s3ObjectExists,
   readTopics,
   startTestPlatform,
   TestOrg,
@@ -48,14 +49,7 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
     await t?.stop();
   });
 
-  const bytesExist = (key: string) =>
-    s3.send(new HeadObjectCommand({ Bucket: t.s3.settings.bucket, Key: key })).then(
-      () => true,
-      (err: { $metadata?: { httpStatusCode?: number } }) => {
-        if (err.$metadata?.httpStatusCode === 404) return false;
-        throw err;
-      },
-    );
+  const bytesExist = (key: string) => s3ObjectExists(s3, t.s3.settings.bucket, key);
   const s3Keys = async (prefix: string) =>
     (
       await s3.send(new ListObjectsV2Command({ Bucket: t.s3.settings.bucket, Prefix: prefix }))

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { newKeyToken } from '@lib/contracts';
 import { createS3Client } from '@lib/s3';
 import {
+  s3ObjectExists,
   AppName,
   REPO_ROOT,
   startTestPlatform,
@@ -45,14 +46,7 @@ describe('fault: SIGKILL of each app under load', () => {
     await t?.stop();
   });
 
-  const bytesExist = (key: string) =>
-    s3.send(new HeadObjectCommand({ Bucket: t.s3.settings.bucket, Key: key })).then(
-      () => true,
-      (err: { $metadata?: { httpStatusCode?: number } }) => {
-        if (err.$metadata?.httpStatusCode === 404) return false;
-        throw err;
-      },
-    );
+  const bytesExist = (key: string) => s3ObjectExists(s3, t.s3.settings.bucket, key);
 
   it('should keep every acknowledged write and never record bytes that are missing', async () => {
     const objects = objectsClient(t, org);
