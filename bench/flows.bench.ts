@@ -7,7 +7,10 @@
  *   (sent on schedule, whatever the answers); a run has started when a worker moved it QUEUED → RUNNING:
  *   that `run.updated` event's `occurredAt` (stamped by Postgres in the worker's transaction) minus the
  *   moment the trigger was sent. Baseline, same run: a bare BullMQ queue and worker in this process at the
- *   same rate (add → the worker's `process` starts), i.e. the queue's own floor.
+ *   same rate (add → the worker's `process` starts), i.e. the queue's own floor. Also printed: the
+ *   flow-orchestrator's CPU time (user + system, from /proc) from the first trigger until every run started,
+ *   per started run: the cost of a run in the process that answers triggers and starts runs, a figure that
+ *   other work on the machine disturbs less than latencies.
  * - throughput: closed loop, 64 connections, triggers answered 200 (queued) per second; baseline: a bare
  *   Node server answering the same JSON (`bench/lib/baseline-server.ts`).
  *
@@ -18,21 +21,20 @@
  * figure is then bounded by run execution throughput). Apps log at `warn`. Prints markdown tables. The
  * machine is shared with other work: figures are noisy.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { QueueName, Topic } from '@lib/contracts';
 import { queueConnection } from '@lib/queue';
-import {
-  prepareTemplateDatabase,
-  readTopics,
-  startTestPlatform,
-  TEST_REDIS_URL,
-  TestOrg,
-} from '@lib/testing';
+import { readTopics, TEST_REDIS_URL, TestOrg } from '@lib/testing';
 import { Pool } from 'undici';
+import { runBenchMain } from './lib/bench-main';
+import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
 import { runLoad, TABLE_HEADER, tableRow } from './lib/load';
+import { watchPlatform } from './lib/process-memory';
+import { report } from './lib/report';
 
 const RATE = Number(process.env.BENCH_TRIGGER_RATE ?? 500);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
@@ -42,6 +44,12 @@ const EXECUTE = process.env.BENCH_EXECUTE === '1';
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time (user + system, ms) a process used so far, from Linux's /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: fields 14 and 15 of stat(5)
+}
 
 /** Calls `fire(i)` at RATE per second for DURATION_MS, on schedule (open loop). */
 async function openLoop(fire: (i: number) => void): Promise<number> {
@@ -69,6 +77,15 @@ function row(name: string, latencies: number[], sent: number, baseline?: number[
         )
       ).toFixed(1)
     : '1.0';
+  report({
+    scenario: `${name}, ${RATE}/s open loop`,
+    unit: 'triggers/s offered',
+    rate: RATE,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: p99,
+    baseline: baseline && 'bare BullMQ p99',
+    ratio: baseline && Number(ratio),
+  });
   return `| ${name} | ${sent} | ${latencies.length} | ${percentile(sorted, 0.5).toFixed(1)} | ${p99.toFixed(1)} | ${sorted[sorted.length - 1].toFixed(1)} | ${ratio} |`;
 }
 
@@ -105,18 +122,11 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => received.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${(received.address() as AddressInfo).port}/`;
-  await prepareTemplateDatabase();
-  const t = await startTestPlatform({
-    env: {
-      LOG_LEVEL: 'warn',
-      RUN_CONCURRENCY: '64',
-      HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true',
-      // e.g. `--require ./profile.js` to profile the apps during a run
-      ...(process.env.BENCH_APP_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS }
-        : {}),
-    },
+  const t = await startBenchPlatform({
+    RUN_CONCURRENCY: '64',
+    HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true',
   });
+  watchPlatform(t.platform.urls);
   const reader = await readTopics(t.kafka.brokers, [Topic.RunUpdated]);
   try {
     const org: TestOrg = await t.createOrg();
@@ -159,7 +169,10 @@ async function main(): Promise<void> {
     const bare = await bareQueueLatencies(`${t.redisPrefix}-bench`);
 
     process.stderr.write(`measuring trigger → run started at ${RATE} triggers/s\n`);
+    const orchestrator = t.platform.pid('flow-orchestrator')!;
+    const cpuBefore = cpuMs(orchestrator);
     const sentAt = new Map<string, number>();
+    const answered: number[] = []; // trigger sent → its 200 answer (the run queued)
     let failed = 0;
     const sent = await openLoop((i) => {
       const at = Date.now();
@@ -167,8 +180,10 @@ async function main(): Promise<void> {
         .request({ ...trigger, body: JSON.stringify({ i }) })
         .then(async (res) => {
           const json = (await res.body.json()) as { data?: { runId: string } };
-          if (res.statusCode === 200 && json.data) sentAt.set(json.data.runId, at);
-          else failed++;
+          if (res.statusCode === 200 && json.data) {
+            sentAt.set(json.data.runId, at);
+            answered.push(Date.now() - at);
+          } else failed++;
         })
         .catch(() => failed++);
     });
@@ -186,6 +201,7 @@ async function main(): Promise<void> {
       }
       await sleep(200);
     }
+    const cpuPerRun = ((cpuMs(orchestrator) - cpuBefore) * 1000) / started.size;
     const latencies = [...started].flatMap(([runId, at]) =>
       sentAt.has(runId) ? [at - sentAt.get(runId)!] : [],
     );
@@ -213,6 +229,7 @@ async function main(): Promise<void> {
         durationMs: DURATION_MS,
         request: () => ({ method: 'POST', path: '/' }),
       });
+      process.stderr.write(`measuring sustained trigger rate (closed loop)\n`);
       triggerLoad = await runLoad({
         url: t.gatewayUrl,
         connections: CONNECTIONS,
@@ -229,10 +246,17 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nTrigger → run started (QUEUED → RUNNING), ${RATE} triggers/s open loop for ${DURATION_MS / 1000} s` +
         `${EXECUTE ? ', runs executing an http step' : ', runs awaiting an upload'}; ` +
-        `${failed} trigger(s) failed\n\n` +
+        `${failed} trigger(s) failed; flow-orchestrator CPU (user + system) per started run: ` +
+        `${cpuPerRun.toFixed(0)} µs\n\n` +
         '| scenario | sent | started | p50 ms | p99 ms | max ms | p99 ratio to baseline |\n|---|---|---|---|---|---|---|\n' +
         [
           row('bare BullMQ add → worker (baseline)', bare.latencies, bare.sent),
+          row(
+            '`POST /api/private/trigger/{id}` → answered (run queued)',
+            answered,
+            sent,
+            bare.latencies,
+          ),
           row('`POST /api/private/trigger/{id}` → run RUNNING', latencies, sent, bare.latencies),
         ].join('\n') +
         `\n\nSustained trigger rate, closed loop, ${CONNECTIONS} connections, ${DURATION_MS / 1000} s\n\n${TABLE_HEADER}\n` +
@@ -249,10 +273,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().then(
-  () => process.exit(0),
-  (err) => {
-    process.stderr.write(`${String(err instanceof Error ? err.stack : err)}\n`);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -20,18 +20,15 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { JobName, QueueName, Topic } from '@lib/contracts';
 import { jobIdFor, JobProducer, queueConnection } from '@lib/queue';
-import {
-  prepareTemplateDatabase,
-  readTopics,
-  startTestPlatform,
-  TEST_REDIS_URL,
-  TestOrg,
-  TestPlatform,
-} from '@lib/testing';
+import { readTopics, TEST_REDIS_URL, TestOrg, TestPlatform } from '@lib/testing';
 import { Client } from 'pg';
 import { Pool } from 'undici';
+import { runBenchMain, sectionWanted } from './lib/bench-main';
+import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
 import { LoadRequest, runLoad, TABLE_HEADER, tableRow } from './lib/load';
+import { watchPlatform } from './lib/process-memory';
+import { report } from './lib/report';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -255,8 +252,16 @@ async function benchTtl(t: TestPlatform, org: TestOrg): Promise<void> {
   }
   stateLateness.sort((a, b) => a - b);
   eventLateness.sort((a, b) => a - b);
-  const line = (name: string, l: number[]) =>
-    `| ${name} | ${fmt(percentile(l, 0.5))} | ${fmt(percentile(l, 0.99))} | ${fmt(l[l.length - 1])} |\n`;
+  const line = (name: string, l: number[]) => {
+    report({
+      scenario: `TTL: ${name}`,
+      unit: 'ms late',
+      p50Ms: percentile(l, 0.5),
+      p99Ms: percentile(l, 0.99),
+      errors: missed,
+    });
+    return `| ${name} | ${fmt(percentile(l, 0.5))} | ${fmt(percentile(l, 0.99))} | ${fmt(l[l.length - 1])} |\n`;
+  };
   process.stdout.write(
     `\n${fmt(TTL_OBJECTS)} objects seeded in ${seedSeconds.toFixed(0)} s, deadlines over ` +
       `${TTL_WINDOW_MS / 1000} s; missed (not expired 60 s after the deadline): ${missed}\n\n` +
@@ -267,33 +272,18 @@ async function benchTtl(t: TestPlatform, org: TestOrg): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY?.split(',');
-  await prepareTemplateDatabase();
-  const t = await startTestPlatform({
-    env: {
-      LOG_LEVEL: 'warn',
-      // e.g. `--require ./profile.js` to profile the apps during a run
-      ...(process.env.BENCH_APP_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS }
-        : {}),
-    },
-  });
+  const t = await startBenchPlatform();
+  watchPlatform(t.platform.urls);
   const pool = new Pool(t.gatewayUrl, { connections: CONNECTIONS, pipelining: 1 });
   try {
     const org = await t.createOrg();
-    if (!only || only.includes('requests')) await benchRequests(t, pool, org);
-    if (!only || only.includes('list')) await benchList(t, await t.createOrg());
-    if (!only || only.includes('ttl')) await benchTtl(t, await t.createOrg());
+    if (sectionWanted('requests')) await benchRequests(t, pool, org);
+    if (sectionWanted('list')) await benchList(t, await t.createOrg());
+    if (sectionWanted('ttl')) await benchTtl(t, await t.createOrg());
   } finally {
     await pool.close();
     await t.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -15,15 +15,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import {
-  prepareTemplateDatabase,
-  startTestPlatform,
-  TestOrg,
-  TestPlatform,
-  waitFor,
-} from '@lib/testing';
+import { TestOrg, TestPlatform, waitFor } from '@lib/testing';
 import { Client } from 'pg';
+import { runBenchMain } from './lib/bench-main';
+import { startBenchPlatform } from './lib/platform';
 import { peakRssOf, pidListeningOn, resetPeakRss, rssOf } from './lib/process-memory';
+import { report } from './lib/report';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 100);
 const FILE_BYTES = 10 * 1024 * 1024;
@@ -105,6 +102,21 @@ async function benchUploads(t: TestPlatform, org: TestOrg): Promise<void> {
 
   const platformGrowth = peak.gateway - before.gateway + (peak.storage - before.storage);
   const baselineGrowth = basePeak - baseBefore;
+  const burst = (name: string, tookMs: number, peakBytes: number, ratio?: number) =>
+    report({
+      scenario: `${UPLOADS} concurrent 10 MiB uploads: ${name}`,
+      unit: 'uploads/s',
+      rate: UPLOADS / (tookMs / 1000),
+      peakRssMiB: peakBytes / 2 ** 20,
+      ...(ratio === undefined ? {} : { baseline: 'buffering server, RSS growth', ratio }),
+    });
+  burst('buffering server (baseline)', baseTook, basePeak);
+  burst(
+    'gateway + storage (streaming)',
+    took,
+    peak.gateway + peak.storage,
+    platformGrowth / baselineGrowth,
+  );
   console.log(
     `\n### ${UPLOADS} concurrent 10 MiB uploads (${mib(UPLOADS * FILE_BYTES)} in flight)\n`,
   );
@@ -209,6 +221,23 @@ async function benchRename(t: TestPlatform, org: TestOrg): Promise<void> {
       `| ${FOLDER_FILES.toLocaleString('en-US')} files, while the worker publishes the previous rename's events | ${ms(busy)} | |`,
     );
     console.log(`\nRatio: ${(median(big) / median(empty)).toFixed(2)}× the empty folder's rename.`);
+    report({
+      scenario: 'rename an empty folder (baseline), median',
+      unit: '',
+      p50Ms: median(empty),
+    });
+    report({
+      scenario: `rename a folder of ${FOLDER_FILES.toLocaleString('en-US')} files, median`,
+      unit: '',
+      p50Ms: median(big),
+      baseline: 'empty folder (time)',
+      ratio: median(big) / median(empty),
+    });
+    report({
+      scenario: `its ${FOLDER_FILES.toLocaleString('en-US')} moved events published`,
+      unit: 'events/s',
+      rate: FOLDER_FILES / (median(drains) / 1000),
+    });
     console.log(
       `Background: the ${FOLDER_FILES.toLocaleString('en-US')} moved events of one rename written in ` +
         `${ms(median(drains))} (median; ${Math.round(FOLDER_FILES / (median(drains) / 1000)).toLocaleString('en-US')} events/s).`,
@@ -219,8 +248,7 @@ async function benchRename(t: TestPlatform, org: TestOrg): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  await prepareTemplateDatabase();
-  const t = await startTestPlatform({ env: { LOG_LEVEL: 'warn' } });
+  const t = await startBenchPlatform();
   try {
     const org = await t.createOrg();
     if (process.env.BENCH_SKIP_UPLOADS !== '1') await benchUploads(t, org);
@@ -230,10 +258,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -5,6 +5,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createS3Client, Presigner, S3Settings } from '@lib/s3';
+import { report } from './lib/report';
 
 const settings: S3Settings = {
   endpoint: 'http://127.0.0.1:9000',
@@ -56,6 +57,14 @@ async function main(): Promise<void> {
     presigner.presignPut(key(i), { expiresInSeconds: 3600 }),
   );
   process.stdout.write(` ${(oursPut / sdkGet).toFixed(1)} |\n`);
+  const baseline = 'SDK getSignedUrl GET';
+  report({ scenario: 'SDK getSignedUrl GET (baseline)', unit: 'URLs/s', rate: sdkGet });
+  for (const [scenario, rate] of [
+    ['Presigner.presignGet', ours],
+    ['SDK getSignedUrl PUT', sdkPut],
+    ['Presigner.presignPut', oursPut],
+  ] as const)
+    report({ scenario, unit: 'URLs/s', rate, baseline, ratio: rate / sdkGet });
   client.destroy();
 }
 

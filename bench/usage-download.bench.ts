@@ -10,7 +10,9 @@
  *   log keeps; 15,000 files × created + overwritten, 20 orgs, 50 workflows) are put on the topic while the usage-aggregator is stopped; then a
  *   raw kafkajs consumer (a new group, `eachBatch`, no work) reads them all, and the aggregator is started
  *   and catches up. Rates are counted from the first to the last event each handles (group joins excluded):
- *   the raw consumer by its own clock, the aggregator by `processed_events.processed_at`.
+ *   the raw consumer by its own clock, the aggregator by `processed_events.processed_at`. CPU time per event
+ *   too, steadier than rates on a shared machine: the raw consumer's `process.cpuUsage`, the aggregator's
+ *   `process_cpu_seconds_total` (its `/metrics`) from its restart to the end of the catch-up.
  * - lag: objects created and completed through the API at 16 in flight; per event, `processed_at` in the
  *   aggregator minus the event's `occurredAt` (set just before the commit).
  * - download: `GET /api/v1/objects/download?objectKey=…` (302 to a presigned GET) over 1,000 READ_ONLY
@@ -22,18 +24,17 @@ import { randomUUID } from 'node:crypto';
 import { newKeyToken, Topic } from '@lib/contracts';
 import { buildCloudEvent, eventHeaders } from '@lib/events';
 import { consumerConfig, createKafka, producerConfig } from '@lib/kafka';
-import {
-  prepareTemplateDatabase,
-  readTopics,
-  startTestPlatform,
-  TestOrg,
-  TestPlatform,
-} from '@lib/testing';
+import { readTopics, TestOrg, TestPlatform } from '@lib/testing';
 import { logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { Pool } from 'undici';
+import { runBenchMain, sectionWanted } from './lib/bench-main';
+import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
 import { LoadRequest, runLoad, TABLE_HEADER, tableRow } from './lib/load';
+import { seedReadOnlyObjects } from './lib/seed-objects';
+import { watchPlatform } from './lib/process-memory';
+import { report } from './lib/report';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const USAGE_FILES = Number(process.env.BENCH_USAGE_FILES ?? 1_000_000);
@@ -214,6 +215,7 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
   let seen = 0;
   let first = 0;
   let last = 0;
+  let rawCpuStart: NodeJS.CpuUsage | undefined;
   const offsets = await admin.fetchTopicOffsets(Topic.StorageFileUpdated);
   await admin.disconnect();
   // Every event on the topic (those of the other scenarios included). The mock broker keeps a bounded log
@@ -226,7 +228,10 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
   const done = new Promise<void>((resolve) => {
     void raw.run({
       eachBatch: async ({ batch }) => {
-        if (first === 0) first = performance.now();
+        if (first === 0) {
+          first = performance.now();
+          rawCpuStart = process.cpuUsage();
+        }
         seen += batch.messages.length;
         last = performance.now();
         if (seen >= target) resolve();
@@ -235,11 +240,14 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
     });
   });
   await done;
+  const rawCpu = process.cpuUsage(rawCpuStart);
   await raw.disconnect();
   const rawRate = (seen - 1) / ((last - first) / 1000);
+  const rawCpuPerEvent = (rawCpu.user + rawCpu.system) / seen;
 
-  // The aggregator catches up from where its group stopped.
+  // The aggregator catches up from where its group stopped; its CPU time is read before and after.
   await t.platform.restart('usage-aggregator');
+  const cpuBefore = await processCpuSeconds(t.platform.urls['usage-aggregator']);
   const stats = await withDb(t, async (db) => {
     const deadline = Date.now() + 600_000;
     for (;;) {
@@ -258,15 +266,33 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
     );
     return rows[0];
   });
+  const aggCpuPerEvent =
+    (((await processCpuSeconds(t.platform.urls['usage-aggregator'])) - cpuBefore) * 1e6) / fresh;
   const aggSeconds = (stats.last.getTime() - stats.first.getTime()) / 1000;
   const aggRate = (Number(stats.n) - 1) / aggSeconds;
+  report({ scenario: 'raw kafkajs consumer (baseline)', unit: 'events/s', rate: rawRate });
+  report({
+    scenario: 'usage-aggregator consuming storage_file.updated',
+    unit: 'events/s',
+    rate: aggRate,
+    baseline: 'raw kafkajs consumer',
+    ratio: aggRate / rawRate,
+  });
   process.stdout.write(
     `\nusage-aggregator throughput: ${fmt(EVENTS)} storage_file.updated events on 6 partitions ` +
       `(produced in ${produceSeconds.toFixed(1)} s); the aggregator applied them in ${stats.batches} ` +
-      `transactions\n\n| consumer | events/s | ratio to raw |\n|---|---|---|\n` +
-      `| raw kafkajs consumer, eachBatch, no work (baseline) | ${fmt(rawRate)} | 1.00 |\n` +
-      `| usage-aggregator (dedupe + versions + aggregates, one transaction per batch) | ${fmt(aggRate)} | ${(aggRate / rawRate).toFixed(2)} |\n`,
+      `transactions\n\n| consumer | events/s | ratio to raw | CPU µs per event |\n|---|---|---|---|\n` +
+      `| raw kafkajs consumer, eachBatch, no work (baseline) | ${fmt(rawRate)} | 1.00 | ${rawCpuPerEvent.toFixed(1)} |\n` +
+      `| usage-aggregator (dedupe + versions + aggregates, one transaction per batch) | ${fmt(aggRate)} | ${(aggRate / rawRate).toFixed(2)} | ${aggCpuPerEvent.toFixed(1)} |\n`,
   );
+}
+
+/** An app's `process_cpu_seconds_total` (user + system) from its `/metrics`. */
+async function processCpuSeconds(appUrl: string): Promise<number> {
+  const text = await (await fetch(`${appUrl}/metrics`)).text();
+  const match = /^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  if (!match) throw new Error(`no process_cpu_seconds_total at ${appUrl}/metrics`);
+  return Number(match[1]);
 }
 
 async function benchLag(t: TestPlatform, org: TestOrg): Promise<void> {
@@ -318,6 +344,13 @@ async function benchLag(t: TestPlatform, org: TestOrg): Promise<void> {
       .sort((a, b) => a - b);
   });
   await reader.stop();
+  report({
+    scenario: 'lag: object created → usage updated',
+    unit: 'creates/s',
+    rate: LAG_OBJECTS / seconds,
+    p50Ms: percentile(lags, 0.5),
+    p99Ms: percentile(lags, 0.99),
+  });
   process.stdout.write(
     `\nend-to-end lag, object created (committed) → usage updated: ${fmt(LAG_OBJECTS)} creates at 16 in ` +
       `flight (${fmt(LAG_OBJECTS / seconds)}/s)\n\n| events | p50 ms | p99 ms | max ms |\n|---|---|---|---|\n` +
@@ -326,20 +359,7 @@ async function benchLag(t: TestPlatform, org: TestOrg): Promise<void> {
 }
 
 async function benchDownload(t: TestPlatform, org: TestOrg): Promise<void> {
-  const keys = Array.from({ length: 1_000 }, (_, i) => ({
-    id: `obj_${(BigInt(Date.now()) * 1_000_000n + BigInt(i)).toString(16).padStart(32, '0')}`,
-    i,
-  })).map(({ id, i }) => ({ id, i, key: `${org.orgKey}/objects/${id}/${newKeyToken()}` }));
-  await withDb(t, (db) =>
-    db.query(
-      `INSERT INTO object_metadata.objects (id, org_id, org_key, name, content_type, state, size_bytes,
-         object_key, create_time_ms, is_public, purge_pending, version)
-       SELECT r.id, $1, $2, 'report ' || r.i || ' é.pdf', 'binary', 'READ_ONLY', 1000, r.key, $3, false,
-         false, 2
-       FROM jsonb_to_recordset($4::jsonb) AS r(id text, i int, key text)`,
-      [org.orgId, org.orgKey, Date.now(), JSON.stringify(keys)],
-    ),
-  );
+  const keys = await withDb(t, (db) => seedReadOnlyObjects(db, org, 1_000));
   const bare = await startBaselineServer({
     status: 302,
     headers: { location: `http://127.0.0.1:9000/platform/${keys[0].key}?X-Amz-Signature=0` },
@@ -387,33 +407,20 @@ async function benchDownload(t: TestPlatform, org: TestOrg): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY?.split(',');
-  const want = (name: string) => !only || only.includes(name);
-  await prepareTemplateDatabase();
-  const t = await startTestPlatform({
-    env: {
-      LOG_LEVEL: 'warn',
-      ...(process.env.BENCH_USAGE_CONCURRENCY
-        ? { USAGE_CONSUMER_CONCURRENCY: process.env.BENCH_USAGE_CONCURRENCY }
-        : {}),
-      DOWNLOAD_RATE_LIMIT: '10000000',
-      RATE_LIMIT_PREFIX: `bench-${randomUUID()}`,
-    },
+  const t = await startBenchPlatform({
+    ...(process.env.BENCH_USAGE_CONCURRENCY
+      ? { USAGE_CONSUMER_CONCURRENCY: process.env.BENCH_USAGE_CONCURRENCY }
+      : {}),
   });
+  watchPlatform(t.platform.urls);
   try {
-    if (want('download')) await benchDownload(t, await t.createOrg());
-    if (want('usage')) await benchUsage(t, await t.createOrg());
-    if (want('lag')) await benchLag(t, await t.createOrg());
-    if (want('aggregator')) await benchAggregator(t);
+    if (sectionWanted('download')) await benchDownload(t, await t.createOrg());
+    if (sectionWanted('usage')) await benchUsage(t, await t.createOrg());
+    if (sectionWanted('lag')) await benchLag(t, await t.createOrg());
+    if (sectionWanted('aggregator')) await benchAggregator(t);
   } finally {
     await t.stop();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

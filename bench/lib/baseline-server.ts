@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { watchServingProcesses } from './process-memory';
 
 const SERVER = `
 const answer = JSON.parse(process.argv[1]);
@@ -25,8 +26,10 @@ export async function startBaselineServer(answer: {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const url = `http://127.0.0.1:${line.toString().trim()}`;
+  watchServingProcesses(url, [child.pid!]);
   return {
-    url: `http://127.0.0.1:${line.toString().trim()}`,
+    url,
     close: async () => {
       child.stdin.end(); // the server exits when its stdin closes
       await once(child, 'exit');

@@ -1,4 +1,6 @@
 import { Pool } from 'undici';
+import { processesServing, resetPeakRssOfAll, summedPeakRss } from './process-memory';
+import { loadRow, report, ReportRow } from './report';
 
 export interface LoadRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -25,6 +27,8 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Peak RSS summed over the processes registered as serving `url` (process-memory.ts), if any. */
+  peakRssBytes?: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -40,15 +44,13 @@ function percentile(sorted: Float64Array, p: number): number {
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const pool = new Pool(opts.url, { connections: opts.connections, pipelining: 1 });
   const ok = opts.ok ?? ((s: number) => s >= 200 && s < 400);
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const deadline = performance.now() + opts.durationMs;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const req = opts.request(next++);
-      const start = performance.now();
-      try {
+  try {
+    return await closedLoop({
+      connections: opts.connections,
+      durationMs: opts.durationMs,
+      servedBy: opts.url,
+      exchange: async (i) => {
+        const req = opts.request(i);
         const res = await pool.request({
           method: req.method,
           path: req.path,
@@ -56,17 +58,46 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           body: req.body,
         });
         await res.body.dump();
-        if (!ok(res.statusCode)) errors++;
+        return ok(res.statusCode);
+      },
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * The loop under `runLoad`, for exchanges of several requests (e.g. a redirect followed): `connections`
+ * workers each await `exchange(i)` in turn for `durationMs`; false or a throw counts as an error. When
+ * `servedBy` is given, the peak RSS of the processes registered as serving it (process-memory.ts) is reset
+ * before and read after.
+ */
+export async function closedLoop(opts: {
+  connections: number;
+  durationMs: number;
+  servedBy?: string;
+  exchange: (i: number) => Promise<boolean>;
+}): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const deadline = performance.now() + opts.durationMs;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const start = performance.now();
+      try {
+        if (!(await opts.exchange(next++))) errors++;
       } catch {
         errors++;
       }
       latencies.push(performance.now() - start);
     }
   };
+  const serving = opts.servedBy ? processesServing(opts.servedBy) : [];
+  resetPeakRssOfAll(serving);
   const started = performance.now();
   await Promise.all(Array.from({ length: opts.connections }, worker));
   const elapsed = performance.now() - started;
-  await pool.close();
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
@@ -75,11 +106,26 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted[sorted.length - 1] ?? 0,
+    peakRssBytes: summedPeakRss(serving),
   };
 }
 
-/** A markdown table row: name, req/s, p50, p99, errors, ratio to a baseline's req/s. */
-export function tableRow(name: string, r: LoadResult, baseline?: LoadResult): string {
+const rowNames = new WeakMap<LoadResult, string>();
+
+/**
+ * A markdown table row: name, req/s, p50, p99, errors, ratio to a baseline's req/s. Also reports the row
+ * for `npm run bench` (bench/lib/report.ts; the baseline named as its own row was), so that every bench's
+ * load rows reach the one table without a second call.
+ */
+export function tableRow(
+  name: string,
+  r: LoadResult,
+  baseline?: LoadResult,
+  extra?: Partial<ReportRow>,
+): string {
+  rowNames.set(r, name);
+  const base = baseline && { scenario: rowNames.get(baseline) ?? 'baseline', result: baseline };
+  report(loadRow(name, r, base, extra));
   const ratio = baseline ? (r.perSecond / baseline.perSecond).toFixed(2) : '1.00';
   return `| ${name} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${r.p50Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.errors} | ${ratio} |`;
 }

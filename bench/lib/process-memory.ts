@@ -49,3 +49,54 @@ export const peakRssOf = (pid: number) => statusField(pid, 'VmHWM');
 export function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
+
+/**
+ * The processes serving each origin under load, so that `runLoad` (bench/lib/load.ts) can report their
+ * peak RSS during a run: registered once per origin (e.g. every app of the platform for each app's URL,
+ * since a gateway request is served by several of them; a baseline server's own process for its URL).
+ */
+const servingPids = new Map<string, number[]>();
+
+export function watchServingProcesses(origin: string, pids: number[]): void {
+  servingPids.set(new URL(origin).origin, pids);
+}
+
+/** Registers every app of a running platform (its `urls`) as serving each of those URLs. */
+export function watchPlatform(urls: Record<string, string>): number[] {
+  const pids = Object.values(urls).map((u) => pidListeningOn(Number(new URL(u).port)));
+  for (const url of Object.values(urls)) watchServingProcesses(url, pids);
+  return pids;
+}
+
+export function processesServing(origin: string): number[] {
+  return servingPids.get(new URL(origin).origin) ?? [];
+}
+
+/** Resets the peak RSS of each process (ones that exited meanwhile are skipped). */
+export function resetPeakRssOfAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      resetPeakRss(pid);
+    } catch {
+      /* exited */
+    }
+  }
+}
+
+/** The sum of the processes' peak RSS in bytes (since start or reset), or undefined for none. */
+export function summedPeakRss(pids: readonly number[]): number | undefined {
+  let sum = 0;
+  let seen = 0;
+  for (const pid of pids) {
+    try {
+      const peak = peakRssOf(pid);
+      if (!Number.isNaN(peak)) {
+        sum += peak;
+        seen++;
+      }
+    } catch {
+      /* exited */
+    }
+  }
+  return seen === 0 ? undefined : sum;
+}

@@ -234,6 +234,37 @@ describe('org storage (seed 004)', () => {
       expect(slash.body.data.path).toBe('/');
     });
 
+    it('should list a folder a page at a time through the cursor, and 400 a bad limit or cursor', async () => {
+      for (const name of ['p1.txt', 'p2.txt', 'p3.txt']) await upload(name, 'x', 'paged');
+      await api('POST', '/folder', { json: { name: 'sub', path: 'paged' } });
+      type Page = Ok<{ entries: Entry[]; hasMore: boolean; nextCursor: string | null }>;
+      const names: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; body: Page } = await api<Page>(
+          'GET',
+          `/${q('paged')}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        expect(page.status).toBe(200);
+        names.push(...page.body.data.entries.map((e) => e.name));
+        cursor = page.body.data.nextCursor;
+        expect(page.body.data.hasMore).toBe(cursor !== null);
+      } while (cursor);
+      expect(names).toEqual(['sub', 'p1.txt', 'p2.txt', 'p3.txt']);
+
+      for (const [query, field] of [
+        ['&limit=0', 'limit'],
+        ['&limit=5001', 'limit'],
+        ['&limit=two', 'limit'],
+        ['&cursor=bm9wZQ', 'cursor'],
+        ['&cursor=%2F%2F', 'cursor'],
+      ]) {
+        const res = await api<Err>('GET', `/${q('paged')}${query}`);
+        expect({ query, status: res.status }).toEqual({ query, status: 400 });
+        expect(JSON.stringify(res.body.error)).toContain(field);
+      }
+    });
+
     it('should answer 404 when listing a missing folder or a file', async () => {
       for (const path of ['nope', 'hello.txt', 'docs/nope']) {
         const res = await api<Err>('GET', `/${q(path)}`);

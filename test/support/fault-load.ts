@@ -1,5 +1,48 @@
 import { randomBytes } from 'node:crypto';
-import type { TestOrg, TestPlatform } from '@lib/testing';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '@lib/s3';
+import { s3ObjectExists, startTestPlatform, type TestOrg, type TestPlatform } from '@lib/testing';
+import { Client } from 'pg';
+
+/** What every fault suite starts with: the platform, one org, and clients on its database and bucket. */
+export interface FaultPlatform {
+  t: TestPlatform;
+  org: TestOrg;
+  /** Postgres, on the platform's database (the truth the suites check records against). */
+  db: Client;
+  s3: S3Client;
+  /** Whether the platform's bucket holds bytes under `key`. */
+  bytesExist(key: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function startFaultPlatform(
+  opts: Parameters<typeof startTestPlatform>[0] = {},
+): Promise<FaultPlatform> {
+  const t = await startTestPlatform(opts);
+  const db = new Client({ connectionString: t.db.url });
+  const s3 = createS3Client(t.s3.settings);
+  try {
+    await db.connect();
+    return {
+      t,
+      org: await t.createOrg(),
+      db,
+      s3,
+      bytesExist: (key) => s3ObjectExists(s3, t.s3.settings.bucket, key),
+      stop: async () => {
+        s3.destroy();
+        await db.end();
+        await t.stop();
+      },
+    };
+  } catch (err) {
+    s3.destroy();
+    await db.end().catch(() => undefined);
+    await t.stop();
+    throw err;
+  }
+}
 
 /** One answer of the gateway, whatever its status. */
 export interface Answer<T = unknown> {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import { FlowDefinition, parseFlowDefinition, QueueName } from '@lib/contracts';
+import {
+  FlowDefinition,
+  parseFlowDefinition,
+  QueueName,
+  type RecordRunFileCommand,
+  TriggerResultView,
+} from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
 import { queueConnection } from '@lib/queue';
@@ -16,11 +22,12 @@ import {
 } from '@lib/testing';
 import { DataSource } from 'typeorm';
 import { RunBytes } from '../src/bytes/run-bytes';
-import { RunFileRecord, RunFilesClient } from '../src/bytes/run-files.client';
+import { RunFilesClient } from '../src/bytes/run-files.client';
 import { FLOW_SCHEMA } from '../src/database/migrations';
 import { RunExecutor } from '../src/runs/run-executor.service';
 import { RunQueue } from '../src/runs/run-queue.service';
 import { RunsReconciler } from '../src/runs/runs-reconciler.service';
+import { WorkflowNotFoundException } from '../src/runs/runs.exception';
 import { RunsRepository } from '../src/runs/runs.repository';
 import { RunsService } from '../src/runs/runs.service';
 import { CopyStep } from '../src/steps/copy.step';
@@ -32,10 +39,10 @@ const caller = { orgId: ORG, orgKey: 'org-int', actor: { type: 'system' as const
 
 /** object-metadata's record API, as the flow-orchestrator sees it: once per key. */
 class RecordingRunFiles {
-  readonly calls: RunFileRecord[] = [];
-  readonly byKey = new Map<string, RunFileRecord>();
+  readonly calls: RecordRunFileCommand[] = [];
+  readonly byKey = new Map<string, RecordRunFileCommand>();
 
-  record(file: RunFileRecord): Promise<void> {
+  record(file: RecordRunFileCommand): Promise<void> {
     this.calls.push(file);
     if (!this.byKey.has(file.objectKey)) this.byKey.set(file.objectKey, file);
     return Promise.resolve();
@@ -213,6 +220,39 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     const byId = new Map(payloads.map((r) => [r.id, r.payload.i]));
     answers.forEach((a, i) => expect(byId.get(a.runId)).toBe(i));
     expect(await runsQueue.getJob(`run.execute.${ids[299]}`)).toBeDefined();
+  });
+
+  it('should answer each trigger of a shared batch on its own: a run, or its workflow not found', async () => {
+    const wf = await workflow('mixed', {
+      Flow: {
+        Steps: [{ ID: 'call', Type: 'http', Config: { URL: 'http://127.0.0.1:9/' } }],
+        StartingStepID: 'call',
+      },
+    });
+    const missing = randomUUID();
+    const otherOrg = { ...caller, orgId: randomUUID() };
+    const answers = await Promise.allSettled([
+      sut.trigger(wf.id, { n: 1 }, caller),
+      sut.trigger(missing, {}, caller),
+      sut.trigger(wf.id, {}, otherOrg), // another org's workflow: not found
+      sut.trigger(wf.id, { n: 2 }, caller),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((answers[1] as PromiseRejectedResult).reason).toBeInstanceOf(WorkflowNotFoundException);
+    expect((answers[1] as PromiseRejectedResult).reason.message).toBe(`No workflow '${missing}'`);
+    expect((answers[2] as PromiseRejectedResult).reason.message).toBe(`No workflow '${wf.id}'`);
+    for (const [i, n] of [
+      [0, 1],
+      [3, 2],
+    ]) {
+      const { runId } = (answers[i] as PromiseFulfilledResult<TriggerResultView>).value;
+      expect((await repo.findRun(runId))!.payload).toEqual({ n });
+    }
   });
 
   it('should start concurrent runs that await uploads in shared batches, each with its events and edge', async () => {

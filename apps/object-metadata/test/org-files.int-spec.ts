@@ -228,6 +228,60 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     expect((await events(id)).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it('should list a big folder in keyset pages, folders first, never repeating or skipping an entry that stays', async () => {
+    const org = randomUUID();
+    const folders = Array.from({ length: 30 }, (_, i) => `dir-${String(i).padStart(3, '0')}`);
+    const files = Array.from({ length: 400 }, (_, i) => `f-${String(i).padStart(4, '0')}.txt`);
+    await sut.createFolder(caller(org), '/', 'big');
+    for (const name of folders) await sut.createFolder(caller(org), 'big', name);
+    for (const name of files) await put(org, 'big', name, 1);
+    const expected = [...folders.map((n) => `folder:${n}`), ...files.map((n) => `file:${n}`)];
+
+    const seen: string[] = [];
+    const added: string[] = [];
+    const removed: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await sut.list(org, 'big', { limit: 37, cursor });
+      pages++;
+      expect(page.entries.length).toBe(page.hasMore ? 37 : page.entries.length);
+      seen.push(...page.entries.map((e) => `${e.type}:${e.name}`));
+      cursor = page.nextCursor ?? undefined;
+      expect(page.hasMore).toBe(cursor !== undefined);
+      if (cursor === undefined) break;
+      // Between pages: a file appears behind the cursor, one ahead of it, and one not yet seen goes away.
+      const behind = `f-0000-${pages}.txt`;
+      const ahead = `g-${String(pages).padStart(3, '0')}.txt`;
+      await put(org, 'big', behind, 1);
+      await put(org, 'big', ahead, 1);
+      added.push(`file:${behind}`, `file:${ahead}`);
+      const doomed = files[files.length - pages];
+      await sut.remove(caller(org), `big/${doomed}`);
+      removed.push(`file:${doomed}`);
+    } while (cursor !== undefined);
+
+    expect(new Set(seen).size).toBe(seen.length);
+    const stayed = expected.filter((e) => !removed.includes(e));
+    expect(seen.filter((e) => !added.includes(e))).toEqual(stayed);
+    // Entries added ahead of the cursor are listed (by name, after the original files); none behind it.
+    expect(seen.filter((e) => added.includes(e))).toEqual(
+      added.filter((e) => e.startsWith('file:g-')),
+    );
+    expect(pages).toBe(Math.ceil(expected.length / 37));
+  });
+
+  it('should answer 400 naming the cursor for one it did not write', async () => {
+    const org = randomUUID();
+    await put(org, '/', 'a.txt', 1);
+    const err = await sut.list(org, '/', { cursor: 'bm9wZQ' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DomainException);
+    expect((err as DomainException).status).toBe(400);
+    expect((err as Error).message).toBe(
+      'cursor must be the nextCursor of a previous page of this listing',
+    );
+  });
+
   it('should answer 409 to all but one of concurrent creators of one folder name', async () => {
     const org = randomUUID();
     await sut.createFolder(caller(org), '/', 'first');

@@ -33,6 +33,12 @@ export function capabilityDeniedMessage(capability: string, orgKey: string): str
   return `Forbidden. Organization '${orgKey}' does not have the '${capability}' capability`;
 }
 
+interface RouteRequirements {
+  surface: AuthSurface;
+  role: Role | undefined;
+  capabilities: string[];
+}
+
 /**
  * The one guard behind `@Authenticated`, `@OperatorOnly`, `@RequireRole` and `@RequireCapability`:
  * resolves the caller for the route's surface, puts the `Principal` on the request, then checks the
@@ -42,6 +48,8 @@ export function capabilityDeniedMessage(capability: string, orgKey: string): str
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly operatorTokenDigest: Buffer;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  private readonly requirements = new WeakMap<Function, WeakMap<Function, RouteRequirements>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -56,23 +64,7 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') {
       throw new Error('AuthGuard only guards HTTP routes');
     }
-    const targets = [context.getHandler(), context.getClass()];
-    const surface = this.reflector.getAllAndOverride<AuthSurface | undefined>(
-      AUTH_SURFACE_KEY,
-      targets,
-    );
-    const role = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE_KEY, targets);
-    const capabilities = this.reflector.getAllAndMerge<string[]>(
-      REQUIRED_CAPABILITIES_KEY,
-      targets,
-    );
-    if (!surface) {
-      // A programming error, not a client one: fail loudly instead of serving the route unguarded.
-      throw new Error(
-        `${context.getClass().name}.${context.getHandler().name}: @RequireRole/@RequireCapability ` +
-          'need @Authenticated(...) on the route or its controller',
-      );
-    }
+    const { surface, role, capabilities } = this.requirementsOf(context);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
 
     if (surface === 'operator') {
@@ -85,6 +77,39 @@ export class AuthGuard implements CanActivate {
         : await this.authenticateOrgKey(request);
     this.authorize(request.principal, role, capabilities);
     return true;
+  }
+
+  /**
+   * The route's surface, role and capabilities, read from its decorators once per handler and class: the
+   * metadata is fixed at startup, and the guard runs on every request (more than once when several
+   * decorators apply it).
+   */
+  private requirementsOf(context: ExecutionContext): RouteRequirements {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byClass = this.requirements.get(handler);
+    if (!byClass) this.requirements.set(handler, (byClass = new WeakMap()));
+    let found = byClass.get(controller);
+    if (found) return found;
+    const targets = [handler, controller];
+    const surface = this.reflector.getAllAndOverride<AuthSurface | undefined>(
+      AUTH_SURFACE_KEY,
+      targets,
+    );
+    if (!surface) {
+      // A programming error, not a client one: fail loudly instead of serving the route unguarded.
+      throw new Error(
+        `${controller.name}.${handler.name}: @RequireRole/@RequireCapability ` +
+          'need @Authenticated(...) on the route or its controller',
+      );
+    }
+    found = {
+      surface,
+      role: this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE_KEY, targets),
+      capabilities: this.reflector.getAllAndMerge<string[]>(REQUIRED_CAPABILITIES_KEY, targets),
+    };
+    byClass.set(controller, found);
+    return found;
   }
 
   private authenticateOperator(request: AuthenticatedRequest): void {

@@ -1,5 +1,6 @@
 export * from './topics';
 export * from './events';
+export * from './class-check';
 export * from './queues';
 export * from './objects';
 export * from './object-keys';

@@ -1,5 +1,16 @@
 import { Type } from 'class-transformer';
-import { IsUUID, Matches, IsOptional, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { EventActor } from './events';
 
 // Who asks, on internal commands between services: the gateway authenticated the caller, and a service
@@ -38,4 +49,45 @@ export function ActingOrgWriter<B extends Ctor>(Base: B = class {} as B) {
     createdBy?: string | null;
   }
   return ActingOrgWriterCommand;
+}
+
+/**
+ * flow-orchestrator → object-metadata (`POST /internal/run-files`): record a run's input or artifact (once,
+ * by key); object-metadata owns every stored file's record (SPEC 2).
+ */
+export class RecordRunFileCommand extends ActingOrgWriter() {
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  workflowId!: string;
+
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  runId!: string;
+
+  @IsString()
+  @MaxLength(64)
+  edge!: string;
+
+  @IsIn(['input', 'output'])
+  direction!: 'input' | 'output';
+
+  @IsString()
+  @MaxLength(1024)
+  objectKey!: string;
+
+  @IsString()
+  @MaxLength(255)
+  filename!: string;
+
+  @IsInt()
+  @Min(0)
+  sizeBytes!: number;
+
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  contentType?: string | null;
+
+  @IsOptional()
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  etag?: string | null;
 }

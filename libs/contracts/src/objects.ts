@@ -177,6 +177,19 @@ export const queryTransforms = {
     value === '' ? undefined : value === 'true' ? true : value === 'false' ? false : value,
 };
 
+/** An optional `limit` query parameter of a paged list: an integer from 1 to `max`. */
+export function PageLimit(max: number): PropertyDecorator {
+  const range = { message: `limit must be between 1 and ${max}` };
+  const decorators = [
+    IsOptional(),
+    Transform(queryTransforms.toInt),
+    IsInt({ message: 'limit must be an integer' }),
+    Min(1, range),
+    Max(max, range),
+  ];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
+}
+
 /** Validates a path's `{key}` of the metadata values operation. */
 export function IsMetadataKey(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
@@ -224,13 +237,7 @@ export class ObjectCreateParams {
 
 /** The query of `GET /v1/objects` and `GET /v1/objects/list_public`. */
 export class ObjectListParams {
-  @IsOptional()
-  @Transform(queryTransforms.toInt)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: `limit must be between 1 and ${OBJECT_LIMITS.list.max}` })
-  @Max(OBJECT_LIMITS.list.max, {
-    message: `limit must be between 1 and ${OBJECT_LIMITS.list.max}`,
-  })
+  @PageLimit(OBJECT_LIMITS.list.max)
   limit?: number;
 
   @IsOptional()

@@ -1,4 +1,12 @@
-import { InvalidOrgPathError, joinOrgPath, parseOrgName, parseOrgPath } from './org-storage';
+import fc from 'fast-check';
+import {
+  encodeOrgListCursor,
+  InvalidOrgPathError,
+  joinOrgPath,
+  parseOrgListCursor,
+  parseOrgName,
+  parseOrgPath,
+} from './org-storage';
 
 describe('parseOrgPath', () => {
   it('should answer the root when the path is absent, empty or /', () => {
@@ -63,5 +71,37 @@ describe('joinOrgPath', () => {
     expect(joinOrgPath('/', 'a')).toBe('a');
     expect(joinOrgPath('', 'a')).toBe('a');
     expect(joinOrgPath('x/y', 'a')).toBe('x/y/a');
+  });
+});
+
+describe('folder listing cursor', () => {
+  it('should read back every cursor it wrote', () => {
+    const names = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((n) => {
+      try {
+        return parseOrgName(n) === n;
+      } catch {
+        return false;
+      }
+    });
+    fc.assert(
+      fc.property(fc.constantFrom('folder' as const, 'file' as const), names, (type, name) => {
+        expect(parseOrgListCursor(encodeOrgListCursor({ type, name }))).toEqual({ type, name });
+      }),
+    );
+  });
+
+  it.each([
+    ['not a string', 42],
+    ['empty', ''],
+    ['not base64url', 'a+b/c='],
+    ['not JSON', Buffer.from('{nope').toString('base64url')],
+    ['not a pair', Buffer.from('["file"]').toString('base64url')],
+    ['an unknown type', Buffer.from('["link","a"]').toString('base64url')],
+    ['an invalid name', Buffer.from('["file","../a"]').toString('base64url')],
+    ['too long', 'a'.repeat(2049)],
+  ])('should refuse a cursor that is %s, naming the field', (_, raw) => {
+    expect(() => parseOrgListCursor(raw)).toThrow(
+      new InvalidOrgPathError('cursor must be the nextCursor of a previous page of this listing'),
+    );
   });
 });

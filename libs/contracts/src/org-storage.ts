@@ -12,6 +12,8 @@ export const ORG_STORAGE_LIMITS = {
   pathBytes: 1024,
   /** Upload size: 10 MiB (seed 004's "10 MB"); one byte more is a 413. */
   uploadBytes: 10 * 1024 * 1024,
+  /** Entries per folder listing page (`limit`): 1 to 5000, default 1000. */
+  list: { default: 1000, max: 5000 },
 } as const;
 
 /** The root folder as answered in responses. */
@@ -95,4 +97,42 @@ export function parseOrgPath(path: unknown, what = 'path'): OrgPath {
 /** Joins a folder path and a name into a canonical path. */
 export function joinOrgPath(folder: string, name: string): string {
   return folder === ORG_ROOT_PATH || folder === '' ? name : `${folder}/${name}`;
+}
+
+/**
+ * Where a folder listing page starts: after this entry. A listing is ordered folders first, then files,
+ * each by name, so the last entry of a page says where the next one begins (keyset: a page costs the
+ * same however deep, and entries added or removed meanwhile are neither repeated nor skipped).
+ */
+export interface OrgListCursor {
+  type: 'folder' | 'file';
+  name: string;
+}
+
+/** The opaque `cursor` a page answers as `nextCursor`: base64url of `[type, name]`. */
+export function encodeOrgListCursor(after: OrgListCursor): string {
+  return Buffer.from(JSON.stringify([after.type, after.name]), 'utf8').toString('base64url');
+}
+
+/** Reads a `cursor` given back by a client; throws `InvalidOrgPathError` for anything else. */
+export function parseOrgListCursor(raw: unknown, what = 'cursor'): OrgListCursor {
+  const invalid = () =>
+    new InvalidOrgPathError(`${what} must be the nextCursor of a previous page of this listing`);
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2048 || !/^[\w-]+$/.test(raw)) {
+    throw invalid();
+  }
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2) throw invalid();
+  const [type, name] = decoded as unknown[];
+  if (type !== 'folder' && type !== 'file') throw invalid();
+  try {
+    return { type, name: parseOrgName(name, what) };
+  } catch {
+    throw invalid();
+  }
 }

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldProblem, ValidationFailedException } from './domain.exception';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((e) => {
@@ -68,9 +69,11 @@ class StrictValidationPipe extends ValidationPipe {
 
 /**
  * The global pipe of every app: strips nothing silently — unknown fields are an error — and converts
- * query strings to the DTO's types.
+ * query strings to the DTO's types. Installs the class-validator metadata cache (every `validate` of the
+ * process gets it).
  */
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -68,14 +68,15 @@ export class OutboxWriter {
     return prepared.map((p) => p.envelope);
   }
 
-  /** Validation and envelope building, without I/O. Throws `InvalidEventError` on the first bad item. */
+  /**
+   * Validation and envelope building, without I/O. Rejects with `InvalidEventError` on the first bad item.
+   * (Synchronous work; the method stays async so that callers keep one way to handle a refusal.)
+   */
+  // eslint-disable-next-line @typescript-eslint/require-await
   async prepare(items: readonly OutboxItem[]): Promise<PreparedOutboxEvent[]> {
     const traceHeaders = captureTraceHeaders();
-    const results = await Promise.all(
-      items.map((item) => validateEventData(item.topic, item.data, { closed: true })),
-    );
-    return items.map((item, i) => {
-      const result = results[i];
+    return items.map((item) => {
+      const result = validateEventData(item.topic, item.data, { closed: true });
       const problems = result.ok ? [] : result.problems;
       if (typeof item.key !== 'string' || item.key === '')
         problems.push('key must be a non-empty string');

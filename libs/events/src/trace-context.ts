@@ -1,11 +1,11 @@
 import {
   context,
-  defaultTextMapGetter,
   defaultTextMapSetter,
   ROOT_CONTEXT,
   trace,
   type Context,
   type Link,
+  type TextMapGetter,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { IHeaders } from 'kafkajs';
@@ -24,9 +24,18 @@ export function captureTraceHeaders(ctx: Context = context.active()): Record<str
   return carrier;
 }
 
-/** The context a message's `traceparent`/`tracestate` headers describe (ROOT_CONTEXT-based when none). */
-export function contextFromHeaders(headers: Readonly<Record<string, string>>): Context {
-  return w3c.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+/** Reads Kafka headers as the propagator asks for them: only `traceparent`/`tracestate` get decoded. */
+const kafkaHeadersGetter: TextMapGetter<IHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => headerString(carrier[key]),
+};
+
+/**
+ * The context a message's `traceparent`/`tracestate` headers describe (ROOT_CONTEXT-based when none), from
+ * kafkajs headers (Buffers) or already decoded ones.
+ */
+export function contextFromHeaders(headers: Readonly<IHeaders>): Context {
+  return w3c.extract(ROOT_CONTEXT, headers, kafkaHeadersGetter);
 }
 
 /** A span link to the remote span in `ctx`, if there is one (consumers link a batch span to every message). */
@@ -44,11 +53,16 @@ export function linkTo(ctx: Context): Link | undefined {
 export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    if (first === undefined) continue;
-    out[name] = stripNul(typeof first === 'string' ? first : first.toString('utf8'));
+    const value = headerString(raw);
+    if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+function headerString(raw: IHeaders[string]): string | undefined {
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  if (first === undefined) return undefined;
+  return stripNul(typeof first === 'string' ? first : first.toString('utf8'));
 }
 
 const NUL = String.fromCharCode(0);

@@ -79,9 +79,10 @@ export function fastifyLoggingOptions(logger: Logger): FastifyLoggingOptions {
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => resolveRequestId(req.headers[REQUEST_ID_HEADER]),
     // `request.log` is the root logger: the mixin adds request_id from the request context, which
-    // saves a child logger per request and a duplicate `request_id` key in each line.
+    // saves a child logger per request and a duplicate `request_id` key in each line. Fastify passes
+    // `level: ''` for routes without a `logLevel` of their own: that is the root's level too.
     childLoggerFactory: (parent, _bindings, opts) =>
-      opts.serializers !== undefined || (opts.level !== undefined && opts.level !== parent.level)
+      opts.serializers !== undefined || (opts.level && opts.level !== parent.level)
         ? parent.child({}, opts)
         : parent,
   };

@@ -64,4 +64,55 @@ describe(MicroBatcher.name, () => {
       reason: new Error('batch answered nothing for b'),
     });
   });
+  it('should gather the keys submitted while a batch runs into the next batch, at most maxInFlight at once', async () => {
+    const batches: number[][] = [];
+    const release: (() => void)[] = [];
+    const sut = new MicroBatcher<number, number>({
+      maxSize: 2,
+      lingerMs: 10,
+      maxInFlight: 1,
+      run: (keys) => {
+        batches.push(keys);
+        return new Promise((resolve) =>
+          release.push(() => resolve(new Map(keys.map((k) => [k, -k])))),
+        );
+      },
+    });
+    const first = sut.submit(1);
+    jest.advanceTimersByTime(10);
+    expect(batches).toEqual([[1]]);
+    const rest = Promise.all([2, 3, 4, 5, 6].map((k) => sut.submit(k)));
+    jest.advanceTimersByTime(100);
+    expect(batches).toEqual([[1]]); // the first batch still runs: the others wait, whatever the time
+    release.shift()!();
+    expect(await first).toBe(-1);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([[1], [2, 3]]); // at once, at most maxSize keys
+    release.shift()!();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([[1], [2, 3], [4, 5]]);
+    release.shift()!();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([[1], [2, 3], [4, 5], [6]]);
+    release.shift()!();
+    expect(await rest).toEqual([-2, -3, -4, -5, -6]);
+  });
+  it('should reject the callers of a batch whose run throws at once, and still run the next batch', async () => {
+    let calls = 0;
+    const sut = new MicroBatcher<number, number>({
+      maxSize: 10,
+      lingerMs: 1,
+      maxInFlight: 1,
+      run: (keys) => {
+        if (calls++ === 0) throw new Error('not even started');
+        return Promise.resolve(new Map(keys.map((k) => [k, k])));
+      },
+    });
+    const first = sut.submit(1).catch((err: Error) => err.message);
+    jest.advanceTimersByTime(1);
+    expect(await first).toBe('not even started');
+    const second = sut.submit(2);
+    jest.advanceTimersByTime(1);
+    expect(await second).toBe(2);
+  });
 });

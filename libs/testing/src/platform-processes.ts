@@ -46,6 +46,8 @@ export interface RunningPlatform {
   kill(app: AppName, signal?: NodeJS.Signals): Promise<number | null>;
   /** Starts an app again (after `kill`) on the same port and waits until it is ready. */
   restart(app: AppName): Promise<void>;
+  /** The process id of a running app (benchmarks read its CPU time). */
+  pid(app: AppName): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     urls,
     kill,
     restart: launch,
+    pid: (app) => children.get(app)?.pid,
     stop: async () => {
       await Promise.all([...children.keys()].map((a) => kill(a)));
     },

@@ -44,7 +44,7 @@ export interface TestPlatform {
  * verifying S3, a fresh migrated database and a Redis prefix; the five apps run as processes from dist/.
  */
 export async function startTestPlatform(
-  opts: { apps?: readonly AppName[]; env?: Record<string, string> } = {},
+  opts: { apps?: readonly AppName[]; env?: Record<string, string>; readyTimeoutMs?: number } = {},
 ): Promise<TestPlatform> {
   const stops: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -63,6 +63,7 @@ export async function startTestPlatform(
     const suite = `${Date.now()}-${randomBytes(3).toString('hex')}`;
     const platform = await startPlatform({
       apps: opts.apps,
+      readyTimeoutMs: opts.readyTimeoutMs,
       logDir: join(REPO_ROOT, '.local', 'test-logs', suite),
       env: {
         DATABASE_URL: db.url,

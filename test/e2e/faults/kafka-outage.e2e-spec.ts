@@ -1,14 +1,13 @@
 import { Topic } from '@lib/contracts';
+import { readTopics, TopicReader, waitFor } from '@lib/testing';
 import {
-  readTopics,
-  startTestPlatform,
-  TestOrg,
-  TestPlatform,
-  TopicReader,
-  waitFor,
-} from '@lib/testing';
-import { Client } from 'pg';
-import { bytesOf, objectsClient, orgStorageClient, runPool } from '../../support/fault-load';
+  bytesOf,
+  objectsClient,
+  orgStorageClient,
+  runPool,
+  type FaultPlatform,
+  startFaultPlatform,
+} from '../../support/fault-load';
 import { expectUsageIsTruth } from '../../support/usage-truth';
 
 const OPERATIONS = 1_000;
@@ -22,30 +21,24 @@ const DURING_OUTAGE_MAX = 700;
 // storage_file.updated reaches the topic (read back, per event id and per file version) and usage equals
 // the truth of object-metadata's records.
 describe('fault: Kafka brokers down for 30 s under load', () => {
-  let t: TestPlatform;
-  let org: TestOrg;
+  let f: FaultPlatform;
   let reader: TopicReader;
-  let db: Client;
 
   beforeAll(async () => {
-    t = await startTestPlatform({
+    f = await startFaultPlatform({
       apps: ['object-metadata', 'storage', 'usage-aggregator', 'gateway'],
     });
-    org = await t.createOrg();
-    reader = await readTopics(t.kafka.brokers, [Topic.StorageFileUpdated]);
-    db = new Client({ connectionString: t.db.url });
-    await db.connect();
+    reader = await readTopics(f.t.kafka.brokers, [Topic.StorageFileUpdated]);
   });
 
   afterAll(async () => {
-    await db?.end();
     await reader?.stop();
-    await t?.stop();
+    await f?.stop();
   });
 
   it('should lose no storage_file.updated and end with usage equal to the truth', async () => {
-    const objects = objectsClient(t, org);
-    const storage = orgStorageClient(t, org);
+    const objects = objectsClient(f.t, f.org);
+    const storage = orgStorageClient(f.t, f.org);
     let ops = 0;
     const failures: string[] = [];
     const expect2xx = (what: string, status: number, body?: unknown) => {
@@ -93,7 +86,7 @@ describe('fault: Kafka brokers down for 30 s under load', () => {
       runPool(6, more, (i) => unit(units + i)).then((n) => (units += n));
 
     await run(() => ops < BEFORE_OUTAGE);
-    for (const id of [1, 2, 3]) await t.kafka.brokerDown(id);
+    for (const id of [1, 2, 3]) await f.t.kafka.brokerDown(id);
     const outageEnds = Date.now() + OUTAGE_MS;
     try {
       await run(() => Date.now() < outageEnds && ops < BEFORE_OUTAGE + DURING_OUTAGE_MAX);
@@ -103,7 +96,7 @@ describe('fault: Kafka brokers down for 30 s under load', () => {
       // The outage lasts its full 30 s even when the load finished early.
       if (rest > 0) await new Promise((r) => setTimeout(r, rest));
     } finally {
-      for (const id of [1, 2, 3]) await t.kafka.brokerUp(id);
+      for (const id of [1, 2, 3]) await f.t.kafka.brokerUp(id);
     }
     await run(() => ops < OPERATIONS);
     expect(failures).toEqual([]);
@@ -114,13 +107,13 @@ describe('fault: Kafka brokers down for 30 s under load', () => {
       'the outbox to be drained',
       async () =>
         (
-          await db.query<{ n: string }>(
+          await f.db.query<{ n: string }>(
             `SELECT count(*) AS n FROM object_metadata.outbox WHERE published_at IS NULL`,
           )
         ).rows[0].n === '0',
       { timeoutMs: 60_000, intervalMs: 200 },
     );
-    const { rows } = await db.query<{ event_id: string }>(
+    const { rows } = await f.db.query<{ event_id: string }>(
       `SELECT event_id FROM object_metadata.outbox WHERE topic = $1`,
       [Topic.StorageFileUpdated],
     );
@@ -146,10 +139,10 @@ describe('fault: Kafka brokers down for 30 s under load', () => {
       set.add(data.version);
       versions.set(data.objectId, set);
     }
-    const records = await db.query<{ id: string; version: number }>(
+    const records = await f.db.query<{ id: string; version: number }>(
       `SELECT id, version FROM object_metadata.objects WHERE org_id = $1
        UNION ALL SELECT id, version FROM object_metadata.org_files WHERE org_id = $1`,
-      [org.orgId],
+      [f.org.orgId],
     );
     expect(records.rows.length).toBeGreaterThan(units / 2);
     const gaps = records.rows.filter((r) => {
@@ -160,6 +153,6 @@ describe('fault: Kafka brokers down for 30 s under load', () => {
     });
     expect(gaps).toEqual([]);
 
-    await expectUsageIsTruth(t, org, 90_000);
+    await expectUsageIsTruth(f.t, f.org, 90_000);
   });
 });

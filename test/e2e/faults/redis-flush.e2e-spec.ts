@@ -1,8 +1,10 @@
-import { type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '@lib/s3';
-import { s3ObjectExists, startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
-import { Client } from 'pg';
-import { bytesOf, objectsClient } from '../../support/fault-load';
+import { waitFor } from '@lib/testing';
+import {
+  bytesOf,
+  objectsClient,
+  type FaultPlatform,
+  startFaultPlatform,
+} from '../../support/fault-load';
 import { HoldingReceiver } from '../../support/holding-receiver';
 
 const RECONCILE_INTERVAL_MS = 1_000;
@@ -14,17 +16,14 @@ const RUNS = 12;
 // RUN_RECONCILE_INTERVAL_MS, 1 s here) enqueue again what Redis lost: every object still expires (bytes
 // gone) and every run still runs to COMPLETE.
 describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
-  let t: TestPlatform;
-  let org: TestOrg;
-  let db: Client;
-  let s3: S3Client;
+  let f: FaultPlatform;
   let receiver: HoldingReceiver;
   let hookUrl: string;
 
   beforeAll(async () => {
     receiver = new HoldingReceiver();
     hookUrl = await receiver.start();
-    t = await startTestPlatform({
+    f = await startFaultPlatform({
       env: {
         TTL_RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS),
         RUN_RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS),
@@ -33,40 +32,14 @@ describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
         HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true', // the receiver listens on loopback
       },
     });
-    org = await t.createOrg();
-    db = new Client({ connectionString: t.db.url });
-    await db.connect();
-    s3 = createS3Client(t.s3.settings);
   });
 
   afterAll(async () => {
-    s3?.destroy();
-    await db?.end();
-    await t?.stop();
+    await f?.stop();
     await receiver?.stop();
   });
 
-  const bytesExist = (key: string) => s3ObjectExists(s3, t.s3.settings.bucket, key);
-
   it('should still expire every object and run every queued run', async () => {
-    const objects = objectsClient(t, org);
-    // Objects with deadlines a few seconds away, half of them with bytes: their expiry jobs are delayed
-    // jobs in Redis when it is flushed.
-    const ids: string[] = [];
-    for (let i = 0; i < TTL_OBJECTS; i++) {
-      const created = await objects.create({
-        name: `ttl-${i}.txt`,
-        content_type: 'text',
-        ttl_ms: 4_000 + (i % 10) * 200,
-      });
-      expect(created.status).toBe(200);
-      if (i % 2 === 0) {
-        expect(await objects.put(created.body.upload_url!, bytesOf(64))).toBe(200);
-        expect((await objects.complete(created.body.id)).status).toBe(200);
-      }
-      ids.push(created.body.id);
-    }
-
     // Runs: the first holds the only worker slot in its http step; the others are queued jobs.
     const flow = {
       Flow: {
@@ -76,33 +49,53 @@ describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
     };
     const runIds: string[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const res = await fetch(`${t.gatewayUrl}/api/v1/flow/redis-flush`, {
+      const res = await fetch(`${f.t.gatewayUrl}/api/v1/flow/redis-flush`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${f.org.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(flow),
       });
       expect(res.status).toBe(200);
       runIds.push(((await res.json()) as { ID: string }).ID);
     }
     await waitFor('the first run to hold the worker', () => receiver.runIds.length > 0);
-    const pending = await db.query<{ n: string }>(
+    const pending = await f.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM flow.runs WHERE id = ANY($1) AND status = 'QUEUED'`,
       [runIds],
     );
     expect(Number(pending.rows[0].n)).toBeGreaterThan(0);
-    const live = await db.query<{ n: string }>(
+    const objects = objectsClient(f.t, f.org);
+    // Objects with deadlines several seconds away (created after the runs, so no other work delays the
+    // flush past them), half of them with bytes: their expiry jobs are delayed jobs in Redis when it is
+    // flushed.
+    const ids: string[] = [];
+    for (let i = 0; i < TTL_OBJECTS; i++) {
+      const created = await objects.create({
+        name: `ttl-${i}.txt`,
+        content_type: 'text',
+        ttl_ms: 8_000 + (i % 10) * 200,
+      });
+      expect(created.status).toBe(200);
+      if (i % 2 === 0) {
+        expect(await objects.put(created.body.upload_url!, bytesOf(64))).toBe(200);
+        expect((await objects.complete(created.body.id)).status).toBe(200);
+      }
+      ids.push(created.body.id);
+    }
+
+    const live = await f.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM object_metadata.objects WHERE id = ANY($1) AND state <> 'DELETED'`,
       [ids],
     );
-    expect(Number(live.rows[0].n)).toBe(TTL_OBJECTS); // nothing expired yet: the jobs are pending
+    // Their expiry jobs are pending (on a normal machine all of them; a stalled one may let a few fire).
+    expect(Number(live.rows[0].n)).toBeGreaterThan(TTL_OBJECTS / 2);
 
-    await t.flushRedis();
+    await f.t.flushRedis();
     receiver.release();
 
     await waitFor(
       'every object to expire',
       async () => {
-        const { rows } = await db.query<{ n: string }>(
+        const { rows } = await f.db.query<{ n: string }>(
           `SELECT count(*) AS n FROM object_metadata.objects WHERE id = ANY($1) AND state <> 'DELETED'`,
           [ids],
         );
@@ -114,14 +107,14 @@ describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
       const got = await objects.get(id);
       expect(got.body.state).toBe('DELETED');
     }
-    const keys = await db.query<{ object_key: string }>(
+    const keys = await f.db.query<{ object_key: string }>(
       `SELECT object_key FROM object_metadata.objects WHERE id = ANY($1)`,
       [ids],
     );
     await waitFor(
       'the expired objects’ bytes to be removed',
       async () => {
-        for (const { object_key } of keys.rows) if (await bytesExist(object_key)) return false;
+        for (const { object_key } of keys.rows) if (await f.bytesExist(object_key)) return false;
         return true;
       },
       { timeoutMs: 60_000, intervalMs: 200 },
@@ -130,7 +123,7 @@ describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
     await waitFor(
       'every run to complete',
       async () => {
-        const { rows } = await db.query<{ status: string }>(
+        const { rows } = await f.db.query<{ status: string }>(
           `SELECT status FROM flow.runs WHERE id = ANY($1)`,
           [runIds],
         );

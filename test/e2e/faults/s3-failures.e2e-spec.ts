@@ -1,17 +1,14 @@
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Topic } from '@lib/contracts';
-import { createS3Client } from '@lib/s3';
+import { readTopics, TopicReader, waitFor } from '@lib/testing';
 import {
-  s3ObjectExists,
-  readTopics,
-  startTestPlatform,
-  TestOrg,
-  TestPlatform,
-  TopicReader,
-  waitFor,
-} from '@lib/testing';
-import { Client } from 'pg';
-import { bytesOf, objectsClient, orgStorageClient, type Answer } from '../../support/fault-load';
+  bytesOf,
+  objectsClient,
+  orgStorageClient,
+  type Answer,
+  type FaultPlatform,
+  startFaultPlatform,
+} from '../../support/fault-load';
 import { expectUsageIsTruth } from '../../support/usage-truth';
 
 /** Every operation S3 could fail when bytes are written. */
@@ -22,37 +19,27 @@ const WRITES = ['PUT', 'CREATE_MULTIPART', 'UPLOAD_PART', 'COMPLETE_MULTIPART'] 
 // true; no record claims bytes that S3 does not hold; once S3 is healthy again the same calls succeed, and
 // usage still equals the truth of the records.
 describe('fault: S3 failing during upload, complete, copy and delete', () => {
-  let t: TestPlatform;
-  let org: TestOrg;
-  let db: Client;
-  let s3: S3Client;
+  let f: FaultPlatform;
   let reader: TopicReader;
 
   beforeAll(async () => {
-    t = await startTestPlatform({
+    f = await startFaultPlatform({
       apps: ['object-metadata', 'storage', 'usage-aggregator', 'gateway'],
       env: { TTL_RECONCILE_INTERVAL_MS: '500', ORG_FILE_PURGE_INTERVAL_MS: '500' },
     });
-    org = await t.createOrg();
-    db = new Client({ connectionString: t.db.url });
-    await db.connect();
-    s3 = createS3Client(t.s3.settings);
-    reader = await readTopics(t.kafka.brokers, [Topic.StorageFileUpdated]);
+    reader = await readTopics(f.t.kafka.brokers, [Topic.StorageFileUpdated]);
   });
 
-  afterEach(() => t.s3.clearFaults());
+  afterEach(() => f.t.s3.clearFaults());
 
   afterAll(async () => {
     await reader?.stop();
-    s3?.destroy();
-    await db?.end();
-    await t?.stop();
+    await f?.stop();
   });
 
-  const bytesExist = (key: string) => s3ObjectExists(s3, t.s3.settings.bucket, key);
   const s3Keys = async (prefix: string) =>
     (
-      await s3.send(new ListObjectsV2Command({ Bucket: t.s3.settings.bucket, Prefix: prefix }))
+      await f.s3.send(new ListObjectsV2Command({ Bucket: f.t.s3.settings.bucket, Prefix: prefix }))
     ).Contents?.map((o) => o.Key!) ?? [];
 
   /** A 5xx JSON error in the route's envelope, with a code and a message. */
@@ -68,21 +55,21 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
 
   /** Every org file record points at bytes S3 holds; every completed object too. */
   const expectRecordsHaveBytes = async () => {
-    const { rows } = await db.query<{ object_key: string }>(
+    const { rows } = await f.db.query<{ object_key: string }>(
       `SELECT object_key FROM object_metadata.org_files WHERE org_id = $1
        UNION ALL
        SELECT object_key FROM object_metadata.objects WHERE org_id = $1 AND state = 'READ_ONLY'`,
-      [org.orgId],
+      [f.org.orgId],
     );
-    for (const { object_key } of rows) expect(await bytesExist(object_key)).toBe(true);
+    for (const { object_key } of rows) expect(await f.bytesExist(object_key)).toBe(true);
   };
 
   describe('org storage', () => {
     it('should answer a 5xx and store nothing when S3 fails the upload', async () => {
-      const storage = orgStorageClient(t, org);
-      const fault = t.s3.injectFault({
+      const storage = orgStorageClient(f.t, f.org);
+      const fault = f.t.s3.injectFault({
         operation: WRITES,
-        keyPrefix: `${org.orgKey}/files/`,
+        keyPrefix: `${f.org.orgKey}/files/`,
         status: 503,
       });
       const res = await storage.upload('broken.bin', bytesOf(2_000), 'up');
@@ -91,44 +78,44 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
       expect((await storage.meta('up/broken.bin')).status).toBe(404);
       await expectRecordsHaveBytes();
 
-      t.s3.clearFaults();
+      f.t.s3.clearFaults();
       const again = await storage.upload('broken.bin', 'now it works', 'up');
       expect(again.status).toBe(201);
       expect(await (await storage.download('up/broken.bin')).text()).toBe('now it works');
     });
 
     it('should answer a 5xx and keep the old bytes when S3 fails an overwrite', async () => {
-      const storage = orgStorageClient(t, org);
+      const storage = orgStorageClient(f.t, f.org);
       expect((await storage.upload('keep.txt', 'old bytes', 'over')).status).toBe(201);
-      t.s3.injectFault({ operation: WRITES, keyPrefix: `${org.orgKey}/files/`, status: 500 });
+      f.t.s3.injectFault({ operation: WRITES, keyPrefix: `${f.org.orgKey}/files/`, status: 500 });
       expectServerError(await storage.upload('keep.txt', 'new bytes', 'over'), 'private');
-      t.s3.clearFaults();
+      f.t.s3.clearFaults();
       expect(await (await storage.download('over/keep.txt')).text()).toBe('old bytes');
       await expectRecordsHaveBytes();
     });
 
     it('should answer a 5xx and create no copy when S3 fails the copy', async () => {
-      const storage = orgStorageClient(t, org);
+      const storage = orgStorageClient(f.t, f.org);
       expect((await storage.upload('src.txt', 'copy me', 'cp')).status).toBe(201);
-      const fault = t.s3.injectFault({ operation: 'COPY', status: 503 });
+      const fault = f.t.s3.injectFault({ operation: 'COPY', status: 503 });
       const res = await storage.copy('cp/src.txt', 'cp', 'dst.txt');
       expect(fault.hits).toBeGreaterThan(0);
       expectServerError(res, 'private');
       expect((await storage.meta('cp/dst.txt')).status).toBe(404);
       await expectRecordsHaveBytes();
 
-      t.s3.clearFaults();
+      f.t.s3.clearFaults();
       const copied = await storage.copy('cp/src.txt', 'cp', 'dst.txt');
       expect(copied.status).toBe(200);
       expect(await (await storage.download('cp/dst.txt')).text()).toBe('copy me');
     });
 
     it('should never claim a deleted file exists, and remove its bytes once S3 recovers', async () => {
-      const storage = orgStorageClient(t, org);
+      const storage = orgStorageClient(f.t, f.org);
       const up = await storage.upload('gone.txt', 'delete me', 'del');
       expect(up.status).toBe(201);
       const objectKey = up.body.data.objectKey;
-      t.s3.injectFault({ operation: ['DELETE', 'DELETE_OBJECTS'], status: 503 });
+      f.t.s3.injectFault({ operation: ['DELETE', 'DELETE_OBJECTS'], status: 503 });
       const res = await storage.remove('del/gone.txt');
       if (res.status >= 500) {
         // Refused: the file is still there, with its bytes.
@@ -138,10 +125,10 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
         // Accepted: the file is gone at once; its bytes are purged after S3 recovers.
         expect(res.status).toBe(200);
         expect((await storage.meta('del/gone.txt')).status).toBe(404);
-        t.s3.clearFaults();
+        f.t.s3.clearFaults();
         await waitFor(
           'the deleted file’s bytes to be purged',
-          async () => !(await bytesExist(objectKey)),
+          async () => !(await f.bytesExist(objectKey)),
           {
             timeoutMs: 60_000,
             intervalMs: 200,
@@ -152,9 +139,13 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
     });
 
     it('should answer a 5xx JSON error when S3 fails a download', async () => {
-      const storage = orgStorageClient(t, org);
+      const storage = orgStorageClient(f.t, f.org);
       expect((await storage.upload('read.txt', 'read me', 'rd')).status).toBe(201);
-      t.s3.injectFault({ operation: ['GET', 'HEAD'], keyPrefix: `${org.orgKey}/`, status: 500 });
+      f.t.s3.injectFault({
+        operation: ['GET', 'HEAD'],
+        keyPrefix: `${f.org.orgKey}/`,
+        status: 500,
+      });
       const res = await storage.download('rd/read.txt');
       const text = await res.text();
       expectServerError({ status: res.status, body: JSON.parse(text) as unknown }, 'private');
@@ -163,12 +154,12 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
 
   describe('Objects API', () => {
     it('should answer a 5xx on complete when S3 fails, leave the object UPLOADING, then complete', async () => {
-      const objects = objectsClient(t, org);
+      const objects = objectsClient(f.t, f.org);
       const created = await objects.create({ name: 'c.txt', content_type: 'text' });
       expect(await objects.put(created.body.upload_url!, 'complete me')).toBe(200);
-      const fault = t.s3.injectFault({
+      const fault = f.t.s3.injectFault({
         operation: ['HEAD', 'GET'],
-        keyPrefix: `${org.orgKey}/objects/`,
+        keyPrefix: `${f.org.orgKey}/objects/`,
         status: 503,
       });
       const res = await objects.complete(created.body.id);
@@ -179,18 +170,18 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
         size_bytes: null,
       });
 
-      t.s3.clearFaults();
+      f.t.s3.clearFaults();
       const done = await objects.complete(created.body.id);
       expect(done.status).toBe(200);
       expect(done.body).toMatchObject({ state: 'READ_ONLY', size_bytes: 11 });
     });
 
     it('should refuse to complete an object whose upload S3 failed (no bytes, never READ_ONLY)', async () => {
-      const objects = objectsClient(t, org);
+      const objects = objectsClient(f.t, f.org);
       const created = await objects.create({ name: 'u.txt', content_type: 'text' });
-      t.s3.injectFault({ operation: 'PUT', keyPrefix: `${org.orgKey}/objects/`, status: 500 });
+      f.t.s3.injectFault({ operation: 'PUT', keyPrefix: `${f.org.orgKey}/objects/`, status: 500 });
       expect(await objects.put(created.body.upload_url!, 'lost')).toBe(500);
-      t.s3.clearFaults();
+      f.t.s3.clearFaults();
       const res = await objects.complete(created.body.id);
       expect(res.status).toBe(400);
       expect((await objects.get(created.body.id)).body.state).toBe('UPLOADING');
@@ -198,27 +189,27 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
     });
 
     it('should delete the object and purge its bytes once S3 recovers from failing the delete', async () => {
-      const objects = objectsClient(t, org);
+      const objects = objectsClient(f.t, f.org);
       const created = await objects.create({ name: 'd.txt', content_type: 'text' });
       expect(await objects.put(created.body.upload_url!, 'delete me')).toBe(200);
       expect((await objects.complete(created.body.id)).status).toBe(200);
-      const { rows } = await db.query<{ object_key: string }>(
+      const { rows } = await f.db.query<{ object_key: string }>(
         'SELECT object_key FROM object_metadata.objects WHERE id = $1',
         [created.body.id],
       );
-      t.s3.injectFault({ operation: ['DELETE', 'DELETE_OBJECTS'], status: 503 });
+      f.t.s3.injectFault({ operation: ['DELETE', 'DELETE_OBJECTS'], status: 503 });
       const res = await objects.remove(created.body.id);
       if (res.status >= 500) {
         expectServerError(res, 'v1');
         expect((await objects.get(created.body.id)).body.state).toBe('READ_ONLY');
-        expect(await bytesExist(rows[0].object_key)).toBe(true);
+        expect(await f.bytesExist(rows[0].object_key)).toBe(true);
       } else {
         expect(res.status).toBe(200);
         expect(res.body.state).toBe('DELETED');
-        t.s3.clearFaults();
+        f.t.s3.clearFaults();
         await waitFor(
           'the deleted object’s bytes to be purged',
-          async () => !(await bytesExist(rows[0].object_key)),
+          async () => !(await f.bytesExist(rows[0].object_key)),
           {
             timeoutMs: 60_000,
             intervalMs: 200,
@@ -231,13 +222,13 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
   describe('afterwards', () => {
     it('should leave no orphan bytes of failed writes and usage equal to the truth', async () => {
       await expectRecordsHaveBytes();
-      const keys = await s3Keys(`${org.orgKey}/files/`);
-      const { rows } = await db.query<{ object_key: string }>(
+      const keys = await s3Keys(`${f.org.orgKey}/files/`);
+      const { rows } = await f.db.query<{ object_key: string }>(
         `SELECT object_key FROM object_metadata.org_files WHERE org_id = $1`,
-        [org.orgId],
+        [f.org.orgId],
       );
       expect(keys.sort()).toEqual(rows.map((r) => r.object_key).sort());
-      await expectUsageIsTruth(t, org);
+      await expectUsageIsTruth(f.t, f.org);
       // Failed writes published nothing: one `created` per path, from the attempt that succeeded.
       const created = (path: string) =>
         reader.messages.filter((m) => {

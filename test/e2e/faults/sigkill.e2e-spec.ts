@@ -1,20 +1,17 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { newKeyToken } from '@lib/contracts';
-import { createS3Client } from '@lib/s3';
+import { AppName, REPO_ROOT, waitFor } from '@lib/testing';
 import {
-  s3ObjectExists,
-  AppName,
-  REPO_ROOT,
-  startTestPlatform,
-  TestOrg,
-  TestPlatform,
-  waitFor,
-} from '@lib/testing';
-import { Client } from 'pg';
-import { bytesOf, objectsClient, orgStorageClient, runPool } from '../../support/fault-load';
+  bytesOf,
+  objectsClient,
+  orgStorageClient,
+  runPool,
+  type FaultPlatform,
+  startFaultPlatform,
+} from '../../support/fault-load';
 import { expectUsageIsTruth } from '../../support/usage-truth';
 
 const KILLED: readonly AppName[] = ['object-metadata', 'storage', 'usage-aggregator', 'gateway'];
@@ -25,32 +22,21 @@ const OPS_BETWEEN_KILLS = 40;
 // is down (the client sees an error, never a false success), but every request that got a 2xx is durable,
 // no object is READ_ONLY (nor any org file recorded) without its bytes, and usage ends equal to the truth.
 describe('fault: SIGKILL of each app under load', () => {
-  let t: TestPlatform;
-  let org: TestOrg;
-  let db: Client;
-  let s3: S3Client;
+  let f: FaultPlatform;
 
   beforeAll(async () => {
-    t = await startTestPlatform({
+    f = await startFaultPlatform({
       apps: ['object-metadata', 'storage', 'usage-aggregator', 'gateway'],
     });
-    org = await t.createOrg();
-    db = new Client({ connectionString: t.db.url });
-    await db.connect();
-    s3 = createS3Client(t.s3.settings);
   });
 
   afterAll(async () => {
-    s3?.destroy();
-    await db?.end();
-    await t?.stop();
+    await f?.stop();
   });
 
-  const bytesExist = (key: string) => s3ObjectExists(s3, t.s3.settings.bucket, key);
-
   it('should keep every acknowledged write and never record bytes that are missing', async () => {
-    const objects = objectsClient(t, org);
-    const storage = orgStorageClient(t, org);
+    const objects = objectsClient(f.t, f.org);
+    const storage = orgStorageClient(f.t, f.org);
     const completed = new Map<string, number>(); // object id → size, acknowledged by a 200 complete
     const uploaded = new Map<string, string>(); // org file path → bytes, acknowledged by a 201
     let succeeded = 0;
@@ -94,8 +80,8 @@ describe('fault: SIGKILL of each app under load', () => {
         await waitFor(`load before killing ${app}`, () => succeeded >= before + OPS_BETWEEN_KILLS, {
           timeoutMs: 60_000,
         });
-        await t.platform.kill(app, 'SIGKILL');
-        await t.platform.restart(app);
+        await f.t.platform.kill(app, 'SIGKILL');
+        await f.t.platform.restart(app);
       }
       const after = succeeded;
       await waitFor('load after the last restart', () => succeeded >= after + OPS_BETWEEN_KILLS, {
@@ -124,30 +110,35 @@ describe('fault: SIGKILL of each app under load', () => {
       });
     }
     // No record claims bytes S3 does not hold.
-    const { rows } = await db.query<{ object_key: string }>(
+    const { rows } = await f.db.query<{ object_key: string }>(
       `SELECT object_key FROM object_metadata.org_files WHERE org_id = $1
        UNION ALL
        SELECT object_key FROM object_metadata.objects WHERE org_id = $1 AND state = 'READ_ONLY'`,
-      [org.orgId],
+      [f.org.orgId],
     );
     const missing: string[] = [];
     for (const { object_key } of rows)
-      if (!(await bytesExist(object_key))) missing.push(object_key);
+      if (!(await f.bytesExist(object_key))) missing.push(object_key);
     expect(missing).toEqual([]);
-    await expectUsageIsTruth(t, org, 90_000);
+    await expectUsageIsTruth(f.t, f.org, 90_000);
   });
 
   it('should collect orphaned bytes (stored, never recorded) with the documented sweep, and only them', async () => {
     // What a kill between "bytes stored" and "record written" leaves: keys no record points at.
-    const orphans = [`${org.orgKey}/files/${newKeyToken()}`, `${org.orgKey}/objects/obj_orphan/x`];
+    const orphans = [
+      `${f.org.orgKey}/files/${newKeyToken()}`,
+      `${f.org.orgKey}/objects/obj_orphan/x`,
+    ];
     for (const Key of orphans) {
-      await s3.send(new PutObjectCommand({ Bucket: t.s3.settings.bucket, Key, Body: 'orphan' }));
+      await f.s3.send(
+        new PutObjectCommand({ Bucket: f.t.s3.settings.bucket, Key, Body: 'orphan' }),
+      );
     }
-    const { rows } = await db.query<{ object_key: string }>(
+    const { rows } = await f.db.query<{ object_key: string }>(
       `SELECT object_key FROM object_metadata.org_files WHERE org_id = $1
        UNION ALL
        SELECT object_key FROM object_metadata.objects WHERE org_id = $1 AND state = 'READ_ONLY'`,
-      [org.orgId],
+      [f.org.orgId],
     );
     expect(rows.length).toBeGreaterThan(0);
 
@@ -155,19 +146,19 @@ describe('fault: SIGKILL of each app under load', () => {
       promisify(execFile)('node', [join(REPO_ROOT, 'dist/tools/cli/main.js'), ...args], {
         env: {
           ...process.env,
-          DATABASE_URL: t.db.url,
-          S3_ENDPOINT: t.s3.settings.endpoint,
-          S3_REGION: t.s3.settings.region,
-          S3_BUCKET: t.s3.settings.bucket,
-          S3_ACCESS_KEY_ID: t.s3.settings.accessKeyId,
-          S3_SECRET_ACCESS_KEY: t.s3.settings.secretAccessKey,
+          DATABASE_URL: f.t.db.url,
+          S3_ENDPOINT: f.t.s3.settings.endpoint,
+          S3_REGION: f.t.s3.settings.region,
+          S3_BUCKET: f.t.s3.settings.bucket,
+          S3_ACCESS_KEY_ID: f.t.s3.settings.accessKeyId,
+          S3_SECRET_ACCESS_KEY: f.t.s3.settings.secretAccessKey,
           S3_FORCE_PATH_STYLE: 'true',
         },
       });
     // The default grace (2 h) spares them: they are recent, maybe an upload in progress.
     const spared = JSON.parse((await cli(['sweep-orphans'])).stdout) as { deleted: number };
     expect(spared.deleted).toBe(0);
-    for (const key of orphans) expect(await bytesExist(key)).toBe(true);
+    for (const key of orphans) expect(await f.bytesExist(key)).toBe(true);
 
     const dry = JSON.parse(
       (await cli(['sweep-orphans', '--older-than-minutes', '0', '--dry-run'])).stdout,
@@ -179,11 +170,11 @@ describe('fault: SIGKILL of each app under load', () => {
       (await cli(['sweep-orphans', '--older-than-minutes', '0'])).stdout,
     ) as { orphans: number; deleted: number };
     expect(swept.deleted).toBe(swept.orphans);
-    for (const key of orphans) expect(await bytesExist(key)).toBe(false);
+    for (const key of orphans) expect(await f.bytesExist(key)).toBe(false);
     // Every recorded file keeps its bytes.
     const missing: string[] = [];
     for (const { object_key } of rows)
-      if (!(await bytesExist(object_key))) missing.push(object_key);
+      if (!(await f.bytesExist(object_key))) missing.push(object_key);
     expect(missing).toEqual([]);
   });
 });

@@ -1,9 +1,15 @@
 import { Topic } from '@lib/contracts';
 import { createKafka } from '@lib/kafka';
-import { AppName, startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
+import { AppName, waitFor } from '@lib/testing';
 import { logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { bytesOf, objectsClient, orgStorageClient } from '../../support/fault-load';
+import {
+  bytesOf,
+  objectsClient,
+  orgStorageClient,
+  type FaultPlatform,
+  startFaultPlatform,
+} from '../../support/fault-load';
 import { HoldingReceiver } from '../../support/holding-receiver';
 import { expectUsageIsTruth } from '../../support/usage-truth';
 
@@ -14,46 +20,40 @@ const IN_FLIGHT = 6;
 // in-flight request finishes with a 2xx (no error reaches a client), the app exits 0, the usage consumer's
 // offsets are committed, and a BullMQ job running at the signal finishes (or returns to the queue).
 describe('fault: SIGTERM on each app with requests in flight', () => {
-  let t: TestPlatform;
-  let org: TestOrg;
-  let db: Client;
+  let f: FaultPlatform;
   let receiver: HoldingReceiver;
   let hookUrl: string;
 
   beforeAll(async () => {
     receiver = new HoldingReceiver();
     hookUrl = await receiver.start();
-    t = await startTestPlatform({
+    f = await startFaultPlatform({
       env: {
         RUN_RECONCILE_INTERVAL_MS: '1000',
         HTTP_STEP_ALLOW_PRIVATE_NETWORKS: 'true',
         SHUTDOWN_GRACE_SECONDS: '20',
       },
     });
-    org = await t.createOrg();
-    db = new Client({ connectionString: t.db.url });
-    await db.connect();
   });
 
   afterAll(async () => {
-    await db?.end();
-    await t?.stop();
+    await f?.stop();
     await receiver?.stop();
   });
 
   /** The app's `http_server_requests_in_flight`. */
   const inFlight = async (app: AppName) => {
-    const text = await (await fetch(`${t.platform.urls[app]}/metrics`)).text();
+    const text = await (await fetch(`${f.t.platform.urls[app]}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith('http_server_requests_in_flight'));
     return line ? Number(line.split(' ').pop()) : 0;
   };
 
   /** Sends SIGTERM and resolves once the app stopped being ready (it is shutting down), with its exit. */
   const terminate = async (app: AppName) => {
-    const exited = t.platform.kill(app, 'SIGTERM');
+    const exited = f.t.platform.kill(app, 'SIGTERM');
     await waitFor(`${app} to stop being ready`, async () => {
       try {
-        return (await fetch(`${t.platform.urls[app]}/health/ready`)).status === 503;
+        return (await fetch(`${f.t.platform.urls[app]}/health/ready`)).status === 503;
       } catch {
         return true; // already closed its listener
       }
@@ -63,7 +63,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
 
   /** Holds writes (or reads) of these tables until the returned release is called. */
   const lockTables = async (tables: string[], mode = 'EXCLUSIVE') => {
-    const lock = new Client({ connectionString: t.db.url });
+    const lock = new Client({ connectionString: f.t.db.url });
     await lock.connect();
     await lock.query('BEGIN');
     await lock.query(`LOCK TABLE ${tables.join(', ')} IN ${mode} MODE`);
@@ -74,7 +74,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
   };
 
   const createObjects = (n: number) => {
-    const objects = objectsClient(t, org);
+    const objects = objectsClient(f.t, f.org);
     return Array.from({ length: n }, (_, i) =>
       objects.create({ name: `sigterm-${i}.txt`, content_type: 'text' }),
     );
@@ -94,8 +94,8 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
         statuses: Array(IN_FLIGHT).fill(200),
         code: 0,
       });
-      await t.platform.restart(app);
-      const objects = objectsClient(t, org);
+      await f.t.platform.restart(app);
+      const objects = objectsClient(f.t, f.org);
       for (const a of answers) expect((await objects.get(a.body.id)).status).toBe(200);
     },
   );
@@ -121,10 +121,10 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
         };
       },
     });
-    const pending = fetch(`${t.gatewayUrl}/api/private/storage/upload`, {
+    const pending = fetch(`${f.t.gatewayUrl}/api/private/storage/upload`, {
       method: 'POST',
       headers: {
-        'api-key': org.orgPrivateKey,
+        'api-key': f.org.orgPrivateKey,
         'content-type': `multipart/form-data; boundary=${boundary}`,
       },
       body,
@@ -139,8 +139,8 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     const res = await pending;
     expect({ status: res.status, body: await res.text() }).toMatchObject({ status: 201 });
     expect(await exited).toBe(0);
-    await t.platform.restart('storage');
-    const download = await orgStorageClient(t, org).download('term/slow.bin');
+    await f.t.platform.restart('storage');
+    const download = await orgStorageClient(f.t, f.org).download('term/slow.bin');
     expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.concat([first, rest]))).toBe(
       true,
     );
@@ -148,18 +148,18 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
 
   it('should finish reads in flight in usage-aggregator and commit its Kafka offsets', async () => {
     // Some events to consume first.
-    const objects = objectsClient(t, org);
+    const objects = objectsClient(f.t, f.org);
     for (let i = 0; i < 5; i++) {
       const c = await objects.create({ name: `u-${i}.txt`, content_type: 'text' });
       await objects.put(c.body.upload_url!, bytesOf(100 + i));
       expect((await objects.complete(c.body.id)).status).toBe(200);
     }
-    await expectUsageIsTruth(t, org);
+    await expectUsageIsTruth(f.t, f.org);
 
     const release = await lockTables(['usage.usage_totals'], 'ACCESS EXCLUSIVE');
     const pending = Array.from({ length: IN_FLIGHT }, () =>
-      fetch(`${t.gatewayUrl}/api/v1/objects/storage-usage`, {
-        headers: { authorization: `Bearer ${org.adminJwt}` },
+      fetch(`${f.t.gatewayUrl}/api/v1/objects/storage-usage`, {
+        headers: { authorization: `Bearer ${f.org.adminJwt}` },
       }),
     );
     await waitFor(
@@ -174,7 +174,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
 
     // Every consumed event's offset is committed: the group's offsets are the topic's ends.
     const kafka = createKafka({
-      brokers: t.kafka.brokers,
+      brokers: f.t.kafka.brokers,
       clientId: 'sigterm-test',
       logLevel: logLevel.NOTHING,
     });
@@ -199,8 +199,8 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     } finally {
       await admin.disconnect();
     }
-    await t.platform.restart('usage-aggregator');
-    await expectUsageIsTruth(t, org);
+    await f.t.platform.restart('usage-aggregator');
+    await expectUsageIsTruth(f.t, f.org);
   });
 
   it('should let a running run finish and answer the flow requests in flight in flow-orchestrator', async () => {
@@ -211,9 +211,9 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
       },
     };
     const start = () =>
-      fetch(`${t.gatewayUrl}/api/v1/flow/sigterm`, {
+      fetch(`${f.t.gatewayUrl}/api/v1/flow/sigterm`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${f.org.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(flow),
       });
     const first = await start();
@@ -233,7 +233,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     const answers = await Promise.all(pending);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(await exited).toBe(0);
-    await t.platform.restart('flow-orchestrator');
+    await f.t.platform.restart('flow-orchestrator');
 
     const ids = [
       runId,
@@ -242,7 +242,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     await waitFor(
       'every run to complete',
       async () => {
-        const { rows } = await db.query<{ status: string }>(
+        const { rows } = await f.db.query<{ status: string }>(
           `SELECT status FROM flow.runs WHERE id = ANY($1)`,
           [ids],
         );

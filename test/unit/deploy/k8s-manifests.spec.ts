@@ -12,6 +12,7 @@ import {
   HorizontalPodAutoscaler,
   type IHorizontalPodAutoscaler,
 } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { CronJob, type ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import {
   type INetworkPolicy,
@@ -111,6 +112,7 @@ interface ModelClass {
 // The kinds these manifests may use; anything else (a typo, a CRD) fails the test.
 const MODEL_CLASSES = [
   ConfigMap,
+  CronJob,
   Deployment,
   HorizontalPodAutoscaler,
   Job,
@@ -214,7 +216,19 @@ function appContainer(deployment: IDeployment, app: PlatformApp): IContainer {
 }
 
 const deployments = () => docsOfKind<IDeployment>('Deployment');
-const jobs = () => docsOfKind<IJob>('Job');
+/** A CronJob's job template, as the Job it creates (named after the CronJob). */
+function jobOfCronJob(cron: ICronJob): IJob {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: cron.metadata,
+    spec: cron.spec?.jobTemplate.spec,
+  };
+}
+/** Every Job the manifests run: the one-off Jobs and the ones the CronJobs create. */
+const jobsIn = (docs: readonly ManifestDoc[] = BASE_DOCS) =>
+  docsOfKind<IJob>('Job', docs).concat(docsOfKind<ICronJob>('CronJob', docs).map(jobOfCronJob));
+const jobs = () => jobsIn();
 const workloads = (): Array<IDeployment | IJob> => [...deployments(), ...jobs()];
 const baseConfigMaps = () => docsOfKind<IConfigMap>('ConfigMap');
 const baseSecrets = () => docsOfKind<ISecret>('Secret');
@@ -392,7 +406,7 @@ describe('k8s manifests', () => {
     it('should use the bare platform image so that kustomize sets its tag', () => {
       const images = workloads().flatMap((w) => podSpecOf(w).containers.map((c) => c.image));
       const platform = images.filter((i) => i?.startsWith(IMAGE_NAME));
-      expect(platform.length).toBe(APPS.length + 1); // five apps + migrate
+      expect(platform.length).toBe(APPS.length + 2); // five apps + migrate + sweep-orphans
       expect(new Set(platform)).toEqual(new Set([IMAGE_NAME]));
     });
   });
@@ -611,16 +625,39 @@ describe('k8s manifests', () => {
       expect(envSources(c).get('KAFKA_BROKERS')).toBe('configMap');
     });
 
-    it.each(['migrate', 'kafka-topics'])('should harden the %s Job like the apps', (name) => {
-      const spec = podSpecOf(named(jobs(), name));
-      expect(hardeningOf(spec)).toEqual(
-        spec.containers.map((c) => ({ container: c.name, ...HARDENED })),
-      );
-      for (const c of spec.containers) {
-        expect(parseQuantity(c.resources?.limits?.memory)).toBeGreaterThan(0);
-        expect(parseQuantity(c.resources?.requests?.cpu)).toBeGreaterThan(0);
-      }
+    it('should sweep orphaned S3 bytes every hour, one run at a time, past the presigned-PUT lifetime', () => {
+      const cron = named(docsOfKind<ICronJob>('CronJob'), 'sweep-orphans');
+      expect(cron.spec?.concurrencyPolicy).toBe('Forbid');
+      expect(cron.spec?.schedule).toMatch(/^\d+ \* \* \* \*$/);
+      const spec = podSpecOf(jobOfCronJob(cron));
+      const [c] = spec.containers;
+      expect(c.image).toBe(IMAGE_NAME);
+      const [, minutes] =
+        scriptOf(c).match(
+          /^node dist\/tools\/cli\/main\.js sweep-orphans --older-than-minutes (\d+)$/,
+        ) ?? [];
+      // Uploads in progress (presigned PUT URLs live at most an hour) must never look orphaned.
+      expect(Number(minutes)).toBeGreaterThanOrEqual(120);
+      const sources = envSources(c);
+      for (const key of ['DATABASE_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'])
+        expect({ key, source: sources.get(key) }).toEqual({ key, source: 'secret' });
+      for (const key of ['S3_BUCKET', 'S3_REGION'])
+        expect({ key, source: sources.get(key) }).toEqual({ key, source: 'configMap' });
     });
+
+    it.each(['migrate', 'kafka-topics', 'sweep-orphans'])(
+      'should harden the %s Job like the apps',
+      (name) => {
+        const spec = podSpecOf(named(jobs(), name));
+        expect(hardeningOf(spec)).toEqual(
+          spec.containers.map((c) => ({ container: c.name, ...HARDENED })),
+        );
+        for (const c of spec.containers) {
+          expect(parseQuantity(c.resources?.limits?.memory)).toBeGreaterThan(0);
+          expect(parseQuantity(c.resources?.requests?.cpu)).toBeGreaterThan(0);
+        }
+      },
+    );
   });
 
   describe('NetworkPolicy', () => {
@@ -740,10 +777,10 @@ describe('k8s manifests', () => {
           .filter(isRecord)
           .find((i) => i.name === IMAGE_NAME)?.newTag;
         const images = docsOfKind<IDeployment | IJob>('Deployment', rendered)
-          .concat(docsOfKind<IJob>('Job', rendered))
+          .concat(jobsIn(rendered))
           .flatMap((w) => podSpecOf(w).containers.map((c) => c.image ?? ''))
           .filter((image) => image.startsWith(IMAGE_NAME));
-        expect(images.length).toBe(APPS.length + 1);
+        expect(images.length).toBe(APPS.length + 2);
         // The overlay's own tag if it sets one, the base tag otherwise; never an untagged image.
         for (const image of images) expect(image).toMatch(new RegExp(`^${IMAGE_NAME}:[\\w.-]+$`));
         if (typeof tag === 'string')

@@ -1,30 +1,13 @@
 import { DomainException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
-import type { EventActor } from '@lib/contracts';
-
-/** A run file as object-metadata records it (it owns every stored file's record, SPEC 2). */
-export interface RunFileRecord {
-  orgId: string;
-  orgKey: string;
-  workflowId: string;
-  runId: string;
-  edge: string;
-  direction: 'input' | 'output';
-  objectKey: string;
-  filename: string;
-  sizeBytes: number;
-  contentType: string | null;
-  etag: string | null;
-  createdBy: string | null;
-  actor: EventActor;
-}
+import type { RecordRunFileCommand } from '@lib/contracts';
 
 /** object-metadata's run-file records, over its keep-alive pool. */
 export class RunFilesClient {
   constructor(private readonly metadata: ServiceClient) {}
 
   /** Records the file once (by key) and publishes its `storage_file.updated`; a repeat is a no-op. */
-  async record(file: RunFileRecord): Promise<void> {
+  async record(file: RecordRunFileCommand): Promise<void> {
     await this.metadata.call('POST', '/internal/run-files', { body: file });
   }
 

@@ -17,9 +17,11 @@ import { RunsService, SYSTEM_ACTOR, TERMINAL } from './runs.service';
 @Injectable()
 export class RunExecutor {
   private readonly logger = new Logger(RunExecutor.name);
+  /** The first stage of the jobs running within 2 ms, one batch at a time (batches grow with the load). */
   private readonly starts = new MicroBatcher<string, boolean>({
     maxSize: 256,
     lingerMs: 2,
+    maxInFlight: 1,
     run: async (ids) => {
       const moved = await this.runs.startWaitingMany(ids);
       return new Map(ids.map((id) => [id, moved.has(id)]));

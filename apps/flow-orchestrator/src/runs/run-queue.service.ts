@@ -71,17 +71,28 @@ export class RunQueue {
    * job keeps its id, and BullMQ ignores adding an id it holds). Returns how many it retried.
    */
   async ensure(runIds: readonly string[], watches: readonly { runId: string; edge: string }[]) {
+    const jobs = [
+      ...runIds.map((runId) => ({ queue: this.runs, jobId: jobIdFor(JobName.RunExecute, runId) })),
+      ...watches.map((w) => ({
+        queue: this.watchQueue,
+        jobId: jobIdFor(JobName.UploadWatch, `${w.runId}.${w.edge}`),
+      })),
+    ];
     let retried = 0;
-    const failed = async (queue: Queue, jobId: string) => {
-      const job = await queue.getJob(jobId);
-      if (job && (await job.isFailed())) {
-        await job.retry('failed');
-        retried++;
+    if (jobs.length > 0) {
+      // Which ones failed, in one round trip for the page: a failed job's id is in its queue's failed set.
+      const pipeline = (await this.runs.client).pipeline();
+      for (const { queue, jobId } of jobs) pipeline.zscore(queue.keys.failed, jobId);
+      const scores = (await pipeline.exec()) ?? [];
+      for (const [i, [err, score]] of scores.entries()) {
+        if (err) throw err;
+        if (score === null) continue;
+        const job = await jobs[i].queue.getJob(jobs[i].jobId);
+        if (job && (await job.isFailed())) {
+          await job.retry('failed');
+          retried++;
+        }
       }
-    };
-    for (const runId of runIds) await failed(this.runs, jobIdFor(JobName.RunExecute, runId));
-    for (const w of watches) {
-      await failed(this.watchQueue, jobIdFor(JobName.UploadWatch, `${w.runId}.${w.edge}`));
     }
     if (runIds.length > 0) await this.executeMany(runIds);
     if (watches.length > 0) await this.watch([...watches]);

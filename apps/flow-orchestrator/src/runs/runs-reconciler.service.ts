@@ -31,18 +31,12 @@ export class RunsReconciler implements OnApplicationBootstrap, OnApplicationShut
         // A page per sweep, walking every active run in id order (a wait of any length is reached).
         const runs = await repo.activeRuns(this.cursor, SWEEP_LIMIT);
         this.cursor = runs.length === SWEEP_LIMIT ? runs[runs.length - 1].id : null;
-        const execute: string[] = [];
-        const watches: { runId: string; edge: string }[] = [];
-        for (const run of runs) {
-          if (run.status !== 'WAITING') {
-            execute.push(run.id);
-            continue;
-          }
-          const open = (await repo.edges(run.id)).filter((e) => !e.filledAt);
-          if (open.length === 0) execute.push(run.id);
-          else watches.push(...open.map((e) => ({ runId: run.id, edge: e.edge })));
-        }
-        await queue.ensure(execute, watches);
+        const waiting = runs.filter((r) => r.status === 'WAITING').map((r) => r.id);
+        const open = await repo.openEdges(waiting); // one query for the page
+        const stillWaiting = new Set(open.map((e) => e.runId));
+        // Queued or running runs, and waiting ones with no open edge left (a lost resume), are executed.
+        const execute = runs.filter((r) => !stillWaiting.has(r.id)).map((r) => r.id);
+        await queue.ensure(execute, open);
         return runs.length;
       },
     });

@@ -147,6 +147,13 @@ export class RunsRepository {
   async insertRuns(manager: EntityManager, runs: readonly Run[]): Promise<void> {
     const COLUMNS = 13;
     const params: unknown[] = [];
+    // A batch's runs mostly share their workflow's definition object: serialized once each.
+    const definitions = new Map<FlowDefinition, string>();
+    const definitionJson = (d: FlowDefinition) => {
+      let json = definitions.get(d);
+      if (json === undefined) definitions.set(d, (json = JSON.stringify(d)));
+      return json;
+    };
     const values = runs.map((run, i) => {
       params.push(
         run.id,
@@ -156,7 +163,7 @@ export class RunsRepository {
         run.workflowName,
         run.status,
         run.reason,
-        JSON.stringify(run.definition),
+        definitionJson(run.definition),
         run.payload === undefined ? null : JSON.stringify(run.payload),
         run.currentStepId,
         JSON.stringify(run.actor),
@@ -271,6 +278,18 @@ export class RunsRepository {
     );
   }
 
+  /** The edges still waiting for an upload of these runs (one query for the reconciler's page). */
+  async openEdges(runIds: readonly string[]): Promise<{ runId: string; edge: string }[]> {
+    if (runIds.length === 0) return [];
+    return rows(
+      await this.db.query(
+        `SELECT run_id, edge FROM run_edges WHERE run_id = ANY($1::uuid[]) AND filled_at IS NULL
+         ORDER BY run_id, edge`,
+        [runIds],
+      ),
+    );
+  }
+
   async findEdge(runId: string, edge: string): Promise<RunEdge | null> {
     const [row] = rows<RunEdge>(
       await this.db.query(`SELECT * FROM run_edges WHERE run_id = $1 AND edge = $2`, [runId, edge]),
@@ -382,10 +401,10 @@ export class RunsRepository {
    * Runs that should be on a queue (QUEUED, RUNNING) or watching uploads (WAITING), unchanged for 5 s, in id
    * order after `afterId` (the reconciler walks them all, a page per sweep).
    */
-  async activeRuns(afterId: string | null, limit: number): Promise<Run[]> {
-    return rows<Run>(
+  async activeRuns(afterId: string | null, limit: number): Promise<Pick<Run, 'id' | 'status'>[]> {
+    return rows(
       await this.db.query(
-        `SELECT * FROM runs WHERE status IN ('QUEUED','RUNNING','WAITING')
+        `SELECT id, status FROM runs WHERE status IN ('QUEUED','RUNNING','WAITING')
          AND updated_at < now() - interval '5 seconds' AND ($1::uuid IS NULL OR id > $1)
          ORDER BY id LIMIT $2`,
         [afterId, limit],

@@ -18,7 +18,7 @@ import { MicroBatcher } from '@lib/queue';
 import type { EntityManager } from 'typeorm';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
-import { QueueResult, RunQueue } from './run-queue.service';
+import { RunQueue } from './run-queue.service';
 import { runCreatedEvent, runUpdatedEvent } from './run-events';
 import {
   EdgeNotWaitingException,
@@ -42,6 +42,13 @@ export interface StartCommand {
   actor: EventActor;
 }
 
+/** One trigger waiting for its batch. */
+interface PendingTrigger {
+  workflowId: string;
+  payload: unknown;
+  cmd: StartCommand;
+}
+
 /** What noticing an upload did: filled the edge (and resumed the run when it was the last), or nothing. */
 export type FillOutcome = 'filled' | 'not-uploaded' | 'already-filled' | 'not-waiting';
 
@@ -53,19 +60,15 @@ export type FillOutcome = 'filled' | 'not-uploaded' | 'already-filled' | 'not-wa
 @Injectable()
 export class RunsService {
   private readonly logger = new Logger(RunsService.name);
-  private readonly triggers = new MicroBatcher<Run, QueueResult>({
+  /**
+   * Concurrent triggers, batched: one workflow lookup, one transaction and one BullMQ round trip per batch.
+   * One batch at a time: triggers arriving meanwhile form the next one, so batches grow with the load.
+   */
+  private readonly triggers = new MicroBatcher<PendingTrigger, TriggerResultView | Error>({
     maxSize: 256,
     lingerMs: 2,
-    run: (runs) => this.createQueued(runs),
-  });
-  /** Concurrent triggers' workflow lookups: one query per batch, one per workflow however many triggers. */
-  private readonly workflowLookups = new MicroBatcher<string, Workflow | null>({
-    maxSize: 256,
-    lingerMs: 1,
-    run: async (ids) => {
-      const found = new Map((await this.repo.findWorkflowsById(ids)).map((w) => [w.id, w]));
-      return new Map(ids.map((id) => [id, found.get(id) ?? null]));
-    },
+    maxInFlight: 1,
+    run: (triggers) => this.createQueued(triggers),
   });
 
   constructor(
@@ -120,24 +123,42 @@ export class RunsService {
     payload: unknown,
     cmd: StartCommand,
   ): Promise<TriggerResultView> {
-    const found = await this.workflowLookups.submit(workflowId);
-    const workflow = found?.orgId === cmd.orgId ? found : null; // another org's: not found
-    if (!workflow) throw new WorkflowNotFoundException(`No workflow '${workflowId}'`);
-    if (!workflow.flow) {
-      throw new WorkflowNotFoundException(`Workflow '${workflowId}' has no flow`);
-    }
-    if (!workflow.startingStepId) {
-      throw new WorkflowNotFoundException(`Workflow '${workflowId}' has no starting_step_id`);
-    }
-    const run = this.newRun(workflow, payload ?? null, cmd);
-    return { runId: run.id, result: await this.triggers.submit(run) };
+    const answer = await this.triggers.submit({ workflowId, payload: payload ?? null, cmd });
+    if (answer instanceof Error) throw answer;
+    return answer;
   }
 
   /**
-   * Queued runs created together: concurrent triggers within a few milliseconds share one transaction (one
-   * INSERT, one outbox INSERT) and one BullMQ round trip; each caller still gets its own run's answer.
+   * Queued runs created together: concurrent triggers within a few milliseconds share their workflow lookup
+   * (one query), one transaction (one INSERT, one outbox INSERT) and one BullMQ round trip; each caller
+   * still gets its own run's answer, or its own 404.
    */
-  private async createQueued(runs: Run[]): Promise<Map<Run, QueueResult>> {
+  private async createQueued(
+    triggers: PendingTrigger[],
+  ): Promise<Map<PendingTrigger, TriggerResultView | Error>> {
+    const ids = [...new Set(triggers.map((t) => t.workflowId))];
+    const workflows = new Map((await this.repo.findWorkflowsById(ids)).map((w) => [w.id, w]));
+    const answers = new Map<PendingTrigger, TriggerResultView | Error>();
+    const runs: Run[] = [];
+    const runOf = new Map<PendingTrigger, Run>();
+    for (const t of triggers) {
+      const found = workflows.get(t.workflowId);
+      const workflow = found?.orgId === t.cmd.orgId ? found : undefined; // another org's: not found
+      if (!workflow) answers.set(t, new WorkflowNotFoundException(`No workflow '${t.workflowId}'`));
+      else if (!workflow.flow) {
+        answers.set(t, new WorkflowNotFoundException(`Workflow '${t.workflowId}' has no flow`));
+      } else if (!workflow.startingStepId) {
+        answers.set(
+          t,
+          new WorkflowNotFoundException(`Workflow '${t.workflowId}' has no starting_step_id`),
+        );
+      } else {
+        const run = this.newRun(workflow, t.payload, t.cmd);
+        runs.push(run);
+        runOf.set(t, run);
+      }
+    }
+    if (runs.length === 0) return answers;
     await this.repo.transaction(async (m) => {
       await this.repo.insertRuns(m, runs);
       await this.outbox.appendMany(
@@ -147,7 +168,9 @@ export class RunsService {
     });
     // Committed: if Redis fails now, the reconciler enqueues these runs.
     const results = await this.queue.executeMany(runs.map((r) => r.id));
-    return new Map(runs.map((run, i) => [run, results[i]]));
+    const resultOf = new Map(runs.map((run, i) => [run, results[i]]));
+    for (const [t, run] of runOf) answers.set(t, { runId: run.id, result: resultOf.get(run)! });
+    return answers;
   }
 
   private newRun(workflow: Workflow, payload: unknown, cmd: StartCommand): Run {
@@ -352,8 +375,11 @@ export class RunsService {
    * and resumes the run when no edge waits any more. Safe to call twice.
    */
   async fillEdge(runId: string, edgeName: string, actor: EventActor = SYSTEM_ACTOR) {
-    const edge = await this.repo.findEdge(runId, edgeName);
+    // The run before the edge: a run leaves WAITING only once its edges are filled (or it expired), so when
+    // another filler (watcher, webhook, upload endpoint) got there first, a run seen past WAITING comes with
+    // its edge seen filled: 'already-filled', not 'not-waiting' (a 409 to the upload that filled it).
     const run = await this.repo.findRun(runId);
+    const edge = await this.repo.findEdge(runId, edgeName);
     if (!edge || !run) return 'not-waiting' as FillOutcome;
     if (edge.filledAt) return 'already-filled' as FillOutcome;
     if (run.status !== 'WAITING') return 'not-waiting' as FillOutcome;
@@ -376,7 +402,11 @@ export class RunsService {
     });
     const outcome = await this.repo.transaction(async (m): Promise<FillOutcome | 'resume'> => {
       const locked = await this.repo.findRun(runId, m, true);
-      if (locked?.status !== 'WAITING') return 'not-waiting';
+      if (locked?.status !== 'WAITING') {
+        // Another filler of this edge may have resumed the run since the reads above.
+        const now = (await this.repo.edges(runId, m)).find((e) => e.edge === edgeName);
+        return now?.filledAt ? 'already-filled' : 'not-waiting';
+      }
       if (!(await this.repo.fillEdge(m, runId, edgeName))) return 'already-filled';
       await this.repo.insertRunFile(m, {
         objectKey: edge.objectKey,

@@ -19,6 +19,7 @@ import {
   InvalidOrgPathError,
   ORG_STORAGE_LIMITS,
   orgFileKey,
+  parseOrgListCursor,
   parseOrgName,
   parseOrgPath,
 } from '@lib/contracts';
@@ -30,6 +31,7 @@ import {
   CopyBody,
   CreateFolderBody,
   MoveBody,
+  OrgListQuery,
   OrgPathQuery,
   OrgRequiredPathQuery,
   RenameBody,
@@ -61,6 +63,8 @@ const checkPath = (value: unknown, field: string) =>
   checked(field, () => parseOrgPath(value, field));
 const checkName = (value: unknown, field: string) =>
   checked(field, () => parseOrgName(value, field));
+const checkCursor = (value: unknown, field: string) =>
+  checked(field, () => parseOrgListCursor(value, field));
 
 /** Org keys have no user: the key is the actor. */
 const actorOf = (p: Principal) =>
@@ -86,11 +90,17 @@ export class OrgStorageController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List the direct children of a folder (404: missing, or a file)' })
-  async list(@CurrentPrincipal() p: Principal, @Query() q: OrgPathQuery) {
+  @ApiOperation({
+    summary:
+      'List the direct children of a folder, folders first, by name, a page at a time (404: missing, or a file)',
+  })
+  async list(@CurrentPrincipal() p: Principal, @Query() q: OrgListQuery) {
     const path = checkPath(q.path, 'path').path;
+    if (q.cursor !== undefined) checkCursor(q.cursor, 'cursor');
     return ok(
-      await this.metadata.call('GET', files('children'), { query: { orgId: p.orgId, path } }),
+      await this.metadata.call('GET', files('children'), {
+        query: { orgId: p.orgId, path, limit: q.limit, cursor: q.cursor },
+      }),
     );
   }
 

@@ -1,5 +1,6 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
 
 // Seed 004's request shapes. Paths and names are strings here; their rules (relative, no `..`, NFC, …)
 // are @lib/contracts' parseOrgPath / parseOrgName, applied by the controller so a 400 names the field.
@@ -12,6 +13,25 @@ export class OrgPathQuery {
   @IsString()
   @MaxLength(MAX)
   path?: string;
+}
+
+/** A page of a folder listing (extension: seed 004 lists without pages). */
+export class OrgListQuery extends OrgPathQuery {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: ORG_STORAGE_LIMITS.list.max,
+    default: ORG_STORAGE_LIMITS.list.default,
+    description: 'Entries per page',
+  })
+  @PageLimit(ORG_STORAGE_LIMITS.list.max)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  cursor?: string;
 }
 
 export class OrgRequiredPathQuery {

@@ -34,7 +34,7 @@ describe(objectChangedEvent.name, () => {
     ['expired', { state: 'DELETED', version: 3 }, 0, 42, null],
   ])(
     'should carry the sizes of a %s object',
-    async (change, overrides, sizeBytes, previousSizeBytes, etag) => {
+    (change, overrides, sizeBytes, previousSizeBytes, etag) => {
       const o = object(overrides);
       const sut = objectChangedEvent(o, change, actor, 1_764_000_000_123);
       expect(sut).toMatchObject({
@@ -49,7 +49,7 @@ describe(objectChangedEvent.name, () => {
         occurredAt: '2025-11-24T16:00:00.123Z',
       });
       // What the outbox writer checks before it commits the event.
-      expect(await validateEventData('storage_file.updated', sut, { closed: true })).toMatchObject({
+      expect(validateEventData('storage_file.updated', sut, { closed: true })).toMatchObject({
         ok: true,
       });
     },

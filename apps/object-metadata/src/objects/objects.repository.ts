@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ObjectContentType, ObjectState } from '@lib/contracts';
+import { queryPrepared } from '@lib/database';
 import { DataSource, EntityManager } from 'typeorm';
 import { ObjectEntity } from './object.entity';
 
@@ -43,6 +44,13 @@ interface ObjectRow {
   late_purge_at_ms: string | null;
   version: number;
 }
+
+/**
+ * The columns of an `ObjectRow`, for prepared statements: a `SELECT *` prepared before a migration adds a
+ * column would fail with "cached plan must not change result type" until its connection closes.
+ */
+const ROW_COLUMNS = `id, org_id, org_key, name, content_type, state, size_bytes, metadata, object_key, etag,
+  created_by, create_time_ms, delete_after_time_ms, is_public, purge_pending, late_purge_at_ms, version`;
 
 const toNumber = (v: string | null) => (v === null ? null : Number(v));
 
@@ -142,22 +150,25 @@ export class ObjectsRepository {
     );
   }
 
+  /** Within `manager`'s transaction when given; else a prepared statement (the get/download hot path). */
   async findInOrg(
     orgId: string,
     id: string,
-    manager: EntityManager = this.dataSource.manager,
+    manager?: EntityManager,
   ): Promise<ObjectEntity | null> {
-    const rows = await manager.query<ObjectRow[]>(
-      `SELECT * FROM objects WHERE id = $1 AND org_id = $2`,
-      [id, orgId],
-    );
+    const sql = `SELECT ${ROW_COLUMNS} FROM objects WHERE id = $1 AND org_id = $2`;
+    const rows = manager
+      ? await manager.query<ObjectRow[]>(sql, [id, orgId])
+      : await queryPrepared<ObjectRow>(this.dataSource, 'objects.find_in_org', sql, [id, orgId]);
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
   /** The READ_ONLY object stored under this S3 key (bytes uploaded and confirmed), if any. */
   async findReadableByKey(objectKey: string): Promise<ObjectEntity | null> {
-    const rows = await this.dataSource.query<ObjectRow[]>(
-      `SELECT * FROM objects WHERE object_key = $1 AND state = 'READ_ONLY'`,
+    const rows = await queryPrepared<ObjectRow>(
+      this.dataSource,
+      'objects.find_readable_by_key',
+      `SELECT ${ROW_COLUMNS} FROM objects WHERE object_key = $1 AND state = 'READ_ONLY'`,
       [objectKey],
     );
     return rows[0] ? toEntity(rows[0]) : null;

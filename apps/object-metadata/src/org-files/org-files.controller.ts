@@ -7,6 +7,7 @@ import {
   OrgCreateFolderDto,
   OrgDeleteDto,
   OrgMoveDto,
+  OrgListQueryDto,
   OrgPathQueryDto,
   OrgRenameDto,
   OrgRequiredPathQueryDto,
@@ -22,8 +23,8 @@ export class OrgFilesController {
   constructor(private readonly files: OrgFilesService) {}
 
   @Get('children')
-  list(@Query() q: OrgPathQueryDto) {
-    return this.files.list(q.orgId, q.path);
+  list(@Query() q: OrgListQueryDto) {
+    return this.files.list(q.orgId, q.path, { limit: q.limit, cursor: q.cursor });
   }
 
   @Get('meta')

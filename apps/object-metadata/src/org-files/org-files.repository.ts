@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type { EventActor } from '@lib/contracts';
+import type { EventActor, OrgListCursor } from '@lib/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 
 export interface OrgFolder {
@@ -227,16 +227,36 @@ export class OrgFilesRepository {
     return toFolder(rows[0]);
   }
 
-  async childrenOf(
+  /**
+   * Up to `limit` direct children of a folder after `after` (none: from the start), folders first, then
+   * files, each by name: keyset pages over the (parent, name) unique indexes.
+   */
+  async childrenPage(
     m: EntityManager,
     folderId: string,
+    page: { after?: OrgListCursor; limit: number },
   ): Promise<{ folders: OrgFolder[]; files: OrgFile[] }> {
-    const [folders, files] = await Promise.all([
-      m.query<FolderRow[]>(`SELECT * FROM org_folders WHERE parent_id = $1 ORDER BY name`, [
-        folderId,
-      ]),
-      m.query<FileRow[]>(`SELECT * FROM org_files WHERE folder_id = $1 ORDER BY name`, [folderId]),
-    ]);
+    const { after, limit } = page;
+    const folders =
+      after?.type === 'file'
+        ? []
+        : await m.query<FolderRow[]>(
+            after
+              ? `SELECT * FROM org_folders WHERE parent_id = $1 AND name > $3 ORDER BY name LIMIT $2`
+              : `SELECT * FROM org_folders WHERE parent_id = $1 ORDER BY name LIMIT $2`,
+            after ? [folderId, limit, after.name] : [folderId, limit],
+          );
+    const room = limit - folders.length;
+    const fileAfter = after?.type === 'file' ? after.name : undefined;
+    const files =
+      room === 0
+        ? []
+        : await m.query<FileRow[]>(
+            fileAfter !== undefined
+              ? `SELECT * FROM org_files WHERE folder_id = $1 AND name > $3 ORDER BY name LIMIT $2`
+              : `SELECT * FROM org_files WHERE folder_id = $1 ORDER BY name LIMIT $2`,
+            fileAfter !== undefined ? [folderId, room, fileAfter] : [folderId, room],
+          );
     return { folders: folders.map(toFolder), files: files.map(toFile) };
   }
 

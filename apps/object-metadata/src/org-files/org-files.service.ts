@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import {
   EventActor,
+  encodeOrgListCursor,
   InvalidOrgPathError,
   joinOrgPath,
   ORG_ROOT_PATH,
   orgFileKey,
+  OrgListCursor,
+  ORG_STORAGE_LIMITS,
   OrgPath,
+  parseOrgListCursor,
   parseOrgName,
   parseOrgPath,
   StorageFileUpdatedEvent,
@@ -70,9 +74,10 @@ export interface PathResult {
 }
 
 /** `path` with the caller's field name in a 400. */
-function parsePath(value: unknown, field: string): OrgPath {
+/** Runs a @lib/contracts parser; its `InvalidOrgPathError` becomes a 400 naming `field`. */
+function checked<T>(field: string, parse: () => T): T {
   try {
-    return parseOrgPath(value, field);
+    return parse();
   } catch (err) {
     if (err instanceof InvalidOrgPathError) {
       throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
@@ -81,16 +86,12 @@ function parsePath(value: unknown, field: string): OrgPath {
   }
 }
 
-function parseName(value: unknown, field: string): string {
-  try {
-    return parseOrgName(value, field);
-  } catch (err) {
-    if (err instanceof InvalidOrgPathError) {
-      throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
-    }
-    throw err;
-  }
-}
+const parsePath = (value: unknown, field: string): OrgPath =>
+  checked(field, () => parseOrgPath(value, field));
+const parseName = (value: unknown, field: string): string =>
+  checked(field, () => parseOrgName(value, field));
+const parseCursor = (value: string, field: string): OrgListCursor =>
+  checked(field, () => parseOrgListCursor(value, field));
 
 const parentOf = (p: OrgPath) => p.segments.slice(0, -1).join('/');
 const lastOf = (p: OrgPath) => p.segments[p.segments.length - 1];
@@ -112,25 +113,52 @@ export class OrgFilesService {
     private readonly moves: OrgFolderMoveWorker,
   ) {}
 
-  /** Direct children of a folder (`/` when absent): folders first, then files, each by name. */
+  /**
+   * One page of a folder's direct children (`/` when absent): folders first, then files, each by name;
+   * `nextCursor` (null on the last page) continues after the page's last entry.
+   */
   async list(
     orgId: string,
     rawPath: string | undefined,
-  ): Promise<{ path: string; entries: (OrgFolderView | OrgFileView)[] }> {
+    page: { limit?: number; cursor?: string } = {},
+  ): Promise<{
+    path: string;
+    entries: (OrgFolderView | OrgFileView)[];
+    hasMore: boolean;
+    nextCursor: string | null;
+  }> {
     const p = parsePath(rawPath, 'path');
+    const after = page.cursor === undefined ? undefined : parseCursor(page.cursor, 'cursor');
+    const limit = page.limit ?? ORG_STORAGE_LIMITS.list.default;
     const m = this.repo.manager;
     const root = await this.repo.findRoot(m, orgId);
     if (!root) {
-      if (p.segments.length === 0) return { path: ORG_ROOT_PATH, entries: [] };
+      if (p.segments.length === 0) {
+        return { path: ORG_ROOT_PATH, entries: [], hasMore: false, nextCursor: null };
+      }
       throw new OrgPathNotFoundException('folder', p.path);
     }
     const t = await this.resolve(m, root, p);
     if (!t || t.kind !== 'folder') throw new OrgPathNotFoundException('folder', p.path);
     const here = p.segments.join('/');
-    const { folders, files } = await this.repo.childrenOf(m, t.folder.id);
+    // One entry more than asked says whether another page follows.
+    const { folders, files } = await this.repo.childrenPage(m, t.folder.id, {
+      after,
+      limit: limit + 1,
+    });
+    const entries = [
+      ...folders.map((f) => folderView(f, here)),
+      ...files.map((f) => fileView(f, here)),
+    ];
+    const hasMore = entries.length > limit;
+    const shown = entries.slice(0, limit);
+    const last = shown.at(-1);
     return {
       path: p.path,
-      entries: [...folders.map((f) => folderView(f, here)), ...files.map((f) => fileView(f, here))],
+      entries: shown,
+      hasMore,
+      nextCursor:
+        hasMore && last ? encodeOrgListCursor({ type: last.type, name: last.name }) : null,
     };
   }
 

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { LatestRunFileQueryDto, RecordRunFileDto } from './run-files.dto';
+import { RecordRunFileCommand } from '@lib/contracts';
+import { LatestRunFileQueryDto } from './run-files.dto';
 import { RunFilesService } from './run-files.service';
 
 /** Internal HTTP API of run files, called by the flow-orchestrator. */
@@ -9,7 +10,7 @@ export class RunFilesController {
 
   @Post()
   @HttpCode(200)
-  record(@Body() cmd: RecordRunFileDto) {
+  record(@Body() cmd: RecordRunFileCommand) {
     return this.files.record(cmd);
   }
 

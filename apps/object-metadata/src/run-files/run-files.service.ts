@@ -3,7 +3,7 @@ import { StorageFileUpdatedEvent, Topic } from '@lib/contracts';
 import { NotFoundException } from '@lib/errors';
 import { OutboxWriter, uuidv7 } from '@lib/events';
 import { FileLocator, FileLocatorRegistry, LiveFile } from '../files/file-locator';
-import { RecordRunFileDto } from './run-files.dto';
+import { RecordRunFileCommand } from '@lib/contracts';
 import { RunFileRow, RunFilesRepository } from './run-files.repository';
 
 function toLiveFile(f: RunFileRow): LiveFile {
@@ -43,7 +43,7 @@ export class RunFilesService implements FileLocator, OnModuleInit {
     this.locators.register(this);
   }
 
-  async record(cmd: RecordRunFileDto): Promise<{ objectId: string; created: boolean }> {
+  async record(cmd: RecordRunFileCommand): Promise<{ objectId: string; created: boolean }> {
     return this.files.transaction(async (manager) => {
       const row = await this.files.insert(manager, {
         id: uuidv7(),

@@ -75,56 +75,46 @@ export class UsageRepository {
     );
   }
 
-  /** Writes files' newest states; a stored state with a higher version is never overwritten. */
-  async saveFiles(manager: EntityManager, files: FileState[]): Promise<void> {
-    if (files.length === 0) return;
-    await manager.query(
-      `INSERT INTO file_usage (object_id, org_id, org_key, workflow_id, created_by, direction, size_bytes, live, version)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::bigint[], $8::bool[], $9::int[])
-       ON CONFLICT (object_id) DO UPDATE SET
-         org_key = EXCLUDED.org_key, workflow_id = EXCLUDED.workflow_id, created_by = EXCLUDED.created_by,
-         direction = EXCLUDED.direction, size_bytes = EXCLUDED.size_bytes, live = EXCLUDED.live,
-         version = EXCLUDED.version
-       WHERE file_usage.version <= EXCLUDED.version`,
-      [
-        files.map((f) => f.objectId),
-        files.map((f) => f.orgId),
-        files.map((f) => f.orgKey),
-        files.map((f) => f.workflowId),
-        files.map((f) => f.createdBy),
-        files.map((f) => f.direction),
-        files.map((f) => f.sizeBytes),
-        files.map((f) => f.live),
-        files.map((f) => f.version),
-      ],
-    );
-  }
-
-  /** Adds a batch's deltas to their `usage_totals` rows: one statement, rows locked in a fixed order. */
-  async addToTotals(
+  /**
+   * Writes a batch's result in one statement (one round trip): the files' newest states (a stored state with a
+   * higher version is never overwritten) and the summed delta of each `usage_totals` row (locked in a fixed
+   * order). Rows travel as one JSON document per table, which the driver sends as is.
+   */
+  async saveBatch(
     manager: EntityManager,
+    files: FileState[],
     deltas: { bucket: UsageBucket; delta: UsageDelta }[],
   ): Promise<void> {
-    const rows = deltas
+    const totals = deltas
       .filter(({ delta: d }) => d.totalBytes || d.inputBytes || d.outputBytes || d.fileCount)
       .sort((a, b) => compareBuckets(a.bucket, b.bucket));
-    if (rows.length === 0) return;
+    if (files.length === 0 && totals.length === 0) return;
     await manager.query(
-      `INSERT INTO usage_totals (org_id, user_id, workflow_id, total_bytes, input_bytes, output_bytes, file_count)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
-       ON CONFLICT (org_id, user_id, workflow_id) DO UPDATE SET
-         total_bytes = usage_totals.total_bytes + EXCLUDED.total_bytes,
-         input_bytes = usage_totals.input_bytes + EXCLUDED.input_bytes,
-         output_bytes = usage_totals.output_bytes + EXCLUDED.output_bytes,
-         file_count = usage_totals.file_count + EXCLUDED.file_count`,
+      `WITH files AS (
+         INSERT INTO file_usage (object_id, org_id, org_key, workflow_id, created_by, direction, size_bytes, live, version)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS f(
+           "objectId" text, "orgId" uuid, "orgKey" text, "workflowId" text, "createdBy" uuid, direction text,
+           "sizeBytes" bigint, live bool, version int)
+         ON CONFLICT (object_id) DO UPDATE SET
+           org_key = EXCLUDED.org_key, workflow_id = EXCLUDED.workflow_id, created_by = EXCLUDED.created_by,
+           direction = EXCLUDED.direction, size_bytes = EXCLUDED.size_bytes, live = EXCLUDED.live,
+           version = EXCLUDED.version
+         WHERE file_usage.version <= EXCLUDED.version
+       ), totals AS (
+         INSERT INTO usage_totals (org_id, user_id, workflow_id, total_bytes, input_bytes, output_bytes, file_count)
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
+           "orgId" uuid, "userId" uuid, "workflowId" text, "totalBytes" bigint, "inputBytes" bigint,
+           "outputBytes" bigint, "fileCount" bigint)
+         ON CONFLICT (org_id, user_id, workflow_id) DO UPDATE SET
+           total_bytes = usage_totals.total_bytes + EXCLUDED.total_bytes,
+           input_bytes = usage_totals.input_bytes + EXCLUDED.input_bytes,
+           output_bytes = usage_totals.output_bytes + EXCLUDED.output_bytes,
+           file_count = usage_totals.file_count + EXCLUDED.file_count
+       )
+       SELECT 1`,
       [
-        rows.map((r) => r.bucket.orgId),
-        rows.map((r) => r.bucket.userId),
-        rows.map((r) => r.bucket.workflowId),
-        rows.map((r) => r.delta.totalBytes),
-        rows.map((r) => r.delta.inputBytes),
-        rows.map((r) => r.delta.outputBytes),
-        rows.map((r) => r.delta.fileCount),
+        JSON.stringify(files),
+        JSON.stringify(totals.map(({ bucket, delta }) => ({ ...bucket, ...delta }))),
       ],
     );
   }

@@ -28,7 +28,7 @@ export class UsageService {
   /**
    * Applies a batch of first-seen `storage_file.updated` events inside the consumer's transaction: reads each
    * file's known state once (locked), folds the events in (older versions change nothing), then writes the
-   * changed files and the summed delta of each usage row with one statement each.
+   * changed files and the summed delta of each usage row in one statement.
    */
   async apply(manager: EntityManager, events: StorageFileUpdatedEvent[]): Promise<void> {
     const known = await this.usage.lockFiles(manager, [...new Set(events.map((e) => e.objectId))]);
@@ -47,8 +47,7 @@ export class UsageService {
       changed.push(after);
       addChange(deltas, before, after);
     }
-    await this.usage.saveFiles(manager, changed);
-    await this.usage.addToTotals(manager, [...deltas.values()]);
+    await this.usage.saveBatch(manager, changed, [...deltas.values()]);
   }
 
   /** Records the workflow names `run.created` carries (for the breakdown). */

@@ -22,6 +22,9 @@ class MetricsHttpInstaller implements OnModuleInit {
       help: 'HTTP requests received and not yet answered (a graceful stop lets them finish).',
     });
     const counted = new WeakSet<object>();
+    // The route pattern of each measured request, read once: Fastify builds a new frozen object on every
+    // `request.routeOptions` access.
+    const routes = new WeakMap<object, string>();
     const done = (request: object) => {
       if (counted.delete(request)) inFlight.dec();
     };
@@ -33,7 +36,9 @@ class MetricsHttpInstaller implements OnModuleInit {
     });
 
     fastify.addHook('onRequest', (request, _reply, next) => {
-      if (!isOpsPath(request.routeOptions.url ?? UNMATCHED_ROUTE)) {
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+      if (!isOpsPath(route)) {
+        routes.set(request, route);
         counted.add(request);
         inFlight.inc();
       }
@@ -47,8 +52,8 @@ class MetricsHttpInstaller implements OnModuleInit {
     // onResponse runs after the reply is sent: nothing here delays the client.
     fastify.addHook('onResponse', (request, reply, next) => {
       done(request);
-      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-      if (!isOpsPath(route)) {
+      const route = routes.get(request);
+      if (route !== undefined) {
         httpRequestDuration.observe(
           { method: request.method, route, status_code: reply.statusCode },
           reply.elapsedTime / 1000,

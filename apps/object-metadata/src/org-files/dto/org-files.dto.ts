@@ -1,5 +1,5 @@
 import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
-import { ActingOrg, ActingOrgWriter, ORG_STORAGE_LIMITS } from '@lib/contracts';
+import { ActingOrg, ActingOrgWriter, ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
 
 // Internal commands from the gateway, which authenticated the org. Paths and names are checked by the
 // service with @lib/contracts' parseOrgPath / parseOrgName (the same rules as the gateway's); here they
@@ -17,6 +17,17 @@ export class OrgPathQueryDto extends OrgQueryDto {
   @IsString()
   @Length(0, PATH_CHARS)
   path?: string;
+}
+
+/** One page of a folder listing; the cursor is checked by the service (`parseOrgListCursor`). */
+export class OrgListQueryDto extends OrgPathQueryDto {
+  @PageLimit(ORG_STORAGE_LIMITS.list.max)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 2048)
+  cursor?: string;
 }
 
 export class OrgRequiredPathQueryDto extends OrgQueryDto {

@@ -1,0 +1,214 @@
+/**
+ * CPU cost per request of each app on the request hot paths, with the whole platform running locally as
+ * in the e2e suites. Run: `npm run build && npm run bench:hotpath`.
+ *
+ * Throughput on a shared 2-core machine swings with whatever else runs; the CPU time each app process
+ * spends per request (utime + stime from /proc/<pid>/stat over the measured run, divided by the requests
+ * answered) hardly does, so a change to one app shows in its own column. Scenarios (64 connections, 2 s
+ * warm-up, then BENCH_DURATION_MS, default 10 s): a bare Node 302 server (same-run baseline),
+ * `GET /v1/objects/{id}/download`, `POST /v1/objects`, `GET /api/v1/objects/download?objectKey=` (302 to a
+ * presigned GET). `BENCH_ONLY=download-url,create,redirect` picks scenarios.
+ *
+ * Profiles: with `BENCH_APP_NODE_OPTIONS="--require ./bench/lib/cpu-profile-on-signal.js"` and
+ * `BENCH_PROFILE=<scenario>`, the gateway and object-metadata get SIGUSR2 around that scenario's measured
+ * run and write `.local/profiles/<app>-<pid>.cpuprofile` (profiling inflates the CPU figures of that run).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APP_NAMES, AppName, REPO_ROOT } from '@lib/testing';
+import { Client } from 'pg';
+import { runBenchMain, sectionWanted } from './lib/bench-main';
+import { startBenchPlatform } from './lib/platform';
+import { startBaselineServer } from './lib/baseline-server';
+import { LoadRequest, LoadResult, runLoad } from './lib/load';
+import { seedReadOnlyObjects } from './lib/seed-objects';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const CONNECTIONS = 64;
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+const IDLE_MS = 5_000;
+
+/** The pid of each app process this benchmark started (found by its entry point's path). */
+function appPids(): Record<AppName, number> {
+  const pids: Partial<Record<AppName, number>> = {};
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const app of APP_NAMES) {
+      if (cmdline.includes(join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')))
+        pids[app] = Number(entry);
+    }
+  }
+  for (const app of APP_NAMES) if (!pids[app]) throw new Error(`no process found for ${app}`);
+  return pids as Record<AppName, number>;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
+/** CPU each app burns per second with no requests (pollers, consumers, relays): subtracted below. */
+async function idleCpuPerSecond(pids: Record<AppName, number>): Promise<number[]> {
+  const before = APP_NAMES.map((a) => cpuSeconds(pids[a]));
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  return APP_NAMES.map((a, i) => (cpuSeconds(pids[a]) - before[i]) / (IDLE_MS / 1000));
+}
+
+interface Measured {
+  name: string;
+  load: LoadResult;
+  /** CPU µs per answered request, per app. */
+  cpuUs: Record<AppName, number>;
+}
+
+async function measure(
+  name: string,
+  url: string,
+  request: (i: number) => LoadRequest,
+  ok: (status: number) => boolean,
+  pids: Record<AppName, number>,
+  idle: number[],
+): Promise<Measured> {
+  process.stderr.write(`measuring ${name}\n`);
+  await runLoad({ url, connections: CONNECTIONS, durationMs: 2_000, request });
+  const profile = process.env.BENCH_PROFILE === name;
+  if (profile)
+    for (const app of ['gateway', 'object-metadata'] as const) process.kill(pids[app], 'SIGUSR2');
+  const start = performance.now();
+  const before = APP_NAMES.map((a) => cpuSeconds(pids[a]));
+  const load = await runLoad({
+    url,
+    connections: CONNECTIONS,
+    durationMs: DURATION_MS,
+    request,
+    ok,
+  });
+  const after = APP_NAMES.map((a) => cpuSeconds(pids[a]));
+  const seconds = (performance.now() - start) / 1000;
+  if (profile)
+    for (const app of ['gateway', 'object-metadata'] as const) process.kill(pids[app], 'SIGUSR2');
+  const cpuUs = Object.fromEntries(
+    APP_NAMES.map((a, i) => [
+      a,
+      ((after[i] - before[i] - idle[i] * seconds) * 1e6) / Math.max(1, load.requests),
+    ]),
+  ) as Record<AppName, number>;
+  return { name, load, cpuUs };
+}
+
+async function main(): Promise<void> {
+  const t = await startBenchPlatform();
+  const results: Measured[] = [];
+  let idleCpu: number[] = [];
+  const bare = await startBaselineServer({
+    status: 302,
+    headers: { location: 'http://127.0.0.1:9000/platform/org/objects/x?X-Amz-Signature=0' },
+  });
+  try {
+    const pids = appPids();
+    const idle = await idleCpuPerSecond(pids);
+    idleCpu = idle;
+    const org = await t.createOrg();
+    const headers = { authorization: `Bearer ${org.apiKey}` };
+    const is = (status: number) => (s: number) => s === status;
+    const db = new Client({ connectionString: t.db.url });
+    await db.connect();
+    const objects = await seedReadOnlyObjects(db, org, 1_000).finally(() => db.end());
+    const ids = objects.map((o) => o.id);
+    const keys = objects.map((o) => o.key);
+    results.push(
+      await measure(
+        'bare-302',
+        bare.url,
+        () => ({ method: 'GET', path: '/' }),
+        is(302),
+        pids,
+        idle,
+      ),
+    );
+    if (sectionWanted('download-url'))
+      results.push(
+        await measure(
+          'download-url',
+          t.gatewayUrl,
+          (i) => ({ method: 'GET', path: `/v1/objects/${ids[i % ids.length]}/download`, headers }),
+          is(200),
+          pids,
+          idle,
+        ),
+      );
+    if (sectionWanted('create'))
+      results.push(
+        await measure(
+          'create',
+          t.gatewayUrl,
+          (i) => ({
+            method: 'POST',
+            path: '/v1/objects',
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              name: `load-${i}.txt`,
+              content_type: 'text',
+              metadata: { run: 'bench' },
+            }),
+          }),
+          is(200),
+          pids,
+          idle,
+        ),
+      );
+    if (sectionWanted('redirect'))
+      results.push(
+        await measure(
+          'redirect',
+          t.gatewayUrl,
+          (i) => ({
+            method: 'GET',
+            path: `/api/v1/objects/download?objectKey=${encodeURIComponent(keys[i % keys.length])}`,
+          }),
+          is(302),
+          pids,
+          idle,
+        ),
+      );
+  } finally {
+    await bare.close();
+    await t.stop();
+  }
+  const baseline = results[0].load.perSecond;
+  process.stdout.write(
+    `\nidle CPU ms/s: ${APP_NAMES.map((a, i) => `${a} ${Math.round(idleCpu[i] * 1000)}`).join(', ')}\n`,
+  );
+  const cols = [
+    'gateway',
+    'object-metadata',
+    'usage-aggregator',
+    'storage',
+    'flow-orchestrator',
+  ] as const;
+  process.stdout.write(
+    `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run; CPU µs per request per app (idle CPU subtracted)\n\n` +
+      `| scenario | req/s | p50 ms | p99 ms | errors | ratio | ${cols.join(' | ')} |\n` +
+      `|---|---|---|---|---|---|${cols.map(() => '---').join('|')}|\n` +
+      results
+        .map(
+          (r) =>
+            `| ${r.name} | ${Math.round(r.load.perSecond)} | ${r.load.p50Ms.toFixed(1)} | ` +
+            `${r.load.p99Ms.toFixed(1)} | ${r.load.errors} | ${(r.load.perSecond / baseline).toFixed(3)} | ` +
+            cols.map((c) => Math.round(r.cpuUs[c])).join(' | ') +
+            ' |',
+        )
+        .join('\n') +
+      '\n',
+  );
+}
+
+runBenchMain(main);
