@@ -8,7 +8,7 @@ import { createValidationPipe, ErrorEnvelope, HttpErrorFilter } from '@lib/error
 import {
   createLogger,
   fastifyLoggingOptions,
-  installRequestId,
+  installRequestContext,
   markShuttingDown,
   PinoLoggerService,
   shutdownTracing,
@@ -62,7 +62,7 @@ export async function bootstrapService(
         errorFilter.send(error, request, reply),
       clientErrorHandler: (error, socket) => errorFilter.clientError(error, socket),
     });
-    installRequestId(adapter.getInstance());
+    installRequestContext(adapter.getInstance());
     // While stopping, each answer closes its keep-alive connection: in-flight requests finish, and the
     // server's close does not wait for idle clients' keep-alive timeouts.
     adapter.getInstance().addHook('onSend', (_request, reply, payload, done) => {

@@ -7,9 +7,11 @@ import {
 } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { otelContextEnabled } from './context-mode';
 import { unredactedChild } from './logger';
 import { isOpsPath } from './ops-routes';
 import { REQUEST_ID_HEADER, resolveRequestId, runWithRequestContext } from './request-context';
+import { endServerSpan, startServerSpan } from './server-spans';
 
 export type FastifyLoggingOptions = Required<
   Pick<
@@ -90,14 +92,27 @@ export function fastifyLoggingOptions(logger: Logger): FastifyLoggingOptions {
 
 /**
  * Runs every request inside a request context (`currentRequestId()`, `request_id` on every log
- * line written while handling it) and echoes the id in the `x-request-id` response header.
+ * line written while handling it) and, with tracing on, inside its server span (`startServerSpan`;
+ * probes and scrapes get none); echoes the id in the `x-request-id` response header.
  * Call it right after creating the adapter, before `NestFactory.create`, so its hook runs first.
  * (Fastify runs the rest of a request whose body it read inside the context of its onRequest
  * hooks, so the context holds through body parsing.)
  */
-export function installRequestId(fastify: FastifyInstance): void {
+export function installRequestContext(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
-    runWithRequestContext(request.id, done);
+    const url = request.url;
+    const queryStart = url.indexOf('?');
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const traced = otelContextEnabled() && !isOpsPath(path);
+    runWithRequestContext(request.id, done, traced ? startServerSpan(request, path) : undefined);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    endServerSpan(request, reply.statusCode);
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    endServerSpan(request, undefined);
+    done();
   });
 }

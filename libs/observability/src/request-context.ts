@@ -1,4 +1,4 @@
-import { context, createContextKey } from '@opentelemetry/api';
+import { context, createContextKey, type Context } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { otelContextEnabled } from './context-mode';
@@ -33,10 +33,13 @@ export function currentRequestId(): string | undefined {
   return fallbackStorage?.getStore();
 }
 
-/** Runs `fn` with `requestId` as the current request id, e.g. per Kafka message or job. */
-export function runWithRequestContext<T>(requestId: string, fn: () => T): T {
+/**
+ * Runs `fn` with `requestId` as the current request id, e.g. per Kafka message or job, in the active
+ * OpenTelemetry context or in `base` (e.g. an incoming request's server span).
+ */
+export function runWithRequestContext<T>(requestId: string, fn: () => T, base?: Context): T {
   if (otelContextEnabled()) {
-    return context.with(context.active().setValue(REQUEST_ID_KEY, requestId), fn);
+    return context.with((base ?? context.active()).setValue(REQUEST_ID_KEY, requestId), fn);
   }
   fallbackStorage ??= new AsyncLocalStorage<string>();
   return fallbackStorage.run(requestId, fn);

@@ -13,10 +13,8 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { setOtelContextEnabled } from './context-mode';
-import { isOpsPath } from './ops-routes';
 
 export interface TracingOptions {
   /** `service.name` of every span, e.g. `gateway`. */
@@ -38,8 +36,9 @@ export interface TracingHandle {
 let active: TracingHandle | undefined;
 
 /**
- * Starts OpenTelemetry tracing for this process: a server span per incoming request (continuing
- * its `traceparent`), a client span and `traceparent` on outgoing http/undici (fetch) calls.
+ * Starts OpenTelemetry tracing for this process: a client span and `traceparent` on outgoing
+ * http/undici (fetch) calls; with `installRequestContext` on the Fastify instance, a server span per
+ * incoming request (continuing its `traceparent`).
  * Call it in a file of its own imported first by `main.ts` (SWC hoists all imports above a file's
  * statements), before Nest and Fastify load. Calling it again returns the running instance.
  */
@@ -67,8 +66,9 @@ export function initTracing(options: TracingOptions): TracingHandle {
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
-        // Probes and scrapes every few seconds would drown real traces.
-        ignoreIncomingRequestHook: (request: IncomingMessage) => isOpsPath(request.url ?? ''),
+        // Server spans come from a Fastify hook (`installRequestContext`, server-spans.ts), at a fraction
+        // of the cost; this instrumentation keeps the client side (the AWS SDK's http requests).
+        disableIncomingRequestInstrumentation: true,
         // SDK calls made outside any request (e.g. S3 from a queue worker) are not worth a root trace.
         requireParentforOutgoingSpans: true,
       }),

@@ -46,6 +46,42 @@ describe('observability (traced Fastify app)', () => {
       linesOf(requestId).find((line) => line.msg === 'request completed'),
     );
 
+  interface ExportedSpan {
+    name: string;
+    kind: number;
+    parentSpanId?: string;
+    status: { code?: number };
+    attributes: Record<string, unknown>;
+  }
+
+  /** The span of `traceId` in the OTLP/JSON batches received so far, its attributes as a plain object. */
+  const exportedSpan = (traceId: string): ExportedSpan | undefined => {
+    type OtlpValue = { stringValue?: string; intValue?: string | number };
+    type OtlpSpan = Omit<ExportedSpan, 'attributes'> & {
+      traceId: string;
+      attributes?: { key: string; value: OtlpValue }[];
+    };
+    for (const batch of exported) {
+      const body = JSON.parse(batch.body) as {
+        resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
+      };
+      for (const rs of body.resourceSpans)
+        for (const ss of rs.scopeSpans)
+          for (const span of ss.spans)
+            if (span.traceId === traceId)
+              return {
+                ...span,
+                attributes: Object.fromEntries(
+                  (span.attributes ?? []).map(({ key, value }) => [
+                    key,
+                    value.intValue !== undefined ? Number(value.intValue) : value.stringValue,
+                  ]),
+                ),
+              };
+    }
+    return undefined;
+  };
+
   // The test is a client, not a traced service: its requests carry no traceparent of their own.
   const call = (path: string, init?: RequestInit): Promise<Response> =>
     context.with(suppressTracing(context.active()), () => fetch(`${baseUrl}${path}`, init));
@@ -179,6 +215,39 @@ describe('observability (traced Fastify app)', () => {
     expect(batch.path).toBe('/v1/traces');
     expect(batch.contentType).toContain('application/json');
     expect(batch.body).toContain('"obs-fixture"');
+  });
+
+  it('should export one server span per request: route, path, status; none for probes', async () => {
+    const probeTrace = '5bf92f3577b34da6a3ce929d0e0e4737';
+    const failTrace = '6bf92f3577b34da6a3ce929d0e0e4738';
+    const okTrace = '7bf92f3577b34da6a3ce929d0e0e4739';
+    const parent = (traceId: string) => ({ traceparent: `00-${traceId}-${PARENT_SPAN_ID}-01` });
+    await (await call('/health/live', { headers: parent(probeTrace) })).arrayBuffer();
+    await (await call('/api/things/fail', { headers: parent(failTrace) })).arrayBuffer();
+    await (await call('/api/things/span?token=secret', { headers: parent(okTrace) })).arrayBuffer();
+
+    const ok = await waitFor('the server span of the last request', () => exportedSpan(okTrace));
+    expect(ok).toMatchObject({
+      name: 'GET /api/things/:id',
+      kind: 2, // SERVER
+      parentSpanId: PARENT_SPAN_ID,
+      attributes: {
+        'http.request.method': 'GET',
+        'http.route': '/api/things/:id',
+        'url.path': '/api/things/span',
+        'http.response.status_code': 200,
+      },
+    });
+    expect(ok.status.code ?? 0).not.toBe(2);
+    expect(
+      await waitFor('the server span of the failed request', () => exportedSpan(failTrace)),
+    ).toMatchObject({
+      name: 'GET /api/things/fail',
+      attributes: { 'http.response.status_code': 500 },
+      status: { code: 2 }, // ERROR
+    });
+    // Spans are exported in the order they end: the probe's would be in by now.
+    expect(exportedSpan(probeTrace)).toBeUndefined();
   });
 
   it('should start a new trace and generate a request id when the request has neither', async () => {
