@@ -14,9 +14,12 @@
  * - throughput: closed loop, 64 connections, triggers answered 200 (queued) per second; baseline: a bare
  *   Node server answering the same JSON (`bench/lib/baseline-server.ts`).
  *
+ * - upload watch: the `upload-watch` queue resumes over the runs left waiting; after 5 s, checks per second
+ *   (the flow-orchestrator's `upload_watch_checks_total`) and its CPU per check over BENCH_WATCH_MS (15 s).
+ *
  * The workflow awaits one upload before its `checksum` step (seed 002's shape): a triggered run goes QUEUED →
  * RUNNING → WAITING (its edge, PutURL and watch job created) and stays there; the `upload-watch` queue is
- * paused meanwhile, so thousands of watchers do not poll S3 during the measurement. BENCH_EXECUTE=1 uses a
+ * paused during the trigger measurements, so thousands of watchers do not poll S3 meanwhile. BENCH_EXECUTE=1 uses a
  * workflow with one `http` step instead, so every run also executes to COMPLETE while the load runs (the
  * figure is then bounded by run execution throughput). Apps log at `warn`. Prints markdown tables. The
  * machine is shared with other work: figures are noisy.
@@ -40,6 +43,8 @@ const RATE = Number(process.env.BENCH_TRIGGER_RATE ?? 500);
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const EXECUTE = process.env.BENCH_EXECUTE === '1';
+const WATCH_WARMUP_MS = 5_000;
+const WATCH_MS = Number(process.env.BENCH_WATCH_MS ?? 15_000);
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -49,6 +54,51 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: fields 14 and 15 of stat(5)
+}
+
+/** The flow-orchestrator's `upload_watch_checks_total`, all outcomes. */
+async function watchChecks(orchestratorUrl: string): Promise<number> {
+  const text = await (await fetch(`${orchestratorUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('upload_watch_checks_total{'))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+/**
+ * The upload watcher's steady load: the watch queue (paused while triggers were measured) resumes over the
+ * thousands of runs left waiting; after WATCH_WARMUP_MS, checks per second and the flow-orchestrator's CPU
+ * per check over WATCH_MS.
+ */
+async function measureWatchers(
+  orchestratorUrl: string,
+  pid: number,
+  watch: Queue,
+): Promise<string> {
+  const waiting = await watch.getJobCountByTypes('delayed', 'paused', 'wait');
+  await watch.resume();
+  await sleep(WATCH_WARMUP_MS);
+  process.stderr.write(`measuring upload watch checks\n`);
+  const checksBefore = await watchChecks(orchestratorUrl);
+  const cpuBefore = cpuMs(pid);
+  const t0 = performance.now();
+  await sleep(WATCH_MS);
+  const cpu = cpuMs(pid) - cpuBefore;
+  const seconds = (performance.now() - t0) / 1000;
+  const checks = (await watchChecks(orchestratorUrl)) - checksBefore;
+  const cpuPerCheck = (cpu * 1000) / checks;
+  report({
+    scenario: `upload watch checks, ${waiting} runs waiting (${cpuPerCheck.toFixed(0)} µs flow-orchestrator CPU per check)`,
+    unit: 'checks/s',
+    rate: checks / seconds,
+    errors: 0,
+  });
+  return (
+    `\nUpload watch: ${waiting} runs waiting (watch jobs when the queue resumed), measured ` +
+    `${seconds.toFixed(0)} s after ${WATCH_WARMUP_MS / 1000} s: ${(checks / seconds).toFixed(0)} checks/s, ` +
+    `flow-orchestrator CPU ${(cpu / 10 / seconds).toFixed(0)} % of a core, ` +
+    `${cpuPerCheck.toFixed(0)} µs per check\n`
+  );
 }
 
 /** Calls `fire(i)` at RATE per second for DURATION_MS, on schedule (open loop). */
@@ -241,6 +291,9 @@ async function main(): Promise<void> {
       await baselineServer.close();
     }
     await pool.close();
+    const watchLine = EXECUTE
+      ? ''
+      : await measureWatchers(t.platform.urls['flow-orchestrator'], orchestrator, watch);
     await watch.close();
 
     process.stdout.write(
@@ -264,7 +317,8 @@ async function main(): Promise<void> {
           tableRow('bare Node server (baseline)', baselineLoad),
           tableRow('trigger `POST /api/private/trigger/{id}` (queued)', triggerLoad, baselineLoad),
         ].join('\n') +
-        '\n',
+        '\n' +
+        watchLine,
     );
   } finally {
     await reader.stop();

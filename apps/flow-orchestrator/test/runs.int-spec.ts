@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import {
   FlowDefinition,
   parseFlowDefinition,
@@ -9,6 +9,7 @@ import {
 } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
+import { Metrics } from '@lib/observability';
 import { queueConnection } from '@lib/queue';
 import { createS3Client, Presigner } from '@lib/s3';
 import {
@@ -33,6 +34,7 @@ import { RunsService } from '../src/runs/runs.service';
 import { CopyStep } from '../src/steps/copy.step';
 import { StepRunContext } from '../src/steps/step';
 import { StepRegistry } from '../src/steps/step-registry';
+import { UploadWatchProcessor } from '../src/uploads/upload-watch.processor';
 
 const ORG = randomUUID();
 const caller = { orgId: ORG, orgKey: 'org-int', actor: { type: 'system' as const, id: 'test' } };
@@ -125,6 +127,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     bytes = new RunBytes(
       createS3Client(s3.settings),
       s3.settings.bucket,
+      new Presigner(s3.settings),
       new Presigner(s3.settings),
     );
     copy = new CrashingCopy();
@@ -380,6 +383,61 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     );
     await expect(sut.uploadTarget(ORG, view.ID, 'in')).rejects.toThrow('is already filled');
   });
+  it('should check waiting edges from one read per batch: wait, fill, expire, or let go', async () => {
+    await workflow('watched', {
+      Flow: {
+        DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: '${RUN_ID}.bin' }],
+      },
+    });
+    const start = () => sut.startByName('watched', null, caller);
+    const [waiting, uploaded, overdue, filled] = await Promise.all([
+      start(),
+      start(),
+      start(),
+      start(),
+    ]);
+    await upload(uploaded.ID, 'in', 'bytes');
+    await upload(filled.ID, 'in', 'bytes');
+    expect(await sut.fillEdge(filled.ID, 'in')).toBe('filled');
+    await dataSource.query(
+      `UPDATE run_edges SET expires_at = now() - interval '1 ms' WHERE run_id = $1`,
+      [overdue.ID],
+    );
+    const reads = jest.spyOn(repo, 'watchedEdges');
+    const metrics = new Metrics({ service: 'flow-orchestrator', defaultMetrics: false });
+    const watcher = new UploadWatchProcessor(repo, sut, bytes, metrics);
+    // The job as BullMQ hands it to the worker: only moveToDelayed is BullMQ's own business here.
+    const job = (runId: string) =>
+      ({
+        name: 'upload.watch',
+        data: { runId, edge: 'in' },
+        moveToDelayed: jest.fn().mockResolvedValue(undefined),
+      }) as unknown as Job<{ runId: string; edge: string }> & { moveToDelayed: jest.Mock };
+    const jobs = [waiting, uploaded, overdue, filled].map((v) => job(v.ID));
+    const outcomes = await Promise.allSettled(jobs.map((j) => watcher.process(j, 'token')));
+
+    expect(reads).toHaveBeenCalledTimes(1); // four concurrent checks, one query
+    reads.mockRestore();
+    expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.any(DelayedError) });
+    const [[nextAt, token]] = jobs[0].moveToDelayed.mock.calls as [number, string][];
+    expect(token).toBe('token');
+    expect(nextAt).toBeGreaterThan(Date.now());
+    expect(outcomes.slice(1).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    for (const j of jobs.slice(1)) expect(j.moveToDelayed).not.toHaveBeenCalled();
+    expect((await repo.findRun(waiting.ID))!.status).toBe('WAITING');
+    expect((await repo.findEdge(uploaded.ID, 'in'))!.filledAt).not.toBeNull();
+    expect((await repo.runFiles(uploaded.ID)).filter((f) => f.direction === 'input')).toHaveLength(
+      1,
+    );
+    expect((await repo.findRun(overdue.ID))!.status).toBe('EXPIRED');
+    const counted = await metrics.registry.getSingleMetricAsString('upload_watch_checks_total');
+    for (const outcome of ['waiting', 'filled', 'expired', 'gone'])
+      expect(counted).toContain(
+        `upload_watch_checks_total{outcome="${outcome}",service="flow-orchestrator"} 1`,
+      );
+    expect((await repo.runFiles(filled.ID)).filter((f) => f.direction === 'input')).toHaveLength(1);
+  });
+
   it('should retry a run job that used up its attempts when the reconciler sweeps', async () => {
     const wf = await workflow('failing-job', {
       Flow: {

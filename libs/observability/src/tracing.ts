@@ -72,7 +72,8 @@ export function initTracing(options: TracingOptions): TracingHandle {
         // SDK calls made outside any request (e.g. S3 from a queue worker) are not worth a root trace.
         requireParentforOutgoingSpans: true,
       }),
-      new UndiciInstrumentation(),
+      // Likewise for fetch/undici: the upload watcher's HEADs are not worth a root trace each.
+      new UndiciInstrumentation({ requireParentforSpans: true }),
     ],
   });
 

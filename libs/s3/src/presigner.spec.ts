@@ -1,4 +1,9 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createS3Client, Presigner, type S3Settings, sigv4 } from '@lib/s3';
 
@@ -189,6 +194,18 @@ describe('Presigner', () => {
         }
       },
     );
+
+    it.each(keys)('HEAD URL for %j equals the SDK one', async (key) => {
+      for (const date of dates) {
+        const ours = presigner.presignHead(key, { expiresInSeconds: 60, signingDate: date });
+        const sdk = await getSignedUrl(
+          client,
+          new HeadObjectCommand({ Bucket: settings.bucket, Key: key }),
+          { expiresIn: 60, signingDate: date },
+        );
+        expect(ours).toBe(sdk);
+      }
+    });
   });
 
   it('uses publicEndpoint for the URL and the signed host', async () => {

@@ -30,6 +30,8 @@ export interface PresignPutOptions {
   signingDate?: Date;
 }
 
+export type PresignHeadOptions = PresignPutOptions;
+
 const SERVICE = 's3';
 
 /**
@@ -83,6 +85,14 @@ export class Presigner {
     return this.presign('PUT', key, options.expiresInSeconds, options.signingDate, [
       'x-id=PutObject',
     ]);
+  }
+
+  /**
+   * A URL for HEAD of one object: what a service checks existence with, without the SDK's per-call cost
+   * (sign it with a Presigner over the internal endpoint, i.e. settings without `publicEndpoint`).
+   */
+  presignHead(key: string, options: PresignHeadOptions): string {
+    return this.presign('HEAD', key, options.expiresInSeconds, options.signingDate, []);
   }
 
   /** Now as `YYYYMMDDTHHMMSSZ`, formatted once per second. */

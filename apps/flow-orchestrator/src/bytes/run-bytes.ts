@@ -5,18 +5,30 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Presigner } from '@lib/s3';
+import { request } from 'undici';
 
 export interface StoredObject {
   sizeBytes: number;
   etag: string | null;
   contentType: string | null;
+}
+
+const HEAD_ATTEMPTS = 3;
+
+/** S3 answered a HEAD with neither the object nor 404. */
+class S3HeadError extends Error {
+  constructor(
+    key: string,
+    readonly status: number,
+  ) {
+    super(`S3 HEAD ${key}: status ${status}`);
+    this.name = 'S3HeadError';
+  }
 }
 
 // S3's smallest multipart part (but the last); streams shorter than one part go in one PutObject.
@@ -28,10 +40,15 @@ const PART_BYTES = 5 * 1024 * 1024;
  * message); a stream of unknown length is written as a multipart upload in 5 MiB parts.
  */
 export class RunBytes {
+  /**
+   * @param presigner signs the URLs handed to clients (S3's public endpoint)
+   * @param internalPresigner signs the HEADs this service sends itself (the endpoint it reaches S3 at)
+   */
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly presigner: Presigner,
+    private readonly internalPresigner: Presigner,
   ) {}
 
   /** A PUT URL signed over `host` only: a plain PUT works, with or without a Content-Type. */
@@ -48,19 +65,38 @@ export class RunBytes {
     });
   }
 
-  /** Size, ETag and type of the object, or null when there is none. Other failures throw. */
+  /**
+   * The object's size, ETag and type, or null when there is none; other answers throw. The upload watcher calls it for every
+   * check of every waiting edge: a presigned HEAD sent with undici instead of the SDK's HeadObject (its
+   * middleware stack and signer) took a check from ~1.45 to ~0.63 ms of CPU (bench:flows, upload watch).
+   */
   async head(key: string): Promise<StoredObject | null> {
-    try {
-      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return {
-        sizeBytes: out.ContentLength ?? 0,
-        etag: out.ETag ?? null,
-        contentType: out.ContentType ?? null,
-      };
-    } catch (err) {
-      if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404) return null;
-      throw err;
+    // Retried like the SDK's calls (3 attempts, backoff) when S3 or the network fails.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.headOnce(key);
+      } catch (err) {
+        if (attempt >= HEAD_ATTEMPTS || (err instanceof S3HeadError && err.status < 500)) throw err;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
     }
+  }
+
+  private async headOnce(key: string): Promise<StoredObject | null> {
+    const url = this.internalPresigner.presignHead(key, { expiresInSeconds: 60 });
+    const { statusCode, headers, body } = await request(url, { method: 'HEAD' });
+    await body.dump();
+    if (statusCode === 404) return null;
+    if (statusCode !== 200) throw new S3HeadError(key, statusCode);
+    const header = (name: string) => {
+      const value = headers[name];
+      return typeof value === 'string' ? value : null;
+    };
+    return {
+      sizeBytes: Number(header('content-length') ?? 0),
+      etag: header('etag'),
+      contentType: header('content-type'),
+    };
   }
 
   async read(key: string): Promise<Readable> {

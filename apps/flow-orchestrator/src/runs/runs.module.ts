@@ -39,7 +39,12 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
       inject: [ConfigService],
       useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) => {
         const settings = s3Settings(config);
-        return new RunBytes(createS3Client(settings), settings.bucket, new Presigner(settings));
+        return new RunBytes(
+          createS3Client(settings),
+          settings.bucket,
+          new Presigner(settings),
+          new Presigner({ ...settings, publicEndpoint: undefined }),
+        );
       },
     },
     {

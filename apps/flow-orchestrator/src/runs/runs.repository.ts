@@ -42,6 +42,11 @@ export interface RunEdge {
   createdAt: Date;
 }
 
+/** An edge as the upload watcher sees it: with its run's status. */
+export interface WatchedEdge extends RunEdge {
+  runStatus: RunStatus;
+}
+
 export interface RunStep {
   runId: string;
   stepId: string;
@@ -295,6 +300,23 @@ export class RunsRepository {
       await this.db.query(`SELECT * FROM run_edges WHERE run_id = $1 AND edge = $2`, [runId, edge]),
     );
     return row ?? null;
+  }
+
+  /**
+   * The upload watcher's view of these edges: each edge with its run's status, in one query for a batch of
+   * watch checks (a missing key: no such edge).
+   */
+  async watchedEdges(keys: readonly { runId: string; edge: string }[]): Promise<WatchedEdge[]> {
+    if (keys.length === 0) return [];
+    return rows<WatchedEdge>(
+      await this.db.query(
+        `SELECT e.*, r.status AS run_status
+         FROM unnest($1::uuid[], $2::text[]) AS k(run_id, edge)
+         JOIN run_edges e ON e.run_id = k.run_id AND e.edge = k.edge
+         JOIN runs r ON r.id = e.run_id`,
+        [keys.map((k) => k.runId), keys.map((k) => k.edge)],
+      ),
+    );
   }
 
   async findEdgeByKey(objectKey: string): Promise<RunEdge | null> {

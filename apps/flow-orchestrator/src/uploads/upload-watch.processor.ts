@@ -2,7 +2,11 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { isUUID } from 'class-validator';
 import { JobMap, JobName, QueueName } from '@lib/contracts';
-import { RunsRepository } from '../runs/runs.repository';
+import { Metrics } from '@lib/observability';
+import { MicroBatcher } from '@lib/queue';
+import type { Counter } from 'prom-client';
+import { RunBytes } from '../bytes/run-bytes';
+import { RunsRepository, type WatchedEdge } from '../runs/runs.repository';
 import { RunsService } from '../runs/runs.service';
 
 const MAX_DELAY_MS = Number(process.env.UPLOAD_WATCH_MAX_DELAY_MS ?? 5_000);
@@ -18,17 +22,49 @@ export function nextCheckAt(createdAt: number, expiresAt: number, now: number): 
   return Math.min(now + delay, expiresAt);
 }
 
+/** `${runId} ${edge}`: a run id is a UUID, so the edge name starts at a fixed offset. */
+type WatchKey = string;
+const RUN_ID_LENGTH = 36;
+
 /**
  * The `upload-watch` queue: one job per waiting edge, which checks S3 for the upload with backoff until the
  * PutURL's TTL, fills the edge when the bytes are there, and expires the run when the TTL passed unused.
+ * Thousands of runs may wait at once, each checked every few seconds: a check costs one S3 HEAD and a share
+ * of one query (the edges of concurrent checks are read together); only a found upload or a passed TTL takes
+ * the full, transactional path of RunsService.
  */
 @Processor(QueueName.UploadWatch, { concurrency: 256 })
 export class UploadWatchProcessor extends WorkerHost {
+  private readonly edges = new MicroBatcher<WatchKey, WatchedEdge | undefined>({
+    maxSize: 256,
+    lingerMs: 2,
+    maxInFlight: 1,
+    run: async (keys) => {
+      const found = await this.repo.watchedEdges(
+        keys.map((key) => ({
+          runId: key.slice(0, RUN_ID_LENGTH),
+          edge: key.slice(RUN_ID_LENGTH + 1),
+        })),
+      );
+      const byKey = new Map(found.map((e) => [`${e.runId} ${e.edge}`, e]));
+      return new Map(keys.map((key) => [key, byKey.get(key)]));
+    },
+  });
+
+  private readonly checks: Counter<'outcome'>;
+
   constructor(
     private readonly repo: RunsRepository,
     private readonly runs: RunsService,
+    private readonly bytes: RunBytes,
+    metrics: Metrics,
   ) {
     super();
+    this.checks = metrics.counter({
+      name: 'upload_watch_checks_total',
+      help: 'Checks of waiting PutURLs by the upload watcher, by outcome: waiting (checked again later), filled, expired, gone (filled by another notice, or the run moved on).',
+      labelNames: ['outcome'],
+    });
   }
 
   async process(job: Job<JobMap[typeof JobName.UploadWatch]>, token?: string): Promise<void> {
@@ -36,17 +72,29 @@ export class UploadWatchProcessor extends WorkerHost {
     if (typeof runId !== 'string' || !isUUID(runId) || typeof edge !== 'string') {
       throw new UnrecoverableError(`${job.name}: invalid job ${JSON.stringify(job.data)}`);
     }
-    const outcome = await this.runs.fillEdge(runId, edge);
-    if (outcome !== 'not-uploaded') return;
-    const row = await this.repo.findEdge(runId, edge);
-    if (!row) return;
-    const now = Date.now();
-    const expiresAt = new Date(row.expiresAt).getTime();
-    if (now >= expiresAt) {
-      await this.runs.expireIfOverdue(runId, edge);
+    const watched = await this.edges.submit(`${runId} ${edge}`);
+    // Filled by another notice (webhook, upload endpoint), or the run moved on: nothing to watch.
+    if (!watched || watched.filledAt || watched.runStatus !== 'WAITING') {
+      this.checks.inc({ outcome: 'gone' });
       return;
     }
-    await job.moveToDelayed(nextCheckAt(new Date(row.createdAt).getTime(), expiresAt, now), token);
+    if (await this.bytes.head(watched.objectKey)) {
+      await this.runs.fillEdge(runId, edge);
+      this.checks.inc({ outcome: 'filled' });
+      return;
+    }
+    const now = Date.now();
+    const expiresAt = new Date(watched.expiresAt).getTime();
+    if (now >= expiresAt) {
+      await this.runs.expireIfOverdue(runId, edge);
+      this.checks.inc({ outcome: 'expired' });
+      return;
+    }
+    this.checks.inc({ outcome: 'waiting' });
+    await job.moveToDelayed(
+      nextCheckAt(new Date(watched.createdAt).getTime(), expiresAt, now),
+      token,
+    );
     throw new DelayedError();
   }
 }
