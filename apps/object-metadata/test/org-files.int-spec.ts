@@ -207,6 +207,24 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     await worker.drain();
   });
 
+  it('should find the root that a concurrent first upload created after its statement began', async () => {
+    const org = randomUUID();
+    const first = dataSource.createQueryRunner();
+    await first.connect();
+    await first.startTransaction();
+    try {
+      const created = await repo.ensureRoot(first.manager, org); // not committed yet
+      // The second insert waits for the first transaction, then does nothing: its statement's snapshot
+      // predates the root, so only the second read finds it.
+      const second = dataSource.transaction((m) => repo.ensureRoot(m, org));
+      await new Promise((r) => setTimeout(r, 100));
+      await first.commitTransaction();
+      expect((await second).id).toBe(created.id);
+    } finally {
+      await first.release();
+    }
+  });
+
   it('should keep one file when the same new name is uploaded many times at once (last write wins)', async () => {
     const org = randomUUID();
     const results = await Promise.all(

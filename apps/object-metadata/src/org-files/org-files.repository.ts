@@ -142,14 +142,24 @@ export class OrgFilesRepository {
     return rows[0] ? toFolder(rows[0]) : null;
   }
 
-  /** The org's root folder, created on first use. */
+  /**
+   * The org's root folder, created on first use: one round trip on every upload. The statement sees either
+   * the row it inserted or the one that was there; when another transaction's first upload created it after
+   * this statement's snapshot (the insert waited for it, then did nothing), a second read finds it.
+   */
   async ensureRoot(m: EntityManager, orgId: string): Promise<OrgFolder> {
-    await m.query(
-      `INSERT INTO org_folders (id, org_id, parent_id, name) VALUES ($1, $2, NULL, '')
-       ON CONFLICT (org_id) WHERE parent_id IS NULL DO NOTHING`,
+    const rows = await m.query<FolderRow[]>(
+      `WITH created AS (
+         INSERT INTO org_folders (id, org_id, parent_id, name) VALUES ($1, $2, NULL, '')
+         ON CONFLICT (org_id) WHERE parent_id IS NULL DO NOTHING
+         RETURNING *
+       )
+       SELECT * FROM created
+       UNION ALL
+       SELECT * FROM org_folders WHERE org_id = $2 AND parent_id IS NULL`,
       [randomUUID(), orgId],
     );
-    return (await this.findRoot(m, orgId))!;
+    return rows[0] ? toFolder(rows[0]) : (await this.findRoot(m, orgId))!;
   }
 
   /**
