@@ -238,12 +238,15 @@ describe(IdempotentConsumer.name, () => {
     await waitFor('the traced event', () => seen.find((s) => s.id === msg.event.id));
 
     expect(seen.find((s) => s.id === msg.event.id)?.traceId).toBe(traceId);
-    const consumerSpan = tracing.exporter
-      .getFinishedSpans()
-      .find(
-        (s) => s.name === 'process storage_file.updated' && s.spanContext().traceId === traceId,
-      );
-    expect(consumerSpan?.parentSpanContext?.spanId).toBe(
+    // The handler ran inside the batch's transaction; its span ends after the commit.
+    const consumerSpan = await waitFor('the batch span to end', () =>
+      tracing.exporter
+        .getFinishedSpans()
+        .find(
+          (s) => s.name === 'process storage_file.updated' && s.spanContext().traceId === traceId,
+        ),
+    );
+    expect(consumerSpan.parentSpanContext?.spanId).toBe(
       msg.message.headers?.traceparent?.toString().split('-')[2],
     );
   });
