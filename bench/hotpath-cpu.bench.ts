@@ -20,7 +20,7 @@ import { Client } from 'pg';
 import { runBenchMain, sectionWanted } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
-import { LoadRequest, LoadResult, runLoad } from './lib/load';
+import { createObjectRequest, LoadRequest, LoadResult, runLoad } from './lib/load';
 import { seedReadOnlyObjects } from './lib/seed-objects';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
@@ -150,16 +150,7 @@ async function main(): Promise<void> {
         await measure(
           'create',
           t.gatewayUrl,
-          (i) => ({
-            method: 'POST',
-            path: '/v1/objects',
-            headers: { ...headers, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              name: `load-${i}.txt`,
-              content_type: 'text',
-              metadata: { run: 'bench' },
-            }),
-          }),
+          (i) => createObjectRequest(i, headers),
           is(200),
           pids,
           idle,

@@ -26,7 +26,7 @@ import { Pool } from 'undici';
 import { runBenchMain, sectionWanted } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
-import { LoadRequest, runLoad, TABLE_HEADER, tableRow } from './lib/load';
+import { createObjectRequest, LoadRequest, runLoad, TABLE_HEADER, tableRow } from './lib/load';
 import { watchPlatform } from './lib/process-memory';
 import { report } from './lib/report';
 
@@ -90,16 +90,7 @@ async function benchRequests(t: TestPlatform, pool: Pool, org: TestOrg): Promise
       path: `/v1/objects/${ids[i % ids.length]}/download`,
       headers,
     }));
-    const create = await measure(t.gatewayUrl, (i) => ({
-      method: 'POST',
-      path: '/v1/objects',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: `load-${i}.txt`,
-        content_type: 'text',
-        metadata: { run: 'bench' },
-      }),
-    }));
+    const create = await measure(t.gatewayUrl, (i) => createObjectRequest(i, headers));
     process.stdout.write(
       `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run\n\n${TABLE_HEADER}\n` +
         [

@@ -132,3 +132,17 @@ export function tableRow(
 
 export const TABLE_HEADER =
   '| scenario | req/s | p50 ms | p99 ms | errors | ratio to baseline |\n|---|---|---|---|---|---|';
+
+/** `POST /v1/objects` of the `i`-th object of a load (the create scenario of the objects and hotpath benches). */
+export function createObjectRequest(i: number, headers: Record<string, string>): LoadRequest {
+  return {
+    method: 'POST',
+    path: '/v1/objects',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `load-${i}.txt`,
+      content_type: 'text',
+      metadata: { run: 'bench' },
+    }),
+  };
+}

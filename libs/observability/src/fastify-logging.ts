@@ -20,6 +20,12 @@ export type FastifyLoggingOptions = Required<
   >
 >;
 
+/** A request URL without its query string (which may carry signatures or tokens). */
+function pathOf(url: string): string {
+  const queryStart = url.indexOf('?');
+  return queryStart === -1 ? url : url.slice(0, queryStart);
+}
+
 /**
  * Fastify's per-request log lines, replaced by one compact `request completed` line: method, path
  * (never the query string, which may carry signatures or tokens), status, duration and request id.
@@ -46,9 +52,7 @@ export class RequestLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const url = request.url;
-    const queryStart = url.indexOf('?');
-    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const path = pathOf(request.url);
     const quiet = isOpsPath(path);
     if (quiet && !this.accessLog.isLevelEnabled('debug')) return;
 
@@ -101,9 +105,7 @@ export function fastifyLoggingOptions(logger: Logger): FastifyLoggingOptions {
 export function installRequestContext(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
-    const url = request.url;
-    const queryStart = url.indexOf('?');
-    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const path = pathOf(request.url);
     const traced = otelContextEnabled() && !isOpsPath(path);
     runWithRequestContext(request.id, done, traced ? startServerSpan(request, path) : undefined);
   });

@@ -2,3 +2,4 @@ export * from './settings';
 export * from './client';
 export * from './presigner';
 export * as sigv4 from './sigv4';
+export * from './retries';

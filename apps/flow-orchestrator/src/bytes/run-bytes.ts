@@ -9,26 +9,13 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { Presigner } from '@lib/s3';
+import { Presigner, S3RequestError, withS3Retries } from '@lib/s3';
 import { request } from 'undici';
 
 export interface StoredObject {
   sizeBytes: number;
   etag: string | null;
   contentType: string | null;
-}
-
-const HEAD_ATTEMPTS = 3;
-
-/** S3 answered a HEAD with neither the object nor 404. */
-class S3HeadError extends Error {
-  constructor(
-    key: string,
-    readonly status: number,
-  ) {
-    super(`S3 HEAD ${key}: status ${status}`);
-    this.name = 'S3HeadError';
-  }
 }
 
 // S3's smallest multipart part (but the last); streams shorter than one part go in one PutObject.
@@ -66,20 +53,12 @@ export class RunBytes {
   }
 
   /**
-   * The object's size, ETag and type, or null when there is none; other answers throw. The upload watcher calls it for every
-   * check of every waiting edge: a presigned HEAD sent with undici instead of the SDK's HeadObject (its
+   * The object's size, ETag and type, or null when there is none; other answers throw (after S3's retries).
+   * The upload watcher calls it for every check of every waiting edge: a presigned HEAD sent with undici instead of the SDK's HeadObject (its
    * middleware stack and signer) took a check from ~1.45 to ~0.63 ms of CPU (bench:flows, upload watch).
    */
-  async head(key: string): Promise<StoredObject | null> {
-    // Retried like the SDK's calls (3 attempts, backoff) when S3 or the network fails.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.headOnce(key);
-      } catch (err) {
-        if (attempt >= HEAD_ATTEMPTS || (err instanceof S3HeadError && err.status < 500)) throw err;
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
-    }
+  head(key: string): Promise<StoredObject | null> {
+    return withS3Retries(() => this.headOnce(key));
   }
 
   private async headOnce(key: string): Promise<StoredObject | null> {
@@ -87,7 +66,7 @@ export class RunBytes {
     const { statusCode, headers, body } = await request(url, { method: 'HEAD' });
     await body.dump();
     if (statusCode === 404) return null;
-    if (statusCode !== 200) throw new S3HeadError(key, statusCode);
+    if (statusCode !== 200) throw new S3RequestError('HEAD', key, statusCode);
     const header = (name: string) => {
       const value = headers[name];
       return typeof value === 'string' ? value : null;

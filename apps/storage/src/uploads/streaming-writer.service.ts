@@ -8,7 +8,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { DependencyUnavailableException, DomainException } from '@lib/errors';
-import { createS3Client, Presigner, S3Settings } from '@lib/s3';
+import { createS3Client, Presigner, S3RequestError, S3Settings, withS3Retries } from '@lib/s3';
 import { request } from 'undici';
 import { S3_SETTINGS } from '../s3/s3.module';
 import { StreamUploadResultDto } from './uploads.dto';
@@ -77,7 +77,7 @@ export class StreamingWriter implements OnApplicationShutdown {
       pending = [];
       pendingBytes = 0;
       const partNumber = parts.length + 1;
-      const part = await withRetries(() =>
+      const part = await withS3Retries(() =>
         this.s3.send(
           new UploadPartCommand({
             Bucket: bucket,
@@ -103,7 +103,7 @@ export class StreamingWriter implements OnApplicationShutdown {
       if (!uploadId) {
         const whole = Buffer.concat(pending, total);
         pending = [];
-        const etag = await withRetries(() => this.putWhole(target.key, whole, contentType));
+        const etag = await withS3Retries(() => this.putWhole(target.key, whole, contentType));
         return { key: target.key, sizeBytes: total, etag };
       }
       if (pendingBytes > 0) await flushPart();
@@ -155,40 +155,6 @@ export class StreamingWriter implements OnApplicationShutdown {
     } catch (err) {
       // No object exists either way; the bucket expires incomplete uploads (see the class comment).
       this.logger.warn(`aborting multipart upload of ${key} failed: ${(err as Error).name}`);
-    }
-  }
-}
-
-const SEND_ATTEMPTS = 3;
-
-/** S3 answered a request this service sent without the SDK with an error status. */
-class S3RequestError extends Error {
-  constructor(
-    method: string,
-    key: string,
-    readonly status: number,
-  ) {
-    super(`S3 ${method} ${key}: status ${status}`);
-    this.name = 'S3RequestError';
-  }
-}
-
-/**
- * Sends a part again after a failure, with a fresh stream over the same chunks: the gathered chunks are
- * sent as they are (no copy into one 5 MiB buffer), and the SDK cannot replay a stream it consumed.
- */
-async function withRetries<T>(send: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await send();
-    } catch (err) {
-      const status =
-        err instanceof S3RequestError
-          ? err.status
-          : (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      const retryable = status === undefined || status >= 500 || status === 429;
-      if (attempt >= SEND_ATTEMPTS || !retryable) throw err;
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
     }
   }
 }
