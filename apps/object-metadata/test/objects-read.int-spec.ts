@@ -28,9 +28,9 @@ function object(id: string, state: ObjectEntity['state']): ObjectEntity {
   };
 }
 
-// The get/download reads are prepared statements on the pool (queryPrepared): the same rows as before, on
-// every pooled connection, and still after a migration adds a column to the table.
-describe(`${ObjectsRepository.name} (prepared reads)`, () => {
+// The get/download reads are batched prepared statements on the pool (queryPrepared): the same rows as
+// before, on every pooled connection, and still after a migration adds a column to the table.
+describe(`${ObjectsRepository.name} (batched prepared reads)`, () => {
   let close: () => Promise<void>;
   let dataSource: DataSource;
   let sut: ObjectsRepository;
@@ -51,6 +51,25 @@ describe(`${ObjectsRepository.name} (prepared reads)`, () => {
     );
     reads.forEach((found) => expect(found).toEqual(uploading));
     await expect(sut.findInOrg(randomUUID(), uploading.id)).resolves.toBeNull();
+  });
+
+  it('should answer each concurrent read of one batch with its own row, org and state', async () => {
+    const otherOrg = randomUUID();
+    const missing = `obj_${'c'.repeat(32)}`;
+    const [mine, notMine, none, byKey, uploadingByKey, noKey] = await Promise.all([
+      sut.findInOrg(ORG, readable.id),
+      sut.findInOrg(otherOrg, uploading.id),
+      sut.findInOrg(ORG, missing),
+      sut.findReadableByKey(readable.objectKey),
+      sut.findReadableByKey(uploading.objectKey),
+      sut.findReadableByKey(`org-r/objects/${missing}/token`),
+    ]);
+    expect(mine).toEqual(readable);
+    expect(notMine).toBeNull();
+    expect(none).toBeNull();
+    expect(byKey).toEqual(readable);
+    expect(uploadingByKey).toBeNull();
+    expect(noKey).toBeNull();
   });
 
   it('should find a READ_ONLY object by its key, and no object still uploading', async () => {

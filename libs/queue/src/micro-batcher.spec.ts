@@ -115,4 +115,24 @@ describe(MicroBatcher.name, () => {
     jest.advanceTimersByTime(1);
     expect(await second).toBe(2);
   });
+
+  it('should gather the keys of one event loop turn when lingerMs is 0, with no timer', async () => {
+    jest.useRealTimers();
+    const batches: number[][] = [];
+    const sut = new MicroBatcher<number, number>({
+      maxSize: 10,
+      lingerMs: 0,
+      run: (keys) => {
+        batches.push(keys);
+        return Promise.resolve(new Map(keys.map((k) => [k, k + 1])));
+      },
+    });
+    const sameTurn = Promise.all([1, 2, 3].map((k) => sut.submit(k)));
+    expect(batches).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(await sameTurn).toEqual([2, 3, 4]);
+    expect(await sut.submit(9)).toBe(10);
+    expect(batches).toEqual([[1, 2, 3], [9]]);
+  });
 });

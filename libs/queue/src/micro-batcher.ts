@@ -1,7 +1,11 @@
 export interface MicroBatcherOptions<K, V> {
   /** Largest batch; reaching it runs the batch at once. */
   maxSize: number;
-  /** How long the first item of a batch waits for others. */
+  /**
+   * How long the first item of a batch waits for others. 0: until the event loop's next turn (setImmediate),
+   * which gathers the callers of one turn (e.g. the requests parsed from one read of many sockets) and adds
+   * no timer delay; with `maxInFlight`, batches then grow only while others are running.
+   */
   lingerMs: number;
   /**
    * Most batches running at once (default: no limit). At the limit, keys keep gathering (up to `maxSize`
@@ -23,7 +27,8 @@ type Waiter<V> = { resolve: (v: V) => void; reject: (e: unknown) => void };
  */
 export class MicroBatcher<K, V> {
   private pending = new Map<K, Waiter<V>[]>();
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled flush, if any. */
+  private cancelFlush: (() => void) | undefined;
   private inFlight = 0;
 
   constructor(private readonly opts: MicroBatcherOptions<K, V>) {
@@ -38,13 +43,22 @@ export class MicroBatcher<K, V> {
       if (waiters) waiters.push({ resolve, reject });
       else this.pending.set(key, [{ resolve, reject }]);
       if (this.pending.size >= this.opts.maxSize) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs);
+      else this.cancelFlush ??= this.scheduleFlush();
     });
   }
 
+  private scheduleFlush(): () => void {
+    if (this.opts.lingerMs === 0) {
+      const immediate = setImmediate(() => this.flush());
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(() => this.flush(), this.opts.lingerMs);
+    return () => clearTimeout(timer);
+  }
+
   private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     if (this.pending.size === 0) return;
     // At the limit the keys wait for a running batch to finish (which flushes again).
     if (this.inFlight >= (this.opts.maxInFlight ?? Infinity)) return;
@@ -55,7 +69,7 @@ export class MicroBatcher<K, V> {
       const entries = [...batch];
       batch = new Map(entries.slice(0, this.opts.maxSize));
       this.pending = new Map(entries.slice(this.opts.maxSize));
-      this.timer = setTimeout(() => this.flush(), this.opts.lingerMs);
+      this.cancelFlush = this.scheduleFlush();
     }
     const settle = (key: K, fn: (w: Waiter<V>) => void) => batch.get(key)?.forEach(fn);
     this.inFlight++;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ObjectContentType, ObjectState } from '@lib/contracts';
 import { queryPrepared } from '@lib/database';
+import { MicroBatcher } from '@lib/queue';
 import { DataSource, EntityManager } from 'typeorm';
 import { ObjectEntity } from './object.entity';
 
@@ -52,6 +53,9 @@ interface ObjectRow {
 const ROW_COLUMNS = `id, org_id, org_key, name, content_type, state, size_bytes, metadata, object_key, etag,
   created_by, create_time_ms, delete_after_time_ms, is_public, purge_pending, late_purge_at_ms, version`;
 
+/** Reads that wait for no timer; at most this many statements at once, the rest gather meanwhile. */
+const HOT_READ_BATCH = { maxSize: 256, lingerMs: 0, maxInFlight: 4 };
+
 const toNumber = (v: string | null) => (v === null ? null : Number(v));
 
 function toEntity(r: ObjectRow): ObjectEntity {
@@ -101,6 +105,21 @@ function updatedRows(result: unknown): ObjectRow[] {
  */
 @Injectable()
 export class ObjectsRepository {
+  /**
+   * The hot single-object reads (get, download URL, public download) of concurrent requests, one prepared
+   * statement per batch: a query's fixed cost (a socket write and read on each side, Postgres' executor
+   * start) dwarfs a primary-key row, so under load the requests of one event loop turn share one. At rest a
+   * read goes alone at the next turn (no timer). Its pg span belongs to the trace of the batch's first caller.
+   */
+  private readonly byId = new MicroBatcher<string, ObjectRow | null>({
+    ...HOT_READ_BATCH,
+    run: (ids) => this.rowsWhereIn('objects.by_ids', 'id', ids),
+  });
+  private readonly readableByKey = new MicroBatcher<string, ObjectRow | null>({
+    ...HOT_READ_BATCH,
+    run: (keys) => this.rowsWhereIn('objects.readable_by_keys', 'object_key', keys),
+  });
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Runs `work` in one transaction: a state change and its outbox event commit together or not at all. */
@@ -150,28 +169,44 @@ export class ObjectsRepository {
     );
   }
 
-  /** Within `manager`'s transaction when given; else a prepared statement (the get/download hot path). */
+  /** Within `manager`'s transaction when given; else a batched read (the get/download hot path). */
   async findInOrg(
     orgId: string,
     id: string,
     manager?: EntityManager,
   ): Promise<ObjectEntity | null> {
-    const sql = `SELECT ${ROW_COLUMNS} FROM objects WHERE id = $1 AND org_id = $2`;
-    const rows = manager
-      ? await manager.query<ObjectRow[]>(sql, [id, orgId])
-      : await queryPrepared<ObjectRow>(this.dataSource, 'objects.find_in_org', sql, [id, orgId]);
-    return rows[0] ? toEntity(rows[0]) : null;
+    const row = manager
+      ? (
+          await manager.query<ObjectRow[]>(
+            `SELECT ${ROW_COLUMNS} FROM objects WHERE id = $1 AND org_id = $2`,
+            [id, orgId],
+          )
+        )[0]
+      : await this.byId.submit(id);
+    return row && row.org_id === orgId ? toEntity(row) : null;
   }
 
   /** The READ_ONLY object stored under this S3 key (bytes uploaded and confirmed), if any. */
   async findReadableByKey(objectKey: string): Promise<ObjectEntity | null> {
+    const row = await this.readableByKey.submit(objectKey);
+    return row && row.state === 'READ_ONLY' ? toEntity(row) : null;
+  }
+
+  /** The row of each value of a unique `column` (null for none), in one prepared statement. */
+  private async rowsWhereIn(
+    name: string,
+    column: 'id' | 'object_key',
+    values: string[],
+  ): Promise<Map<string, ObjectRow | null>> {
     const rows = await queryPrepared<ObjectRow>(
       this.dataSource,
-      'objects.find_readable_by_key',
-      `SELECT ${ROW_COLUMNS} FROM objects WHERE object_key = $1 AND state = 'READ_ONLY'`,
-      [objectKey],
+      name,
+      `SELECT ${ROW_COLUMNS} FROM objects WHERE ${column} = ANY($1::text[])`,
+      [values],
     );
-    return rows[0] ? toEntity(rows[0]) : null;
+    const found = new Map<string, ObjectRow | null>(values.map((v) => [v, null]));
+    for (const row of rows) found.set(row[column], row);
+    return found;
   }
 
   /** A keyset page (by id) of the objects that are not DELETED, of one org or of all. */
