@@ -17,10 +17,20 @@ export class TooManyDownloadsException extends DomainException {
   }
 }
 
+/** One hit on an address's counter: INCR, the window set by the first hit; answers [count, ms left]. */
+const HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1], 'NX')
+return {count, redis.call('PTTL', KEYS[1])}`;
+
+type RateLimitRedis = Redis & {
+  downloadHit(key: string, windowMs: number): Promise<[number, number]>;
+};
+
 /**
  * Per-client-address limit of public downloads: the object key is the only credential, so guessing must
- * be slow. A counter per address in Redis (INCR, window set by the first hit), shared by every gateway
- * replica. If Redis does not answer, downloads are let through (logged): the 192-bit keys are the security,
+ * be slow. A counter per address in Redis (one script call: INCR, window set by the first hit), shared by
+ * every gateway replica; the client pipelines the calls of concurrent requests into one write. If Redis does not answer, downloads are let through (logged): the 192-bit keys are the security,
  * the limit only a brake, and an outage of Redis must not stop downloads.
  */
 @Injectable()
@@ -37,6 +47,7 @@ export class DownloadRateLimitGuard implements CanActivate {
     this.limit = config.get('DOWNLOAD_RATE_LIMIT', { infer: true });
     this.windowMs = config.get('DOWNLOAD_RATE_WINDOW_SECONDS', { infer: true }) * 1000;
     this.prefix = config.get('RATE_LIMIT_PREFIX', { infer: true });
+    redis.defineCommand('downloadHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -46,16 +57,7 @@ export class DownloadRateLimitGuard implements CanActivate {
     let count: number;
     let ttlMs: number;
     try {
-      const results = await this.redis
-        .multi()
-        .incr(key)
-        .pexpire(key, this.windowMs, 'NX')
-        .pttl(key)
-        .exec();
-      if (!results || results.some(([err]) => err))
-        throw new Error('rate-limit transaction failed');
-      count = results[0][1] as number;
-      ttlMs = results[2][1] as number;
+      [count, ttlMs] = await (this.redis as RateLimitRedis).downloadHit(key, this.windowMs);
     } catch (err) {
       this.logger.warn(`download rate limit not checked (Redis): ${(err as Error).message}`);
       return true;
