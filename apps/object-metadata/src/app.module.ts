@@ -3,6 +3,7 @@ import { configModule, databaseModule, eventsPublisherModule } from '@lib/app';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
 import { DataSource } from 'typeorm';
+import { BatchModule } from './batch/batch.module';
 import { BytesModule } from './bytes/bytes.module';
 import { ObjectMetadataEnv } from './config/object-metadata.env';
 import { FilesModule } from './files/files.module';
@@ -37,6 +38,7 @@ export const SERVICE = 'object-metadata';
         redisCheck({ ping: () => ttl.ping() }),
       ],
     }),
+    BatchModule,
     BytesModule,
     FilesModule,
     ObjectsModule,

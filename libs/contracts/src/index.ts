@@ -7,3 +7,4 @@ export * from './object-keys';
 export * from './org-storage';
 export * from './flows';
 export * from './internal-commands';
+export * from './internal-batch';

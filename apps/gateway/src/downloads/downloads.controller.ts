@@ -7,7 +7,11 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { parseObjectKey } from '@lib/contracts';
+import {
+  FileDownloadUrlCall,
+  OBJECT_METADATA_BATCH_OPS as OPS,
+  parseObjectKey,
+} from '@lib/contracts';
 import { DomainException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import type { FastifyReply } from 'fastify';
@@ -67,9 +71,10 @@ export class DownloadsController {
     }
     const type = query.type ?? 'attachment';
     if (query.stream !== 'true') {
-      const { url } = await this.metadata.call<{ url: string }>('GET', '/internal/files/download', {
-        query: { objectKey: query.objectKey, type },
-      });
+      const { url } = await this.metadata.batched<{ url: string }>(OPS.fileDownloadUrl, {
+        objectKey: query.objectKey,
+        type,
+      } satisfies FileDownloadUrlCall);
       await reply.header('cache-control', 'no-store').redirect(url, 302);
       return;
     }

@@ -18,6 +18,9 @@ import {
   ObjectIdParams,
   ObjectListView,
   ObjectView,
+  OBJECT_METADATA_BATCH_OPS as OPS,
+  ObjectDownloadUrlCall,
+  ObjectReadCall,
 } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { ObjectMetadataClient } from '../services/service-clients.module';
@@ -134,9 +137,10 @@ export class ObjectsController {
     @CurrentPrincipal() principal: Principal,
     @Param() params: ObjectIdParams,
   ): Promise<ObjectView> {
-    return this.metadata.call<ObjectView>('GET', objectPath(params.id), {
-      query: { orgId: principal.orgId },
-    });
+    return this.metadata.batched<ObjectView>(OPS.objectGet, {
+      orgId: principal.orgId,
+      id: params.id,
+    } satisfies ObjectReadCall);
   }
 
   @Post(':id/complete')
@@ -178,9 +182,11 @@ export class ObjectsController {
     @Param() params: ObjectIdParams,
     @Query() query: DownloadQueryDto,
   ): Promise<ObjectDownloadUrlView> {
-    return this.metadata.call<ObjectDownloadUrlView>('GET', objectPath(params.id, '/download'), {
-      query: { ...query, orgId: principal.orgId },
-    });
+    return this.metadata.batched<ObjectDownloadUrlView>(OPS.objectDownloadUrl, {
+      orgId: principal.orgId,
+      id: params.id,
+      duration_seconds: query.duration_seconds,
+    } satisfies ObjectDownloadUrlCall);
   }
 
   @Post(':id/publish')

@@ -1,6 +1,4 @@
-/** How a download is presented: saved (`attachment`, the default) or shown by the browser (`inline`). */
-export const DISPOSITION_TYPES = ['attachment', 'inline'] as const;
-export type DispositionType = (typeof DISPOSITION_TYPES)[number];
+import type { DispositionType } from '@lib/contracts';
 
 /** RFC 5987 attr-char: what `filename*` may carry unencoded. */
 const ATTR_CHAR = /[A-Za-z0-9!#$&+.^_`|~-]/;

@@ -8,6 +8,6 @@ import { FilesService } from './files.service';
 @Module({
   controllers: [FilesController],
   providers: [FileLocatorRegistry, FilesService],
-  exports: [FileLocatorRegistry],
+  exports: [FileLocatorRegistry, FilesService],
 })
 export class FilesModule {}

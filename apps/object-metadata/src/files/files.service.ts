@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { OBJECT_KEY_KINDS, parseObjectKey, type ObjectKeyKind } from '@lib/contracts';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
-import { contentDisposition, type DispositionType } from './content-disposition';
+import type { DispositionType } from '@lib/contracts';
+import { contentDisposition } from './content-disposition';
 import { FileLocatorRegistry, type LiveFile } from './file-locator';
 import {
   FileNotFoundException,

@@ -3,14 +3,12 @@ import {
   MetadataKeyParams,
   MetadataKeysView,
   MetadataValuesView,
-  ObjectDownloadUrlView,
   ObjectIdParams,
   ObjectListView,
   ObjectView,
 } from '@lib/contracts';
 import { CreateObjectDto, OrgCommandDto } from './dto/create-object.dto';
 import {
-  DownloadQueryDto,
   ListOrgObjectsQueryDto,
   ListPublicObjectsQueryDto,
   OrgQueryDto,
@@ -19,7 +17,8 @@ import { ObjectsService } from './objects.service';
 
 /**
  * Internal HTTP API, called by the gateway once it has authenticated the org. Answers are seed 001's views,
- * ready to send: the gateway adds nothing.
+ * ready to send: the gateway adds nothing. The single-object reads (get, download URL) are batched calls
+ * (BatchController).
  */
 @Controller('internal/objects')
 export class ObjectsController {
@@ -54,11 +53,6 @@ export class ObjectsController {
     return this.objects.metadataValues(query.orgId, params.key);
   }
 
-  @Get(':id')
-  get(@Param() params: ObjectIdParams, @Query() query: OrgQueryDto): Promise<ObjectView> {
-    return this.objects.get(query.orgId, params.id);
-  }
-
   @Post(':id/complete')
   @HttpCode(200)
   complete(@Param() params: ObjectIdParams, @Body() cmd: OrgCommandDto): Promise<ObjectView> {
@@ -69,14 +63,6 @@ export class ObjectsController {
   @HttpCode(200)
   delete(@Param() params: ObjectIdParams, @Body() cmd: OrgCommandDto): Promise<ObjectView> {
     return this.objects.delete(cmd.orgId, params.id, cmd.actor);
-  }
-
-  @Get(':id/download')
-  download(
-    @Param() params: ObjectIdParams,
-    @Query() query: DownloadQueryDto,
-  ): Promise<ObjectDownloadUrlView> {
-    return this.objects.downloadUrl(query.orgId, params.id, query.duration_seconds);
   }
 
   @Post(':id/publish')

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { DISPOSITION_TYPES, type DispositionType } from '@lib/contracts';
 
 export class DownloadQueryDto {
   @ApiProperty({
@@ -12,10 +13,10 @@ export class DownloadQueryDto {
   @MaxLength(1024)
   objectKey!: string;
 
-  @ApiPropertyOptional({ enum: ['attachment', 'inline'], default: 'attachment' })
+  @ApiPropertyOptional({ enum: DISPOSITION_TYPES, default: 'attachment' })
   @IsOptional()
-  @IsIn(['attachment', 'inline'], { message: 'type must be attachment or inline' })
-  type?: 'attachment' | 'inline';
+  @IsIn(DISPOSITION_TYPES, { message: 'type must be attachment or inline' })
+  type?: DispositionType;
 
   @ApiPropertyOptional({
     enum: ['true', 'false'],

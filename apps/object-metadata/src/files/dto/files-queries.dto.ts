@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
-import { DISPOSITION_TYPES, type DispositionType } from '../content-disposition';
+import { DISPOSITION_TYPES, type DispositionType } from '@lib/contracts';
 
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;

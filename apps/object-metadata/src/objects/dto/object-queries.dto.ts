@@ -1,5 +1,5 @@
 import { IsUUID } from 'class-validator';
-import { ObjectDownloadParams, ObjectListParams } from '@lib/contracts';
+import { ObjectListParams } from '@lib/contracts';
 
 /** The org an internal read is for (the gateway's authenticated principal). */
 export class OrgQueryDto {
@@ -14,8 +14,3 @@ export class ListOrgObjectsQueryDto extends ObjectListParams {
 
 /** `list_public` crosses orgs: no orgId. */
 export class ListPublicObjectsQueryDto extends ObjectListParams {}
-
-export class DownloadQueryDto extends ObjectDownloadParams {
-  @IsUUID()
-  orgId!: string;
-}

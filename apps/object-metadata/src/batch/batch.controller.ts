@@ -1,0 +1,37 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import {
+  FileDownloadUrlCall,
+  OBJECT_METADATA_BATCH_OPS as OPS,
+  ObjectDownloadUrlCall,
+  ObjectReadCall,
+} from '@lib/contracts';
+import { answerBatch, batchOp, INTERNAL_BATCH_PATH, type BatchOp } from '@lib/internal-http';
+import { FilesService } from '../files/files.service';
+import { ObjectsService } from '../objects/objects.service';
+
+/**
+ * `POST /internal/batch`: the gateway's hot single-object reads of concurrent requests in one request
+ * (see @lib/internal-http batched-calls). Each call answers what its own route answers.
+ */
+@Controller()
+export class BatchController {
+  private readonly ops: Record<string, BatchOp>;
+
+  constructor(objects: ObjectsService, files: FilesService) {
+    this.ops = {
+      [OPS.objectGet]: batchOp(ObjectReadCall, (c) => objects.get(c.orgId, c.id)),
+      [OPS.objectDownloadUrl]: batchOp(ObjectDownloadUrlCall, (c) =>
+        objects.downloadUrl(c.orgId, c.id, c.duration_seconds),
+      ),
+      [OPS.fileDownloadUrl]: batchOp(FileDownloadUrlCall, (c) =>
+        files.downloadUrl(c.objectKey, c.type ?? 'attachment'),
+      ),
+    };
+  }
+
+  @Post(INTERNAL_BATCH_PATH)
+  @HttpCode(200)
+  answer(@Body() body: unknown) {
+    return answerBatch(body, this.ops);
+  }
+}

@@ -1,0 +1,97 @@
+import { Logger } from '@nestjs/common';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { compileClassCheck, type ClassCheck } from '@lib/contracts';
+import { toErrorResponse, ValidationFailedException, type ErrorBody } from '@lib/errors';
+
+// Batched internal calls: the gateway sends the hot single-object reads of concurrent requests as one
+// `POST /internal/batch` (ServiceClient.batched) and the service answers each call as its own route would,
+// status and body, in order. An HTTP exchange costs each side far more CPU than the read it carries (a
+// socket write and read, parsing, the framework's pipeline, a server span), so under load N requests share
+// one; at rest a call goes alone at the next event-loop turn.
+
+export const INTERNAL_BATCH_PATH = '/internal/batch';
+export const MAX_BATCH_CALLS = 256;
+
+/** One call: the op's name, its arguments, and the caller's W3C trace context. */
+export interface BatchCall {
+  op: string;
+  args: object;
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** The answer to one call: the status and JSON body its own route would answer (`{error}` from 400 on). */
+export interface BatchAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface BatchOp {
+  check: ClassCheck;
+  run: (args: never) => Promise<unknown>;
+}
+
+/** An op of a service's batch endpoint: its arguments' class (checked, closed) and what answers it. */
+export function batchOp<A extends object>(
+  args: new () => A,
+  run: (args: A) => Promise<unknown>,
+): BatchOp {
+  return { check: compileClassCheck(args, { closed: true }), run };
+}
+
+const tracer = trace.getTracer('@lib/internal-http');
+const logger = new Logger('BatchedCalls');
+
+/**
+ * Answers a batch request's body with `ops`: every call runs concurrently, in its caller's trace (a SERVER
+ * span named after the op, child of the caller's span), and fails alone. A body that is not a batch → 400.
+ */
+export async function answerBatch(
+  body: unknown,
+  ops: Readonly<Record<string, BatchOp>>,
+): Promise<{ answers: BatchAnswer[] }> {
+  const calls = (body as { calls?: unknown } | null)?.calls;
+  if (!Array.isArray(calls) || calls.length === 0 || calls.length > MAX_BATCH_CALLS) {
+    throw new ValidationFailedException(`calls must be an array of 1 to ${MAX_BATCH_CALLS} calls`);
+  }
+  return { answers: await Promise.all(calls.map((call: unknown) => answerCall(call, ops))) };
+}
+
+async function answerCall(call: unknown, ops: Readonly<Record<string, BatchOp>>) {
+  const { op, args, traceparent, tracestate } = (call ?? {}) as Partial<BatchCall>;
+  const parent =
+    typeof traceparent === 'string'
+      ? propagation.extract(ROOT_CONTEXT, { traceparent, tracestate })
+      : ROOT_CONTEXT;
+  const span = tracer.startSpan(
+    `batch ${typeof op === 'string' ? op.slice(0, 64) : 'call'}`,
+    { kind: SpanKind.SERVER },
+    parent,
+  );
+  try {
+    if (typeof op !== 'string' || !Object.hasOwn(ops, op)) {
+      throw new ValidationFailedException(`op: unknown call ${JSON.stringify(op)?.slice(0, 80)}`);
+    }
+    const problems = ops[op].check(args);
+    if (problems.length > 0) throw new ValidationFailedException(problems.join('; '));
+    const body = await context.with(trace.setSpan(parent, span), () => ops[op].run(args as never));
+    return { status: 200, body };
+  } catch (err) {
+    const { status, body } = toErrorResponse(err);
+    if (status >= 500) {
+      logger.error(`batch call ${String(op)} failed: ${(err as Error)?.stack ?? String(err)}`);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: body.message });
+    }
+    span.setAttribute('http.response.status_code', status);
+    return { status, body: { error: body satisfies ErrorBody } };
+  } finally {
+    span.end();
+  }
+}

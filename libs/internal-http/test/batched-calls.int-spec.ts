@@ -1,0 +1,163 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, trace } from '@opentelemetry/api';
+import {
+  InMemorySpanExporter,
+  NodeTracerProvider,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+import { IsInt, IsOptional, IsString } from 'class-validator';
+import { DomainException, NotFoundException, toErrorResponse } from '@lib/errors';
+import { answerBatch, batchOp, INTERNAL_BATCH_PATH, ServiceClient, type BatchOp } from '../src';
+
+class EchoArgs {
+  @IsString()
+  text!: string;
+
+  @IsOptional()
+  @IsInt()
+  n?: number;
+}
+
+const OPS: Record<string, BatchOp> = {
+  echo: batchOp(EchoArgs, (a) =>
+    Promise.resolve({ text: a.text, traceId: trace.getActiveSpan()?.spanContext().traceId }),
+  ),
+  missing: batchOp(EchoArgs, (a) => Promise.reject(new NotFoundException(`no ${a.text}`))),
+  boom: batchOp(EchoArgs, () => Promise.reject(new Error('secret internals'))),
+};
+
+/** What `client.batched(...)` settles to: its answer, or the status and code of its exception. */
+const outcome = (p: Promise<unknown>) =>
+  p.then(
+    (value) => ({ value }),
+    (err: DomainException) => ({ status: err.status, code: err.code, message: err.message }),
+  );
+
+// A real HTTP server on loopback answering POST /internal/batch with answerBatch, and the client's
+// ServiceClient.batched: calls of one event-loop turn travel as one request and settle one by one.
+describe('batched internal calls (ServiceClient.batched → answerBatch)', () => {
+  const spans = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  const tracer = provider.getTracer('test');
+  let server: Server;
+  let client: ServiceClient;
+  let requests = 0;
+  let misbehave = false;
+
+  beforeAll(async () => {
+    provider.register();
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        requests += 1;
+        const reply = (status: number, body: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        if (req.url !== INTERNAL_BATCH_PATH) return reply(404, {});
+        if (misbehave) return reply(200, { answers: [] });
+        answerBatch(JSON.parse(Buffer.concat(chunks).toString()), OPS).then(
+          (body) => reply(200, body),
+          (err) => {
+            const { status, body } = toErrorResponse(err);
+            reply(status, { error: body });
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    client = new ServiceClient({ baseUrl: `http://127.0.0.1:${port}`, name: 'svc' });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  });
+
+  beforeEach(() => {
+    requests = 0;
+    misbehave = false;
+    spans.reset();
+  });
+
+  it("should send one turn's calls as one request and answer each in its caller's trace", async () => {
+    const callers = Array.from({ length: 20 }, (_, i) => tracer.startSpan(`caller ${i}`));
+    const answers = await Promise.all(
+      callers.map((span, i) =>
+        context.with(trace.setSpan(context.active(), span), () =>
+          client.batched<{ text: string; traceId: string }>('echo', { text: `t${i}` }),
+        ),
+      ),
+    );
+    expect(requests).toBe(1);
+    answers.forEach((answer, i) => {
+      expect(answer).toEqual({ text: `t${i}`, traceId: callers[i].spanContext().traceId });
+    });
+    const served = spans.getFinishedSpans().filter((s) => s.name === 'batch echo');
+    expect(served).toHaveLength(20);
+    for (const [i, caller] of callers.entries()) {
+      const span = served.find((s) => s.spanContext().traceId === caller.spanContext().traceId);
+      expect(span?.parentSpanContext?.spanId).toBe(callers[i].spanContext().spanId);
+    }
+  });
+
+  it('should settle each call of a batch with its own answer or error', async () => {
+    const results = await Promise.all([
+      outcome(client.batched('echo', { text: 'fine', n: 2 })),
+      outcome(client.batched('missing', { text: 'thing' })),
+      outcome(client.batched('echo', { text: 5 })),
+      outcome(client.batched('echo', { text: 'x', extra: true })),
+      outcome(client.batched('nope', {})),
+      outcome(client.batched('boom', { text: 'x' })),
+    ]);
+    expect(requests).toBe(1);
+    expect(results).toEqual([
+      { value: { text: 'fine', traceId: expect.any(String) } }, // no caller span: a trace of its own
+      { status: 404, code: 'NOT_FOUND', message: 'no thing' },
+      { status: 400, code: 'VALIDATION_FAILED', message: 'text: text must be a string' },
+      {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: 'extra: property extra should not exist',
+      },
+      { status: 400, code: 'VALIDATION_FAILED', message: 'op: unknown call "nope"' },
+      // A service's 5xx does not pass its internals on (as ServiceClient.call).
+      { status: 502, code: 'UPSTREAM_FAILED', message: 'svc failed to answer the request' },
+    ]);
+  });
+
+  it('should fail every call of a batch whose answer does not match it, as unavailable', async () => {
+    misbehave = true;
+    const results = await Promise.all(
+      ['a', 'b'].map((text) => outcome(client.batched('echo', { text }))),
+    );
+    expect(results).toEqual(
+      ['a', 'b'].map(() => ({
+        status: 503,
+        code: 'DEPENDENCY_UNAVAILABLE',
+        message: 'svc answered a batch of 2 calls with something else',
+      })),
+    );
+  });
+
+  it('should refuse a body that is not a batch as a whole', async () => {
+    for (const body of [
+      null,
+      {},
+      { calls: [] },
+      { calls: 'x' },
+      { calls: new Array(257).fill({}) },
+    ]) {
+      await expect(answerBatch(body, OPS)).rejects.toMatchObject({
+        status: 400,
+        message: 'calls must be an array of 1 to 256 calls',
+      });
+    }
+  });
+});
