@@ -1,13 +1,17 @@
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
-import { OBJECT_LIMITS, ObjectIdParams } from './objects';
+import { ActingOrgWriter } from './internal-commands';
+import { OBJECT_LIMITS, ObjectCreateParams, ObjectIdParams } from './objects';
 
 // The calls the gateway sends to object-metadata in batches (`ServiceClient.batched` → `POST /internal/batch`):
-// the single-object reads of the hot paths. The gateway validated the client's input with the public
+// the single-object operations of the hot paths (create, get, download URL, public redirect). The gateway validated the client's input with the public
 // contract first; these classes are what object-metadata checks again, per call.
 
 /** How a download is presented: saved (`attachment`, the default) or shown by the browser (`inline`). */
 export const DISPOSITION_TYPES = ['attachment', 'inline'] as const;
 export type DispositionType = (typeof DISPOSITION_TYPES)[number];
+
+/** `objects.create`: a new object of the authenticated org (seed 001 view with its `upload_url`). */
+export class ObjectCreateCall extends ActingOrgWriter(ObjectCreateParams) {}
 
 /** `objects.get`: one object of the org (seed 001 view). */
 export class ObjectReadCall extends ObjectIdParams {
@@ -36,6 +40,7 @@ export class FileDownloadUrlCall {
 
 /** The ops object-metadata answers in a batch, by name. */
 export const OBJECT_METADATA_BATCH_OPS = {
+  objectCreate: 'objects.create',
   objectGet: 'objects.get',
   objectDownloadUrl: 'objects.downloadUrl',
   fileDownloadUrl: 'files.downloadUrl',

@@ -19,6 +19,7 @@ import {
   ObjectListView,
   ObjectView,
   OBJECT_METADATA_BATCH_OPS as OPS,
+  ObjectCreateCall,
   ObjectDownloadUrlCall,
   ObjectReadCall,
 } from '@lib/contracts';
@@ -68,15 +69,13 @@ export class ObjectsController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateObjectRequestDto,
   ): Promise<ObjectView> {
-    return this.metadata.call<ObjectView>('POST', '/internal/objects', {
-      body: {
-        ...body,
-        orgId: principal.orgId,
-        orgKey: principal.orgKey,
-        createdBy: principal.userId,
-        actor: actorOf(principal),
-      },
-    });
+    return this.metadata.batched<ObjectView>(OPS.objectCreate, {
+      ...body,
+      orgId: principal.orgId,
+      orgKey: principal.orgKey,
+      createdBy: principal.userId,
+      actor: actorOf(principal),
+    } satisfies ObjectCreateCall);
   }
 
   @Get()

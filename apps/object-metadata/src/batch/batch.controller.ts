@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   FileDownloadUrlCall,
   OBJECT_METADATA_BATCH_OPS as OPS,
+  ObjectCreateCall,
   ObjectDownloadUrlCall,
   ObjectReadCall,
 } from '@lib/contracts';
@@ -10,7 +11,7 @@ import { FilesService } from '../files/files.service';
 import { ObjectsService } from '../objects/objects.service';
 
 /**
- * `POST /internal/batch`: the gateway's hot single-object reads of concurrent requests in one request
+ * `POST /internal/batch`: the gateway's hot single-object operations of concurrent requests in one request
  * (see @lib/internal-http batched-calls). Each call answers what its own route answers.
  */
 @Controller()
@@ -19,6 +20,7 @@ export class BatchController {
 
   constructor(objects: ObjectsService, files: FilesService) {
     this.ops = {
+      [OPS.objectCreate]: batchOp(ObjectCreateCall, (c) => objects.create(c)),
       [OPS.objectGet]: batchOp(ObjectReadCall, (c) => objects.get(c.orgId, c.id)),
       [OPS.objectDownloadUrl]: batchOp(ObjectDownloadUrlCall, (c) =>
         objects.downloadUrl(c.orgId, c.id, c.duration_seconds),

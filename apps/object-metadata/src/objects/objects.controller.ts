@@ -7,7 +7,7 @@ import {
   ObjectListView,
   ObjectView,
 } from '@lib/contracts';
-import { CreateObjectDto, OrgCommandDto } from './dto/create-object.dto';
+import { OrgCommandDto } from './dto/create-object.dto';
 import {
   ListOrgObjectsQueryDto,
   ListPublicObjectsQueryDto,
@@ -17,18 +17,11 @@ import { ObjectsService } from './objects.service';
 
 /**
  * Internal HTTP API, called by the gateway once it has authenticated the org. Answers are seed 001's views,
- * ready to send: the gateway adds nothing. The single-object reads (get, download URL) are batched calls
- * (BatchController).
+ * ready to send: the gateway adds nothing. Create, get and download URL are batched calls (BatchController).
  */
 @Controller('internal/objects')
 export class ObjectsController {
   constructor(private readonly objects: ObjectsService) {}
-
-  @Post()
-  @HttpCode(200)
-  create(@Body() cmd: CreateObjectDto): Promise<ObjectView> {
-    return this.objects.create(cmd);
-  }
 
   @Get()
   list(@Query() query: ListOrgObjectsQueryDto): Promise<ObjectListView> {

@@ -5,6 +5,7 @@ import {
   MetadataKeysView,
   MetadataValuesView,
   OBJECT_LIMITS,
+  ObjectCreateCall,
   ObjectDownloadUrlView,
   ObjectListParams,
   ObjectListView,
@@ -17,7 +18,6 @@ import { MicroBatcher } from '@lib/queue';
 import type { EntityManager } from 'typeorm';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { TtlScheduler } from '../ttl/ttl-scheduler.service';
-import { CreateObjectDto } from './dto/create-object.dto';
 import { objectChangedEvent, TTL_ACTOR } from './object-events';
 import { newObjectId } from './object-ids';
 import { toObjectView } from './object-view';
@@ -71,7 +71,7 @@ export class ObjectsService {
    * Creates an object in `UPLOADING` and publishes `storage_file.updated` (created) in the same
    * transaction; then schedules its expiry, and answers with a presigned `upload_url`.
    */
-  async create(cmd: CreateObjectDto): Promise<ObjectView> {
+  async create(cmd: ObjectCreateCall): Promise<ObjectView> {
     const id = newObjectId();
     const now = Date.now();
     const object: ObjectEntity = {
