@@ -41,10 +41,17 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     await receiver?.stop();
   });
 
-  /** The app's `http_server_requests_in_flight`. */
+  /**
+   * The app's `http_server_requests_in_flight`, or for object-metadata the calls it holds: the gateway sends
+   * concurrent creates to it as batched calls, several in one request (`internal_batch_calls_in_flight`).
+   */
   const inFlight = async (app: AppName) => {
+    const metric =
+      app === 'object-metadata'
+        ? 'internal_batch_calls_in_flight'
+        : 'http_server_requests_in_flight';
     const text = await (await fetch(`${f.t.platform.urls[app]}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('http_server_requests_in_flight'));
+    const line = text.split('\n').find((l) => l.startsWith(metric));
     return line ? Number(line.split(' ').pop()) : 0;
   };
 

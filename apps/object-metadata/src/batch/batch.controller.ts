@@ -7,6 +7,8 @@ import {
   ObjectReadCall,
 } from '@lib/contracts';
 import { answerBatch, batchOp, INTERNAL_BATCH_PATH, type BatchOp } from '@lib/internal-http';
+import { Metrics } from '@lib/observability';
+import type { Gauge } from 'prom-client';
 import { FilesService } from '../files/files.service';
 import { ObjectsService } from '../objects/objects.service';
 
@@ -17,8 +19,13 @@ import { ObjectsService } from '../objects/objects.service';
 @Controller()
 export class BatchController {
   private readonly ops: Record<string, BatchOp>;
+  private readonly callsInFlight: Gauge;
 
-  constructor(objects: ObjectsService, files: FilesService) {
+  constructor(objects: ObjectsService, files: FilesService, metrics: Metrics) {
+    this.callsInFlight = metrics.gauge({
+      name: 'internal_batch_calls_in_flight',
+      help: 'Calls of batched internal requests (POST /internal/batch) received and not yet answered.',
+    });
     this.ops = {
       [OPS.objectCreate]: batchOp(ObjectCreateCall, (c) => objects.create(c)),
       [OPS.objectGet]: batchOp(ObjectReadCall, (c) => objects.get(c.orgId, c.id)),
@@ -33,7 +40,14 @@ export class BatchController {
 
   @Post(INTERNAL_BATCH_PATH)
   @HttpCode(200)
-  answer(@Body() body: unknown) {
-    return answerBatch(body, this.ops);
+  async answer(@Body() body: unknown) {
+    const calls = (body as { calls?: unknown } | null)?.calls;
+    const n = Array.isArray(calls) ? calls.length : 0;
+    this.callsInFlight.inc(n);
+    try {
+      return await answerBatch(body, this.ops);
+    } finally {
+      this.callsInFlight.dec(n);
+    }
   }
 }
