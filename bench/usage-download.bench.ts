@@ -21,9 +21,10 @@
  * Apps log at `warn`. The machine is shared: figures are noisy. Prints markdown tables.
  */
 import { randomUUID } from 'node:crypto';
-import { newKeyToken, Topic } from '@lib/contracts';
+import { newKeyToken, OBJECT_METADATA_BATCH_OPS, Topic } from '@lib/contracts';
 import { buildCloudEvent, eventHeaders } from '@lib/events';
 import { consumerConfig, createKafka, producerConfig } from '@lib/kafka';
+import { INTERNAL_BATCH_PATH } from '@lib/internal-http';
 import { readTopics, TestOrg, TestPlatform } from '@lib/testing';
 import { logLevel } from 'kafkajs';
 import { Client } from 'pg';
@@ -378,8 +379,17 @@ async function benchDownload(t: TestPlatform, org: TestOrg): Promise<void> {
     );
     // Where the time goes: the internal hop alone, and the gateway alone (rate limit + validation, 400).
     const internal = await measure(t.platform.urls['object-metadata'], 64, (i) => ({
-      method: 'GET',
-      path: `/internal/files/download?type=attachment&objectKey=${encodeURIComponent(keys[i % keys.length].key)}`,
+      method: 'POST',
+      path: INTERNAL_BATCH_PATH,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        calls: [
+          {
+            op: OBJECT_METADATA_BATCH_OPS.fileDownloadUrl,
+            args: { objectKey: keys[i % keys.length].key, type: 'attachment' },
+          },
+        ],
+      }),
     }));
     const gatewayOnly = await measure(
       t.gatewayUrl,
@@ -393,7 +403,7 @@ async function benchDownload(t: TestPlatform, org: TestOrg): Promise<void> {
           tableRow('bare Node server answering a constant 302 (baseline)', baseline),
           tableRow('`GET /api/v1/objects/download` → 302 presigned GET', redirect, baseline),
           tableRow(
-            'object-metadata `/internal/files/download` alone (lookup + presign)',
+            'object-metadata alone: one `files.downloadUrl` call (lookup + presign)',
             internal,
             baseline,
           ),

@@ -10,9 +10,9 @@ import {
 import { compileClassCheck, type ClassCheck } from '@lib/contracts';
 import { toErrorResponse, ValidationFailedException, type ErrorBody } from '@lib/errors';
 
-// Batched internal calls: the gateway sends the hot single-object reads of concurrent requests as one
+// Batched internal calls: the gateway sends the hot single-object operations of concurrent requests as one
 // `POST /internal/batch` (ServiceClient.batched) and the service answers each call as its own route would,
-// status and body, in order. An HTTP exchange costs each side far more CPU than the read it carries (a
+// status and body, in order. An HTTP exchange costs each side far more CPU than the row it carries (a
 // socket write and read, parsing, the framework's pipeline, a server span), so under load N requests share
 // one; at rest a call goes alone at the next event-loop turn.
 
@@ -49,6 +49,12 @@ export function batchOp<A extends object>(
 const tracer = trace.getTracer('@lib/internal-http');
 const logger = new Logger('BatchedCalls');
 
+/** Counts the calls being answered (a prom-client Gauge): one HTTP request in flight may hold many. */
+export interface CallsInFlight {
+  inc(calls: number): void;
+  dec(calls: number): void;
+}
+
 /**
  * Answers a batch request's body with `ops`: every call runs concurrently, in its caller's trace (a SERVER
  * span named after the op, child of the caller's span), and fails alone. A body that is not a batch → 400.
@@ -56,12 +62,18 @@ const logger = new Logger('BatchedCalls');
 export async function answerBatch(
   body: unknown,
   ops: Readonly<Record<string, BatchOp>>,
+  inFlight?: CallsInFlight,
 ): Promise<{ answers: BatchAnswer[] }> {
   const calls = (body as { calls?: unknown } | null)?.calls;
   if (!Array.isArray(calls) || calls.length === 0 || calls.length > MAX_BATCH_CALLS) {
     throw new ValidationFailedException(`calls must be an array of 1 to ${MAX_BATCH_CALLS} calls`);
   }
-  return { answers: await Promise.all(calls.map((call: unknown) => answerCall(call, ops))) };
+  inFlight?.inc(calls.length);
+  try {
+    return { answers: await Promise.all(calls.map((call: unknown) => answerCall(call, ops))) };
+  } finally {
+    inFlight?.dec(calls.length);
+  }
 }
 
 async function answerCall(call: unknown, ops: Readonly<Record<string, BatchOp>>) {

@@ -4,11 +4,11 @@ describe(MicroBatcher.name, () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  const doubling = () => {
+  const doubling = (lingerMs = 10) => {
     const batches: number[][] = [];
     const sut = new MicroBatcher<number, number>({
       maxSize: 3,
-      lingerMs: 10,
+      lingerMs,
       run: (keys) => {
         batches.push(keys);
         return Promise.resolve(new Map(keys.map((k) => [k, k * 2])));
@@ -118,21 +118,13 @@ describe(MicroBatcher.name, () => {
 
   it('should gather the keys of one event loop turn when lingerMs is 0, with no timer', async () => {
     jest.useRealTimers();
-    const batches: number[][] = [];
-    const sut = new MicroBatcher<number, number>({
-      maxSize: 10,
-      lingerMs: 0,
-      run: (keys) => {
-        batches.push(keys);
-        return Promise.resolve(new Map(keys.map((k) => [k, k + 1])));
-      },
-    });
-    const sameTurn = Promise.all([1, 2, 3].map((k) => sut.submit(k)));
+    const { sut, batches } = doubling(0);
+    const sameTurn = Promise.all([1, 2].map((k) => sut.submit(k)));
     expect(batches).toEqual([]);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(batches).toEqual([[1, 2, 3]]);
-    expect(await sameTurn).toEqual([2, 3, 4]);
-    expect(await sut.submit(9)).toBe(10);
-    expect(batches).toEqual([[1, 2, 3], [9]]);
+    expect(batches).toEqual([[1, 2]]);
+    expect(await sameTurn).toEqual([2, 4]);
+    expect(await sut.submit(9)).toBe(18);
+    expect(batches).toEqual([[1, 2], [9]]);
   });
 });

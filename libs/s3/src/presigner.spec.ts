@@ -208,7 +208,7 @@ describe('Presigner', () => {
     });
   });
 
-  it('uses publicEndpoint for the URL and the signed host', async () => {
+  it('uses publicEndpoint for the URL and the signed host, the endpoint for internal requests', async () => {
     const settings: S3Settings = {
       ...credentials,
       endpoint: 'http://minio.storage.svc.cluster.local:9000',
@@ -230,6 +230,10 @@ describe('Presigner', () => {
     } finally {
       publicClient.destroy();
     }
+    const internal = Presigner.internal(settings).presignHead('a/b.txt', { expiresInSeconds: 60 });
+    expect(
+      internal.startsWith('http://minio.storage.svc.cluster.local:9000/platform/a/b.txt?'),
+    ).toBe(true);
   });
 
   it('signs only the host header with an unsigned payload', () => {

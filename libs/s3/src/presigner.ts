@@ -52,6 +52,14 @@ export class Presigner {
   private lastSecond = -1;
   private lastAmzDate = '';
 
+  /**
+   * A Presigner for the requests a service sends S3 itself (the endpoint it reaches S3 at, never the public
+   * one handed to clients).
+   */
+  static internal(settings: S3Settings): Presigner {
+    return new Presigner({ ...settings, publicEndpoint: undefined });
+  }
+
   constructor(private readonly settings: S3Settings) {
     const base = resolveBaseUrl(settings.publicEndpoint ?? settings.endpoint, settings.region);
     const basePath = base.pathname.replace(/\/+$/, '');

@@ -54,8 +54,9 @@ export class RunBytes {
 
   /**
    * The object's size, ETag and type, or null when there is none; other answers throw (after S3's retries).
-   * The upload watcher calls it for every check of every waiting edge: a presigned HEAD sent with undici instead of the SDK's HeadObject (its
-   * middleware stack and signer) took a check from ~1.45 to ~0.63 ms of CPU (bench:flows, upload watch).
+   * The upload watcher calls it for every check of every waiting edge: a presigned HEAD sent with undici
+   * instead of the SDK's HeadObject (its middleware stack and signer) took a check from ~1.45 to ~0.63 ms of
+   * CPU (bench:flows, upload watch).
    */
   head(key: string): Promise<StoredObject | null> {
     return withS3Retries(() => this.headOnce(key));

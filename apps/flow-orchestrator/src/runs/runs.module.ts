@@ -43,7 +43,7 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
           createS3Client(settings),
           settings.bucket,
           new Presigner(settings),
-          new Presigner({ ...settings, publicEndpoint: undefined }),
+          Presigner.internal(settings),
         );
       },
     },

@@ -30,8 +30,9 @@ type RateLimitRedis = Redis & {
 /**
  * Per-client-address limit of public downloads: the object key is the only credential, so guessing must
  * be slow. A counter per address in Redis (one script call: INCR, window set by the first hit), shared by
- * every gateway replica; the client pipelines the calls of concurrent requests into one write. If Redis does not answer, downloads are let through (logged): the 192-bit keys are the security,
- * the limit only a brake, and an outage of Redis must not stop downloads.
+ * every gateway replica; the client pipelines the calls of concurrent requests into one write. If Redis
+ * does not answer, downloads are let through (logged): the 192-bit keys are the security, the limit only a
+ * brake, and an outage of Redis must not stop downloads.
  */
 @Injectable()
 export class DownloadRateLimitGuard implements CanActivate {

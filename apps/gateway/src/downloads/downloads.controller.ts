@@ -79,7 +79,7 @@ export class DownloadsController {
       return;
     }
     const file = await this.metadata.call<StreamableFile>('GET', '/internal/files/download', {
-      query: { objectKey: query.objectKey, type, stream: true },
+      query: { objectKey: query.objectKey, type },
     });
     await this.stream(file, range, reply);
   }

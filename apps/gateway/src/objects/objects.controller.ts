@@ -43,7 +43,7 @@ function actorOf(p: Principal) {
     : { type: 'api_key' as const, id: p.apiKeyId ?? p.orgId };
 }
 
-const objectPath = (id: string, action = '') => `/internal/objects/${id}${action}`;
+const objectPath = (id: string, action: string) => `/internal/objects/${id}${action}`;
 
 /**
  * Seed 001 Objects API (`/v1/objects`) plus the publish/unpublish extension. Every operation is one call to

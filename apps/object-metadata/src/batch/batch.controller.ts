@@ -40,14 +40,7 @@ export class BatchController {
 
   @Post(INTERNAL_BATCH_PATH)
   @HttpCode(200)
-  async answer(@Body() body: unknown) {
-    const calls = (body as { calls?: unknown } | null)?.calls;
-    const n = Array.isArray(calls) ? calls.length : 0;
-    this.callsInFlight.inc(n);
-    try {
-      return await answerBatch(body, this.ops);
-    } finally {
-      this.callsInFlight.dec(n);
-    }
+  answer(@Body() body: unknown) {
+    return answerBatch(body, this.ops, this.callsInFlight);
   }
 }

@@ -7,13 +7,13 @@ import { LiveFilesPage, FilesService, StreamableFile } from './files.service';
 export class FilesController {
   constructor(private readonly files: FilesService) {}
 
-  /** `{url}` (302 target), or with `stream=true` what the gateway needs to stream the bytes. 404 when none. */
+  /**
+   * What the gateway needs to stream a file's bytes (`stream=true`); 404 when none. The redirect's presigned
+   * URL is the batched call `files.downloadUrl` (BatchController).
+   */
   @Get('download')
-  download(@Query() q: FileDownloadQueryDto): Promise<{ url: string } | StreamableFile> {
-    const type = q.type ?? 'attachment';
-    return q.stream
-      ? this.files.streamable(q.objectKey, type)
-      : this.files.downloadUrl(q.objectKey, type);
+  download(@Query() q: FileDownloadQueryDto): Promise<StreamableFile> {
+    return this.files.streamable(q.objectKey, q.type ?? 'attachment');
   }
 
   @Get('live')

@@ -45,7 +45,7 @@ export class StreamingWriter implements OnApplicationShutdown {
 
   constructor(@Inject(S3_SETTINGS) private readonly settings: S3Settings) {
     this.s3 = createS3Client(settings, { maxAttempts: 1 });
-    this.putSigner = new Presigner({ ...settings, publicEndpoint: undefined });
+    this.putSigner = Presigner.internal(settings);
   }
 
   onApplicationShutdown(): void {

@@ -1,9 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
 import { DISPOSITION_TYPES, type DispositionType } from '@lib/contracts';
-
-const toBool = ({ value }: { value: unknown }) =>
-  value === 'true' ? true : value === 'false' ? false : value;
 
 export class FileDownloadQueryDto {
   /** Checked against the key formats by the service (a clear 400 naming the key). */
@@ -13,12 +10,6 @@ export class FileDownloadQueryDto {
   @IsOptional()
   @IsIn(DISPOSITION_TYPES)
   type?: DispositionType;
-
-  /** true: answer what the gateway needs to stream the bytes itself instead of a presigned URL. */
-  @IsOptional()
-  @Transform(toBool)
-  @IsBoolean()
-  stream?: boolean;
 }
 
 export class LiveFilesQueryDto {
