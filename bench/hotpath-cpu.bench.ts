@@ -6,8 +6,9 @@
  * spends per request (utime + stime from /proc/<pid>/stat over the measured run, divided by the requests
  * answered) hardly does, so a change to one app shows in its own column. Scenarios (64 connections, 2 s
  * warm-up, then BENCH_DURATION_MS, default 10 s): a bare Node 302 server (same-run baseline),
- * `GET /v1/objects/{id}/download`, `POST /v1/objects`, `GET /api/v1/objects/download?objectKey=` (302 to a
- * presigned GET). `BENCH_ONLY=download-url,create,redirect` picks scenarios.
+ * `GET /v1/objects/{id}/download`, `POST /v1/objects`, `POST /api/private/storage/upload` (org storage, 1 KB multipart, a new file each),
+ * `GET /api/v1/objects/download?objectKey=` (302 to a presigned GET).
+ * `BENCH_ONLY=download-url,create,upload,redirect` picks scenarios.
  *
  * Profiles: with `BENCH_APP_NODE_OPTIONS="--require ./bench/lib/cpu-profile-on-signal.js"` and
  * `BENCH_PROFILE=<scenario>`, the gateway and object-metadata get SIGUSR2 around that scenario's measured
@@ -21,12 +22,14 @@ import { runBenchMain, sectionWanted } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
 import { createObjectRequest, LoadRequest, LoadResult, runLoad } from './lib/load';
+import { MULTIPART_CONTENT_TYPE, multipartFile } from './lib/multipart';
 import { seedReadOnlyObjects } from './lib/seed-objects';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONNECTIONS = 64;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 const IDLE_MS = 5_000;
+const ONE_KB = 'x'.repeat(1024);
 
 /** The pid of each app process this benchmark started (found by its entry point's path). */
 function appPids(): Record<AppName, number> {
@@ -48,6 +51,20 @@ function appPids(): Record<AppName, number> {
   return pids as Record<AppName, number>;
 }
 
+/** The local S3's s3rver child (the verifying proxy in front of it runs in this bench's own process). */
+function s3rverPid(): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('s3rver-child') && Number(entry) !== process.pid) return Number(entry);
+    } catch {
+      continue;
+    }
+  }
+  throw new Error('no s3rver child process found');
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -55,18 +72,27 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
 }
 
-/** CPU each app burns per second with no requests (pollers, consumers, relays): subtracted below. */
-async function idleCpuPerSecond(pids: Record<AppName, number>): Promise<number[]> {
-  const before = APP_NAMES.map((a) => cpuSeconds(pids[a]));
-  await new Promise((r) => setTimeout(r, IDLE_MS));
-  return APP_NAMES.map((a, i) => (cpuSeconds(pids[a]) - before[i]) / (IDLE_MS / 1000));
+/** The processes whose CPU is measured: the five apps, the s3rver child, and this bench's own process. */
+const MEASURED = [...APP_NAMES, 's3rver', 'bench'] as const;
+type Measured = (typeof MEASURED)[number];
+type Pids = Record<Measured, number>;
+
+function measuredPids(): Pids {
+  return { ...appPids(), s3rver: s3rverPid(), bench: process.pid };
 }
 
-interface Measured {
+/** CPU each process burns per second with no requests (pollers, consumers, relays): subtracted below. */
+async function idleCpuPerSecond(pids: Pids): Promise<number[]> {
+  const before = MEASURED.map((a) => cpuSeconds(pids[a]));
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  return MEASURED.map((a, i) => (cpuSeconds(pids[a]) - before[i]) / (IDLE_MS / 1000));
+}
+
+interface Result {
   name: string;
   load: LoadResult;
-  /** CPU µs per answered request, per app. */
-  cpuUs: Record<AppName, number>;
+  /** CPU µs per answered request, per process. */
+  cpuUs: Record<Measured, number>;
 }
 
 async function measure(
@@ -74,16 +100,16 @@ async function measure(
   url: string,
   request: (i: number) => LoadRequest,
   ok: (status: number) => boolean,
-  pids: Record<AppName, number>,
+  pids: Pids,
   idle: number[],
-): Promise<Measured> {
+): Promise<Result> {
   process.stderr.write(`measuring ${name}\n`);
   await runLoad({ url, connections: CONNECTIONS, durationMs: 2_000, request });
   const profile = process.env.BENCH_PROFILE === name;
   if (profile)
     for (const app of ['gateway', 'object-metadata'] as const) process.kill(pids[app], 'SIGUSR2');
   const start = performance.now();
-  const before = APP_NAMES.map((a) => cpuSeconds(pids[a]));
+  const before = MEASURED.map((a) => cpuSeconds(pids[a]));
   const load = await runLoad({
     url,
     connections: CONNECTIONS,
@@ -91,29 +117,29 @@ async function measure(
     request,
     ok,
   });
-  const after = APP_NAMES.map((a) => cpuSeconds(pids[a]));
+  const after = MEASURED.map((a) => cpuSeconds(pids[a]));
   const seconds = (performance.now() - start) / 1000;
   if (profile)
     for (const app of ['gateway', 'object-metadata'] as const) process.kill(pids[app], 'SIGUSR2');
   const cpuUs = Object.fromEntries(
-    APP_NAMES.map((a, i) => [
+    MEASURED.map((a, i) => [
       a,
       ((after[i] - before[i] - idle[i] * seconds) * 1e6) / Math.max(1, load.requests),
     ]),
-  ) as Record<AppName, number>;
+  ) as Record<Measured, number>;
   return { name, load, cpuUs };
 }
 
 async function main(): Promise<void> {
   const t = await startBenchPlatform();
-  const results: Measured[] = [];
+  const results: Result[] = [];
   let idleCpu: number[] = [];
   const bare = await startBaselineServer({
     status: 302,
     headers: { location: 'http://127.0.0.1:9000/platform/org/objects/x?X-Amz-Signature=0' },
   });
   try {
-    const pids = appPids();
+    const pids = measuredPids();
     const idle = await idleCpuPerSecond(pids);
     idleCpu = idle;
     const org = await t.createOrg();
@@ -156,6 +182,24 @@ async function main(): Promise<void> {
           idle,
         ),
       );
+    if (sectionWanted('upload')) {
+      const privateKey = { 'api-key': org.orgPrivateKey, 'content-type': MULTIPART_CONTENT_TYPE };
+      results.push(
+        await measure(
+          'upload',
+          t.gatewayUrl,
+          (i) => ({
+            method: 'POST',
+            path: '/api/private/storage/upload',
+            headers: privateKey,
+            body: multipartFile(`load-${i}-${Math.random()}.bin`, 'load', ONE_KB),
+          }),
+          is(201),
+          pids,
+          idle,
+        ),
+      );
+    }
     if (sectionWanted('redirect'))
       results.push(
         await measure(
@@ -176,7 +220,7 @@ async function main(): Promise<void> {
   }
   const baseline = results[0].load.perSecond;
   process.stdout.write(
-    `\nidle CPU ms/s: ${APP_NAMES.map((a, i) => `${a} ${Math.round(idleCpu[i] * 1000)}`).join(', ')}\n`,
+    `\nidle CPU ms/s: ${MEASURED.map((a, i) => `${a} ${Math.round(idleCpu[i] * 1000)}`).join(', ')}\n`,
   );
   const cols = [
     'gateway',
@@ -184,9 +228,11 @@ async function main(): Promise<void> {
     'usage-aggregator',
     'storage',
     'flow-orchestrator',
+    's3rver',
+    'bench',
   ] as const;
   process.stdout.write(
-    `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run; CPU µs per request per app (idle CPU subtracted)\n\n` +
+    `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run; CPU µs per request per process (idle CPU subtracted; bench = the load generator and the local S3's verifying proxy)\n\n` +
       `| scenario | req/s | p50 ms | p99 ms | errors | ratio | ${cols.join(' | ')} |\n` +
       `|---|---|---|---|---|---|${cols.map(() => '---').join('|')}|\n` +
       results
