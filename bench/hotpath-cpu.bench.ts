@@ -6,9 +6,10 @@
  * spends per request (utime + stime from /proc/<pid>/stat over the measured run, divided by the requests
  * answered) hardly does, so a change to one app shows in its own column. Scenarios (64 connections, 2 s
  * warm-up, then BENCH_DURATION_MS, default 10 s): a bare Node 302 server (same-run baseline),
- * `GET /v1/objects/{id}/download`, `POST /v1/objects`, `POST /api/private/storage/upload` (org storage, 1 KB multipart, a new file each),
+ * `GET /v1/objects/{id}/download`, `POST /v1/objects`, `GET /v1/objects?limit=100&include_total_count=false` (a page of 100 of 10,000),
+ * `POST /api/private/storage/upload` (org storage, 1 KB multipart, a new file each),
  * `GET /api/v1/objects/download?objectKey=` (302 to a presigned GET).
- * `BENCH_ONLY=download-url,create,upload,redirect` picks scenarios.
+ * `BENCH_ONLY=download-url,create,list,upload,redirect` picks scenarios.
  *
  * Profiles: with `BENCH_APP_NODE_OPTIONS="--require ./bench/lib/cpu-profile-on-signal.js"` and
  * `BENCH_PROFILE=<scenario>`, the gateway and object-metadata get SIGUSR2 around that scenario's measured
@@ -147,7 +148,9 @@ async function main(): Promise<void> {
     const is = (status: number) => (s: number) => s === status;
     const db = new Client({ connectionString: t.db.url });
     await db.connect();
-    const objects = await seedReadOnlyObjects(db, org, 1_000).finally(() => db.end());
+    const listOrg = await t.createOrg();
+    const objects = await seedReadOnlyObjects(db, org, 1_000);
+    await seedReadOnlyObjects(db, listOrg, 10_000).finally(() => db.end());
     const ids = objects.map((o) => o.id);
     const keys = objects.map((o) => o.key);
     results.push(
@@ -177,6 +180,21 @@ async function main(): Promise<void> {
           'create',
           t.gatewayUrl,
           (i) => createObjectRequest(i, headers),
+          is(200),
+          pids,
+          idle,
+        ),
+      );
+    if (sectionWanted('list'))
+      results.push(
+        await measure(
+          'list',
+          t.gatewayUrl,
+          () => ({
+            method: 'GET',
+            path: '/v1/objects?limit=100&include_total_count=false',
+            headers: { authorization: `Bearer ${listOrg.apiKey}` },
+          }),
           is(200),
           pids,
           idle,

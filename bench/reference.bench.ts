@@ -3,7 +3,7 @@
  * backend, no S3 latency) on this machine kind at 10 connections (/work/shared/notes/local-infra.md):
  * our goal is at least twice each. The whole platform runs locally as in the e2e suites (five apps as
  * processes, Postgres, Redis, the Kafka mock cluster, the verifying S3) on the same machine as the load.
- * Run: `npm run build && npm run bench:reference`.
+ * Run: `npm run build && npm run bench:reference` (`BENCH_ONLY=download-url,upload,list,public` to pick).
  *
  * - create signed download URL: `GET /v1/objects/{id}/download` over 100 objects (peer: 1,649 req/s).
  * - upload 1 KB: `POST /api/private/storage/upload`, one multipart request per new file, streamed to S3 and
@@ -22,7 +22,7 @@
 import { TestOrg, TestPlatform } from '@lib/testing';
 import { Client } from 'pg';
 import { Pool } from 'undici';
-import { runBenchMain } from './lib/bench-main';
+import { runBenchMain, sectionWanted } from './lib/bench-main';
 import { startBaselineServer } from './lib/baseline-server';
 import { closedLoop, LoadRequest, LoadResult, runLoad, TABLE_HEADER, tableRow } from './lib/load';
 import { MULTIPART_CONTENT_TYPE, multipartFile } from './lib/multipart';
@@ -146,59 +146,63 @@ async function main(): Promise<void> {
     const seedSeconds = (performance.now() - seedStart) / 1000;
 
     let uploads = 0; // every upload a new file (201), across warm-up and measured run
-    const rows = [
-      ...(await scenario(
-        t,
-        'create signed download URL `GET /v1/objects/{id}/download`',
-        (i) => ({
-          method: 'GET',
-          path: `/v1/objects/${ids[Math.abs(i) % ids.length]}/download`,
-          headers: bearer,
-        }),
-        PEER.downloadUrl,
-      )),
-      ...(await scenario(
-        t,
-        'upload 1 KB `POST /api/private/storage/upload` (multipart, new file)',
-        () => ({
-          method: 'POST',
-          path: '/api/private/storage/upload',
-          headers: { ...privateKey, 'content-type': MULTIPART_CONTENT_TYPE },
-          body: multipartFile(`load-${uploads++}.bin`, 'load', ONE_KB),
-        }),
-        PEER.upload,
-      )),
-      ...(await scenario(
-        t,
-        `list a page of 100 of ${LIST_OBJECTS.toLocaleString('en-US')}, \`include_total_count=false\``,
-        () => ({
-          method: 'GET',
-          path: '/v1/objects?limit=100&include_total_count=false',
-          headers: { authorization: `Bearer ${listOrg.apiKey}` },
-        }),
-        PEER.list,
-      )),
-      ...(await scenario(
-        t,
-        `list a page of 100 of ${LIST_OBJECTS.toLocaleString('en-US')}, with \`total_count\` (default)`,
-        () => ({
-          method: 'GET',
-          path: '/v1/objects?limit=100',
-          headers: { authorization: `Bearer ${listOrg.apiKey}` },
-        }),
-        PEER.list,
-      )),
-      ...(await scenario(
-        t,
-        'public 1 KB download `GET /api/v1/objects/download?stream=true` (bytes)',
-        (i) => ({
-          method: 'GET',
-          path: `/api/v1/objects/download?stream=true&objectKey=${encodeURIComponent(keys[Math.abs(i) % keys.length])}`,
-        }),
-        PEER.publicDownload,
-      )),
-    ];
-    rows.push(...(await redirectFollowed(t, keys)));
+    const rows: string[] = [];
+    if (sectionWanted('download-url'))
+      rows.push(
+        ...(await scenario(
+          t,
+          'create signed download URL `GET /v1/objects/{id}/download`',
+          (i) => ({
+            method: 'GET',
+            path: `/v1/objects/${ids[Math.abs(i) % ids.length]}/download`,
+            headers: bearer,
+          }),
+          PEER.downloadUrl,
+        )),
+      );
+    if (sectionWanted('upload'))
+      rows.push(
+        ...(await scenario(
+          t,
+          'upload 1 KB `POST /api/private/storage/upload` (multipart, new file)',
+          () => ({
+            method: 'POST',
+            path: '/api/private/storage/upload',
+            headers: { ...privateKey, 'content-type': MULTIPART_CONTENT_TYPE },
+            body: multipartFile(`load-${uploads++}.bin`, 'load', ONE_KB),
+          }),
+          PEER.upload,
+        )),
+      );
+    if (sectionWanted('list'))
+      for (const withCount of [false, true])
+        rows.push(
+          ...(await scenario(
+            t,
+            `list a page of 100 of ${LIST_OBJECTS.toLocaleString('en-US')}, ` +
+              (withCount ? 'with `total_count` (default)' : '`include_total_count=false`'),
+            () => ({
+              method: 'GET',
+              path: `/v1/objects?limit=100${withCount ? '' : '&include_total_count=false'}`,
+              headers: { authorization: `Bearer ${listOrg.apiKey}` },
+            }),
+            PEER.list,
+          )),
+        );
+    if (sectionWanted('public')) {
+      rows.push(
+        ...(await scenario(
+          t,
+          'public 1 KB download `GET /api/v1/objects/download?stream=true` (bytes)',
+          (i) => ({
+            method: 'GET',
+            path: `/api/v1/objects/download?stream=true&objectKey=${encodeURIComponent(keys[Math.abs(i) % keys.length])}`,
+          }),
+          PEER.publicDownload,
+        )),
+      );
+      rows.push(...(await redirectFollowed(t, keys)));
+    }
     process.stdout.write(
       `\nreference scenarios, ${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run ` +
         `(list org seeded in ${seedSeconds.toFixed(1)} s)\n\n${TABLE_HEADER}\n${rows.join('\n')}\n`,

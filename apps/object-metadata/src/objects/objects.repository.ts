@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { ObjectContentType, ObjectState } from '@lib/contracts';
 import { queryPrepared } from '@lib/database';
 import { MicroBatcher } from '@lib/queue';
+import type { QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { ObjectEntity } from './object.entity';
 
@@ -119,6 +120,9 @@ export class ObjectsRepository {
     ...HOT_READ_BATCH,
     run: (keys) => this.rowsWhereIn('objects.readable_by_keys', 'object_key', keys),
   });
+
+  /** Listing statement text → its prepared statement's name (see `prepared`). */
+  private readonly statementNames = new Map<string, string>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -335,8 +339,8 @@ export class ObjectsRepository {
   async list(scope: ListScope, filter: ListFilter, limit: number): Promise<ObjectEntity[]> {
     const { where, params } = this.where(scope, filter, true);
     params.push(limit);
-    const rows = await this.dataSource.query<ObjectRow[]>(
-      `SELECT * FROM objects WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
+    const rows = await this.prepared<ObjectRow>(
+      `SELECT ${ROW_COLUMNS} FROM objects WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );
     return rows.map(toEntity);
@@ -345,11 +349,25 @@ export class ObjectsRepository {
   /** How many objects of `scope` match `filter`, all pages together. */
   async count(scope: ListScope, filter: ListFilter): Promise<number> {
     const { where, params } = this.where(scope, filter, false);
-    const [row] = await this.dataSource.query<{ n: number }[]>(
+    const [row] = await this.prepared<{ n: number }>(
       `SELECT count(*)::int AS n FROM objects WHERE ${where}`,
       params,
     );
     return row.n;
+  }
+
+  /**
+   * A listing statement, prepared once per connection: its text depends only on which filters are present
+   * (at most 64 shapes; the values are parameters), so each shape gets a name and Postgres parses and plans
+   * it once instead of per request.
+   */
+  private prepared<T extends QueryResultRow>(text: string, params: unknown[]): Promise<T[]> {
+    let name = this.statementNames.get(text);
+    if (name === undefined) {
+      name = `objects.list_${this.statementNames.size}`;
+      this.statementNames.set(text, name);
+    }
+    return queryPrepared<T>(this.dataSource, name, text, params);
   }
 
   private where(scope: ListScope, filter: ListFilter, withCursor: boolean) {
