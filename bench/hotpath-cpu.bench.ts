@@ -12,7 +12,7 @@
  * `BENCH_ONLY=download-url,create,list,upload,redirect` picks scenarios.
  *
  * Profiles: with `BENCH_APP_NODE_OPTIONS="--require ./bench/lib/cpu-profile-on-signal.js"` and
- * `BENCH_PROFILE=<scenario>`, the gateway and object-metadata get SIGUSR2 around that scenario's measured
+ * `BENCH_PROFILE=<scenario>`, the five apps get SIGUSR2 around that scenario's measured
  * run and write `.local/profiles/<app>-<pid>.cpuprofile` (profiling inflates the CPU figures of that run).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -108,7 +108,7 @@ async function measure(
   await runLoad({ url, connections: CONNECTIONS, durationMs: 2_000, request });
   const profile = process.env.BENCH_PROFILE === name;
   if (profile)
-    for (const app of ['gateway', 'object-metadata'] as const) process.kill(pids[app], 'SIGUSR2');
+    for (const app of APP_NAMES) process.kill(pids[app], 'SIGUSR2');
   const start = performance.now();
   const before = MEASURED.map((a) => cpuSeconds(pids[a]));
   const load = await runLoad({
@@ -121,7 +121,7 @@ async function measure(
   const after = MEASURED.map((a) => cpuSeconds(pids[a]));
   const seconds = (performance.now() - start) / 1000;
   if (profile)
-    for (const app of ['gateway', 'object-metadata'] as const) process.kill(pids[app], 'SIGUSR2');
+    for (const app of APP_NAMES) process.kill(pids[app], 'SIGUSR2');
   const cpuUs = Object.fromEntries(
     MEASURED.map((a, i) => [
       a,

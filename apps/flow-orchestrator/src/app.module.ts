@@ -10,6 +10,7 @@ import { DEFAULT_JOB_OPTIONS, queueConnection } from '@lib/queue';
 import { DataSource } from 'typeorm';
 import { FlowOrchestratorEnv } from './config/flow-orchestrator.env';
 import { FLOW_SCHEMA } from './database/migrations';
+import { BatchModule } from './batch/batch.module';
 import { RunsModule } from './runs/runs.module';
 
 export const SERVICE = 'flow-orchestrator';
@@ -29,6 +30,7 @@ export const SERVICE = 'flow-orchestrator';
     }),
     MetricsModule.forRoot({ service: SERVICE }),
     RunsModule,
+    BatchModule,
     HealthModule.forRootAsync({
       imports: [BullModule.registerQueue({ name: QueueName.Runs })],
       inject: [DataSource, getQueueToken(QueueName.Runs)],

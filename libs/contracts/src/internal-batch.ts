@@ -2,9 +2,10 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-valid
 import { ActingOrgWriter } from './internal-commands';
 import { OBJECT_LIMITS, ObjectCreateParams, ObjectIdParams } from './objects';
 
-// The calls the gateway sends to object-metadata in batches (`ServiceClient.batched` → `POST /internal/batch`):
-// the single-object operations of the hot paths (create, get, download URL, public redirect). The gateway validated the client's input with the public
-// contract first; these classes are what object-metadata checks again, per call.
+// The calls the gateway sends to a service in batches (`ServiceClient.batched` → `POST /internal/batch`): the
+// single-item operations of the hot paths (object-metadata: create, get, download URL, public redirect;
+// flow-orchestrator: seed 004's trigger). The gateway validated the client's input with the public contract
+// first; these classes are what the service checks again, per call.
 
 /** How a download is presented: saved (`attachment`, the default) or shown by the browser (`inline`). */
 export const DISPOSITION_TYPES = ['attachment', 'inline'] as const;
@@ -44,4 +45,19 @@ export const OBJECT_METADATA_BATCH_OPS = {
   objectGet: 'objects.get',
   objectDownloadUrl: 'objects.downloadUrl',
   fileDownloadUrl: 'files.downloadUrl',
+} as const;
+
+/** `runs.trigger`: seed 004's trigger, a run of the org's workflow at its starting step with any JSON payload. */
+export class RunTriggerCall extends ActingOrgWriter() {
+  @IsUUID('all', { message: 'workflow_id must be a UUID' })
+  workflowId!: string;
+
+  /** Any JSON value (null when the request had no body). */
+  @IsOptional()
+  payload?: unknown;
+}
+
+/** The ops flow-orchestrator answers in a batch, by name. */
+export const FLOW_ORCHESTRATOR_BATCH_OPS = {
+  runTrigger: 'runs.trigger',
 } as const;

@@ -18,6 +18,11 @@ import { toErrorResponse, ValidationFailedException, type ErrorBody } from '@lib
 
 export const INTERNAL_BATCH_PATH = '/internal/batch';
 export const MAX_BATCH_CALLS = 256;
+/**
+ * A batch request's body stays under this (a service's default body limit is 1 MiB): the calls of one turn
+ * that weigh more go as several requests, a call bigger than it alone.
+ */
+export const MAX_BATCH_BODY_BYTES = 512 * 1024;
 
 /** One call: the op's name, its arguments, and the caller's W3C trace context. */
 export interface BatchCall {

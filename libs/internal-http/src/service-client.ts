@@ -5,6 +5,7 @@ import { DependencyUnavailableException, DomainException } from '@lib/errors';
 import { MicroBatcher } from '@lib/queue';
 import {
   INTERNAL_BATCH_PATH,
+  MAX_BATCH_BODY_BYTES,
   MAX_BATCH_CALLS,
   type BatchAnswer,
   type BatchCall,
@@ -41,7 +42,7 @@ export interface CallOptions {
 export class ServiceClient {
   private readonly pool: Pool;
   private readonly timeoutMs: number;
-  private batcher: MicroBatcher<BatchCall, BatchAnswer> | undefined;
+  private batcher: MicroBatcher<BatchCall, BatchAnswer | Error> | undefined;
 
   constructor(private readonly opts: ServiceClientOptions) {
     this.pool = new Pool(opts.baseUrl, {
@@ -57,13 +58,24 @@ export class ServiceClient {
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     opts: CallOptions = {},
-  ) {
+  ): Promise<T> {
+    return this.send<T>(
+      method,
+      path,
+      opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      opts,
+    );
+  }
+
+  /** `call` with the body already serialized as JSON (`json`). */
+  private async send<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    json: string | undefined,
+    opts: CallOptions,
+  ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-    let body: string | undefined;
-    if (opts.body !== undefined) {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] = 'application/json';
-    }
+    if (json !== undefined) headers['content-type'] = 'application/json';
     const timeout = opts.timeoutMs ?? this.timeoutMs;
     let response;
     try {
@@ -71,7 +83,7 @@ export class ServiceClient {
         method,
         path: withQuery(path, opts.query),
         headers,
-        body,
+        body: json,
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
@@ -81,10 +93,10 @@ export class ServiceClient {
       );
     }
     const text = await response.body.text();
-    const json: unknown = text ? parseJson(text, this.opts.name) : undefined;
+    const parsed: unknown = text ? parseJson(text, this.opts.name) : undefined;
     if (response.statusCode >= 400)
-      throw toDomainException(response.statusCode, json, this.opts.name);
-    return json as T;
+      throw toDomainException(response.statusCode, parsed, this.opts.name);
+    return parsed as T;
   }
 
   /**
@@ -103,22 +115,40 @@ export class ServiceClient {
       run: (calls) => this.sendBatch(calls),
     });
     const answer = await this.batcher.submit(call);
+    if (answer instanceof Error) throw answer;
     if (answer.status >= 400) throw toDomainException(answer.status, answer.body, this.opts.name);
     return answer.body as T;
   }
 
-  private async sendBatch(calls: BatchCall[]): Promise<Map<BatchCall, BatchAnswer>> {
-    const answers = (
-      await this.call<{ answers?: unknown }>('POST', INTERNAL_BATCH_PATH, {
-        body: { calls },
-      })
-    )?.answers;
-    if (!Array.isArray(answers) || answers.length !== calls.length) {
+  /**
+   * Sends gathered calls as one request, or as several when together they weigh more than
+   * MAX_BATCH_BODY_BYTES; a request that fails fails its own calls only (the others may have taken effect).
+   */
+  private async sendBatch(calls: BatchCall[]): Promise<Map<BatchCall, BatchAnswer | Error>> {
+    const results = new Map<BatchCall, BatchAnswer | Error>();
+    await Promise.all(
+      bySize(calls).map(async (chunk) => {
+        try {
+          const answers = await this.sendChunk(chunk);
+          chunk.forEach(({ call }, i) => results.set(call, answers[i]));
+        } catch (err) {
+          for (const { call } of chunk) results.set(call, err as Error);
+        }
+      }),
+    );
+    return results;
+  }
+
+  private async sendChunk(chunk: SerializedCall[]): Promise<BatchAnswer[]> {
+    const body = `{"calls":[${chunk.map((c) => c.json).join(',')}]}`;
+    const answers = (await this.send<{ answers?: unknown }>('POST', INTERNAL_BATCH_PATH, body, {}))
+      ?.answers;
+    if (!Array.isArray(answers) || answers.length !== chunk.length) {
       throw new DependencyUnavailableException(
-        `${this.opts.name} answered a batch of ${calls.length} calls with something else`,
+        `${this.opts.name} answered a batch of ${chunk.length} calls with something else`,
       );
     }
-    return new Map(calls.map((call, i) => [call, answers[i] as BatchAnswer]));
+    return answers as BatchAnswer[];
   }
 
   /**
@@ -223,4 +253,29 @@ function toDomainException(status: number, json: unknown, service: string): Doma
     return new DomainException(status, error.code, error.message, error.details);
   }
   return new DomainException(502, 'UPSTREAM_FAILED', `${service} answered ${status}`);
+}
+
+interface SerializedCall {
+  call: BatchCall;
+  json: string;
+}
+
+/** The calls in order, cut into runs of at most MAX_BATCH_BODY_BYTES of JSON (a bigger call alone). */
+function bySize(calls: BatchCall[]): SerializedCall[][] {
+  const chunks: SerializedCall[][] = [];
+  let chunk: SerializedCall[] = [];
+  let bytes = 0;
+  for (const call of calls) {
+    const json = JSON.stringify(call);
+    const size = Buffer.byteLength(json) + 1;
+    if (chunk.length > 0 && bytes + size > MAX_BATCH_BODY_BYTES) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push({ call, json });
+    bytes += size;
+  }
+  chunks.push(chunk);
+  return chunks;
 }

@@ -43,6 +43,7 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
   let server: Server;
   let client: ServiceClient;
   let requests = 0;
+  let largestBody = 0;
   let misbehave = false;
 
   beforeAll(async () => {
@@ -52,13 +53,18 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         requests += 1;
+        const body = Buffer.concat(chunks);
+        largestBody = Math.max(largestBody, body.length);
         const reply = (status: number, body: unknown) => {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(body));
         };
         if (req.url !== INTERNAL_BATCH_PATH) return reply(404, {});
         if (misbehave) return reply(200, { answers: [] });
-        answerBatch(JSON.parse(Buffer.concat(chunks).toString()), OPS).then(
+        // Like a service's body limit (1 MiB by default): refuses the whole request.
+        if (body.length > 1024 * 1024)
+          return reply(413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'too large' } });
+        answerBatch(JSON.parse(body.toString()), OPS).then(
           (body) => reply(200, body),
           (err) => {
             const { status, body } = toErrorResponse(err);
@@ -82,6 +88,7 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
 
   beforeEach(() => {
     requests = 0;
+    largestBody = 0;
     misbehave = false;
     spans.reset();
   });
@@ -129,6 +136,24 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
       { status: 400, code: 'VALIDATION_FAILED', message: 'op: unknown call "nope"' },
       // A service's 5xx does not pass its internals on (as ServiceClient.call).
       { status: 502, code: 'UPSTREAM_FAILED', message: 'svc failed to answer the request' },
+    ]);
+  });
+
+  it('should split calls weighing more than MAX_BATCH_BODY_BYTES into several requests, each failing alone', async () => {
+    const big = 'é'.repeat(100 * 1024); // 200 KiB of UTF-8 each: the byte size counts, not the length
+    const results = await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) => outcome(client.batched('echo', { text: big, n: i }))),
+      outcome(client.batched('echo', { text: 'x'.repeat(1100 * 1024) })), // over the server's limit alone
+      outcome(client.batched('echo', { text: 'small' })),
+    ]);
+    expect(largestBody).toBeLessThanOrEqual(1100 * 1024 + 200);
+    expect(requests).toBe(5); // 2 + 2 + 2 big ones, the oversized one alone, the small one with the last
+    expect(
+      results.map((r) => ('value' in r ? (r.value as { text: string }).text.length : r)),
+    ).toEqual([
+      ...Array(6).fill(big.length),
+      { status: 413, code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) },
+      5,
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import type { FlowRunView, TriggerResultView } from '@lib/contracts';
+import type { FlowRunView } from '@lib/contracts';
 import { RunEdge } from './runs.repository';
 import {
   FlowNameParams,
@@ -8,7 +8,6 @@ import {
   RunEdgeParams,
   RunIdParams,
   StartFlowDto,
-  TriggerDto,
   WorkflowIdParams,
 } from './dto/run-commands.dto';
 import { RunsService } from './runs.service';
@@ -27,12 +26,6 @@ export class RunsController {
   @Get('runs/:runId')
   status(@Param() params: RunIdParams, @Query() query: OrgQueryDto): Promise<FlowRunView> {
     return this.runs.status(query.orgId, params.runId);
-  }
-
-  @Post('workflows/:workflowId/trigger')
-  @HttpCode(200)
-  trigger(@Param() params: WorkflowIdParams, @Body() cmd: TriggerDto): Promise<TriggerResultView> {
-    return this.runs.trigger(params.workflowId, cmd.payload, cmd);
   }
 
   /** A workflow of the org (404 otherwise): direct uploads (`POST /api/v1/upload`) check it first. */

@@ -80,6 +80,6 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
     RunsReconciler,
     ResourcesService,
   ],
-  exports: [RunQueue],
+  exports: [RunQueue, RunsService],
 })
 export class RunsModule {}

@@ -7,7 +7,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
-import type { TriggerResultView } from '@lib/contracts';
+import {
+  FLOW_ORCHESTRATOR_BATCH_OPS as OPS,
+  type RunTriggerCall,
+  type TriggerResultView,
+} from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
 import type { FastifyRequest } from 'fastify';
@@ -39,11 +43,8 @@ export class TriggerController {
     @Req() request: FastifyRequest,
   ): Promise<{ success: true; data: TriggerResultView }> {
     refuseMultipartBody(request);
-    const data = await this.flows.call<TriggerResultView>(
-      'POST',
-      `/internal/workflows/${encodeURIComponent(workflowId)}/trigger`,
-      { body: { ...callerOf(principal), payload: payload ?? null } },
-    );
+    const call: RunTriggerCall = { ...callerOf(principal), workflowId, payload: payload ?? null };
+    const data = await this.flows.batched<TriggerResultView>(OPS.runTrigger, call);
     return { success: true, data };
   }
 }

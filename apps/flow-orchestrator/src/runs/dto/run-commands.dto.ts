@@ -20,12 +20,6 @@ export class StartFlowDto extends OrgCallerDto {
   definition?: Record<string, unknown> | null;
 }
 
-export class TriggerDto extends OrgCallerDto {
-  /** Any JSON value. */
-  @IsOptional()
-  payload?: unknown;
-}
-
 export class FlowNameParams {
   @Matches(FLOW_LIMITS.namePattern, {
     message: 'name must be 1-128 characters: letters, digits, ".", "_", "-" (not first)',
