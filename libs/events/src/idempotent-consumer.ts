@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { consumerConfig } from '@lib/kafka';
+import { MicroBatcher } from '@lib/queue';
 import type { EventMap, Topic } from '@lib/contracts';
 import {
   context,
@@ -55,7 +56,10 @@ export interface IdempotentConsumerOptions<T extends Topic> {
   fromBeginning?: boolean;
   /** Overrides of `consumerConfig(groupId)`. */
   consumer?: Partial<ConsumerConfig>;
-  /** Partitions processed in parallel (each in its own transaction). Default 1. */
+  /**
+   * Partitions whose batches kafkajs hands over at once (default 1): those arriving together share one
+   * transaction.
+   */
   partitionsConsumedConcurrently?: number;
   logger?: EventsLogger;
 }
@@ -88,6 +92,7 @@ export class EventBatchError extends Error {
 }
 
 interface DeadLetterRow {
+  topic: string;
   partition: number;
   offset: string;
   key: string | null;
@@ -99,6 +104,20 @@ interface DeadLetterRow {
 type Parsed<T extends Topic> =
   { ok: true; event: ConsumedEvent<T> } | { ok: false; deadLetter: DeadLetterRow };
 
+/** One partition's batch from kafkajs, parsed, waiting for the transaction it shares with others. */
+interface PartitionBatch<T extends Topic> {
+  events: ConsumedEvent<T>[];
+  deadLetters: DeadLetterRow[];
+}
+
+/** What the shared transaction did with one partition's batch. */
+interface PartitionOutcome {
+  /** Events handed to the handler. */
+  fresh: number;
+  /** Events dropped as already processed (earlier, or earlier in the same transaction). */
+  duplicates: number;
+}
+
 const tracer = trace.getTracer('@lib/events');
 
 /**
@@ -107,11 +126,16 @@ const tracer = trace.getTracer('@lib/events');
  *   its `data` checked against `EventClass[topic]` (its decorators compiled once, unknown fields tolerated).
  * - In ONE transaction: the batch's event ids go into `processed_events` (`ON CONFLICT DO NOTHING RETURNING`)
  *   and only the first-seen events reach the handler; poison messages (not JSON, not a CloudEvent, invalid
- *   data) go into `dead_letters`. Then the offsets are resolved and committed.
+ *   data) go into `dead_letters`. Then the offsets are resolved and committed. The batches of several
+ *   partitions (and topics) that arrive while a transaction runs, or in the same event-loop turn, share the
+ *   next one: one transaction at a time, whose fixed cost (BEGIN, the dedupe insert, the handler's writes,
+ *   COMMIT) is paid once for all of them instead of once per partition, and whose locks no concurrent
+ *   transaction of this consumer waits for.
  * - A failed transaction (handler error, database down) resolves nothing and is thrown to kafkajs, which
  *   re-fetches from the last resolved offset with its retry backoff (and restarts the consumer if that runs
  *   out): nothing is skipped, nothing applied twice.
- * - The handler runs in the producer's trace context (one span per batch, linked to every message's span).
+ * - The handler runs in the producer's trace context (one span per transaction, linked to every message's
+ *   span).
  */
 export class IdempotentConsumer<T extends Topic> {
   private readonly logger: EventsLogger;
@@ -119,6 +143,13 @@ export class IdempotentConsumer<T extends Topic> {
   private readonly processedTable: string;
   private readonly deadLetterTable: string;
   private started = false;
+  /** Partition batches gathered into one transaction (see the class comment). */
+  private readonly transactions = new MicroBatcher<PartitionBatch<T>, PartitionOutcome>({
+    maxSize: 64,
+    lingerMs: 0,
+    maxInFlight: 1,
+    run: (parts) => this.applyTogether(parts),
+  });
   private readonly stats: IdempotentConsumerCounters = {
     processed: 0,
     duplicates: 0,
@@ -188,60 +219,26 @@ export class IdempotentConsumer<T extends Topic> {
   }: EachBatchPayload) {
     if (batch.messages.length === 0) return;
     const topic = batch.topic as T;
-    const parsed = batch.messages.map((m) => this.parse(topic, batch.partition, m));
-    const events: ConsumedEvent<T>[] = [];
-    const deadLetters: DeadLetterRow[] = [];
-    const seen = new Set<string>();
-    let inBatchDuplicates = 0;
-    for (const p of parsed) {
-      if (!p.ok) deadLetters.push(p.deadLetter);
-      else if (seen.has(p.event.id)) inBatchDuplicates += 1;
-      else {
-        seen.add(p.event.id);
-        events.push(p.event);
-      }
+    const part: PartitionBatch<T> = { events: [], deadLetters: [] };
+    for (const message of batch.messages) {
+      const p = this.parse(topic, batch.partition, message);
+      if (p.ok) part.events.push(p.event);
+      else part.deadLetters.push(p.deadLetter);
     }
-
-    const parent = sharedParent(events);
-    const span = tracer.startSpan(
-      `process ${topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        links: events.map((e) => linkTo(e.traceContext)).filter((l): l is Link => !!l),
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': topic,
-          'messaging.destination.partition.id': String(batch.partition),
-          'messaging.consumer.group.name': this.opts.groupId,
-          'messaging.batch.message_count': batch.messages.length,
-        },
-      },
-      parent,
-    );
-    let fresh: ConsumedEvent<T>[];
+    let outcome: PartitionOutcome;
     try {
-      fresh = await context.with(trace.setSpan(parent, span), () =>
-        this.opts.dataSource.transaction((manager) =>
-          this.apply(manager, topic, events, deadLetters),
-        ),
-      );
-      span.end();
+      outcome = await this.transactions.submit(part);
     } catch (err) {
       this.stats.failedBatches += 1;
-      span.recordException(err instanceof Error ? err : String(err));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
-      span.end();
       this.logger.warn(
         `${topic}[${batch.partition}] offsets ${batch.firstOffset()}..${batch.lastOffset()}: ${errorMessage(err)}; retrying`,
       );
       throw new EventBatchError(topic, batch.partition, err);
     }
-
-    this.stats.processed += fresh.length;
-    this.stats.duplicates += events.length - fresh.length + inBatchDuplicates;
-    this.stats.deadLettered += deadLetters.length;
-    for (const d of deadLetters) {
+    this.stats.processed += outcome.fresh;
+    this.stats.duplicates += outcome.duplicates;
+    this.stats.deadLettered += part.deadLetters.length;
+    for (const d of part.deadLetters) {
       this.logger.warn(`${topic}[${d.partition}]@${d.offset} dead-lettered: ${d.reason}`);
     }
     resolveOffset(batch.messages[batch.messages.length - 1].offset);
@@ -249,35 +246,88 @@ export class IdempotentConsumer<T extends Topic> {
     await heartbeat();
   }
 
-  /** The transaction of one batch: dedupe, dead letters, handler. Returns the first-seen events. */
+  /**
+   * The one transaction of gathered partition batches, in a span linked to every message's: dedupe, dead
+   * letters, handler. Throws (every batch is then retried) or answers each batch's outcome.
+   */
+  private async applyTogether(
+    parts: PartitionBatch<T>[],
+  ): Promise<Map<PartitionBatch<T>, PartitionOutcome>> {
+    const events = parts.flatMap((p) => p.events);
+    const deadLetters = parts.flatMap((p) => p.deadLetters);
+    const topics = [
+      ...new Set(parts.flatMap((p) => [...p.events, ...p.deadLetters].map((e) => e.topic))),
+    ];
+    const parent = sharedParent(events);
+    const span = tracer.startSpan(
+      `process ${topics.join(', ')}`,
+      {
+        kind: SpanKind.CONSUMER,
+        links: events.map((e) => linkTo(e.traceContext)).filter((l): l is Link => !!l),
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topics.join(','),
+          'messaging.consumer.group.name': this.opts.groupId,
+          'messaging.batch.message_count': events.length + deadLetters.length,
+        },
+      },
+      parent,
+    );
+    let fresh: Set<ConsumedEvent<T>>;
+    try {
+      fresh = await context.with(trace.setSpan(parent, span), () =>
+        this.opts.dataSource.transaction((manager) => this.apply(manager, events, deadLetters)),
+      );
+      span.end();
+    } catch (err) {
+      span.recordException(err instanceof Error ? err : String(err));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+      span.end();
+      throw err;
+    }
+    return new Map(
+      parts.map((p) => {
+        const n = p.events.filter((e) => fresh.has(e)).length;
+        return [p, { fresh: n, duplicates: p.events.length - n }];
+      }),
+    );
+  }
+
+  /**
+   * The transaction: dedupe (by event id, also within the batch), dead letters, handler. Returns the
+   * first-seen events.
+   */
   private async apply(
     manager: EntityManager,
-    topic: T,
     events: ConsumedEvent<T>[],
     deadLetters: DeadLetterRow[],
-  ): Promise<ConsumedEvent<T>[]> {
+  ): Promise<Set<ConsumedEvent<T>>> {
+    const unique = new Map<string, ConsumedEvent<T>>();
+    for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
     let fresh: ConsumedEvent<T>[] = [];
-    if (events.length > 0) {
+    if (unique.size > 0) {
+      const candidates = [...unique.values()];
       const inserted = await manager.query<{ event_id: string }[]>(
         `INSERT INTO ${this.processedTable} (event_id, topic)
-         SELECT u.id, $2 FROM unnest($1::uuid[]) AS u(id)
+         SELECT u.id, u.topic FROM unnest($1::uuid[], $2::text[]) AS u(id, topic)
          ON CONFLICT (event_id) DO NOTHING
          RETURNING event_id`,
-        [events.map((e) => e.id), topic],
+        [candidates.map((e) => e.id), candidates.map((e) => e.topic)],
       );
       const freshIds = new Set(inserted.map((r) => r.event_id));
-      fresh = events.filter((e) => freshIds.has(e.id));
+      fresh = candidates.filter((e) => freshIds.has(e.id));
     }
     if (deadLetters.length > 0) {
       await manager.query(
         `INSERT INTO ${this.deadLetterTable}
            (topic, "partition", "offset", message_key, raw_value, headers, reason)
-         SELECT $1, u.p, u.o, u.k, u.v, u.h, u.r
-         FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bytea[], $6::jsonb[], $7::text[])
-              AS u(p, o, k, v, h, r)
+         SELECT u.t, u.p, u.o, u.k, u.v, u.h, u.r
+         FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::bytea[], $6::jsonb[], $7::text[])
+              AS u(t, p, o, k, v, h, r)
          ON CONFLICT ON CONSTRAINT dead_letters_position_key DO NOTHING`,
         [
-          topic,
+          deadLetters.map((d) => d.topic),
           deadLetters.map((d) => d.partition),
           deadLetters.map((d) => d.offset),
           deadLetters.map((d) => d.key),
@@ -288,7 +338,7 @@ export class IdempotentConsumer<T extends Topic> {
       );
     }
     if (fresh.length > 0) await this.opts.handler(manager, fresh);
-    return fresh;
+    return new Set(fresh);
   }
 
   /**
@@ -300,6 +350,7 @@ export class IdempotentConsumer<T extends Topic> {
     const dead = (reason: string): Parsed<T> => ({
       ok: false,
       deadLetter: {
+        topic,
         partition,
         offset: message.offset,
         key,

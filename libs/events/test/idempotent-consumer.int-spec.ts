@@ -61,11 +61,17 @@ describe(IdempotentConsumer.name, () => {
   const logger = memoryLogger();
   /** Every event the handler was given, in order, with the trace it ran in. */
   const seen: { id: string; topic: string; traceId?: string }[] = [];
-  /** Per-test extra behaviour of the handler (e.g. failing). */
-  let beforeApply: (events: ConsumedEvent<Subscribed>[]) => void = () => undefined;
+  /** The partitions of the events of each handler call (one call per transaction). */
+  const calls: { ids: string[]; partitions: Set<number> }[] = [];
+  /** Per-test extra behaviour of the handler (e.g. failing, or holding its transaction). */
+  let beforeApply: (events: ConsumedEvent<Subscribed>[]) => void | Promise<void> = () => undefined;
 
   async function handler(manager: EntityManager, events: ConsumedEvent<Subscribed>[]) {
-    beforeApply(events);
+    await beforeApply(events);
+    calls.push({
+      ids: events.map((e) => e.id),
+      partitions: new Set(events.map((e) => e.partition)),
+    });
     const traceId = trace.getActiveSpan()?.spanContext().traceId;
     // A plain INSERT: a duplicate reaching the handler would violate the primary key and fail the test.
     await manager.query(
@@ -108,6 +114,7 @@ describe(IdempotentConsumer.name, () => {
       topics: [Topic.StorageFileUpdated, Topic.RunCreated],
       handler,
       logger,
+      partitionsConsumedConcurrently: 6, // as the usage-aggregator: batches of partitions can arrive together
     });
     await sut.start();
   });
@@ -221,6 +228,47 @@ describe(IdempotentConsumer.name, () => {
     expect(sut.counters().failedBatches - before.failedBatches).toBe(2);
     const ids = msgs.map((m) => m.event.id);
     expect(seen.filter((s) => ids.includes(s.id)).map((s) => s.id)).toEqual(ids);
+  });
+
+  it('should apply the batches of several partitions that arrive during a transaction in the next one', async () => {
+    const first = message(
+      Topic.StorageFileUpdated,
+      'obj_hold',
+      storageFileUpdated({ objectId: 'obj_hold' }),
+    );
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    beforeApply = async (events) => {
+      if (!events.some((e) => e.id === first.event.id)) return;
+      holding = true;
+      await held;
+    };
+    const appliedBefore = await appliedCount();
+    await producer.send({ topic: Topic.StorageFileUpdated, messages: [first.message] });
+    await waitFor('the first transaction to be held', () => holding);
+    const spread = Array.from({ length: 24 }, (_, i) =>
+      message(
+        Topic.StorageFileUpdated,
+        `obj_spread_${i}`,
+        storageFileUpdated({ objectId: `obj_spread_${i}` }),
+      ),
+    );
+    await producer.send({
+      topic: Topic.StorageFileUpdated,
+      messages: spread.map((m) => m.message),
+    });
+    // Fetched meanwhile (fetches wait at most 100 ms): their batches wait for the held transaction.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    release();
+    await waitFor(
+      'every event to be applied',
+      async () => (await appliedCount()) === appliedBefore + 1 + spread.length,
+    );
+    const ids = new Set(spread.map((m) => m.event.id));
+    const together = calls.filter((c) => c.ids.some((id) => ids.has(id)));
+    const partitions = Math.max(...together.map((c) => c.partitions.size));
+    expect(partitions).toBeGreaterThan(1);
   });
 
   it('should run the handler in the trace of the transaction that wrote the event', async () => {
