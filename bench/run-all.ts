@@ -6,7 +6,7 @@
  * Builds nothing: run `npm run build && npm run bench` (the benches start the apps from dist/).
  *
  * BENCH_ONLY=objects,reference picks benches (names below); `objects:requests+list` also passes
- * BENCH_ONLY=requests,list to that bench (the sections objects-api and usage-download accept). Every other
+ * BENCH_ONLY=requests,list to that bench (the sections objects-api, usage-download and reference accept). Every other
  * BENCH_* knob reaches the benches as is (e.g. BENCH_DURATION_MS=5000, BENCH_LIST_OBJECTS=100000).
  */
 import { spawn } from 'node:child_process';
