@@ -107,8 +107,7 @@ async function measure(
   process.stderr.write(`measuring ${name}\n`);
   await runLoad({ url, connections: CONNECTIONS, durationMs: 2_000, request });
   const profile = process.env.BENCH_PROFILE === name;
-  if (profile)
-    for (const app of APP_NAMES) process.kill(pids[app], 'SIGUSR2');
+  if (profile) for (const app of APP_NAMES) process.kill(pids[app], 'SIGUSR2');
   const start = performance.now();
   const before = MEASURED.map((a) => cpuSeconds(pids[a]));
   const load = await runLoad({
@@ -120,8 +119,7 @@ async function measure(
   });
   const after = MEASURED.map((a) => cpuSeconds(pids[a]));
   const seconds = (performance.now() - start) / 1000;
-  if (profile)
-    for (const app of APP_NAMES) process.kill(pids[app], 'SIGUSR2');
+  if (profile) for (const app of APP_NAMES) process.kill(pids[app], 'SIGUSR2');
   const cpuUs = Object.fromEntries(
     MEASURED.map((a, i) => [
       a,
