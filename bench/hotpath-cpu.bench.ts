@@ -8,8 +8,9 @@
  * warm-up, then BENCH_DURATION_MS, default 10 s): a bare Node 302 server (same-run baseline),
  * `GET /v1/objects/{id}/download`, `POST /v1/objects`, `GET /v1/objects?limit=100&include_total_count=false` (a page of 100 of 10,000),
  * `POST /api/private/storage/upload` (org storage, 1 KB multipart, a new file each),
+ * `GET /api/v1/objects/download?stream=true&objectKey=` (1 KB through the gateway, of 100 uploaded files),
  * `GET /api/v1/objects/download?objectKey=` (302 to a presigned GET).
- * `BENCH_ONLY=download-url,create,list,upload,redirect` picks scenarios.
+ * `BENCH_ONLY=download-url,create,list,upload,stream,redirect` picks scenarios.
  *
  * Profiles: with `BENCH_APP_NODE_OPTIONS="--require ./bench/lib/cpu-profile-on-signal.js"` and
  * `BENCH_PROFILE=<scenario>`, the five apps get SIGUSR2 around that scenario's measured
@@ -211,6 +212,31 @@ async function main(): Promise<void> {
             body: multipartFile(`load-${i}-${Math.random()}.bin`, 'load', ONE_KB),
           }),
           is(201),
+          pids,
+          idle,
+        ),
+      );
+    }
+    if (sectionWanted('stream')) {
+      // 100 stored 1 KB files (org storage uploads), streamed back through the gateway.
+      const stored: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(`${t.gatewayUrl}/api/private/storage/upload`, {
+          method: 'POST',
+          headers: { 'api-key': org.orgPrivateKey, 'content-type': MULTIPART_CONTENT_TYPE },
+          body: multipartFile(`stream-${i}.bin`, 'stream', ONE_KB),
+        });
+        stored.push(((await res.json()) as { data: { objectKey: string } }).data.objectKey);
+      }
+      results.push(
+        await measure(
+          'stream',
+          t.gatewayUrl,
+          (i) => ({
+            method: 'GET',
+            path: `/api/v1/objects/download?stream=true&objectKey=${encodeURIComponent(stored[i % stored.length])}`,
+          }),
+          is(200),
           pids,
           idle,
         ),
