@@ -39,12 +39,16 @@ export class FileDownloadUrlCall {
   type?: DispositionType;
 }
 
+/** `files.streamSource`: what the gateway needs to stream the live file stored under a public key. */
+export class FileStreamSourceCall extends FileDownloadUrlCall {}
+
 /** The ops object-metadata answers in a batch, by name. */
 export const OBJECT_METADATA_BATCH_OPS = {
   objectCreate: 'objects.create',
   objectGet: 'objects.get',
   objectDownloadUrl: 'objects.downloadUrl',
   fileDownloadUrl: 'files.downloadUrl',
+  fileStreamSource: 'files.streamSource',
 } as const;
 
 /** `runs.trigger`: seed 004's trigger, a run of the org's workflow at its starting step with any JSON payload. */

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import {
   FileDownloadUrlCall,
+  FileStreamSourceCall,
   OBJECT_METADATA_BATCH_OPS as OPS,
   parseObjectKey,
 } from '@lib/contracts';
@@ -78,9 +79,10 @@ export class DownloadsController {
       await reply.header('cache-control', 'no-store').redirect(url, 302);
       return;
     }
-    const file = await this.metadata.call<StreamableFile>('GET', '/internal/files/download', {
-      query: { objectKey: query.objectKey, type },
-    });
+    const file = await this.metadata.batched<StreamableFile>(OPS.fileStreamSource, {
+      objectKey: query.objectKey,
+      type,
+    } satisfies FileStreamSourceCall);
     await this.stream(file, range, reply);
   }
 

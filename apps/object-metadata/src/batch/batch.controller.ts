@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   FileDownloadUrlCall,
+  FileStreamSourceCall,
   OBJECT_METADATA_BATCH_OPS as OPS,
   ObjectCreateCall,
   ObjectDownloadUrlCall,
@@ -34,6 +35,9 @@ export class BatchController {
       ),
       [OPS.fileDownloadUrl]: batchOp(FileDownloadUrlCall, (c) =>
         files.downloadUrl(c.objectKey, c.type ?? 'attachment'),
+      ),
+      [OPS.fileStreamSource]: batchOp(FileStreamSourceCall, (c) =>
+        files.streamable(c.objectKey, c.type ?? 'attachment'),
       ),
     };
   }

@@ -1,20 +1,14 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { FileDownloadQueryDto, LiveFilesQueryDto } from './dto/files-queries.dto';
-import { LiveFilesPage, FilesService, StreamableFile } from './files.service';
+import { LiveFilesQueryDto } from './dto/files-queries.dto';
+import { LiveFilesPage, FilesService } from './files.service';
 
-/** Internal HTTP API over every kind of stored file (the gateway's public download; usage truth). */
+/**
+ * Internal HTTP API over every kind of stored file: the census of live files (usage truth). The public
+ * download's lookups are the batched calls `files.downloadUrl` and `files.streamSource` (BatchController).
+ */
 @Controller('internal/files')
 export class FilesController {
   constructor(private readonly files: FilesService) {}
-
-  /**
-   * What the gateway needs to stream a file's bytes (`stream=true`); 404 when none. The redirect's presigned
-   * URL is the batched call `files.downloadUrl` (BatchController).
-   */
-  @Get('download')
-  download(@Query() q: FileDownloadQueryDto): Promise<StreamableFile> {
-    return this.files.streamable(q.objectKey, q.type ?? 'attachment');
-  }
 
   @Get('live')
   live(@Query() q: LiveFilesQueryDto): Promise<LiveFilesPage> {

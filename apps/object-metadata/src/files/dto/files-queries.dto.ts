@@ -1,16 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
-import { DISPOSITION_TYPES, type DispositionType } from '@lib/contracts';
-
-export class FileDownloadQueryDto {
-  /** Checked against the key formats by the service (a clear 400 naming the key). */
-  @IsString()
-  objectKey!: string;
-
-  @IsOptional()
-  @IsIn(DISPOSITION_TYPES)
-  type?: DispositionType;
-}
+import { IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
 
 export class LiveFilesQueryDto {
   @IsOptional()
