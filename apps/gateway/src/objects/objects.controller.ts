@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -16,7 +17,6 @@ import {
   MetadataValuesView,
   ObjectDownloadUrlView,
   ObjectIdParams,
-  ObjectListView,
   ObjectView,
   OBJECT_METADATA_BATCH_OPS as OPS,
   ObjectCreateCall,
@@ -44,6 +44,9 @@ function actorOf(p: Principal) {
 }
 
 const objectPath = (id: string, action: string) => `/internal/objects/${id}${action}`;
+
+/** The content type Fastify gives JSON answers, for the ones passed on as text. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Seed 001 Objects API (`/v1/objects`) plus the publish/unpublish extension. Every operation is one call to
@@ -81,22 +84,30 @@ export class ObjectsController {
   @Get()
   @ApiOperation({ operationId: 'listObjects', summary: 'List Objects.' })
   @ApiOkResponse({ type: ObjectListViewDto })
-  list(
+  async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListObjectsQueryDto,
-  ): Promise<ObjectListView> {
-    return this.metadata.call<ObjectListView>('GET', '/internal/objects', {
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const page = await this.metadata.callJsonText('/internal/objects', {
       query: { ...query, orgId: principal.orgId },
     });
+    void reply.type(JSON_TYPE);
+    return page; // object-metadata's ObjectListView, passed on unparsed
   }
 
   @Get('list_public')
   @ApiOperation({ operationId: 'listPublicObjects', summary: 'List Public Objects.' })
   @ApiOkResponse({ type: ObjectListViewDto })
-  listPublic(@Query() query: ListObjectsQueryDto): Promise<ObjectListView> {
-    return this.metadata.call<ObjectListView>('GET', '/internal/objects/public', {
+  async listPublic(
+    @Query() query: ListObjectsQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const page = await this.metadata.callJsonText('/internal/objects/public', {
       query: { ...query },
     });
+    void reply.type(JSON_TYPE);
+    return page; // object-metadata's ObjectListView, passed on unparsed
   }
 
   @Get('metadata/keys')
