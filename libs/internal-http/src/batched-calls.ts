@@ -54,7 +54,17 @@ export function batchOp<A extends object>(
 const tracer = trace.getTracer('@lib/internal-http');
 const logger = new Logger('BatchedCalls');
 
-/** Counts the calls being answered (a prom-client Gauge): one HTTP request in flight may hold many. */
+/**
+ * The gauge of every service's batch endpoint (`metrics.gauge(BATCH_CALLS_IN_FLIGHT)`), passed to
+ * `answerBatch`: the calls being answered, as one HTTP request in flight may hold many (a graceful stop waits
+ * for them; the SIGTERM fault suite reads it).
+ */
+export const BATCH_CALLS_IN_FLIGHT = {
+  name: 'internal_batch_calls_in_flight',
+  help: `Calls of batched internal requests (POST ${INTERNAL_BATCH_PATH}) received and not yet answered.`,
+};
+
+/** Counts the calls being answered (a prom-client Gauge). */
 export interface CallsInFlight {
   inc(calls: number): void;
   dec(calls: number): void;

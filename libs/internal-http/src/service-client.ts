@@ -59,12 +59,8 @@ export class ServiceClient {
     path: string,
     opts: CallOptions = {},
   ): Promise<T> {
-    return this.send<T>(
-      method,
-      path,
-      opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      opts,
-    );
+    const json = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    return this.answerOf<T>(await this.exchange(method, path, json, opts));
   }
 
   /**
@@ -73,25 +69,12 @@ export class ServiceClient {
    * request). Errors are thrown as `call` throws them.
    */
   async callJsonText(path: string, opts: CallOptions = {}): Promise<string> {
-    const { status, text } = await this.exchange('GET', path, undefined, opts);
-    if (status >= 400) {
-      throw toDomainException(
-        status,
-        text ? parseJson(text, this.opts.name) : undefined,
-        this.opts.name,
-      );
-    }
-    return text;
+    const answer = await this.exchange('GET', path, undefined, opts);
+    return answer.status < 400 ? answer.text : this.answerOf<never>(answer); // the latter throws
   }
 
-  /** `call` with the body already serialized as JSON (`json`). */
-  private async send<T>(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-    path: string,
-    json: string | undefined,
-    opts: CallOptions,
-  ): Promise<T> {
-    const { status, text } = await this.exchange(method, path, json, opts);
+  /** The parsed JSON of an answer below 400; any other is thrown as the service's DomainException. */
+  private answerOf<T>({ status, text }: { status: number; text: string }): T {
     const parsed: unknown = text ? parseJson(text, this.opts.name) : undefined;
     if (status >= 400) throw toDomainException(status, parsed, this.opts.name);
     return parsed as T;
@@ -167,8 +150,9 @@ export class ServiceClient {
 
   private async sendChunk(chunk: SerializedCall[]): Promise<BatchAnswer[]> {
     const body = `{"calls":[${chunk.map((c) => c.json).join(',')}]}`;
-    const answers = (await this.send<{ answers?: unknown }>('POST', INTERNAL_BATCH_PATH, body, {}))
-      ?.answers;
+    const answers = this.answerOf<{ answers?: unknown } | undefined>(
+      await this.exchange('POST', INTERNAL_BATCH_PATH, body, {}),
+    )?.answers;
     if (!Array.isArray(answers) || answers.length !== chunk.length) {
       throw new DependencyUnavailableException(
         `${this.opts.name} answered a batch of ${chunk.length} calls with something else`,

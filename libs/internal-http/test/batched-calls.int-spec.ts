@@ -59,6 +59,9 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(body));
         };
+        if (req.url === '/page') return reply(200, { data: ['é'], has_more: false });
+        if (req.url === '/missing')
+          return reply(404, { error: { code: 'NOT_FOUND', message: 'no page' } });
         if (req.url !== INTERNAL_BATCH_PATH) return reply(404, {});
         if (misbehave) return reply(200, { answers: [] });
         // Like a service's body limit (1 MiB by default): refuses the whole request.
@@ -169,6 +172,16 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
         message: 'svc answered a batch of 2 calls with something else',
       })),
     );
+  });
+
+  it('should pass a JSON answer on as its text, and throw an error answer as call does', async () => {
+    expect(await client.callJsonText('/page')).toBe('{"data":["é"],"has_more":false}');
+    const [asText, asCall] = await Promise.all([
+      outcome(client.callJsonText('/missing')),
+      outcome(client.call('GET', '/missing')),
+    ]);
+    expect(asText).toEqual({ status: 404, code: 'NOT_FOUND', message: 'no page' });
+    expect(asCall).toEqual(asText);
   });
 
   it('should refuse a body that is not a batch as a whole', async () => {

@@ -1,6 +1,12 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { FLOW_ORCHESTRATOR_BATCH_OPS as OPS, RunTriggerCall } from '@lib/contracts';
-import { answerBatch, batchOp, INTERNAL_BATCH_PATH, type BatchOp } from '@lib/internal-http';
+import {
+  answerBatch,
+  BATCH_CALLS_IN_FLIGHT,
+  batchOp,
+  INTERNAL_BATCH_PATH,
+  type BatchOp,
+} from '@lib/internal-http';
 import { Metrics } from '@lib/observability';
 import type { Gauge } from 'prom-client';
 import { RunsService } from '../runs/runs.service';
@@ -15,10 +21,7 @@ export class BatchController {
   private readonly callsInFlight: Gauge;
 
   constructor(runs: RunsService, metrics: Metrics) {
-    this.callsInFlight = metrics.gauge({
-      name: 'internal_batch_calls_in_flight',
-      help: 'Calls of batched internal requests (POST /internal/batch) received and not yet answered.',
-    });
+    this.callsInFlight = metrics.gauge(BATCH_CALLS_IN_FLIGHT);
     this.ops = {
       [OPS.runTrigger]: batchOp(RunTriggerCall, (c) => runs.trigger(c.workflowId, c.payload, c)),
     };

@@ -7,7 +7,13 @@ import {
   ObjectDownloadUrlCall,
   ObjectReadCall,
 } from '@lib/contracts';
-import { answerBatch, batchOp, INTERNAL_BATCH_PATH, type BatchOp } from '@lib/internal-http';
+import {
+  answerBatch,
+  BATCH_CALLS_IN_FLIGHT,
+  batchOp,
+  INTERNAL_BATCH_PATH,
+  type BatchOp,
+} from '@lib/internal-http';
 import { Metrics } from '@lib/observability';
 import type { Gauge } from 'prom-client';
 import { FilesService } from '../files/files.service';
@@ -23,10 +29,7 @@ export class BatchController {
   private readonly callsInFlight: Gauge;
 
   constructor(objects: ObjectsService, files: FilesService, metrics: Metrics) {
-    this.callsInFlight = metrics.gauge({
-      name: 'internal_batch_calls_in_flight',
-      help: 'Calls of batched internal requests (POST /internal/batch) received and not yet answered.',
-    });
+    this.callsInFlight = metrics.gauge(BATCH_CALLS_IN_FLIGHT);
     this.ops = {
       [OPS.objectCreate]: batchOp(ObjectCreateCall, (c) => objects.create(c)),
       [OPS.objectGet]: batchOp(ObjectReadCall, (c) => objects.get(c.orgId, c.id)),
