@@ -6,8 +6,6 @@ import { HealthModule, MetricsModule, s3Check } from '@lib/observability';
 import { StorageEnv } from './config/storage.env';
 import { BytesController } from './bytes/bytes.controller';
 import { BytesService } from './bytes/bytes.service';
-import { DownloadsController } from './downloads/downloads.controller';
-import { DownloadsService } from './downloads/downloads.service';
 import { S3_SETTINGS, S3Module } from './s3/s3.module';
 import { UploadsModule } from './uploads/uploads.module';
 
@@ -24,7 +22,7 @@ export const SERVICE = 'storage';
       useFactory: (client: S3Client, settings: S3Settings) => [s3Check(client, settings.bucket)],
     }),
   ],
-  controllers: [BytesController, DownloadsController],
-  providers: [BytesService, DownloadsService],
+  controllers: [BytesController],
+  providers: [BytesService],
 })
 export class AppModule {}

@@ -162,35 +162,6 @@ export class ServiceClient {
   }
 
   /**
-   * A raw call whose body is streamed, not parsed (byte downloads). The caller must consume or destroy
-   * `body`. A network failure is a 503; statuses are the caller's to interpret.
-   */
-  async download(
-    path: string,
-    opts: Pick<CallOptions, 'query' | 'headers' | 'timeoutMs'> = {},
-  ): Promise<{
-    statusCode: number;
-    headers: Record<string, string | string[] | undefined>;
-    body: Readable;
-  }> {
-    const timeout = opts.timeoutMs ?? this.timeoutMs;
-    try {
-      const response = await this.pool.request({
-        method: 'GET',
-        path: withQuery(path, opts.query),
-        headers: opts.headers,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-      return { statusCode: response.statusCode, headers: response.headers, body: response.body };
-    } catch (err) {
-      throw new DependencyUnavailableException(
-        `${this.opts.name} is unavailable: ${(err as Error).message}`,
-      );
-    }
-  }
-
-  /**
    * Sends `body` as a raw `application/octet-stream` request body, piped as it is read (never buffered
    * whole), and parses the JSON answer like `call`. When `body` fails (e.g. a size limit enforced while
    * reading it), the request is aborted and that error is thrown as it is; the service sees an aborted

@@ -110,6 +110,31 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
       expect(await (await storage.download('cp/dst.txt')).text()).toBe('copy me');
     });
 
+    it('should answer a 503 JSON error when S3 fails the GET of a download, and the bytes once it recovers', async () => {
+      const storage = orgStorageClient(f.t, f.org);
+      const up = await storage.upload('read.txt', 'read me', 'get');
+      expect(up.status).toBe(201);
+      const publicStream = () =>
+        fetch(
+          `${f.t.gatewayUrl}/api/v1/objects/download?stream=true&objectKey=${encodeURIComponent(up.body.data.objectKey)}`,
+        );
+      const fault = f.t.s3.injectFault({
+        operation: 'GET',
+        keyPrefix: `${f.org.orgKey}/files/`,
+        status: 500,
+      });
+      for (const res of [await storage.download('get/read.txt'), await publicStream()]) {
+        expect(res.status).toBe(503);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.message).toMatch(/S3/);
+      }
+      expect(fault.hits).toBeGreaterThanOrEqual(2);
+
+      f.t.s3.clearFaults();
+      expect(await (await storage.download('get/read.txt')).text()).toBe('read me');
+      expect(await (await publicStream()).text()).toBe('read me');
+    });
+
     it('should never claim a deleted file exists, and remove its bytes once S3 recovers', async () => {
       const storage = orgStorageClient(f.t, f.org);
       const up = await storage.upload('gone.txt', 'delete me', 'del');

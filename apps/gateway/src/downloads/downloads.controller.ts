@@ -16,12 +16,16 @@ import {
 import { DomainException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import type { FastifyReply } from 'fastify';
-import { ObjectMetadataClient, StorageClient } from '../services/service-clients.module';
+import { getPresigned } from '../http/presigned-get';
+import { ObjectMetadataClient } from '../services/service-clients.module';
+import { singleByteRange } from './byte-range';
 import { DownloadRateLimitGuard } from './download-rate-limit.guard';
 import { DownloadQueryDto } from './dto/download-query.dto';
 
 interface StreamableFile {
   objectKey: string;
+  /** A presigned GET over S3's internal endpoint. */
+  url: string;
   contentDisposition: string;
   contentType: string | null;
   sizeBytes: number;
@@ -45,15 +49,13 @@ export function absoluteSuffix(range: string, sizeBytes: number): string {
 /**
  * Seed 000 public download: the object key is the capability (no authentication), rate-limited per client
  * address. The redirect is one hop: object-metadata finds the live file of any kind by its key and signs
- * the GET itself. `stream=true` streams the bytes through here from the storage service, with Range.
+ * the GET itself. `stream=true` streams the bytes through here: the same lookup also signs a GET over S3's
+ * internal endpoint, which this sends itself (one byte range at most), so the bytes take no other hop.
  */
 @ApiTags('objects & storage')
 @Controller('api/v1/objects')
 export class DownloadsController {
-  constructor(
-    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
-    @Inject(StorageClient) private readonly storage: ServiceClient,
-  ) {}
+  constructor(@Inject(ObjectMetadataClient) private readonly metadata: ServiceClient) {}
 
   @Get('download')
   @UseGuards(DownloadRateLimitGuard)
@@ -87,17 +89,14 @@ export class DownloadsController {
   }
 
   private async stream(file: StreamableFile, range: string | undefined, reply: FastifyReply) {
-    const upstream = await this.storage.download('/internal/downloads', {
-      query: { key: file.objectKey },
-      headers: range ? { range: absoluteSuffix(range, file.sizeBytes) } : {},
-      timeoutMs: 60_000,
-    });
-    if (upstream.statusCode === 404) {
-      upstream.body.resume();
-      throw new DomainException(404, 'FILE_NOT_FOUND', 'no file is stored under this objectKey');
-    }
-    if (upstream.statusCode === 416) {
-      upstream.body.resume();
+    const upstream = await getPresigned(
+      file.url,
+      range && singleByteRange(absoluteSuffix(range, file.sizeBytes)),
+    );
+    if (!('body' in upstream)) {
+      if (upstream.status === 404) {
+        throw new DomainException(404, 'FILE_NOT_FOUND', 'no file is stored under this objectKey');
+      }
       reply.header('content-range', `bytes */${file.sizeBytes}`);
       throw new DomainException(
         416,
@@ -105,25 +104,22 @@ export class DownloadsController {
         'the range starts past the end of the file',
       );
     }
-    if (upstream.statusCode !== 200 && upstream.statusCode !== 206) {
-      upstream.body.resume();
-      throw new DomainException(502, 'UPSTREAM_FAILED', 'storage failed to answer the request');
-    }
     const contentType =
       file.contentType && SAFE_INLINE.test(file.contentType)
         ? file.contentType
         : 'application/octet-stream';
     reply
-      .status(upstream.statusCode)
+      .status(upstream.status)
       .header('content-type', contentType)
       .header('content-disposition', file.contentDisposition)
       .header('accept-ranges', 'bytes')
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "sandbox; default-src 'none'")
       .header('cache-control', 'private, no-store');
-    for (const name of ['content-length', 'content-range', 'etag', 'last-modified']) {
+    // Type and disposition are ours (above), whatever the stored bytes claim.
+    for (const name of ['content-length', 'content-range', 'etag', 'last-modified'] as const) {
       const value = upstream.headers[name];
-      if (typeof value === 'string') reply.header(name, value);
+      if (value !== undefined) reply.header(name, value);
     }
     await reply.send(upstream.body);
   }

@@ -13,7 +13,6 @@ import {
 } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { request as undiciRequest } from 'undici';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
 import {
   InvalidOrgPathError,
@@ -25,6 +24,7 @@ import {
 } from '@lib/contracts';
 import { DependencyUnavailableException, ValidationFailedException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
+import { getPresigned } from '../http/presigned-get';
 import { ObjectMetadataClient } from '../services/service-clients.module';
 import { StreamingUploads } from '../uploads/streaming-uploads.service';
 import {
@@ -194,25 +194,15 @@ export class OrgStorageController {
     const file = await this.metadata.call<FileView & { url: string }>('GET', files('download'), {
       query: { orgId: p.orgId, path },
     });
-    let s3;
-    try {
-      s3 = await undiciRequest(file.url, { method: 'GET' });
-    } catch (err) {
-      throw new DependencyUnavailableException(`S3 is unavailable: ${(err as Error).message}`);
+    const s3 = await getPresigned(file.url, undefined);
+    if (!('body' in s3)) {
+      throw new DependencyUnavailableException(`S3 answered ${s3.status} for the file's bytes`);
     }
-    if (s3.statusCode !== 200) {
-      await s3.body.dump();
-      throw new DependencyUnavailableException(`S3 answered ${s3.statusCode} for the file's bytes`);
-    }
-    const header = (name: string) => {
-      const v = s3.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
     void reply
       .status(200)
-      .header('content-type', header('content-type') ?? 'application/octet-stream')
-      .header('content-disposition', header('content-disposition') ?? 'attachment')
-      .header('content-length', header('content-length') ?? String(file.sizeBytes))
+      .header('content-type', s3.headers['content-type'] ?? 'application/octet-stream')
+      .header('content-disposition', s3.headers['content-disposition'] ?? 'attachment')
+      .header('content-length', s3.headers['content-length'] ?? String(file.sizeBytes))
       .header('etag', file.etag);
     await reply.send(s3.body);
   }

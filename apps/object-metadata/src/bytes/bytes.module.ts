@@ -16,6 +16,7 @@ import { ObjectBytesService } from './object-bytes.service';
       useFactory: (config: ConfigService<ObjectMetadataEnv, true>) =>
         new ObjectBytesService(
           new Presigner(s3Settings(config)),
+          Presigner.internal(s3Settings(config)),
           new ServiceClient({
             name: 'storage',
             baseUrl: config.get('STORAGE_URL', { infer: true }),

@@ -19,8 +19,13 @@ export interface StoredBytes {
  */
 @Injectable()
 export class ObjectBytesService implements OnApplicationShutdown {
+  /**
+   * @param presigner signs the URLs clients use (S3's public endpoint).
+   * @param internalPresigner signs the GETs services send themselves (S3's endpoint as they reach it).
+   */
   constructor(
     private readonly presigner: Presigner,
+    private readonly internalPresigner: Presigner,
     private readonly storage: ServiceClient,
   ) {}
 
@@ -38,6 +43,11 @@ export class ObjectBytesService implements OnApplicationShutdown {
     overrides: Omit<PresignGetOptions, 'expiresInSeconds'> = {},
   ): string {
     return this.presigner.presignGet(objectKey, { ...overrides, expiresInSeconds });
+  }
+
+  /** A GET URL for a service inside the platform (the gateway streaming a public download), valid `seconds`. */
+  internalReadUrl(objectKey: string, expiresInSeconds: number): string {
+    return this.internalPresigner.presignGet(objectKey, { expiresInSeconds });
   }
 
   /** Copies the bytes under `from` to `to` inside S3 (no byte crosses a service); 404 when `from` is empty. */

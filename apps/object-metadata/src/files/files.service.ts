@@ -13,9 +13,14 @@ import {
 /** How long a public download's redirect URL stays valid: it is followed at once. */
 export const DOWNLOAD_URL_SECONDS = 300;
 
+/** How long the URL the gateway streams a public download from stays valid: it is sent at once. */
+export const STREAM_URL_SECONDS = 60;
+
 /** What the gateway needs to stream a file itself (`?stream=true`). */
 export interface StreamableFile {
   objectKey: string;
+  /** A presigned GET over S3's internal endpoint, valid STREAM_URL_SECONDS: the gateway sends it itself. */
+  url: string;
   contentDisposition: string;
   contentType: string | null;
   sizeBytes: number;
@@ -63,6 +68,7 @@ export class FilesService {
     const file = await this.findLive(objectKey);
     return {
       objectKey: file.objectKey,
+      url: this.bytes.internalReadUrl(file.objectKey, STREAM_URL_SECONDS),
       contentDisposition: contentDisposition(type, file.filename),
       contentType: file.contentType,
       sizeBytes: file.sizeBytes,
