@@ -246,6 +246,47 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     expect((await events(id)).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it('should commit concurrent uploads into one folder in one transaction, each with its own answer', async () => {
+    const org = randomUUID();
+    await put(org, 'mix/sub', 'inner.txt', 1); // 'sub' is a folder of 'mix'
+    const old = await put(org, 'mix', 'old.txt', 5);
+    const status = (p: Promise<{ created: boolean }>) =>
+      p.then(
+        (r) => (r.created ? 201 : 200),
+        (err: unknown) => (err as DomainException).status,
+      );
+    const fresh = Array.from({ length: 20 }, (_, i) => status(put(org, 'mix', `a${i}.txt`, 10)));
+    const overwrite = status(put(org, 'mix', 'old.txt', 7));
+    const onFolder = status(put(org, 'mix', 'sub', 3));
+    const stale = status(
+      sut.commitUpload({
+        orgId: org,
+        orgKey: 'int-org',
+        actor: ACTOR,
+        createdBy: null,
+        path: 'mix',
+        name: 'old.txt',
+        objectKey: orgFileKey('int-org'),
+        sizeBytes: 9,
+        s3Etag: '"e"',
+        contentType: 'text/plain',
+        ifMatch: old.file.etag,
+      }),
+    );
+    expect(await Promise.all(fresh)).toEqual(Array(20).fill(201));
+    // The overwrite came first: the conditional one, in the folder's next transaction, no longer matches.
+    expect([await overwrite, await onFolder, await stale]).toEqual([200, 409, 412]);
+
+    const [{ transactions }] = await dataSource.query<{ transactions: number }[]>(
+      `SELECT count(DISTINCT xmin::text)::int AS transactions FROM object_metadata.org_files
+       WHERE org_id = $1 AND name LIKE 'a%'`,
+      [org],
+    );
+    expect(transactions).toBe(1);
+    expect(await sut.stats(org, 'mix')).toMatchObject(await scannedStats(org, 'mix'));
+    expect(await scannedStats(org, 'mix')).toEqual({ files: 22, bytes: 1 + 7 + 200 });
+  });
+
   it('should list a big folder in keyset pages, folders first, never repeating or skipping an entry that stays', async () => {
     const org = randomUUID();
     const folders = Array.from({ length: 30 }, (_, i) => `dir-${String(i).padStart(3, '0')}`);

@@ -2,3 +2,4 @@ export * from './connection';
 export * from './job-producer';
 export * from './reconciler';
 export * from './micro-batcher';
+export * from './keyed-batcher';

@@ -201,6 +201,32 @@ export class OrgFilesRepository {
     return rows[0] ? toFolder(rows[0]) : null;
   }
 
+  /** Which of `names` are folders in `parentId`. */
+  async childFolderNames(
+    m: EntityManager,
+    parentId: string,
+    names: string[],
+  ): Promise<Set<string>> {
+    const rows = await m.query<{ name: string }[]>(
+      `SELECT name FROM org_folders WHERE parent_id = $1 AND name = ANY($2)`,
+      [parentId, names],
+    );
+    return new Set(rows.map((r) => r.name));
+  }
+
+  /** The files of `folderId` named `names`, by name, locked until the transaction ends. */
+  async lockFilesIn(
+    m: EntityManager,
+    folderId: string,
+    names: string[],
+  ): Promise<Map<string, OrgFile>> {
+    const rows = await m.query<FileRow[]>(
+      `SELECT * FROM org_files WHERE folder_id = $1 AND name = ANY($2) ORDER BY name FOR UPDATE`,
+      [folderId, names],
+    );
+    return new Map(rows.map((r) => [r.name, toFile(r)]));
+  }
+
   async fileIn(
     m: EntityManager,
     folderId: string,
@@ -270,26 +296,31 @@ export class OrgFilesRepository {
     return { folders: folders.map(toFolder), files: files.map(toFile) };
   }
 
-  async insertFile(m: EntityManager, f: OrgFile): Promise<OrgFile> {
+  /** Several new files in one statement; answers them in the order given. */
+  async insertFiles(m: EntityManager, files: OrgFile[]): Promise<OrgFile[]> {
+    if (files.length === 0) return [];
     const rows = await m.query<FileRow[]>(
       `INSERT INTO org_files (id, org_id, org_key, folder_id, name, object_key, size_bytes, content_type,
          s3_etag, version, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[],
+         $7::bigint[], $8::text[], $9::text[], $10::int[], $11::uuid[])
+       RETURNING *`,
       [
-        f.id,
-        f.orgId,
-        f.orgKey,
-        f.folderId,
-        f.name,
-        f.objectKey,
-        f.sizeBytes,
-        f.contentType,
-        f.s3Etag,
-        f.version,
-        f.createdBy,
+        files.map((f) => f.id),
+        files.map((f) => f.orgId),
+        files.map((f) => f.orgKey),
+        files.map((f) => f.folderId),
+        files.map((f) => f.name),
+        files.map((f) => f.objectKey),
+        files.map((f) => f.sizeBytes),
+        files.map((f) => f.contentType),
+        files.map((f) => f.s3Etag),
+        files.map((f) => f.version),
+        files.map((f) => f.createdBy),
       ],
     );
-    return toFile(rows[0]);
+    const byId = new Map(rows.map((r) => [r.id, toFile(r)]));
+    return files.map((f) => byId.get(f.id)!);
   }
 
   /** New bytes for an existing file (same id, next version). */

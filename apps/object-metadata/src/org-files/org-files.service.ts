@@ -17,6 +17,7 @@ import {
 } from '@lib/contracts';
 import { ValidationFailedException } from '@lib/errors';
 import { OutboxWriter } from '@lib/events';
+import { KeyedBatcher } from '@lib/queue';
 import { EntityManager, QueryFailedError } from 'typeorm';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { orgFileEvent } from './org-file-events';
@@ -66,6 +67,25 @@ export interface UploadCommit extends OrgCaller {
   ifMatch?: string;
 }
 
+/** An upload commit, validated, waiting for its folder's next transaction. */
+interface PendingCommit {
+  cmd: UploadCommit;
+  folderPath: OrgPath;
+  name: string;
+}
+
+interface CommittedUpload {
+  file: OrgFileView;
+  created: boolean;
+}
+
+const contentOf = (cmd: UploadCommit) => ({
+  objectKey: cmd.objectKey,
+  sizeBytes: cmd.sizeBytes,
+  contentType: cmd.contentType,
+  s3Etag: cmd.s3Etag,
+});
+
 export interface PathResult {
   type: 'file' | 'folder';
   path: string;
@@ -105,6 +125,14 @@ const joinAll = (...parts: string[]) => parts.filter((s) => s !== '').join('/');
  */
 @Injectable()
 export class OrgFilesService {
+  /** Upload commits, one transaction at a time per folder (see `commitTogether`). */
+  private readonly commits = new KeyedBatcher<PendingCommit, CommittedUpload | Error>({
+    maxSize: 100,
+    keyOf: (c) => `${c.cmd.orgId}:${c.folderPath.path}`,
+    conflictKeyOf: (c) => c.name,
+    run: (commits) => this.commitTogether(commits),
+  });
+
   constructor(
     private readonly repo: OrgFilesRepository,
     private readonly outbox: OutboxWriter,
@@ -208,55 +236,97 @@ export class OrgFilesService {
   /**
    * Records uploaded bytes as the file `name` in folder `path` (created when missing): a new file, or new
    * content for the existing one (last write wins, same file id, next version). `ifMatch` makes it
-   * conditional (412). The replaced bytes are purged after the commit.
+   * conditional (412). The replaced bytes are purged after the commit. Concurrent commits into one folder
+   * share its lock and one transaction (`commitTogether`).
    */
   async commitUpload(cmd: UploadCommit): Promise<{ file: OrgFileView; created: boolean }> {
     const folderPath = parsePath(cmd.path, 'path');
     const name = parseName(cmd.name, 'file name');
-    const path = joinOrgPath(folderPath.path, name);
+    const answer = await this.commits.submit({ cmd, folderPath, name });
+    if (answer instanceof Error) throw answer;
+    return answer;
+  }
+
+  /**
+   * One folder's pending commits (distinct names, in arrival order) in one transaction: the folder locked
+   * once, its folders and files of those names read in one query each, the new files inserted in one
+   * statement, its counters updated once, the events appended together. A commit refused on its own (a folder
+   * has the name, `ifMatch` fails) answers its error and the others go on; a failed transaction fails them all.
+   */
+  private async commitTogether(
+    commits: PendingCommit[],
+  ): Promise<Map<PendingCommit, CommittedUpload | Error>> {
+    const { orgId, orgKey } = commits[0].cmd;
+    const folderPath = commits[0].folderPath;
     const now = Date.now();
-    const result = await this.tx(async (m) => {
-      const root = await this.repo.ensureRoot(m, cmd.orgId);
-      const folder = await this.mkdirs(m, cmd.orgId, root, folderPath.segments);
-      if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
-      if (await this.repo.childFolder(m, folder.id, name)) throw new OrgNameTakenException(path);
-      const existing = await this.repo.fileIn(m, folder.id, name, true);
-      if (!ifMatchHolds(cmd.ifMatch, existing ? fileEtag(existing) : null)) {
-        throw new OrgPreconditionFailedException(path);
-      }
-      const content = {
-        objectKey: cmd.objectKey,
-        sizeBytes: cmd.sizeBytes,
-        contentType: cmd.contentType,
-        s3Etag: cmd.s3Etag,
-      };
-      if (existing) {
-        const file = await this.repo.replaceContent(m, existing.id, content);
-        await this.repo.addToCounts(m, folder.id, 0, file.sizeBytes - existing.sizeBytes);
-        await this.repo.addPurges(m, [existing.objectKey]);
-        await this.append(m, [
-          orgFileEvent(file, path, 'overwritten', existing.sizeBytes, cmd.actor, now),
-        ]);
-        return { file, created: false, replaced: existing.objectKey };
-      }
-      const file = await this.repo.insertFile(m, {
-        id: newOrgFileId(),
-        orgId: cmd.orgId,
-        orgKey: cmd.orgKey,
-        folderId: folder.id,
-        name,
-        ...content,
-        version: 1,
-        createdBy: cmd.createdBy,
-        createdAt: new Date(now),
-        updatedAt: new Date(now),
+    const answers = new Map<PendingCommit, CommittedUpload | Error>();
+    const replaced: string[] = [];
+    try {
+      await this.tx(async (m) => {
+        answers.clear();
+        replaced.length = 0;
+        const root = await this.repo.ensureRoot(m, orgId);
+        const folder = await this.mkdirs(m, orgId, root, folderPath.segments);
+        if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
+        const names = commits.map((c) => c.name);
+        const folders = await this.repo.childFolderNames(m, folder.id, names);
+        const existing = await this.repo.lockFilesIn(m, folder.id, names);
+        const created: { commit: PendingCommit; file: OrgFile }[] = [];
+        const events: StorageFileUpdatedEvent[] = [];
+        let files = 0;
+        let bytes = 0;
+        for (const commit of commits) {
+          const { cmd, name } = commit;
+          const path = joinOrgPath(folderPath.path, name);
+          const old = existing.get(name) ?? null;
+          if (folders.has(name)) answers.set(commit, new OrgNameTakenException(path));
+          else if (!ifMatchHolds(cmd.ifMatch, old ? fileEtag(old) : null)) {
+            answers.set(commit, new OrgPreconditionFailedException(path));
+          } else if (old) {
+            const file = await this.repo.replaceContent(m, old.id, contentOf(cmd));
+            bytes += file.sizeBytes - old.sizeBytes;
+            replaced.push(old.objectKey);
+            events.push(orgFileEvent(file, path, 'overwritten', old.sizeBytes, cmd.actor, now));
+            answers.set(commit, { file: fileView(file, folderPath.path), created: false });
+          } else {
+            created.push({
+              commit,
+              file: {
+                id: newOrgFileId(),
+                orgId,
+                orgKey,
+                folderId: folder.id,
+                name,
+                ...contentOf(cmd),
+                version: 1,
+                createdBy: cmd.createdBy,
+                createdAt: new Date(now),
+                updatedAt: new Date(now),
+              },
+            });
+          }
+        }
+        const inserted = await this.repo.insertFiles(
+          m,
+          created.map((c) => c.file),
+        );
+        for (const [i, file] of inserted.entries()) {
+          const { commit } = created[i];
+          files += 1;
+          bytes += file.sizeBytes;
+          const path = joinOrgPath(folderPath.path, file.name);
+          events.push(orgFileEvent(file, path, 'created', 0, commit.cmd.actor, now));
+          answers.set(commit, { file: fileView(file, folderPath.path), created: true });
+        }
+        await this.repo.addToCounts(m, folder.id, files, bytes);
+        await this.repo.addPurges(m, replaced);
+        if (events.length > 0) await this.append(m, events);
       });
-      await this.repo.addToCounts(m, folder.id, 1, file.sizeBytes);
-      await this.append(m, [orgFileEvent(file, path, 'created', 0, cmd.actor, now)]);
-      return { file, created: true, replaced: null };
-    });
-    if (result.replaced) await this.purger.purgeNow([result.replaced]);
-    return { file: fileView(result.file, folderPath.path), created: result.created };
+    } catch (err) {
+      return new Map(commits.map((c) => [c, err instanceof Error ? err : new Error(String(err))]));
+    }
+    if (replaced.length > 0) await this.purger.purgeNow(replaced);
+    return answers;
   }
 
   /** Creates folder `name` inside the existing folder `path` (root when absent). */
@@ -420,21 +490,23 @@ export class OrgFilesService {
         if (!(await this.repo.lockFolder(m, dest.folder.id))) throw new OrgTreeChangedException();
         if (await this.repo.nameTaken(m, dest.folder.id, name))
           throw new OrgNameTakenException(newPath);
-        const f = await this.repo.insertFile(m, {
-          id: newOrgFileId(),
-          orgId: caller.orgId,
-          orgKey: caller.orgKey,
-          folderId: dest.folder.id,
-          name,
-          objectKey,
-          sizeBytes: copied.sizeBytes,
-          contentType: source.file.contentType,
-          s3Etag: copied.etag,
-          version: 1,
-          createdBy: caller.createdBy,
-          createdAt: new Date(now),
-          updatedAt: new Date(now),
-        });
+        const [f] = await this.repo.insertFiles(m, [
+          {
+            id: newOrgFileId(),
+            orgId: caller.orgId,
+            orgKey: caller.orgKey,
+            folderId: dest.folder.id,
+            name,
+            objectKey,
+            sizeBytes: copied.sizeBytes,
+            contentType: source.file.contentType,
+            s3Etag: copied.etag,
+            version: 1,
+            createdBy: caller.createdBy,
+            createdAt: new Date(now),
+            updatedAt: new Date(now),
+          },
+        ]);
         await this.repo.addToCounts(m, dest.folder.id, 1, f.sizeBytes);
         await this.append(m, [orgFileEvent(f, newPath, 'created', 0, caller.actor, now)]);
         return f;
