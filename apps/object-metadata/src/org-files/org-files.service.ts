@@ -325,7 +325,7 @@ export class OrgFilesService {
     } catch (err) {
       return new Map(commits.map((c) => [c, err instanceof Error ? err : new Error(String(err))]));
     }
-    if (replaced.length > 0) await this.purger.purgeNow(replaced);
+    await this.purger.purgeNow(replaced);
     return answers;
   }
 
