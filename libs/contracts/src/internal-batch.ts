@@ -42,6 +42,17 @@ export class FileDownloadUrlCall {
 /** `files.streamSource`: what the gateway needs to stream the live file stored under a public key. */
 export class FileStreamSourceCall extends FileDownloadUrlCall {}
 
+/** The answer to `files.streamSource`. */
+export interface FileStreamSource {
+  /** A presigned GET over S3's internal endpoint, valid a minute: the gateway sends it itself. */
+  url: string;
+  /** The response's `Content-Disposition` (the `type` asked for, the file's name). */
+  contentDisposition: string;
+  /** As stored; the gateway sends only types safe to render from its origin. */
+  contentType: string | null;
+  sizeBytes: number;
+}
+
 /** The ops object-metadata answers in a batch, by name. */
 export const OBJECT_METADATA_BATCH_OPS = {
   objectCreate: 'objects.create',

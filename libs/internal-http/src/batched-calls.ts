@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Body, HttpCode, Logger, Post } from '@nestjs/common';
 import {
   context,
   propagation,
@@ -88,6 +88,23 @@ export async function answerBatch(
     return { answers: await Promise.all(calls.map((call: unknown) => answerCall(call, ops))) };
   } finally {
     inFlight?.dec(calls.length);
+  }
+}
+
+/**
+ * A service's `POST /internal/batch` endpoint: extend it in a `@Controller()` class whose constructor passes
+ * the ops it answers and `metrics.gauge(BATCH_CALLS_IN_FLIGHT)`.
+ */
+export abstract class InternalBatchController {
+  protected constructor(
+    private readonly ops: Readonly<Record<string, BatchOp>>,
+    private readonly callsInFlight: CallsInFlight,
+  ) {}
+
+  @Post(INTERNAL_BATCH_PATH)
+  @HttpCode(200)
+  answer(@Body() body: unknown): Promise<{ answers: BatchAnswer[] }> {
+    return answerBatch(body, this.ops, this.callsInFlight);
   }
 }
 

@@ -1,14 +1,7 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { FLOW_ORCHESTRATOR_BATCH_OPS as OPS, RunTriggerCall } from '@lib/contracts';
-import {
-  answerBatch,
-  BATCH_CALLS_IN_FLIGHT,
-  batchOp,
-  INTERNAL_BATCH_PATH,
-  type BatchOp,
-} from '@lib/internal-http';
+import { BATCH_CALLS_IN_FLIGHT, batchOp, InternalBatchController } from '@lib/internal-http';
 import { Metrics } from '@lib/observability';
-import type { Gauge } from 'prom-client';
 import { RunsService } from '../runs/runs.service';
 
 /**
@@ -16,20 +9,13 @@ import { RunsService } from '../runs/runs.service';
  * @lib/internal-http batched-calls). Each call answers what a trigger answers on its own.
  */
 @Controller()
-export class BatchController {
-  private readonly ops: Record<string, BatchOp>;
-  private readonly callsInFlight: Gauge;
-
+export class BatchController extends InternalBatchController {
   constructor(runs: RunsService, metrics: Metrics) {
-    this.callsInFlight = metrics.gauge(BATCH_CALLS_IN_FLIGHT);
-    this.ops = {
-      [OPS.runTrigger]: batchOp(RunTriggerCall, (c) => runs.trigger(c.workflowId, c.payload, c)),
-    };
-  }
-
-  @Post(INTERNAL_BATCH_PATH)
-  @HttpCode(200)
-  answer(@Body() body: unknown) {
-    return answerBatch(body, this.ops, this.callsInFlight);
+    super(
+      {
+        [OPS.runTrigger]: batchOp(RunTriggerCall, (c) => runs.trigger(c.workflowId, c.payload, c)),
+      },
+      metrics.gauge(BATCH_CALLS_IN_FLIGHT),
+    );
   }
 }

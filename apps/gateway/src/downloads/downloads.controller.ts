@@ -10,6 +10,7 @@ import {
 import {
   FileDownloadUrlCall,
   FileStreamSourceCall,
+  type FileStreamSource,
   OBJECT_METADATA_BATCH_OPS as OPS,
   parseObjectKey,
 } from '@lib/contracts';
@@ -21,16 +22,6 @@ import { ObjectMetadataClient } from '../services/service-clients.module';
 import { singleByteRange } from './byte-range';
 import { DownloadRateLimitGuard } from './download-rate-limit.guard';
 import { DownloadQueryDto } from './dto/download-query.dto';
-
-interface StreamableFile {
-  objectKey: string;
-  /** A presigned GET over S3's internal endpoint. */
-  url: string;
-  contentDisposition: string;
-  contentType: string | null;
-  sizeBytes: number;
-  etag: string | null;
-}
 
 /** Content types a browser may render inline from our origin; anything else is sent as octet-stream. */
 const SAFE_INLINE =
@@ -81,14 +72,14 @@ export class DownloadsController {
       await reply.header('cache-control', 'no-store').redirect(url, 302);
       return;
     }
-    const file = await this.metadata.batched<StreamableFile>(OPS.fileStreamSource, {
+    const file = await this.metadata.batched<FileStreamSource>(OPS.fileStreamSource, {
       objectKey: query.objectKey,
       type,
     } satisfies FileStreamSourceCall);
     await this.stream(file, range, reply);
   }
 
-  private async stream(file: StreamableFile, range: string | undefined, reply: FastifyReply) {
+  private async stream(file: FileStreamSource, range: string | undefined, reply: FastifyReply) {
     const upstream = await getPresigned(
       file.url,
       range && singleByteRange(absoluteSuffix(range, file.sizeBytes)),

@@ -13,15 +13,17 @@ import { ObjectBytesService } from './object-bytes.service';
     {
       provide: ObjectBytesService,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<ObjectMetadataEnv, true>) =>
-        new ObjectBytesService(
-          new Presigner(s3Settings(config)),
-          Presigner.internal(s3Settings(config)),
+      useFactory: (config: ConfigService<ObjectMetadataEnv, true>) => {
+        const s3 = s3Settings(config);
+        return new ObjectBytesService(
+          new Presigner(s3),
+          Presigner.internal(s3),
           new ServiceClient({
             name: 'storage',
             baseUrl: config.get('STORAGE_URL', { infer: true }),
           }),
-        ),
+        );
+      },
     },
   ],
   exports: [ObjectBytesService],

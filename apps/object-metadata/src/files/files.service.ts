@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { OBJECT_KEY_KINDS, parseObjectKey, type ObjectKeyKind } from '@lib/contracts';
+import {
+  OBJECT_KEY_KINDS,
+  parseObjectKey,
+  type FileStreamSource,
+  type ObjectKeyKind,
+} from '@lib/contracts';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import type { DispositionType } from '@lib/contracts';
 import { contentDisposition } from './content-disposition';
@@ -15,17 +20,6 @@ export const DOWNLOAD_URL_SECONDS = 300;
 
 /** How long the URL the gateway streams a public download from stays valid: it is sent at once. */
 export const STREAM_URL_SECONDS = 60;
-
-/** What the gateway needs to stream a file itself (`?stream=true`). */
-export interface StreamableFile {
-  objectKey: string;
-  /** A presigned GET over S3's internal endpoint, valid STREAM_URL_SECONDS: the gateway sends it itself. */
-  url: string;
-  contentDisposition: string;
-  contentType: string | null;
-  sizeBytes: number;
-  etag: string | null;
-}
 
 export interface LiveFilesPage {
   files: LiveFile[];
@@ -64,15 +58,14 @@ export class FilesService {
     };
   }
 
-  async streamable(objectKey: string, type: DispositionType): Promise<StreamableFile> {
+  /** What the gateway needs to stream the file itself (`?stream=true`). */
+  async streamSource(objectKey: string, type: DispositionType): Promise<FileStreamSource> {
     const file = await this.findLive(objectKey);
     return {
-      objectKey: file.objectKey,
       url: this.bytes.internalReadUrl(file.objectKey, STREAM_URL_SECONDS),
       contentDisposition: contentDisposition(type, file.filename),
       contentType: file.contentType,
       sizeBytes: file.sizeBytes,
-      etag: file.etag,
     };
   }
 
