@@ -110,7 +110,7 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
       expect(await (await storage.download('cp/dst.txt')).text()).toBe('copy me');
     });
 
-    it('should answer a 503 JSON error when S3 fails the GET of a download, and the bytes once it recovers', async () => {
+    it('should answer a 503 JSON error when S3 keeps failing the GET of a download, the bytes through a failure or two, and once it recovers', async () => {
       const storage = orgStorageClient(f.t, f.org);
       const up = await storage.upload('read.txt', 'read me', 'get');
       expect(up.status).toBe(201);
@@ -133,6 +133,20 @@ describe('fault: S3 failing during upload, complete, copy and delete', () => {
       f.t.s3.clearFaults();
       expect(await (await storage.download('get/read.txt')).text()).toBe('read me');
       expect(await (await publicStream()).text()).toBe('read me');
+
+      // A failure or two in a row is absorbed: the GET is sent again (3 attempts, like the SDK's calls).
+      for (const download of [() => storage.download('get/read.txt'), publicStream]) {
+        const transient = f.t.s3.injectFault({
+          operation: 'GET',
+          keyPrefix: `${f.org.orgKey}/files/`,
+          status: 503,
+          count: 2,
+        });
+        const res = await download();
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe('read me');
+        expect(transient.hits).toBe(2);
+      }
     });
 
     it('should never claim a deleted file exists, and remove its bytes once S3 recovers', async () => {

@@ -24,9 +24,27 @@ export type S3Answer =
 /**
  * Sends a GET to a presigned URL (object-metadata signs it over S3's internal endpoint) with at most one
  * byte range, as a browser would follow the redirect: the gateway holds no S3 credentials, and the body is
- * the caller's to pipe on (or destroy). Any other answer, or no answer, is a 503 (a client may retry).
+ * the caller's to pipe on (or destroy). No answer, a 5xx or a 429 is sent again, as the SDK retries its own
+ * calls (3 attempts, 200 then 400 ms apart; the URL stays valid for a minute); any other answer, or the
+ * last failure, is a 503 (a client may retry).
  */
 export async function getPresigned(url: string, range: string | undefined): Promise<S3Answer> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await getOnce(url, range);
+    if (answer.status !== 'retry') return answer;
+    if (attempt >= ATTEMPTS) {
+      throw new DependencyUnavailableException(`S3 GET failed: ${answer.reason}`);
+    }
+    await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+  }
+}
+
+const ATTEMPTS = 3;
+
+async function getOnce(
+  url: string,
+  range: string | undefined,
+): Promise<S3Answer | { status: 'retry'; reason: string }> {
   let res;
   try {
     res = await request(url, {
@@ -36,7 +54,7 @@ export async function getPresigned(url: string, range: string | undefined): Prom
       bodyTimeout: 60_000,
     });
   } catch (err) {
-    throw new DependencyUnavailableException(`S3 GET failed: ${(err as Error).name}`);
+    return { status: 'retry', reason: (err as Error).name };
   }
   if (res.statusCode === 200 || res.statusCode === 206) {
     const headers: Partial<Record<(typeof PASSED)[number], string>> = {};
@@ -49,5 +67,8 @@ export async function getPresigned(url: string, range: string | undefined): Prom
   }
   await res.body.dump();
   if (res.statusCode === 404 || res.statusCode === 416) return { status: res.statusCode };
+  if (res.statusCode >= 500 || res.statusCode === 429) {
+    return { status: 'retry', reason: `status ${res.statusCode}` };
+  }
   throw new DependencyUnavailableException(`S3 GET failed: status ${res.statusCode}`);
 }
