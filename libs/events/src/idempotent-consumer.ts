@@ -61,12 +61,6 @@ export interface IdempotentConsumerOptions<T extends Topic> {
    * transaction.
    */
   partitionsConsumedConcurrently?: number;
-  /**
-   * How long a partition batch waits for others to share its transaction when none is running (default 0:
-   * the same event-loop turn). A few milliseconds gather the batches of every broker's fetch under a steady
-   * load, at the price of that much lag.
-   */
-  gatherMs?: number;
   logger?: EventsLogger;
 }
 
@@ -161,9 +155,11 @@ export class IdempotentConsumer<T extends Topic> {
 
   constructor(private readonly opts: IdempotentConsumerOptions<T>) {
     this.logger = opts.logger ?? new Logger(`IdempotentConsumer(${opts.groupId})`);
+    // No linger: a partition batch waiting for others delays its broker's next fetch as long, and a broker
+    // that answers one record batch per partition per fetch (librdkafka's mock) then falls behind.
     this.transactions = new MicroBatcher({
       maxSize: 64,
-      lingerMs: opts.gatherMs ?? 0,
+      lingerMs: 0,
       maxInFlight: 1,
       run: (parts) => this.applyTogether(parts),
     });

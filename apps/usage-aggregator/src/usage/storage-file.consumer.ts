@@ -18,11 +18,6 @@ export const CONSUMER_GROUP = 'usage-aggregator';
 
 const TOPICS = [Topic.StorageFileUpdated, Topic.RunCreated] as const;
 
-/**
- * A partition batch waits this long for the others (each broker's fetch answers apart) before their shared
- * transaction: usage lags by as much more, and a steady load costs a fraction of the transactions.
- */
-const GATHER_MS = 10;
 type UsageTopic = (typeof TOPICS)[number];
 
 /**
@@ -51,7 +46,6 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
       topics: TOPICS,
       handler: (manager, events) => this.handle(manager, events),
       partitionsConsumedConcurrently: config.get('USAGE_CONSUMER_CONCURRENCY', { infer: true }),
-      gatherMs: GATHER_MS,
       logger,
     });
   }
