@@ -29,8 +29,11 @@ export class ObjectDownloadUrlCall extends ObjectReadCall {
   duration_seconds?: number;
 }
 
-/** `files.downloadUrl`: the presigned GET of the live file of any kind stored under a public key. */
-export class FileDownloadUrlCall {
+/**
+ * `files.downloadUrl` (the presigned GET) and `files.streamSource` (what the gateway needs to stream the bytes)
+ * of the live file of any kind stored under a public key, with the `Content-Disposition` type asked for.
+ */
+export class PublicFileCall {
   @IsString()
   objectKey!: string;
 
@@ -38,9 +41,6 @@ export class FileDownloadUrlCall {
   @IsIn(DISPOSITION_TYPES)
   type?: DispositionType;
 }
-
-/** `files.streamSource`: what the gateway needs to stream the live file stored under a public key. */
-export class FileStreamSourceCall extends FileDownloadUrlCall {}
 
 /** The answer to `files.streamSource`. */
 export interface FileStreamSource {

@@ -8,8 +8,7 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import {
-  FileDownloadUrlCall,
-  FileStreamSourceCall,
+  PublicFileCall,
   type FileStreamSource,
   OBJECT_METADATA_BATCH_OPS as OPS,
   parseObjectKey,
@@ -68,14 +67,14 @@ export class DownloadsController {
       const { url } = await this.metadata.batched<{ url: string }>(OPS.fileDownloadUrl, {
         objectKey: query.objectKey,
         type,
-      } satisfies FileDownloadUrlCall);
+      } satisfies PublicFileCall);
       await reply.header('cache-control', 'no-store').redirect(url, 302);
       return;
     }
     const file = await this.metadata.batched<FileStreamSource>(OPS.fileStreamSource, {
       objectKey: query.objectKey,
       type,
-    } satisfies FileStreamSourceCall);
+    } satisfies PublicFileCall);
     await this.stream(file, range, reply);
   }
 

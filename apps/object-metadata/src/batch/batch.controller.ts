@@ -1,7 +1,6 @@
 import { Controller } from '@nestjs/common';
 import {
-  FileDownloadUrlCall,
-  FileStreamSourceCall,
+  PublicFileCall,
   OBJECT_METADATA_BATCH_OPS as OPS,
   ObjectCreateCall,
   ObjectDownloadUrlCall,
@@ -26,10 +25,10 @@ export class BatchController extends InternalBatchController {
         [OPS.objectDownloadUrl]: batchOp(ObjectDownloadUrlCall, (c) =>
           objects.downloadUrl(c.orgId, c.id, c.duration_seconds),
         ),
-        [OPS.fileDownloadUrl]: batchOp(FileDownloadUrlCall, (c) =>
+        [OPS.fileDownloadUrl]: batchOp(PublicFileCall, (c) =>
           files.downloadUrl(c.objectKey, c.type ?? 'attachment'),
         ),
-        [OPS.fileStreamSource]: batchOp(FileStreamSourceCall, (c) =>
+        [OPS.fileStreamSource]: batchOp(PublicFileCall, (c) =>
           files.streamSource(c.objectKey, c.type ?? 'attachment'),
         ),
       },
