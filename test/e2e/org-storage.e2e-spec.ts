@@ -140,8 +140,11 @@ describe('org storage (seed 004)', () => {
       )
     ).map((m) => (JSON.parse(m.value) as { data: FileEvent }).data);
 
-  const idOf = async (orgId: string, name: string) =>
-    (await fileRows(orgId)).find((r) => r.name === name)!.id;
+  const idsOf = async (orgId: string, names: string[]) => {
+    const rows = await fileRows(orgId);
+    return names.map((name) => rows.find((r) => r.name === name)!.id);
+  };
+  const idOf = async (orgId: string, name: string) => (await idsOf(orgId, [name]))[0];
 
   beforeAll(async () => {
     t = await startTestPlatform();
@@ -411,7 +414,7 @@ describe('org storage (seed 004)', () => {
       await upload('f1.txt', '1', 'tree/sub');
       await upload('f2.txt', '22', 'tree/sub/deeper');
       await upload('f3.txt', '333', 'tree');
-      const ids = await Promise.all(['f1.txt', 'f2.txt', 'f3.txt'].map((n) => idOf(org.orgId, n)));
+      const ids = await idsOf(org.orgId, ['f1.txt', 'f2.txt', 'f3.txt']);
       const res = await api<Ok<{ path: string }>>('POST', '/rename', {
         json: { path: 'tree', new_name: 'forest' },
       });
@@ -476,9 +479,7 @@ describe('org storage (seed 004)', () => {
       await upload('d1.txt', 'one', 'del/x');
       await upload('d2.txt', 'two!', 'del/x/y');
       await upload('d3.txt', 'three', 'del');
-      const [d1, d2, d3] = await Promise.all(
-        ['d1.txt', 'd2.txt', 'd3.txt'].map((n) => idOf(org.orgId, n)),
-      );
+      const [d1, d2, d3] = await idsOf(org.orgId, ['d1.txt', 'd2.txt', 'd3.txt']);
       const keys = (await fileRows(org.orgId))
         .filter((r) => [d1, d2, d3].includes(r.id))
         .map((r) => r.object_key);
