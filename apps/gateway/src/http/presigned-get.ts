@@ -21,6 +21,9 @@ export type S3Answer =
     }
   | { status: 404 | 416 };
 
+/** Attempts of one GET (as the SDK's own calls). */
+const ATTEMPTS = 3;
+
 /**
  * Sends a GET to a presigned URL (object-metadata signs it over S3's internal endpoint) with at most one
  * byte range, as a browser would follow the redirect: the gateway holds no S3 credentials, and the body is
@@ -39,8 +42,7 @@ export async function getPresigned(url: string, range: string | undefined): Prom
   }
 }
 
-const ATTEMPTS = 3;
-
+/** One GET: S3's answer, or `retry` with the reason (no answer, a 5xx, a 429). */
 async function getOnce(
   url: string,
   range: string | undefined,
