@@ -1,4 +1,5 @@
 import { DependencyUnavailableException } from '@lib/errors';
+import { S3RequestError, withS3Retries } from '@lib/s3';
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
 
@@ -21,43 +22,31 @@ export type S3Answer =
     }
   | { status: 404 | 416 };
 
-/** Attempts of one GET (as the SDK's own calls). */
-const ATTEMPTS = 3;
-
 /**
  * Sends a GET to a presigned URL (object-metadata signs it over S3's internal endpoint) with at most one
  * byte range, as a browser would follow the redirect: the gateway holds no S3 credentials, and the body is
- * the caller's to pipe on (or destroy). No answer, a 5xx or a 429 is sent again, as the SDK retries its own
- * calls (3 attempts, 200 then 400 ms apart; the URL stays valid for a minute); any other answer, or the
+ * the caller's to pipe on (or destroy). Retried as every request the platform sends to a presigned URL
+ * (`withS3Retries`: no answer, a 5xx or a 429; the URL stays valid for a minute); any other answer, or the
  * last failure, is a 503 (a client may retry).
  */
 export async function getPresigned(url: string, range: string | undefined): Promise<S3Answer> {
-  for (let attempt = 1; ; attempt++) {
-    const answer = await getOnce(url, range);
-    if (answer.status !== 'retry') return answer;
-    if (attempt >= ATTEMPTS) {
-      throw new DependencyUnavailableException(`S3 GET failed: ${answer.reason}`);
-    }
-    await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+  try {
+    return await withS3Retries(() => getOnce(url, range));
+  } catch (err) {
+    throw new DependencyUnavailableException(
+      `S3 GET failed: ${err instanceof S3RequestError ? `status ${err.status}` : (err as Error).name}`,
+    );
   }
 }
 
-/** One GET: S3's answer, or `retry` with the reason (no answer, a 5xx, a 429). */
-async function getOnce(
-  url: string,
-  range: string | undefined,
-): Promise<S3Answer | { status: 'retry'; reason: string }> {
-  let res;
-  try {
-    res = await request(url, {
-      method: 'GET',
-      headers: range ? { range } : {},
-      headersTimeout: 30_000,
-      bodyTimeout: 60_000,
-    });
-  } catch (err) {
-    return { status: 'retry', reason: (err as Error).name };
-  }
+/** One GET: S3's answer, or an `S3RequestError` for any other status. */
+async function getOnce(url: string, range: string | undefined): Promise<S3Answer> {
+  const res = await request(url, {
+    method: 'GET',
+    headers: range ? { range } : {},
+    headersTimeout: 30_000,
+    bodyTimeout: 60_000,
+  });
   if (res.statusCode === 200 || res.statusCode === 206) {
     const headers: Partial<Record<(typeof PASSED)[number], string>> = {};
     for (const name of PASSED) {
@@ -69,8 +58,5 @@ async function getOnce(
   }
   await res.body.dump();
   if (res.statusCode === 404 || res.statusCode === 416) return { status: res.statusCode };
-  if (res.statusCode >= 500 || res.statusCode === 429) {
-    return { status: 'retry', reason: `status ${res.statusCode}` };
-  }
-  throw new DependencyUnavailableException(`S3 GET failed: status ${res.statusCode}`);
+  throw new S3RequestError('GET', new URL(url).pathname, res.statusCode);
 }

@@ -251,7 +251,8 @@ export class OrgFilesService {
    * One folder's pending commits (distinct names, in arrival order) in one transaction: the folder locked
    * once, its folders and files of those names read in one query each, the new files inserted in one
    * statement, its counters updated once, the events appended together. A commit refused on its own (a folder
-   * has the name, `ifMatch` fails) answers its error and the others go on; a failed transaction fails them all.
+   * has the name, `ifMatch` fails) answers its error and the others go on; a failed transaction fails them all
+   * (the batcher rejects each).
    */
   private async commitTogether(
     commits: PendingCommit[],
@@ -261,70 +262,64 @@ export class OrgFilesService {
     const now = Date.now();
     const answers = new Map<PendingCommit, CommittedUpload | Error>();
     const replaced: string[] = [];
-    try {
-      await this.tx(async (m) => {
-        answers.clear();
-        replaced.length = 0;
-        const root = await this.repo.ensureRoot(m, orgId);
-        const folder = await this.mkdirs(m, orgId, root, folderPath.segments);
-        if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
-        const names = commits.map((c) => c.name);
-        const folders = await this.repo.childFolderNames(m, folder.id, names);
-        const existing = await this.repo.lockFilesIn(m, folder.id, names);
-        const created: { commit: PendingCommit; file: OrgFile }[] = [];
-        const events: StorageFileUpdatedEvent[] = [];
-        let files = 0;
-        let bytes = 0;
-        for (const commit of commits) {
-          const { cmd, name } = commit;
-          const path = joinOrgPath(folderPath.path, name);
-          const old = existing.get(name) ?? null;
-          if (folders.has(name)) answers.set(commit, new OrgNameTakenException(path));
-          else if (!ifMatchHolds(cmd.ifMatch, old ? fileEtag(old) : null)) {
-            answers.set(commit, new OrgPreconditionFailedException(path));
-          } else if (old) {
-            const file = await this.repo.replaceContent(m, old.id, contentOf(cmd));
-            bytes += file.sizeBytes - old.sizeBytes;
-            replaced.push(old.objectKey);
-            events.push(orgFileEvent(file, path, 'overwritten', old.sizeBytes, cmd.actor, now));
-            answers.set(commit, { file: fileView(file, folderPath.path), created: false });
-          } else {
-            created.push({
-              commit,
-              file: {
-                id: newOrgFileId(),
-                orgId,
-                orgKey,
-                folderId: folder.id,
-                name,
-                ...contentOf(cmd),
-                version: 1,
-                createdBy: cmd.createdBy,
-                createdAt: new Date(now),
-                updatedAt: new Date(now),
-              },
-            });
-          }
+    await this.tx(async (m) => {
+      answers.clear();
+      replaced.length = 0;
+      const root = await this.repo.ensureRoot(m, orgId);
+      const folder = await this.mkdirs(m, orgId, root, folderPath.segments);
+      if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
+      const names = commits.map((c) => c.name);
+      const folders = await this.repo.childFolderNames(m, folder.id, names);
+      const existing = await this.repo.lockFilesIn(m, folder.id, names);
+      const created: { commit: PendingCommit; file: OrgFile }[] = [];
+      const events: StorageFileUpdatedEvent[] = [];
+      let bytes = 0;
+      for (const commit of commits) {
+        const { cmd, name } = commit;
+        const path = joinOrgPath(folderPath.path, name);
+        const old = existing.get(name) ?? null;
+        if (folders.has(name)) answers.set(commit, new OrgNameTakenException(path));
+        else if (!ifMatchHolds(cmd.ifMatch, old ? fileEtag(old) : null)) {
+          answers.set(commit, new OrgPreconditionFailedException(path));
+        } else if (old) {
+          const file = await this.repo.replaceContent(m, old.id, contentOf(cmd));
+          bytes += file.sizeBytes - old.sizeBytes;
+          replaced.push(old.objectKey);
+          events.push(orgFileEvent(file, path, 'overwritten', old.sizeBytes, cmd.actor, now));
+          answers.set(commit, { file: fileView(file, folderPath.path), created: false });
+        } else {
+          created.push({
+            commit,
+            file: {
+              id: newOrgFileId(),
+              orgId,
+              orgKey,
+              folderId: folder.id,
+              name,
+              ...contentOf(cmd),
+              version: 1,
+              createdBy: cmd.createdBy,
+              createdAt: new Date(now),
+              updatedAt: new Date(now),
+            },
+          });
         }
-        const inserted = await this.repo.insertFiles(
-          m,
-          created.map((c) => c.file),
-        );
-        for (const [i, file] of inserted.entries()) {
-          const { commit } = created[i];
-          files += 1;
-          bytes += file.sizeBytes;
-          const path = joinOrgPath(folderPath.path, file.name);
-          events.push(orgFileEvent(file, path, 'created', 0, commit.cmd.actor, now));
-          answers.set(commit, { file: fileView(file, folderPath.path), created: true });
-        }
-        await this.repo.addToCounts(m, folder.id, files, bytes);
-        await this.repo.addPurges(m, replaced);
-        if (events.length > 0) await this.append(m, events);
-      });
-    } catch (err) {
-      return new Map(commits.map((c) => [c, err instanceof Error ? err : new Error(String(err))]));
-    }
+      }
+      const inserted = await this.repo.insertFiles(
+        m,
+        created.map((c) => c.file),
+      );
+      for (const [i, file] of inserted.entries()) {
+        const { commit } = created[i];
+        bytes += file.sizeBytes;
+        const path = joinOrgPath(folderPath.path, file.name);
+        events.push(orgFileEvent(file, path, 'created', 0, commit.cmd.actor, now));
+        answers.set(commit, { file: fileView(file, folderPath.path), created: true });
+      }
+      await this.repo.addToCounts(m, folder.id, inserted.length, bytes);
+      await this.repo.addPurges(m, replaced);
+      if (events.length > 0) await this.append(m, events);
+    });
     await this.purger.purgeNow(replaced);
     return answers;
   }
