@@ -13,11 +13,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
 }
 
-# Debian packages: librdkafka's mock cluster (local Kafka), a C compiler for its launcher, and the
-# Postgres / Redis servers in case this machine does not run them already.
+# Debian packages: Java and Maven (Apache Kafka and S3Proxy run from Maven Central's jars), kcat (the
+# outside-subscriber test reads the topics with it), and the Postgres / Redis servers in case this machine
+# does not run them already.
 missing=()
-[ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(librdkafka-dev)
-command -v cc >/dev/null || missing+=(gcc libc6-dev)
+command -v java >/dev/null || missing+=(default-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v kcat >/dev/null || missing+=(kcat)
 command -v pg_isready >/dev/null || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # curl and jq: the flows e2e suite runs seed 002's shell script as its documentation writes it.
@@ -37,7 +39,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund
 fi
 
-bash scripts/build-local-kafka.sh
+bash scripts/fetch-servers.sh
 
 log "building dist/ (swc)"
 npm run --silent build

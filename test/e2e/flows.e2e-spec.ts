@@ -389,7 +389,7 @@ done
       try {
         const run = await start('hooked', uploadFlow());
         const keys: string[] = [];
-        const off = t.s3.onEvent((e) => keys.push(...e.Records.map((r) => r.s3.object.key)));
+        const off = t.s3.onObjectWritten((_bucket, key) => keys.push(key));
         await put(run.WaitingURLs![0].PutURL, 'bytes');
         const key = await waitFor('the S3 event', () => keys.find((k) => k.includes(run.ID)));
         off();

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { request } from 'undici';
+import { createS3Client } from '@lib/s3';
 import { startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
 import {
   anyJsonBody,
@@ -59,13 +60,18 @@ async function snapshot(t: TestPlatform): Promise<Record<string, string>> {
       );
       state[name] = `${rows[0].n}:${rows[0].digest ?? ''}`;
     }
-    // Files only: the local S3 leaves empty directories behind (e.g. its multipart uploads folder).
-    const entries = await readdir(t.s3.directory, { recursive: true, withFileTypes: true });
-    state['s3'] = entries
-      .filter((e) => e.isFile())
-      .map((e) => `${e.parentPath}/${e.name}`.slice(t.s3.directory.length))
-      .sort()
-      .join('\n');
+    const s3 = createS3Client(t.s3.settings);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: t.s3.settings.bucket, ContinuationToken: token }),
+      );
+      keys.push(...(page.Contents ?? []).map((o) => `${o.Key}:${o.Size}:${o.ETag}`));
+      token = page.NextContinuationToken;
+    } while (token);
+    s3.destroy();
+    state['s3'] = keys.sort().join('\n');
     return state;
   } finally {
     await db.end();

@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CliError, requireEnv } from './cli-env';
 import { ensureDemo } from './demo';
 import { withIdentity } from './identity-context';
+import { runKafkaTopics } from './kafka-topics';
 import { migrationSources } from './migration-sources';
 import { runRebuildUsage } from './rebuild-usage';
 import { runSweepOrphans } from './sweep-orphans';
@@ -90,6 +91,18 @@ program
     const applied = await migrateAll(migrationSources.map((source) => ({ ...source, url })));
     note(applied.length ? `applied ${applied.length} migration(s)` : 'nothing to migrate');
     out({ applied });
+  });
+
+program
+  .command('kafka-topics')
+  .description(
+    "create the platform's missing Kafka topics; existing ones are left as they are (reads KAFKA_BROKERS, " +
+      'KAFKA_TOPIC_PARTITIONS, KAFKA_TOPIC_REPLICATION_FACTOR, KAFKA_TOPIC_MIN_INSYNC_REPLICAS)',
+  )
+  .action(async () => {
+    const topics = await runKafkaTopics();
+    for (const t of topics) note(`${t.topic}: ${t.outcome} (${t.partitions} partitions)`);
+    out(topics);
   });
 
 const org = program.command('org').description('organizations');

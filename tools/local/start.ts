@@ -4,15 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import {
-  ADMIN_DATABASE_URL,
-  databaseUrl,
-  platformTopics,
-  REPO_ROOT as ROOT,
-  startKafkaMockCluster,
-  startPlatform,
-} from '@lib/testing';
-import { startLocalS3 } from '../local-s3';
+import { ADMIN_DATABASE_URL, databaseUrl, REPO_ROOT as ROOT, startPlatform } from '@lib/testing';
+import { startKafkaCluster } from '../local-servers/kafka/kafka-cluster';
+import { startS3Server } from '../local-servers/s3/s3-server';
 
 const run = promisify(execFile);
 
@@ -20,6 +14,7 @@ const LOCAL = join(ROOT, '.local');
 const DATABASE = process.env.LOCAL_DATABASE ?? 'platform';
 const GATEWAY_PORT = Number(process.env.GATEWAY_PORT ?? 3000);
 const S3_PORT = Number(process.env.LOCAL_S3_PORT ?? 9000);
+const KAFKA_PORT = Number(process.env.LOCAL_KAFKA_PORT ?? 9092);
 const BUCKET = 'platform';
 
 const say = (msg: string) => process.stdout.write(`\x1b[1;34m[local]\x1b[0m ${msg}\n`);
@@ -53,9 +48,10 @@ async function ensureDatabase(): Promise<string> {
 }
 
 /**
- * `npm run start:local`: the whole platform on this machine — a 3-broker Kafka mock cluster, the verifying
- * local S3, the local Postgres and Redis, migrations, the five apps and a demo organization. Ctrl-C stops
- * everything it started (Postgres and Redis keep running: they were there before).
+ * `npm run start:local`: the whole platform on this machine — an Apache Kafka broker and S3Proxy (their data
+ * kept in .local/ across restarts), the local Postgres and Redis, migrations, topics, the five apps and a
+ * demo organization. Ctrl-C stops everything it started (Postgres and Redis keep running: they were there
+ * before).
  */
 async function main(): Promise<void> {
   mkdirSync(LOCAL, { recursive: true });
@@ -73,19 +69,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const kafka = await startKafkaMockCluster({ brokers: 3, topics: platformTopics() });
+    const kafka = await startKafkaCluster({
+      directory: join(LOCAL, 'kafka'),
+      clientPorts: [KAFKA_PORT],
+    });
     stops.push(() => kafka.stop());
-    say(`Kafka mock cluster: ${kafka.brokers.join(',')}`);
+    say(`Apache Kafka: ${kafka.brokers.join(',')}`);
 
-    const s3 = await startLocalS3({
+    const s3 = await startS3Server({
       port: S3_PORT,
-      directory: join(LOCAL, 's3'),
+      directory: join(LOCAL, 's3proxy'),
       accessKeyId: secrets.S3_ACCESS_KEY_ID,
       secretAccessKey: secrets.S3_SECRET_ACCESS_KEY,
       buckets: [BUCKET],
+      faults: false,
     });
     stops.push(() => s3.stop());
-    say(`S3 (SigV4-verifying): ${s3.endpoint}`);
+    say(`S3 (S3Proxy): ${s3.endpoint}`);
 
     const url = await ensureDatabase();
     const env = {
@@ -103,6 +103,15 @@ async function main(): Promise<void> {
     const cli = join(ROOT, 'dist', 'tools', 'cli', 'main.js');
     await run(process.execPath, [cli, 'migrate'], { env: { ...process.env, ...env } });
     say(`database migrated: ${url}`);
+    await run(process.execPath, [cli, 'kafka-topics'], {
+      env: {
+        ...process.env,
+        ...env,
+        KAFKA_TOPIC_REPLICATION_FACTOR: '1',
+        KAFKA_TOPIC_MIN_INSYNC_REPLICAS: '1',
+      },
+    });
+    say('topics provisioned');
 
     const platform = await startPlatform({
       env,

@@ -13,7 +13,7 @@ export type Topic = (typeof Topic)[keyof typeof Topic];
 
 export const ALL_TOPICS: readonly Topic[] = Object.values(Topic);
 
-/** Partitions per topic, in the local mock cluster and in the production manifests alike. */
+/** Partitions per topic unless the topic-provisioning command is told otherwise (KAFKA_TOPIC_PARTITIONS). */
 export const TOPIC_PARTITIONS = 6;
 
 /** CloudEvents `type` of each topic's events (reverse-DNS, versioned). WARNING: persisted names. */

@@ -155,8 +155,7 @@ export class IdempotentConsumer<T extends Topic> {
 
   constructor(private readonly opts: IdempotentConsumerOptions<T>) {
     this.logger = opts.logger ?? new Logger(`IdempotentConsumer(${opts.groupId})`);
-    // No linger: a partition batch waiting for others delays its broker's next fetch as long, and a broker
-    // that answers one record batch per partition per fetch (librdkafka's mock) then falls behind.
+    // No linger: a partition batch waiting for others would delay its broker's next fetch as long.
     this.transactions = new MicroBatcher({
       maxSize: 64,
       lingerMs: 0,

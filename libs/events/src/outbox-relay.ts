@@ -81,7 +81,7 @@ class PublishFailed extends Error {
  * platform's ~12 s. Transient errors (a leader move, a dropped connection) are still absorbed inside one send,
  * while a longer outage goes back to the relay's own loop, which retries forever with its backoff, records
  * attempts on the rows and can be stopped promptly. With the platform budget, nested client and producer
- * retries made one send during a full outage take ~23 s to fail (measured on the mock cluster).
+ * retries made one send during a full outage take ~23 s to fail.
  */
 export const RELAY_KAFKA_RETRY = { ...KAFKA_RETRY, maxRetryTime: 1_000, retries: 3 };
 

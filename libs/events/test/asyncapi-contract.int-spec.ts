@@ -1,5 +1,5 @@
 import { ALL_TOPICS, Topic } from '@lib/contracts';
-import { startKafkaMockCluster, type KafkaMockCluster } from '@lib/testing';
+import { startTestKafka, type KafkaCluster } from '@lib/testing';
 import { trace } from '@opentelemetry/api';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -48,7 +48,7 @@ describe('AsyncAPI contract (docs/asyncapi.yaml)', () => {
   let parsed: ParsedAsyncApi;
   let contracts: Map<string, MessageContract>;
   let tracing: Tracing;
-  let cluster: KafkaMockCluster;
+  let cluster: KafkaCluster;
   let db: EventsTestDatabase;
   let ds: DataSource;
   let kafka: Kafka;
@@ -61,7 +61,7 @@ describe('AsyncAPI contract (docs/asyncapi.yaml)', () => {
     parsed = await parseAsyncApi();
     contracts = parsed.document ? messageContracts(parsed.document) : new Map();
     tracing = startTracing();
-    [cluster, db] = await Promise.all([startKafkaMockCluster(), createEventsTestDatabase()]);
+    [cluster, db] = await Promise.all([startTestKafka(), createEventsTestDatabase()]);
     ds = await openDataSource(db.url, PUBLISHER_SCHEMA);
     kafka = testKafka(cluster.brokers);
     relay = new OutboxRelay({

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
-import { startKafkaMockCluster, waitFor, type KafkaMockCluster } from '@lib/testing';
+import { startTestKafka, waitFor, type KafkaCluster } from '@lib/testing';
 import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import {
@@ -22,11 +22,11 @@ import {
 } from './harness';
 
 describe(EventsModule.name, () => {
-  let cluster: KafkaMockCluster;
+  let cluster: KafkaCluster;
   let db: EventsTestDatabase;
 
   beforeAll(async () => {
-    [cluster, db] = await Promise.all([startKafkaMockCluster(), createEventsTestDatabase()]);
+    [cluster, db] = await Promise.all([startTestKafka(), createEventsTestDatabase()]);
   });
 
   afterAll(async () => {

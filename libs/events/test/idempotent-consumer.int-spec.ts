@@ -1,6 +1,6 @@
 import { Topic, type EventMap } from '@lib/contracts';
 import { producerConfig } from '@lib/kafka';
-import { startKafkaMockCluster, waitFor, type KafkaMockCluster } from '@lib/testing';
+import { startTestKafka, waitFor, type KafkaCluster } from '@lib/testing';
 import { trace } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import type { Kafka, Message, Producer } from 'kafkajs';
@@ -51,7 +51,7 @@ function message<T extends Topic>(
 
 describe(IdempotentConsumer.name, () => {
   let tracing: Tracing;
-  let cluster: KafkaMockCluster;
+  let cluster: KafkaCluster;
   let db: EventsTestDatabase;
   let ds: DataSource;
   let kafka: Kafka;
@@ -99,7 +99,7 @@ describe(IdempotentConsumer.name, () => {
 
   beforeAll(async () => {
     tracing = startTracing();
-    [cluster, db] = await Promise.all([startKafkaMockCluster(), createEventsTestDatabase()]);
+    [cluster, db] = await Promise.all([startTestKafka(), createEventsTestDatabase()]);
     ds = await openDataSource(db.url, CONSUMER_SCHEMA);
     await ds.query(
       `CREATE TABLE ${CONSUMER_SCHEMA}.applied (event_id uuid PRIMARY KEY, topic text, message_key text, version int)`,

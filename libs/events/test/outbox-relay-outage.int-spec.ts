@@ -1,5 +1,5 @@
 import { Topic } from '@lib/contracts';
-import { startKafkaMockCluster, waitFor, type KafkaMockCluster } from '@lib/testing';
+import { startTestKafka, waitFor, type KafkaCluster } from '@lib/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -16,11 +16,10 @@ import {
   type EventsTestDatabase,
 } from './harness';
 
-const BROKERS = [1, 2, 3];
 const OUTAGE_MS = 10_000;
 
 describe(`${OutboxRelay.name} during a broker outage`, () => {
-  let cluster: KafkaMockCluster;
+  let cluster: KafkaCluster;
   let db: EventsTestDatabase;
   let ds: DataSource;
   let kafka: Kafka;
@@ -29,7 +28,7 @@ describe(`${OutboxRelay.name} during a broker outage`, () => {
   let collector: TopicCollector | undefined;
 
   beforeAll(async () => {
-    [cluster, db] = await Promise.all([startKafkaMockCluster(), createEventsTestDatabase()]);
+    [cluster, db] = await Promise.all([startTestKafka(), createEventsTestDatabase()]);
     ds = await openDataSource(db.url, PUBLISHER_SCHEMA);
     kafka = testKafka(cluster.brokers);
     relayKafka = testRelayKafka(cluster.brokers);
@@ -66,7 +65,7 @@ describe(`${OutboxRelay.name} during a broker outage`, () => {
       async () => (await relay!.backlog()).count === 0,
     );
 
-    for (const id of BROKERS) await cluster.brokerDown(id);
+    for (const node of cluster.nodes) await node.stop();
     const downAt = Date.now();
 
     // 200 events: 20 files x 10 versions, in 20 transactions of 10 (one version of every other file each).
@@ -97,7 +96,7 @@ describe(`${OutboxRelay.name} during a broker outage`, () => {
     expect(backlog.count).toBe(200);
     expect(relay.counters().published).toBe(1);
 
-    for (const id of BROKERS) await cluster.brokerUp(id);
+    for (const node of cluster.nodes) await node.start();
     const upAt = Date.now();
     await waitFor('the backlog to drain', async () => (await relay!.backlog()).count === 0, {
       timeoutMs: 45_000,
@@ -119,7 +118,7 @@ describe(`${OutboxRelay.name} during a broker outage`, () => {
     }
     console.info(
       `outage: ${upAt - downAt} ms down, backlog of 200 drained ${drainedAt - upAt} ms after the brokers came back; ` +
-        `oldest event waited ${backlog.oldestAgeMs} ms before brokerUp; ` +
+        `oldest event waited ${backlog.oldestAgeMs} ms before the broker came back; ` +
         `${relay.counters().failedAttempts} failed attempts; ${received.length} deliveries for 200 events`,
     );
   });

@@ -1,2 +1,2 @@
-export * from './delayed-round-robin.assigner';
 export * from './kafka.config';
+export * from './topics';

@@ -9,7 +9,6 @@ import {
   type ProducerConfig,
   type RetryOptions,
 } from 'kafkajs';
-import { DelayedRoundRobinAssigner } from './delayed-round-robin.assigner';
 
 /** The subset of a pino logger (or nestjs-pino's PinoLogger) that kafkajs logs are routed to. */
 export interface KafkaLogger {
@@ -87,19 +86,19 @@ export function createKafka(opts: CreateKafkaOptions): Kafka {
 }
 
 /**
- * Producer options, valid both on real Kafka and on librdkafka's mock cluster:
- * - no idempotence and no transactions: kafkajs needs the cluster controller for them, and the mock
- *   never sets one (its metadata names controller 0, which is not a broker), so they fail there.
- *   Consumers are idempotent instead (events carry ids).
- * - `maxInFlightRequests: 1`: without idempotence this is what keeps a retried batch from landing
- *   after a later one, i.e. preserves per-key order.
- * - no topic auto-creation: topics come from the manifests (the mock's launcher locally); a typo
- *   must fail, not create a 4-partition topic.
+ * Producer options:
+ * - idempotent (the brokers drop a retried batch they already wrote, so a retry never duplicates nor
+ *   reorders), which also means acks=all: a write counts once `min.insync.replicas` replicas have it.
+ *   Sends must not override `acks`. Consumers are idempotent as well (events carry ids), since the outbox
+ *   relay may publish an event again after a crash.
+ * - `maxInFlightRequests: 1`: per-key order even across producer restarts.
+ * - no topic auto-creation: topics come from the topic-provisioning command; a typo must fail, not
+ *   create a topic.
  * - the explicit default partitioner (murmur2, Java compatible) also silences kafkajs' warning.
  */
 export function producerConfig(overrides: Partial<ProducerConfig> = {}): ProducerConfig {
   return {
-    idempotent: false,
+    idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
@@ -109,15 +108,12 @@ export function producerConfig(overrides: Partial<ProducerConfig> = {}): Produce
 }
 
 /**
- * Consumer options, valid both on real Kafka and on librdkafka's mock cluster:
- * - `sessionTimeout: 6000`: the mock holds every rebalance after the first for sessionTimeout - 1 s
- *   (kafkajs' default of 30 s means 29 s rebalances); 6 s gives ~5 s rebalances while staying
- *   inside real brokers' default group.min.session.timeout.ms (6 s).
- * - `heartbeatInterval: 2000`: a third of the session timeout, the usual ratio.
- * - `maxWaitTimeInMs: 100`: the mock holds an empty Fetch for the whole max wait and the
- *   connection is blocked meanwhile, so the default 5 s became 5 s of delivery latency; on real
- *   Kafka a fetch returns as soon as data arrives, 100 ms only means more frequent idle polls.
- * - `DelayedRoundRobinAssigner`: see its comment (mock SyncGroup ordering quirk).
+ * Consumer options:
+ * - `sessionTimeout: 10000` with a heartbeat every 3 s: a consumer that stops heartbeating (a crash, a
+ *   stalled event loop) loses its partitions after 10 s; one that leaves cleanly hands them over at once.
+ *   Batch handlers heartbeat between chunks, so long batches do not count as silence.
+ * - `maxWaitTimeInMs: 500`: how long the broker holds an empty fetch; data is answered as soon as it
+ *   arrives, so this only bounds idle polling.
  * - no topic auto-creation (as for producers).
  */
 export function consumerConfig(
@@ -126,10 +122,9 @@ export function consumerConfig(
 ): ConsumerConfig {
   return {
     groupId,
-    sessionTimeout: 6_000,
-    heartbeatInterval: 2_000,
-    maxWaitTimeInMs: 100,
-    partitionAssigners: [DelayedRoundRobinAssigner],
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: 500,
     allowAutoTopicCreation: false,
     retry: { ...KAFKA_RETRY },
     ...overrides,

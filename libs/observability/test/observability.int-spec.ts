@@ -4,12 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import {
-  startKafkaMockCluster,
-  TEST_REDIS_URL,
-  waitFor,
-  type KafkaMockCluster,
-} from '@lib/testing';
+import { startTestKafka, TEST_REDIS_URL, waitFor, type KafkaCluster } from '@lib/testing';
 
 type LogLine = Record<string, unknown> & { msg?: string; request_id?: string; trace_id?: string };
 
@@ -29,7 +24,7 @@ describe('observability (traced Fastify app)', () => {
   let child: ChildProcessWithoutNullStreams;
   let downstream: Server;
   let collector: Server;
-  let kafka: KafkaMockCluster;
+  let kafka: KafkaCluster;
   let baseUrl = '';
 
   const logLines = (): LogLine[] =>
@@ -108,7 +103,7 @@ describe('observability (traced Fastify app)', () => {
       });
     });
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    kafka = await startKafkaMockCluster({ brokers: 1, topics: [] });
+    kafka = await startTestKafka({ topics: [] });
 
     child = spawn(
       process.execPath,
@@ -384,7 +379,7 @@ describe('observability (traced Fastify app)', () => {
   });
 
   it('should answer /health/ready 503 when the Kafka broker is down', async () => {
-    await kafka.brokerDown(1);
+    await kafka.nodes[0].stop();
     try {
       const response = await call('/health/ready');
 
@@ -394,7 +389,7 @@ describe('observability (traced Fastify app)', () => {
         checks: { kafka: { status: 'down', error: expect.stringContaining('no Kafka broker') } },
       });
     } finally {
-      await kafka.brokerUp(1);
+      await kafka.nodes[0].start();
     }
   });
 

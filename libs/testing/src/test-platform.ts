@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { KafkaMockCluster, startKafkaMockCluster } from './kafka-mock-cluster';
-import { startTestS3, TestS3 } from './local-s3';
+import { startTestKafka, type KafkaCluster } from './kafka';
 import { AppName, RunningPlatform, startPlatform } from './platform-processes';
 import { createTestDatabase, TestDatabase } from './postgres';
 import { TEST_REDIS_URL, testRedisPrefix } from './redis';
 import { REPO_ROOT } from './repo-root';
+import { startTestS3, type TestS3 } from './s3';
 
 export interface TestOrg {
   orgId: string;
@@ -22,7 +22,7 @@ export interface TestOrg {
 }
 
 export interface TestPlatform {
-  kafka: KafkaMockCluster;
+  kafka: KafkaCluster;
   s3: TestS3;
   db: TestDatabase;
   platform: RunningPlatform;
@@ -40,18 +40,24 @@ export interface TestPlatform {
 }
 
 /**
- * The whole platform for an e2e suite, on infrastructure of its own: a 3-broker Kafka mock cluster, a
- * verifying S3, a fresh migrated database and a Redis prefix; the five apps run as processes from dist/.
+ * The whole platform for an e2e suite, on infrastructure of its own: an Apache Kafka broker with the
+ * platform's topics, S3Proxy (behind its fault proxy), a fresh migrated database and a Redis prefix; the five apps run as processes from dist/.
  */
 export async function startTestPlatform(
-  opts: { apps?: readonly AppName[]; env?: Record<string, string>; readyTimeoutMs?: number } = {},
+  opts: {
+    apps?: readonly AppName[];
+    env?: Record<string, string>;
+    readyTimeoutMs?: number;
+    /** Kafka nodes (default 1; the broker fault suite runs 3). */
+    kafkaNodes?: number;
+  } = {},
 ): Promise<TestPlatform> {
   const stops: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
   try {
-    const kafka = await startKafkaMockCluster();
+    const kafka = await startTestKafka({ nodes: opts.kafkaNodes });
     stops.push(() => kafka.stop());
     const s3 = await startTestS3();
     stops.push(() => s3.stop());

@@ -63,7 +63,7 @@ export interface KafkaCheckOptions {
 /**
  * Kafka is reachable when at least one broker answers an `ApiVersions` request (the first request
  * every client sends, allowed before SASL authentication). Deliberately no admin API, no
- * controller and no topic: it works against any broker, including the local mock cluster.
+ * controller and no topic: a broker that is up but not yet part of a healthy cluster still counts.
  */
 export function kafkaCheck(options: KafkaCheckOptions): HealthCheck {
   return {

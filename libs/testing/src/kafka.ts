@@ -1,0 +1,49 @@
+import { ALL_TOPICS, TOPIC_PARTITIONS } from '@lib/contracts';
+import { createKafka, provisionTopics } from '@lib/kafka';
+import { logLevel } from 'kafkajs';
+import {
+  startKafkaCluster,
+  type KafkaCluster,
+  type KafkaClusterOptions,
+} from '../../../tools/local-servers/kafka/kafka-cluster';
+
+export type { KafkaCluster, KafkaNode } from '../../../tools/local-servers/kafka/kafka-cluster';
+
+export interface TestKafkaOptions extends KafkaClusterOptions {
+  /** Topics to provision (6 partitions each, replicated to min(nodes, 3)). Default: the platform's. */
+  topics?: readonly string[];
+}
+
+/**
+ * Apache Kafka for a suite (default: one node) with the platform's topics provisioned as the
+ * `kafka-topics` command does: replication factor min(nodes, 3), `min.insync.replicas` min(nodes, 2).
+ */
+export async function startTestKafka(opts: TestKafkaOptions = {}): Promise<KafkaCluster> {
+  const cluster = await startKafkaCluster(opts);
+  try {
+    const nodes = cluster.nodes.length;
+    const admin = createKafka({
+      brokers: cluster.brokers,
+      clientId: 'test-topics',
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      await provisionTopics(
+        admin,
+        {
+          partitions: TOPIC_PARTITIONS,
+          replicationFactor: Math.min(nodes, 3),
+          minInsyncReplicas: Math.min(nodes, 2),
+        },
+        opts.topics ?? ALL_TOPICS,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
