@@ -10,12 +10,9 @@ import {
   collectStrings,
   IMAGE_NAME,
   isRecord,
-  KAFKA_PARTITIONS,
-  KAFKA_TOPICS,
   REPO_ROOT,
   requiredEnv,
   S3_BUCKET,
-  topicCreations,
   URL_ENV,
 } from './platform';
 
@@ -111,7 +108,10 @@ describe('docker/compose.yml', () => {
   describe('infrastructure', () => {
     it('should run a single Apache Kafka node in KRaft mode without auto-created topics', () => {
       const kafka = service('kafka');
-      expect(kafka.image).toBe('apache/kafka:3.9.0');
+      // The version the test suites run (the local broker's pom).
+      const pom = readFileSync(join(REPO_ROOT, 'tools/local-servers/kafka/pom.xml'), 'utf8');
+      const tested = /<kafka\.version>([\d.]+)<\/kafka\.version>/.exec(pom)?.[1];
+      expect(kafka.image).toBe(`apache/kafka:${tested}`);
       const env = envOf(kafka);
       expect(env.KAFKA_PROCESS_ROLES?.split(',').sort()).toEqual(['broker', 'controller']);
       expect(env).not.toHaveProperty('KAFKA_ZOOKEEPER_CONNECT');
@@ -149,20 +149,15 @@ describe('docker/compose.yml', () => {
         expect({ name, health: hasHealthcheck(service(name)) }).toEqual({ name, health: true });
     });
 
-    it('should create every topic once Kafka is healthy', () => {
+    it('should create the topics with the platform command once Kafka is healthy', () => {
       const init = service('kafka-init');
-      expect(init.image).toBe(service('kafka').image);
+      expect(init.image).toBe(service('gateway').image);
       expect(dependsOn(init)).toEqual({ kafka: 'service_healthy' });
-      const creations = topicCreations(asText(init.command));
-      expect(creations.flatMap((c) => c.topics).sort()).toEqual([...KAFKA_TOPICS].sort());
-      for (const { command } of creations) {
-        expect(command).toContain('/opt/kafka/bin/kafka-topics.sh');
-        expect(command).toContain('--if-not-exists');
-        expect(command).toContain(`--partitions ${KAFKA_PARTITIONS}`);
-        expect(command).toContain('--replication-factor 1');
-        const bootstrap = /--bootstrap-server (\S+)/.exec(command)?.[1] ?? '';
-        expect(advertisedKafka()).toContain(bootstrap);
-      }
+      expect(asText(init.command)).toBe('node dist/tools/cli/main.js kafka-topics');
+      const env = envOf(init);
+      expect(advertisedKafka()).toContain(env.KAFKA_BROKERS);
+      expect(env.KAFKA_TOPIC_REPLICATION_FACTOR).toBe('1');
+      expect(env.KAFKA_TOPIC_MIN_INSYNC_REPLICAS).toBe('1');
     });
 
     it('should create the bucket the storage app uses once MinIO is healthy', () => {

@@ -36,12 +36,10 @@ import {
   IMAGE_NAME,
   isRecord,
   KAFKA_PARTITIONS,
-  KAFKA_TOPICS,
   type PlatformApp,
   REPO_ROOT,
   requiredEnv,
   SECRET_ENV,
-  topicCreations,
   URL_ENV,
 } from './platform';
 
@@ -406,7 +404,7 @@ describe('k8s manifests', () => {
     it('should use the bare platform image so that kustomize sets its tag', () => {
       const images = workloads().flatMap((w) => podSpecOf(w).containers.map((c) => c.image));
       const platform = images.filter((i) => i?.startsWith(IMAGE_NAME));
-      expect(platform.length).toBe(APPS.length + 2); // five apps + migrate + sweep-orphans
+      expect(platform.length).toBe(APPS.length + 3); // five apps + migrate + kafka-topics + sweep-orphans
       expect(new Set(platform)).toEqual(new Set([IMAGE_NAME]));
     });
   });
@@ -609,20 +607,23 @@ describe('k8s manifests', () => {
       expect(job.spec?.backoffLimit).toBeGreaterThan(0);
     });
 
-    it('should create every topic idempotently with its partitions and replication', () => {
+    it('should create the topics with the platform command and the layout from the ConfigMap', () => {
       const job = named(jobs(), 'kafka-topics');
       const [c] = podSpecOf(job).containers;
-      expect(c.image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
-      const creations = topicCreations((c.args ?? []).join('\n'));
-      expect(creations.flatMap((t) => t.topics).sort()).toEqual([...KAFKA_TOPICS].sort());
-      for (const { command } of creations) {
-        expect(command).toContain('--if-not-exists');
-        expect(command).toContain(`--partitions ${KAFKA_PARTITIONS}`);
-        expect(command).toContain(`--replication-factor ${KAFKA_REPLICATION_FACTOR}`);
-        // Brokers come from the same ConfigMap key the apps use.
-        expect(command).toContain('--bootstrap-server "$KAFKA_BROKERS"');
-      }
-      expect(envSources(c).get('KAFKA_BROKERS')).toBe('configMap');
+      expect(c.image).toBe(IMAGE_NAME);
+      expect(scriptOf(c)).toBe('node dist/tools/cli/main.js kafka-topics');
+      const sources = envSources(c);
+      for (const key of [
+        'KAFKA_BROKERS',
+        'KAFKA_TOPIC_PARTITIONS',
+        'KAFKA_TOPIC_REPLICATION_FACTOR',
+        'KAFKA_TOPIC_MIN_INSYNC_REPLICAS',
+      ])
+        expect({ key, source: sources.get(key) }).toEqual({ key, source: 'configMap' });
+      const config = named(baseConfigMaps(), 'platform-config').data ?? {};
+      expect(config.KAFKA_TOPIC_PARTITIONS).toBe(String(KAFKA_PARTITIONS));
+      expect(config.KAFKA_TOPIC_REPLICATION_FACTOR).toBe(String(KAFKA_REPLICATION_FACTOR));
+      expect(Number(config.KAFKA_TOPIC_MIN_INSYNC_REPLICAS)).toBe(KAFKA_REPLICATION_FACTOR - 1);
     });
 
     it('should sweep orphaned S3 bytes every hour, one run at a time, past the presigned-PUT lifetime', () => {
@@ -780,7 +781,7 @@ describe('k8s manifests', () => {
           .concat(jobsIn(rendered))
           .flatMap((w) => podSpecOf(w).containers.map((c) => c.image ?? ''))
           .filter((image) => image.startsWith(IMAGE_NAME));
-        expect(images.length).toBe(APPS.length + 2);
+        expect(images.length).toBe(APPS.length + 3); // five apps + migrate + kafka-topics + sweep-orphans
         // The overlay's own tag if it sets one, the base tag otherwise; never an untagged image.
         for (const image of images) expect(image).toMatch(new RegExp(`^${IMAGE_NAME}:[\\w.-]+$`));
         if (typeof tag === 'string')

@@ -111,7 +111,6 @@ export const URL_ENV: Readonly<Record<string, AppName>> = {
   USAGE_AGGREGATOR_URL: 'usage-aggregator',
 };
 
-export const KAFKA_TOPICS = ['storage_file.updated', 'run.created', 'run.updated'] as const;
 export const KAFKA_PARTITIONS = 6;
 
 export const IMAGE_NAME = 'storage-flows-platform';
@@ -134,28 +133,4 @@ export function collectStrings(value: unknown, path = '$'): Array<[string, strin
     return Object.entries(value).flatMap(([key, item]) => collectStrings(item, `${path}.${key}`));
   }
   return [];
-}
-
-/**
- * The `kafka-topics.sh --create` invocations of a shell script, with the topics each creates
- * (a literal `--topic name`, or every word of the enclosing `for t in a b c; do ... done` loop).
- */
-export function topicCreations(script: string): Array<{ command: string; topics: string[] }> {
-  const text = script.replace(/\\\n/g, ' ');
-  const lines = text.split('\n');
-  return lines
-    .map((line, index) => ({ line, index }))
-    .filter(({ line }) => /kafka-topics\.sh\b.*--create\b/.test(line))
-    .map(({ line, index }) => {
-      const topic = /--topic\s+['"]?([^'"\s]+)/.exec(line)?.[1] ?? '';
-      const variable = /^\$+\{?(\w+)\}?$/.exec(topic)?.[1];
-      if (!variable) return { command: line, topics: [topic] };
-      // Find the loop that binds the variable, above this line.
-      const loop = lines
-        .slice(0, index)
-        .reverse()
-        .map((l) => new RegExp(`^\\s*for ${variable} in ([^;]+);\\s*do\\s*$`).exec(l))
-        .find((m) => m !== null);
-      return { command: line, topics: loop ? loop[1].trim().split(/\s+/) : [] };
-    });
 }
