@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { startCpuWindow, type CpuWindow } from './process-cpu';
 import { processesServing, resetPeakRssOfAll, summedPeakRss } from './process-memory';
 import { loadRow, report, ReportRow } from './report';
 
@@ -29,6 +30,8 @@ export interface LoadResult {
   maxMs: number;
   /** Peak RSS summed over the processes registered as serving `url` (process-memory.ts), if any. */
   peakRssBytes?: number;
+  /** CPU of the serving processes per request and of the watched servers (process-cpu.ts). */
+  cpu: CpuWindow;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -95,9 +98,11 @@ export async function closedLoop(opts: {
   };
   const serving = opts.servedBy ? processesServing(opts.servedBy) : [];
   resetPeakRssOfAll(serving);
+  const cpu = startCpuWindow(serving);
   const started = performance.now();
   await Promise.all(Array.from({ length: opts.connections }, worker));
   const elapsed = performance.now() - started;
+  const cpuWindow = cpu.end(latencies.length);
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
@@ -107,6 +112,7 @@ export async function closedLoop(opts: {
     p99Ms: percentile(sorted, 99),
     maxMs: sorted[sorted.length - 1] ?? 0,
     peakRssBytes: summedPeakRss(serving),
+    cpu: cpuWindow,
   };
 }
 

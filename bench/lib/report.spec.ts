@@ -19,6 +19,7 @@ const result = (perSecond: number) => ({
   p99Ms: 123.4,
   maxMs: 200,
   peakRssBytes: 300 * 2 ** 20,
+  cpu: { platformUsPerOp: 812.5, infrastructurePct: { kafka: 12.5, s3: 40 } },
 });
 
 describe(rateRatio.name, () => {
@@ -47,7 +48,7 @@ describe(formatRatioValue.name, () => {
 });
 
 describe(loadRow.name, () => {
-  it('should carry the rate, latencies, errors, peak RSS in MiB and the ratio to the baseline', () => {
+  it('should carry the rate, latencies, errors, peak RSS in MiB, CPU figures and the ratio to the baseline', () => {
     const row = loadRow('get', result(100), { scenario: 'bare', result: result(400) });
 
     expect(row).toEqual({
@@ -60,6 +61,9 @@ describe(loadRow.name, () => {
       peakRssMiB: 300,
       baseline: 'bare',
       ratio: 0.25,
+      platformCpuUsPerOp: 812.5,
+      kafkaCpuPct: 12.5,
+      s3CpuPct: 40,
     });
   });
 
@@ -72,45 +76,52 @@ describe(loadRow.name, () => {
 });
 
 describe(formatReportTable.name, () => {
-  it('should print one row per report, with units, ratio, reference and goal verdict', () => {
-    const table = formatReportTable([
-      {
-        bench: 'reference',
-        scenario: 'bare',
-        unit: 'req/s',
-        rate: 4507.4,
-        p50Ms: 1.23,
-        p99Ms: 12.2,
-      },
-      {
-        bench: 'reference',
-        scenario: 'download URL `GET /v1/objects/{id}/download`',
-        unit: 'req/s',
-        rate: 3500,
-        p50Ms: 2.5,
-        p99Ms: 1234.5,
-        errors: 0,
-        peakRssMiB: 704.4,
-        baseline: 'bare',
-        ratio: 0.7765,
-        reference: 1649,
-        goal: 3298,
-      },
-      {
-        bench: 'usage',
-        scenario: 'aggregator',
-        unit: 'events/s',
-        rate: 14800,
-        ratio: 0.14,
-        baseline: 'raw',
-      },
-    ]);
+  it('should print one row per report, with units, ratio, reference, goal verdict, CPU and stand-in figures', () => {
+    const table = formatReportTable(
+      [
+        {
+          bench: 'reference',
+          scenario: 'bare',
+          unit: 'req/s',
+          rate: 4507.4,
+          p50Ms: 1.23,
+          p99Ms: 12.2,
+        },
+        {
+          bench: 'reference',
+          scenario: 'download URL `GET /v1/objects/{id}/download`',
+          unit: 'req/s',
+          rate: 3500,
+          p50Ms: 2.5,
+          p99Ms: 1234.5,
+          errors: 0,
+          peakRssMiB: 704.4,
+          baseline: 'bare',
+          ratio: 0.7765,
+          reference: 1649,
+          goal: 3298,
+          platformCpuUsPerOp: 812.4,
+          kafkaCpuPct: 0.4,
+          s3CpuPct: 38.6,
+        },
+        {
+          bench: 'usage',
+          scenario: 'aggregator',
+          unit: 'events/s',
+          rate: 14800,
+          ratio: 0.14,
+          baseline: 'raw',
+          kafkaCpuPct: 61,
+        },
+      ],
+      { 'usage|aggregator': '16,648 events/s' },
+    );
 
     expect(table.split('\n')).toEqual([
       ...REPORT_HEADER.split('\n'),
-      '| reference | bare | 4,507 req/s | 1.2 | 12.2 |  |  |  |  |',
-      '| reference | download URL `GET /v1/objects/{id}/download` | 3,500 req/s | 2.5 | 1,235 | 0 | 704 | 0.78 × bare | 1,649; goal 3,298 met |',
-      '| usage | aggregator | 14,800 events/s |  |  |  |  | 0.14 × raw |  |',
+      '| reference | bare | 4,507 req/s | 1.2 | 12.2 |  |  |  |  |  |  |  |',
+      '| reference | download URL `GET /v1/objects/{id}/download` | 3,500 req/s | 2.5 | 1,235 | 0 | 704 | 0.78 × bare | 1,649; goal 3,298 met | 812 | 0 % / 39 % |  |',
+      '| usage | aggregator | 14,800 events/s |  |  |  |  | 0.14 × raw |  |  | 61 % / — | 16,648 events/s |',
     ]);
   });
 

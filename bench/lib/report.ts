@@ -24,6 +24,11 @@ export interface ReportRow {
   /** An outside reference figure in `unit` (e.g. a peer service on this machine kind) and our goal. */
   reference?: number;
   goal?: number;
+  /** CPU of the platform's processes serving the scenario, per operation, in µs. */
+  platformCpuUsPerOp?: number;
+  /** CPU of the Kafka brokers and of the S3 server during the scenario, in % of one core. */
+  kafkaCpuPct?: number;
+  s3CpuPct?: number;
 }
 
 /** Appends the row to BENCH_REPORT when set (the runner sets it); a no-op otherwise. */
@@ -57,6 +62,9 @@ export function loadRow(
     peakRssMiB: result.peakRssBytes === undefined ? undefined : result.peakRssBytes / 2 ** 20,
     baseline: baseline?.scenario,
     ratio: baseline ? rateRatio(result.perSecond, baseline.result.perSecond) : undefined,
+    platformCpuUsPerOp: result.cpu.platformUsPerOp,
+    kafkaCpuPct: result.cpu.infrastructurePct.kafka,
+    s3CpuPct: result.cpu.infrastructurePct.s3,
     ...extra,
   };
 }
@@ -97,12 +105,24 @@ function formatReference(row: ReportRow): string {
   return `${thousands(row.reference)}${goal}${verdict}`;
 }
 
-export const REPORT_HEADER =
-  '| bench | scenario | rate | p50 ms | p99 ms | errors | peak RSS MiB | ratio to same-run baseline | reference; goal |\n' +
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |';
+function formatServers(row: ReportRow): string {
+  if (row.kafkaCpuPct === undefined && row.s3CpuPct === undefined) return '';
+  const pct = (n?: number) => (n === undefined ? '—' : `${Math.round(n)} %`);
+  return `${pct(row.kafkaCpuPct)} / ${pct(row.s3CpuPct)}`;
+}
 
-/** One markdown table of every row, in the order given (each bench's rows stay together). */
-export function formatReportTable(rows: readonly ReportRow[]): string {
+export const REPORT_HEADER =
+  '| bench | scenario | rate | p50 ms | p99 ms | errors | peak RSS MiB | ratio to same-run baseline | reference; goal | platform CPU µs/op | Kafka / S3 CPU, of a core | on the stand-ins |\n' +
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |';
+
+/**
+ * One markdown table of every row, in the order given (each bench's rows stay together). `standIns` maps
+ * `bench|scenario` to the figure the same scenario had on the earlier stand-ins for Kafka and S3.
+ */
+export function formatReportTable(
+  rows: readonly ReportRow[],
+  standIns: Readonly<Record<string, string>> = {},
+): string {
   const lines = rows.map((r) =>
     [
       r.bench ?? '',
@@ -114,6 +134,9 @@ export function formatReportTable(rows: readonly ReportRow[]): string {
       r.peakRssMiB === undefined ? '' : thousands(r.peakRssMiB),
       formatRatio(r),
       formatReference(r),
+      r.platformCpuUsPerOp === undefined ? '' : thousands(r.platformCpuUsPerOp),
+      formatServers(r),
+      cell(standIns[`${r.bench ?? ''}|${r.scenario}`] ?? ''),
     ].join(' | '),
   );
   return [REPORT_HEADER, ...lines.map((l) => `| ${l} |`)].join('\n');

@@ -41,6 +41,8 @@ export interface KafkaNode {
   /** `127.0.0.1:port` of its client listener. */
   readonly address: string;
   readonly running: boolean;
+  /** The node's JVM process id while it runs. */
+  readonly pid: number | undefined;
   /** SIGKILL: the node dies at once, as in a crash; its data stays. */
   kill(): Promise<void>;
   /** SIGTERM: a controlled shutdown (leadership moves first). */
@@ -143,6 +145,9 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
       address: `127.0.0.1:${clientPorts[i]}`,
       get running() {
         return server !== undefined;
+      },
+      get pid() {
+        return server?.pid;
       },
       async start() {
         if (server) return;
