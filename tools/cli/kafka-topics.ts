@@ -1,12 +1,14 @@
+import { KafkaOnlyEnv, validateEnv } from '@lib/config';
 import { TOPIC_PARTITIONS } from '@lib/contracts';
 import {
   createKafka,
+  kafkaConnectionFromEnv,
   provisionTopics,
   type ProvisionedTopic,
   type TopicSettings,
 } from '@lib/kafka';
 import { logLevel } from 'kafkajs';
-import { CliError, requireEnv } from './cli-env';
+import { CliError } from './cli-env';
 
 /** A whole number from the environment, `fallback` when unset; a clear error when it is not one. */
 function intEnv(name: string, fallback: number, min: number): number {
@@ -28,12 +30,15 @@ export function topicSettingsFromEnv(): TopicSettings {
   };
 }
 
-/** `cli kafka-topics`: creates the platform's missing topics (what the Kubernetes topic Job runs). */
+/**
+ * `cli kafka-topics`: creates the platform's missing topics (what the Kubernetes topic Job runs). Reaches
+ * the brokers with the apps' Kafka settings (KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL*), validated as they are.
+ */
 export async function runKafkaTopics(): Promise<ProvisionedTopic[]> {
-  const brokers = requireEnv('KAFKA_BROKERS', 'to reach the brokers').split(',');
+  const connection = kafkaConnectionFromEnv(validateEnv(KafkaOnlyEnv)(process.env));
   const settings = topicSettingsFromEnv();
   const admin = createKafka({
-    brokers,
+    ...connection,
     clientId: 'kafka-topics',
     logLevel: logLevel.ERROR,
   }).admin();

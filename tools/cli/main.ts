@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { Role } from '@lib/auth';
+import { InvalidEnvironmentError } from '@lib/config';
 import { migrateAll } from '@lib/database';
 import { DomainException } from '@lib/errors';
 import { plainToInstance } from 'class-transformer';
@@ -97,7 +98,8 @@ program
   .command('kafka-topics')
   .description(
     "create the platform's missing Kafka topics; existing ones are left as they are (reads KAFKA_BROKERS, " +
-      'KAFKA_TOPIC_PARTITIONS, KAFKA_TOPIC_REPLICATION_FACTOR, KAFKA_TOPIC_MIN_INSYNC_REPLICAS)',
+      'KAFKA_SSL*, KAFKA_SASL*, KAFKA_TOPIC_PARTITIONS, KAFKA_TOPIC_REPLICATION_FACTOR, ' +
+      'KAFKA_TOPIC_MIN_INSYNC_REPLICAS)',
   )
   .action(async () => {
     const topics = await runKafkaTopics();
@@ -304,7 +306,11 @@ program
 program.parseAsync(process.argv).then(
   () => process.exit(0),
   (e: unknown) => {
-    if (e instanceof CliError || e instanceof DomainException) {
+    if (
+      e instanceof CliError ||
+      e instanceof DomainException ||
+      e instanceof InvalidEnvironmentError
+    ) {
       note(`error: ${e.message}`);
     } else {
       note(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

@@ -1,10 +1,10 @@
 import { DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { validateEnv } from '@lib/config';
+import { validateEnv, type KafkaOnlyEnv } from '@lib/config';
 import { dataSourceOptions, DatabaseSettings } from '@lib/database';
 import { EventsModule } from '@lib/events';
-import { KafkaLogger } from '@lib/kafka';
+import { kafkaConnectionFromEnv, type KafkaConnection, type KafkaLogger } from '@lib/kafka';
 import { createLogger } from '@lib/observability';
 import type { S3Settings } from '@lib/s3';
 
@@ -49,10 +49,26 @@ export function kafkaLogger(service: string, level: string): KafkaLogger {
   return createLogger({ service, level }).child({ component: 'kafka' });
 }
 
-interface KafkaEnvShape {
-  KAFKA_BROKERS: string;
-  LOG_LEVEL: string;
+/**
+ * How the app reaches Kafka (brokers, TLS, SASL), from its validated `WithKafka` settings: every Kafka
+ * client of an app is built on it. Reads the TLS files, so it is called once per client, at boot.
+ */
+export function kafkaConnection(config: ConfigService<KafkaOnlyEnv, true>): KafkaConnection {
+  const get = <K extends keyof KafkaOnlyEnv>(key: K) => config.get(key, { infer: true });
+  return kafkaConnectionFromEnv({
+    KAFKA_BROKERS: get('KAFKA_BROKERS'),
+    KAFKA_SSL: get('KAFKA_SSL'),
+    KAFKA_SSL_CA_FILE: get('KAFKA_SSL_CA_FILE'),
+    KAFKA_SSL_CERT_FILE: get('KAFKA_SSL_CERT_FILE'),
+    KAFKA_SSL_KEY_FILE: get('KAFKA_SSL_KEY_FILE'),
+    KAFKA_SASL_MECHANISM: get('KAFKA_SASL_MECHANISM'),
+    KAFKA_SASL_USERNAME: get('KAFKA_SASL_USERNAME'),
+    KAFKA_SASL_PASSWORD: get('KAFKA_SASL_PASSWORD'),
+    KAFKA_SASL_OAUTHBEARER_PROVIDER: get('KAFKA_SASL_OAUTHBEARER_PROVIDER'),
+  });
 }
+
+type KafkaEnvShape = KafkaOnlyEnv & { LOG_LEVEL: string };
 
 /** `OutboxWriter` and the outbox relay of the app's schema, publishing as `/<service>`. */
 export function eventsPublisherModule(service: string): DynamicModule {
@@ -61,7 +77,7 @@ export function eventsPublisherModule(service: string): DynamicModule {
     useFactory: (config: ConfigService<KafkaEnvShape, true>) => ({
       source: `/${service}`,
       kafka: {
-        brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
+        ...kafkaConnection(config),
         clientId: service,
         logger: kafkaLogger(service, config.get('LOG_LEVEL', { infer: true })),
       },

@@ -12,6 +12,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { emptyAsUnset, EnvCheck, unreadableFile } from './env-checks';
 
 // Environment fragments shared by the apps. Each app's env class composes the ones it needs, e.g.
 // `class ObjectMetadataEnv extends WithRedis(WithDatabase(AppEnv)) {}`; `validateEnv` checks the result.
@@ -79,15 +80,113 @@ export function WithRedis<B extends Ctor>(Base: B) {
   return RedisEnv;
 }
 
+/** The SASL mechanisms of `KAFKA_SASL_MECHANISM` (as kafkajs names them). */
+export const KAFKA_SASL_MECHANISMS = [
+  'plain',
+  'scram-sha-256',
+  'scram-sha-512',
+  'oauthbearer',
+] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** What the cross-field rules of the Kafka settings read. */
+interface KafkaSettings {
+  KAFKA_SSL: boolean;
+  KAFKA_SSL_CA_FILE?: string;
+  KAFKA_SSL_CERT_FILE?: string;
+  KAFKA_SSL_KEY_FILE?: string;
+  KAFKA_SASL_MECHANISM?: string;
+}
+type KafkaTlsFile = 'KAFKA_SSL_CA_FILE' | 'KAFKA_SSL_CERT_FILE' | 'KAFKA_SSL_KEY_FILE';
+
+/** A TLS file: only with KAFKA_SSL=true, readable; with `pair`, both are set or neither. */
+const tlsFile =
+  (name: KafkaTlsFile, pair?: KafkaTlsFile) => (path: string | undefined, env: KafkaSettings) => {
+    if (path === undefined) {
+      return pair && env[pair] !== undefined
+        ? `${name} must be set with ${pair} (a client certificate needs both)`
+        : undefined;
+    }
+    if (env.KAFKA_SSL !== true) return `${name} is set but KAFKA_SSL is not true`;
+    return unreadableFile(name, path);
+  };
+
+/** A SASL setting: required by the `mechanisms` that use it, refused with any other or none. */
+const saslSetting =
+  (name: string, mechanisms: readonly KafkaSaslMechanism[]) =>
+  (value: string | undefined, env: KafkaSettings): string | undefined => {
+    const mechanism = env.KAFKA_SASL_MECHANISM;
+    const used = mechanisms.some((m) => m === mechanism);
+    if (value === undefined) {
+      return used ? `${name} is required with KAFKA_SASL_MECHANISM=${mechanism}` : undefined;
+    }
+    return used
+      ? undefined
+      : `${name} is only read with KAFKA_SASL_MECHANISM ${mechanisms.join(' or ')}`;
+  };
+const PASSWORD_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+/** With (and only with) oauthbearer, a readable file. */
+const oauthBearerProviderFile = (path: string | undefined, env: KafkaSettings) =>
+  saslSetting('KAFKA_SASL_OAUTHBEARER_PROVIDER', ['oauthbearer'])(path, env) ??
+  (path === undefined ? undefined : unreadableFile('KAFKA_SASL_OAUTHBEARER_PROVIDER', path));
+
 export function WithKafka<B extends Ctor>(Base: B) {
   class KafkaEnv extends Base {
     @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, {
       message: 'KAFKA_BROKERS must be a comma-separated list of host:port',
     })
     KAFKA_BROKERS!: string;
+
+    /** TLS to the brokers (their SSL or SASL_SSL listener). */
+    @Transform(toBool)
+    @IsBoolean({ message: 'KAFKA_SSL must be true or false' })
+    KAFKA_SSL: boolean = false;
+
+    /** PEM bundle of the CAs the brokers' certificates are checked against; unset: the system CAs. */
+    @Transform(emptyAsUnset)
+    @EnvCheck(tlsFile('KAFKA_SSL_CA_FILE'))
+    KAFKA_SSL_CA_FILE?: string;
+
+    /** PEM client certificate (chain), for brokers that authenticate clients by certificate. */
+    @Transform(emptyAsUnset)
+    @EnvCheck(tlsFile('KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'))
+    KAFKA_SSL_CERT_FILE?: string;
+
+    /** PEM private key (unencrypted) of the client certificate. */
+    @Transform(emptyAsUnset)
+    @EnvCheck(tlsFile('KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_CERT_FILE'))
+    KAFKA_SSL_KEY_FILE?: string;
+
+    /** SASL authentication; unset: none. */
+    @Transform(emptyAsUnset)
+    @IsOptional()
+    @IsIn(KAFKA_SASL_MECHANISMS, {
+      message: `KAFKA_SASL_MECHANISM must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}`,
+    })
+    KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
+
+    @Transform(emptyAsUnset)
+    @EnvCheck(saslSetting('KAFKA_SASL_USERNAME', PASSWORD_MECHANISMS))
+    KAFKA_SASL_USERNAME?: string;
+
+    @Transform(emptyAsUnset)
+    @EnvCheck(saslSetting('KAFKA_SASL_PASSWORD', PASSWORD_MECHANISMS))
+    KAFKA_SASL_PASSWORD?: string;
+
+    /**
+     * The OAUTHBEARER hook (AWS MSK IAM included): path of a CommonJS module, loaded at boot, whose
+     * `oauthBearerProvider` export is the kafkajs token provider, `() => Promise<{ value: token }>`.
+     */
+    @Transform(emptyAsUnset)
+    @EnvCheck(oauthBearerProviderFile)
+    KAFKA_SASL_OAUTHBEARER_PROVIDER?: string;
   }
   return KafkaEnv;
 }
+
+/** The Kafka settings alone, for what reads nothing else (the CLI's `kafka-topics`, test helpers). */
+export class KafkaOnlyEnv extends WithKafka(class {}) {}
 
 export function WithS3<B extends Ctor>(Base: B) {
   class S3Env extends Base {

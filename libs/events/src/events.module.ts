@@ -14,7 +14,7 @@ import { OutboxWriter } from './outbox-writer';
 export interface EventsPublisherOptions {
   /** CloudEvents `source` of this service's events, e.g. `/object-metadata`. */
   source: string;
-  /** The relay's Kafka client (brokers, clientId = the app name, logger). */
+  /** The relay's Kafka client (connection, clientId = the app name, logger). */
   kafka: CreateKafkaOptions;
   /** Relay tuning; `enabled: false` runs no relay in this process (e.g. a one-off CLI). */
   relay?: Omit<OutboxRelayOptions, 'dataSource' | 'kafka'> & { enabled?: boolean };
@@ -56,7 +56,7 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationS
  *   inject: [ConfigService],
  *   useFactory: (config: ConfigService<ObjectMetadataEnv, true>) => ({
  *     source: '/object-metadata',
- *     kafka: { brokers: config.get('KAFKA_BROKERS', { infer: true }), clientId: 'object-metadata' },
+ *     kafka: { ...kafkaConnection(config), clientId: 'object-metadata' },
  *   }),
  * })
  * ```

@@ -1,2 +1,3 @@
 export * from './kafka.config';
+export * from './kafka.connection';
 export * from './topics';

@@ -9,6 +9,7 @@ import {
   type ProducerConfig,
   type RetryOptions,
 } from 'kafkajs';
+import type { KafkaConnection } from './kafka.connection';
 
 /** The subset of a pino logger (or nestjs-pino's PinoLogger) that kafkajs logs are routed to. */
 export interface KafkaLogger {
@@ -18,8 +19,8 @@ export interface KafkaLogger {
   debug(obj: object, msg?: string): void;
 }
 
-export interface CreateKafkaOptions {
-  brokers: string[];
+/** A client's connection (brokers, TLS, SASL: `kafkaConnectionFromEnv`) and its own settings. */
+export interface CreateKafkaOptions extends KafkaConnection {
   clientId: string;
   /** kafkajs' own level filter, applied before `logger`. Default: INFO. */
   logLevel?: KafkaLogLevel;
@@ -71,6 +72,8 @@ export function kafkaLogCreator(logger: KafkaLogger): logCreator {
 export function kafkaClientConfig(opts: CreateKafkaOptions): KafkaConfig {
   return {
     brokers: opts.brokers,
+    ssl: opts.ssl,
+    sasl: opts.sasl,
     clientId: opts.clientId,
     connectionTimeout: 3_000,
     requestTimeout: 30_000,

@@ -1,4 +1,5 @@
 export * from './kafka';
+export * from './kafka-security';
 export * from './postgres';
 export * from './redis';
 export * from './wait';

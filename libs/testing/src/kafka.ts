@@ -1,5 +1,11 @@
+import { KafkaOnlyEnv, validateEnv } from '@lib/config';
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@lib/contracts';
-import { createKafka, provisionTopics } from '@lib/kafka';
+import {
+  createKafka,
+  kafkaConnectionFromEnv,
+  provisionTopics,
+  type KafkaConnection,
+} from '@lib/kafka';
 import { logLevel } from 'kafkajs';
 import {
   startKafkaCluster,
@@ -12,6 +18,21 @@ export type { KafkaCluster, KafkaNode } from '../../../tools/local-servers/kafka
 export interface TestKafkaOptions extends KafkaClusterOptions {
   /** Topics to provision (6 partitions each, replicated to min(nodes, 3)). Default: the platform's. */
   topics?: readonly string[];
+  /**
+   * The KAFKA_SSL* and KAFKA_SASL* settings clients need with this cluster's `clientProtocol` (for example
+   * `saslSslKafkaSetup().clientEnv`); `startTestPlatform` gives them to the apps. Default: none.
+   */
+  clientEnv?: Record<string, string>;
+}
+
+/** How a client reaches `cluster` with `clientEnv`: validated and mapped as the apps do it. */
+export function testKafkaConnection(
+  cluster: KafkaCluster,
+  clientEnv: Record<string, string> = {},
+): KafkaConnection {
+  return kafkaConnectionFromEnv(
+    validateEnv(KafkaOnlyEnv)({ ...clientEnv, KAFKA_BROKERS: cluster.brokers.join(',') }),
+  );
 }
 
 /**
@@ -23,7 +44,7 @@ export async function startTestKafka(opts: TestKafkaOptions = {}): Promise<Kafka
   try {
     const nodes = cluster.nodes.length;
     const admin = createKafka({
-      brokers: cluster.brokers,
+      ...testKafkaConnection(cluster, opts.clientEnv),
       clientId: 'test-topics',
       logLevel: logLevel.NOTHING,
     }).admin();

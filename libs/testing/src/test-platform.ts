@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startTestKafka, type KafkaCluster } from './kafka';
+import { startTestKafka, type KafkaCluster, type TestKafkaOptions } from './kafka';
 import { AppName, RunningPlatform, startPlatform } from './platform-processes';
 import { createTestDatabase, TestDatabase } from './postgres';
 import { TEST_REDIS_URL, testRedisPrefix } from './redis';
@@ -50,6 +50,8 @@ export async function startTestPlatform(
     readyTimeoutMs?: number;
     /** Kafka nodes (default 1; the broker fault suite runs 3). */
     kafkaNodes?: number;
+    /** The cluster's other options (default: plaintext); its `clientEnv` is given to the apps. */
+    kafka?: Omit<TestKafkaOptions, 'nodes'>;
   } = {},
 ): Promise<TestPlatform> {
   const stops: (() => Promise<unknown>)[] = [];
@@ -57,7 +59,7 @@ export async function startTestPlatform(
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
   try {
-    const kafka = await startTestKafka({ nodes: opts.kafkaNodes });
+    const kafka = await startTestKafka({ ...opts.kafka, nodes: opts.kafkaNodes });
     stops.push(() => kafka.stop());
     const s3 = await startTestS3();
     stops.push(() => s3.stop());
@@ -79,6 +81,7 @@ export async function startTestPlatform(
         // platform on this Redis, so one suite's downloads would rate-limit another's (all from 127.0.0.1).
         RATE_LIMIT_PREFIX: `${redis.prefix}:ratelimit`,
         KAFKA_BROKERS: kafka.brokers.join(','),
+        ...opts.kafka?.clientEnv,
         S3_ENDPOINT: s3.settings.endpoint!,
         S3_REGION: s3.settings.region,
         S3_BUCKET: s3.settings.bucket,

@@ -8,7 +8,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
 import { ConsumedEvent, IdempotentConsumer } from '@lib/events';
-import { kafkaLogger } from '@lib/app';
+import { kafkaConnection, kafkaLogger } from '@lib/app';
 import { createKafka } from '@lib/kafka';
 import { DataSource, EntityManager } from 'typeorm';
 import { UsageAggregatorEnv } from '../config/usage-aggregator.env';
@@ -37,7 +37,7 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
     const logger = new Logger(StorageFileConsumer.name);
     this.consumer = new IdempotentConsumer({
       kafka: createKafka({
-        brokers: config.get('KAFKA_BROKERS', { infer: true }).split(','),
+        ...kafkaConnection(config),
         clientId: CONSUMER_GROUP,
         logger: kafkaLogger(CONSUMER_GROUP, config.get('LOG_LEVEL', { infer: true })),
       }),

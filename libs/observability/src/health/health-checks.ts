@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { HealthCheck } from './health-check';
 
@@ -52,11 +52,12 @@ export function httpCheck(name: string, url: string): HealthCheck {
   };
 }
 
+/** The brokers and their TLS: a `KafkaConnection` of @lib/kafka fits (`kafkaConnectionFromEnv`). */
 export interface KafkaCheckOptions {
   /** `host:port` bootstrap brokers; one answering is enough. */
   brokers: readonly string[];
-  /** TLS to the brokers (true, or tls.connect options). */
-  ssl?: boolean | ConnectionOptions;
+  /** TLS to the brokers (CA, client certificate); absent: plaintext. */
+  ssl?: ConnectionOptions;
   name?: string;
 }
 
@@ -123,8 +124,9 @@ function kafkaApiVersions(
     const onConnect = (): void => {
       socket.write(API_VERSIONS_REQUEST);
     };
+    // SNI carries host names only, as kafkajs does it.
     const socket: Socket = ssl
-      ? tlsConnect({ host, port, servername: host, ...(ssl === true ? {} : ssl) }, onConnect)
+      ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
       : tcpConnect({ host, port }, onConnect);
     let received = Buffer.alloc(0);
     const finish = (error?: Error): void => {
