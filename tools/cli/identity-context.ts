@@ -1,6 +1,6 @@
 import { JwtIssuer } from '@lib/auth';
 import { DataSource } from 'typeorm';
-import { CliError, optionalEnv, requireEnv } from './cli-env';
+import { CliError, databaseFromEnv, optionalEnv, requireEnv } from './cli-env';
 import {
   CredentialInvalidationService,
   IdentityRepository,
@@ -22,7 +22,7 @@ export async function withIdentity<T>(
   run: (ctx: IdentityContext) => Promise<T>,
   options: { needsJwtSecret?: boolean } = {},
 ): Promise<T> {
-  const url = requireEnv('DATABASE_URL', 'to reach the identity schema');
+  const database = databaseFromEnv('to reach the identity schema');
   if (options.needsJwtSecret)
     requireEnv('JWT_SECRET', 'to sign HS256 JWTs (the gateway must use the same one)');
   const jwtIssuer = JwtIssuer.fromEnv({
@@ -31,7 +31,7 @@ export async function withIdentity<T>(
     JWT_AUDIENCE: optionalEnv('JWT_AUDIENCE') ?? undefined,
   });
   const dataSource = new DataSource(
-    identityDataSourceOptions(url, { poolSize: 2, applicationName: 'admin-cli' }),
+    identityDataSourceOptions(database, { poolSize: 2, applicationName: 'admin-cli' }),
   );
   try {
     await dataSource.initialize();

@@ -6,7 +6,7 @@ import { DomainException } from '@lib/errors';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command, InvalidArgumentError } from 'commander';
-import { CliError, requireEnv } from './cli-env';
+import { CliError, databaseFromEnv } from './cli-env';
 import { ensureDemo } from './demo';
 import { withIdentity } from './identity-context';
 import { runKafkaTopics } from './kafka-topics';
@@ -88,8 +88,10 @@ program
   .command('migrate')
   .description("run every service schema's pending migrations")
   .action(async () => {
-    const url = requireEnv('DATABASE_URL', 'to migrate');
-    const applied = await migrateAll(migrationSources.map((source) => ({ ...source, url })));
+    const database = databaseFromEnv('to migrate');
+    const applied = await migrateAll(
+      migrationSources.map((source) => ({ ...source, ...database })),
+    );
     note(applied.length ? `applied ${applied.length} migration(s)` : 'nothing to migrate');
     out({ applied });
   });

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { USAGE_SCHEMA } from '../../apps/usage-aggregator/src/database/migrations';
 import { rebuildUsage, type TruthFile } from '../../apps/usage-aggregator/src/usage/usage-rebuild';
 /* eslint-enable no-restricted-imports */
-import { CliError, requireEnv } from './cli-env';
+import { CliError, databaseFromEnv, requireEnv } from './cli-env';
 
 const PAGE = 1_000;
 
@@ -13,11 +13,11 @@ const PAGE = 1_000;
  * read over its internal HTTP API (OBJECT_METADATA_URL), into the usage schema (DATABASE_URL).
  */
 export async function runRebuildUsage(opts: { org?: string }): Promise<{ files: number }> {
-  const url = requireEnv('DATABASE_URL', 'to write the usage schema');
+  const database = databaseFromEnv('to write the usage schema');
   const metadataUrl = requireEnv('OBJECT_METADATA_URL', 'to read the live files');
   const dataSource = new DataSource(
     dataSourceOptions({
-      url,
+      ...database,
       schema: USAGE_SCHEMA,
       entities: [],
       poolSize: 2,

@@ -1,7 +1,8 @@
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { pgConnectionConfig } from '@lib/database';
 import { createS3Client } from '@lib/s3';
 import { Client } from 'pg';
-import { CliError, optionalEnv, requireEnv } from './cli-env';
+import { CliError, databaseFromEnv, optionalEnv, requireEnv } from './cli-env';
 
 export interface SweepResult {
   scanned: number;
@@ -28,8 +29,9 @@ export async function runSweepOrphans(opts: {
   olderThanMinutes: number;
   dryRun: boolean;
 }): Promise<SweepResult> {
-  const url = requireEnv('DATABASE_URL', 'to read the file records');
+  const database = databaseFromEnv('to read the file records');
   const bucket = requireEnv('S3_BUCKET', 'to list the bytes');
+  const db = new Client({ ...pgConnectionConfig(database), application_name: 'sweep-orphans' });
   const s3 = createS3Client({
     endpoint: optionalEnv('S3_ENDPOINT') ?? undefined,
     region: optionalEnv('S3_REGION') ?? 'us-east-1',
@@ -38,7 +40,6 @@ export async function runSweepOrphans(opts: {
     secretAccessKey: requireEnv('S3_SECRET_ACCESS_KEY', 'to list and delete bytes'),
     forcePathStyle: (optionalEnv('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
   });
-  const db = new Client({ connectionString: url, application_name: 'sweep-orphans' });
   try {
     await db.connect();
   } catch (e) {

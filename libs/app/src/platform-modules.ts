@@ -22,10 +22,11 @@ export function configModule(envClass: new () => object): ReturnType<typeof Conf
 
 interface DatabaseEnvShape {
   DATABASE_URL: string;
+  DATABASE_CA_FILE?: string;
   DATABASE_POOL_SIZE: number;
 }
 
-/** TypeORM on the app's own schema, from DATABASE_URL and DATABASE_POOL_SIZE. */
+/** TypeORM on the app's own schema, from DATABASE_URL, DATABASE_CA_FILE and DATABASE_POOL_SIZE. */
 export function databaseModule(opts: {
   service: string;
   schema: string;
@@ -36,6 +37,7 @@ export function databaseModule(opts: {
     useFactory: (config: ConfigService<DatabaseEnvShape, true>) =>
       dataSourceOptions({
         url: config.get('DATABASE_URL', { infer: true }),
+        caFile: config.get('DATABASE_CA_FILE', { infer: true }),
         schema: opts.schema,
         entities: opts.entities,
         poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),

@@ -55,6 +55,14 @@ export function WithDatabase<B extends Ctor>(Base: B) {
     @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
     DATABASE_URL!: string;
 
+    /**
+     * PEM bundle of the private CA that signed the server's certificate: connections then require TLS and
+     * verify the certificate and host name (`pgConnectionConfig` of @lib/database).
+     */
+    @Transform(emptyAsUnset)
+    @EnvCheck((path) => (path === undefined ? undefined : unreadableFile('DATABASE_CA_FILE', path)))
+    DATABASE_CA_FILE?: string;
+
     @Transform(toInt)
     @IsInt()
     @Min(1)

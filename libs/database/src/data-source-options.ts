@@ -1,8 +1,8 @@
 import type { DataSourceOptions, MixedList, EntitySchema } from 'typeorm';
+import { pgConnectionConfig, type PostgresConnection } from './connection';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
-export interface DatabaseSettings {
-  url: string;
+export interface DatabaseSettings extends PostgresConnection {
   /** The Postgres schema this service owns; no service reads another's (SPEC 2). */
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -15,12 +15,15 @@ export interface DatabaseSettings {
 
 /**
  * TypeORM options every service uses: migrations only (never `synchronize`), snake_case columns, the service's
- * own schema (and its own migrations table in it), bounded pool and statement timeout.
+ * own schema (and its own migrations table in it), bounded pool and statement timeout, TLS as
+ * `pgConnectionConfig` says. Reads DATABASE_CA_FILE's file when set.
  */
 export function dataSourceOptions(s: DatabaseSettings): DataSourceOptions {
+  const { connectionString, ssl } = pgConnectionConfig(s);
   return {
     type: 'postgres',
-    url: s.url,
+    url: connectionString,
+    ssl,
     schema: s.schema,
     entities: s.entities,
     migrations: s.migrations ?? [],

@@ -1,3 +1,4 @@
+export * from './connection';
 export * from './data-source-options';
 export * from './snake-naming.strategy';
 export * from './migrate';

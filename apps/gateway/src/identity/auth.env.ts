@@ -97,6 +97,7 @@ export function WithAuth<B extends Ctor>(Base: B) {
 /** What the identity module reads from the validated environment. */
 export interface IdentityEnv {
   DATABASE_URL: string;
+  DATABASE_CA_FILE?: string;
   DATABASE_POOL_SIZE?: number;
   REDIS_URL: string;
   JWT_SECRET?: string;

@@ -1,4 +1,4 @@
-import { dataSourceOptions } from '@lib/database';
+import { dataSourceOptions, type PostgresConnection } from '@lib/database';
 import type { DataSourceOptions } from 'typeorm';
 import { IDENTITY_SCHEMA, identityMigrations } from '../database/migrations';
 import { ApiKeyEntity } from './api-key.entity';
@@ -12,11 +12,11 @@ export const identityEntities = [OrgEntity, UserEntity, ApiKeyEntity];
 
 /** The identity schema's data source, shared by the gateway's IdentityModule and the admin CLI. */
 export function identityDataSourceOptions(
-  url: string,
+  connection: PostgresConnection,
   opts: { poolSize?: number; applicationName?: string } = {},
 ): DataSourceOptions {
   return dataSourceOptions({
-    url,
+    ...connection,
     schema: IDENTITY_SCHEMA,
     entities: identityEntities,
     migrations: identityMigrations,

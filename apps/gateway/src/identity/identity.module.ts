@@ -32,9 +32,13 @@ type Config = ConfigService<IdentityEnv, true>;
       name: IDENTITY_CONNECTION,
       inject: [ConfigService],
       useFactory: (config: Config) => ({
-        ...identityDataSourceOptions(config.get('DATABASE_URL', { infer: true }), {
-          poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
-        }),
+        ...identityDataSourceOptions(
+          {
+            url: config.get('DATABASE_URL', { infer: true }),
+            caFile: config.get('DATABASE_CA_FILE', { infer: true }),
+          },
+          { poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }) },
+        ),
         name: IDENTITY_CONNECTION,
         // Fail fast at boot instead of nine silent retries; the orchestrator restarts the pod.
         retryAttempts: 2,
