@@ -4,15 +4,20 @@
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createS3Client, Presigner, S3Settings } from '@lib/s3';
+import {
+  createS3Client,
+  Presigner,
+  s3CredentialProvider,
+  S3Settings,
+  SigningCredentials,
+} from '@lib/s3';
 import { report } from './lib/report';
 
 const settings: S3Settings = {
   endpoint: 'http://127.0.0.1:9000',
   region: 'us-east-1',
   bucket: 'platform',
-  accessKeyId: 'bench-access-key',
-  secretAccessKey: 'bench-secret-access-key',
+  credentials: { accessKeyId: 'bench-access-key', secretAccessKey: 'bench-secret-access-key' },
   forcePathStyle: true,
 };
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3_000);
@@ -31,7 +36,19 @@ async function measure(name: string, fn: (i: number) => unknown): Promise<number
 
 async function main(): Promise<void> {
   const client = createS3Client(settings);
-  const presigner = new Presigner(settings);
+  const presigner = new Presigner(
+    settings,
+    await SigningCredentials.load(s3CredentialProvider(settings)),
+  );
+  // A role's credentials: a session token in every URL (STS tokens are ~1 KB), valid another hour.
+  const roleCredentials = await SigningCredentials.load(() =>
+    Promise.resolve({
+      ...settings.credentials!,
+      sessionToken: 'IQoJb3JpZ2luX2VjE'.padEnd(1_000, 'x/+='),
+      expiration: new Date(Date.now() + 3_600_000),
+    }),
+  );
+  const rolePresigner = new Presigner(settings, roleCredentials);
   const key = (i: number) => `acme/objects/obj_${i}/Jq3kzP0cW1xY8uVnB2tHsLdE9aRfGm4`;
   process.stdout.write('| variant | URLs/s | ratio to SDK |\n|---|---|---|\n');
   const sdkGet = await measure('SDK getSignedUrl GET (baseline)', (i) =>
@@ -47,6 +64,13 @@ async function main(): Promise<void> {
     }),
   );
   process.stdout.write(` ${(ours / sdkGet).toFixed(1)} |\n`);
+  const oursRole = await measure('Presigner.presignGet, temporary credentials', (i) =>
+    rolePresigner.presignGet(key(i), {
+      expiresInSeconds: 3600,
+      responseContentDisposition: 'attachment; filename="report.pdf"',
+    }),
+  );
+  process.stdout.write(` ${(oursRole / sdkGet).toFixed(1)} |\n`);
   const sdkPut = await measure('SDK getSignedUrl PUT', (i) =>
     getSignedUrl(client, new PutObjectCommand({ Bucket: settings.bucket, Key: key(i) }), {
       expiresIn: 3600,
@@ -61,6 +85,7 @@ async function main(): Promise<void> {
   report({ scenario: 'SDK getSignedUrl GET (baseline)', unit: 'URLs/s', rate: sdkGet });
   for (const [scenario, rate] of [
     ['Presigner.presignGet', ours],
+    ['Presigner.presignGet, temporary credentials', oursRole],
     ['SDK getSignedUrl PUT', sdkPut],
     ['Presigner.presignPut', oursPut],
   ] as const)

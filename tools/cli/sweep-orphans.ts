@@ -1,6 +1,6 @@
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { pgConnectionConfig } from '@lib/database';
-import { createS3Client } from '@lib/s3';
+import { createS3Client, s3AccessKeys } from '@lib/s3';
 import { Client } from 'pg';
 import { CliError, databaseFromEnv, optionalEnv, requireEnv } from './cli-env';
 
@@ -23,7 +23,8 @@ const REFERENCED = `
  * `sweep-orphans`: deletes S3 bytes no record points at (an upload stored whose record was never written,
  * e.g. the gateway or object-metadata killed in between), older than `olderThanMinutes` so that uploads
  * still in progress (bytes first, record next; presigned PUTs valid 1 h) are never touched. Reads the
- * bucket page by page (S3_*), checks each page's keys against the records (DATABASE_URL), deletes the rest.
+ * bucket page by page (S3_*; without S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, the AWS default credential
+ * chain), checks each page's keys against the records (DATABASE_URL), deletes the rest.
  */
 export async function runSweepOrphans(opts: {
   olderThanMinutes: number;
@@ -31,13 +32,16 @@ export async function runSweepOrphans(opts: {
 }): Promise<SweepResult> {
   const database = databaseFromEnv('to read the file records');
   const bucket = requireEnv('S3_BUCKET', 'to list the bytes');
+  const credentials = s3AccessKeys(
+    optionalEnv('S3_ACCESS_KEY_ID') ?? undefined,
+    optionalEnv('S3_SECRET_ACCESS_KEY') ?? undefined,
+  );
   const db = new Client({ ...pgConnectionConfig(database), application_name: 'sweep-orphans' });
   const s3 = createS3Client({
     endpoint: optionalEnv('S3_ENDPOINT') ?? undefined,
     region: optionalEnv('S3_REGION') ?? 'us-east-1',
     bucket,
-    accessKeyId: requireEnv('S3_ACCESS_KEY_ID', 'to list and delete bytes'),
-    secretAccessKey: requireEnv('S3_SECRET_ACCESS_KEY', 'to list and delete bytes'),
+    credentials,
     forcePathStyle: (optionalEnv('S3_FORCE_PATH_STYLE') ?? 'true') === 'true',
   });
   try {

@@ -11,7 +11,7 @@ import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
 import { Metrics } from '@lib/observability';
 import { queueConnection } from '@lib/queue';
-import { createS3Client, Presigner } from '@lib/s3';
+import { createS3Client, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import {
   createTestDatabase,
   startTestS3,
@@ -124,11 +124,12 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     watchQueue = new Queue(QueueName.UploadWatch, { connection, prefix: redis.prefix });
     repo = new RunsRepository(dataSource);
     files = new RecordingRunFiles();
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
     bytes = new RunBytes(
       createS3Client(s3.settings),
       s3.settings.bucket,
-      new Presigner(s3.settings),
-      new Presigner(s3.settings),
+      new Presigner(s3.settings, credentials),
+      new Presigner(s3.settings, credentials),
     );
     copy = new CrashingCopy();
     const queue = new RunQueue(runsQueue, watchQueue);

@@ -6,7 +6,7 @@ import { dataSourceOptions, DatabaseSettings } from '@lib/database';
 import { EventsModule } from '@lib/events';
 import { kafkaConnectionFromEnv, type KafkaConnection, type KafkaLogger } from '@lib/kafka';
 import { createLogger } from '@lib/observability';
-import type { S3Settings } from '@lib/s3';
+import { s3AccessKeys, type S3Settings } from '@lib/s3';
 
 // The modules every app wires the same way; each app's AppModule lists what it uses of them.
 
@@ -92,8 +92,8 @@ interface S3EnvShape {
   S3_PUBLIC_ENDPOINT?: string;
   S3_REGION: string;
   S3_BUCKET: string;
-  S3_ACCESS_KEY_ID: string;
-  S3_SECRET_ACCESS_KEY: string;
+  S3_ACCESS_KEY_ID?: string;
+  S3_SECRET_ACCESS_KEY?: string;
   S3_FORCE_PATH_STYLE: boolean;
 }
 
@@ -104,8 +104,10 @@ export function s3Settings(config: ConfigService<S3EnvShape, true>): S3Settings 
     publicEndpoint: config.get('S3_PUBLIC_ENDPOINT', { infer: true }),
     region: config.get('S3_REGION', { infer: true }),
     bucket: config.get('S3_BUCKET', { infer: true }),
-    accessKeyId: config.get('S3_ACCESS_KEY_ID', { infer: true }),
-    secretAccessKey: config.get('S3_SECRET_ACCESS_KEY', { infer: true }),
+    credentials: s3AccessKeys(
+      config.get('S3_ACCESS_KEY_ID', { infer: true }),
+      config.get('S3_SECRET_ACCESS_KEY', { infer: true }),
+    ),
     forcePathStyle: config.get('S3_FORCE_PATH_STYLE', { infer: true }),
   };
 }

@@ -10,7 +10,6 @@ import {
   Matches,
   Max,
   Min,
-  MinLength,
 } from 'class-validator';
 import { emptyAsUnset, EnvCheck, unreadableFile } from './env-checks';
 
@@ -196,6 +195,22 @@ export function WithKafka<B extends Ctor>(Base: B) {
 /** The Kafka settings alone, for what reads nothing else (the CLI's `kafka-topics`, test helpers). */
 export class KafkaOnlyEnv extends WithKafka(class {}) {}
 
+type S3Key = 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY';
+
+/** A static S3 key: set with the other one or neither (the AWS SDK's default chain), `minLength` long. */
+const s3Key =
+  (name: S3Key, other: S3Key, minLength: number) =>
+  (value: string | undefined, env: Partial<Record<S3Key, string>>) => {
+    if (value === undefined) {
+      return env[other] === undefined
+        ? undefined
+        : `${name} must be set with ${other} (both, or neither for the AWS SDK's default credential chain)`;
+    }
+    return value.length < minLength
+      ? `${name} must be at least ${minLength} characters`
+      : undefined;
+  };
+
 export function WithS3<B extends Ctor>(Base: B) {
   class S3Env extends Base {
     @IsOptional()
@@ -217,13 +232,14 @@ export function WithS3<B extends Ctor>(Base: B) {
     })
     S3_BUCKET!: string;
 
-    @IsString()
-    @MinLength(3)
-    S3_ACCESS_KEY_ID!: string;
+    /** Static keys, both or neither: without them the AWS SDK's default chain (the pod's role) signs. */
+    @Transform(emptyAsUnset)
+    @EnvCheck(s3Key('S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 3))
+    S3_ACCESS_KEY_ID?: string;
 
-    @IsString()
-    @MinLength(8)
-    S3_SECRET_ACCESS_KEY!: string;
+    @Transform(emptyAsUnset)
+    @EnvCheck(s3Key('S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID', 8))
+    S3_SECRET_ACCESS_KEY?: string;
 
     @Transform(toBool)
     @IsBoolean()

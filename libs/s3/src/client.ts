@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { s3CredentialProvider } from './credentials';
 import type { S3Settings } from './settings';
 
 export interface S3ClientOptions {
@@ -15,7 +16,8 @@ export interface S3ClientOptions {
 }
 
 /**
- * An S3 client for the platform's settings.
+ * An S3 client for the platform's settings, with the credentials of `s3CredentialProvider` (the static keys,
+ * else the AWS SDK's default chain, which the client renews itself).
  *
  * Checksums are only computed when an operation requires them (`WHEN_REQUIRED`): with the SDK's
  * default (`WHEN_SUPPORTED`) stream bodies are sent aws-chunked with a trailing CRC32, which
@@ -32,10 +34,7 @@ export function createS3Client(settings: S3Settings, options: S3ClientOptions = 
     region: settings.region,
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
-    credentials: {
-      accessKeyId: settings.accessKeyId,
-      secretAccessKey: settings.secretAccessKey,
-    },
+    credentials: s3CredentialProvider(settings),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: options.maxAttempts ?? 3,

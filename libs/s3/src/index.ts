@@ -1,4 +1,5 @@
 export * from './settings';
+export * from './credentials';
 export * from './client';
 export * from './presigner';
 export * as sigv4 from './sigv4';

@@ -2,21 +2,35 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createS3Client, Presigner, type S3Settings, sigv4 } from '@lib/s3';
+import {
+  type AwsCredentials,
+  createS3Client,
+  Presigner,
+  presignedUrlExpiry,
+  s3CredentialProvider,
+  type S3Settings,
+  SigningCredentials,
+  sigv4,
+} from '@lib/s3';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 
+/** A Presigner over the settings' static keys. */
+async function presignerFor(settings: S3Settings): Promise<Presigner> {
+  return new Presigner(settings, await SigningCredentials.load(s3CredentialProvider(settings)));
+}
+
 const settingsCases: Array<[string, S3Settings]> = [
   [
     'path-style local endpoint with port',
     {
-      ...credentials,
+      credentials,
       endpoint: 'http://127.0.0.1:4568',
       region: 'us-east-1',
       bucket: 'platform-test',
@@ -26,7 +40,7 @@ const settingsCases: Array<[string, S3Settings]> = [
   [
     'path-style https endpoint with a base path',
     {
-      ...credentials,
+      credentials,
       endpoint: 'https://s3.example.com/base/path',
       region: 'eu-west-1',
       bucket: 'files',
@@ -36,7 +50,7 @@ const settingsCases: Array<[string, S3Settings]> = [
   [
     'virtual-hosted custom endpoint',
     {
-      ...credentials,
+      credentials,
       endpoint: 'https://s3.example.com',
       region: 'eu-west-1',
       bucket: 'my-bucket',
@@ -46,7 +60,7 @@ const settingsCases: Array<[string, S3Settings]> = [
   [
     'custom http endpoint with port and dotted bucket falls back to path-style',
     {
-      ...credentials,
+      credentials,
       endpoint: 'http://minio.local:9000',
       region: 'eu-central-1',
       bucket: 'my.dotted.bucket',
@@ -56,7 +70,7 @@ const settingsCases: Array<[string, S3Settings]> = [
   [
     'dotted bucket over https falls back to path-style',
     {
-      ...credentials,
+      credentials,
       endpoint: 'https://s3.example.com',
       region: 'eu-west-1',
       bucket: 'my.dotted.bucket',
@@ -66,7 +80,7 @@ const settingsCases: Array<[string, S3Settings]> = [
   [
     'IP endpoint without forcePathStyle uses path-style',
     {
-      ...credentials,
+      credentials,
       endpoint: 'http://10.1.2.3:9000',
       region: 'us-east-1',
       bucket: 'bucket',
@@ -75,12 +89,12 @@ const settingsCases: Array<[string, S3Settings]> = [
   ],
   [
     'AWS regional endpoint, virtual-hosted',
-    { ...credentials, region: 'eu-west-1', bucket: 'aws-bucket', forcePathStyle: false },
+    { credentials, region: 'eu-west-1', bucket: 'aws-bucket', forcePathStyle: false },
   ],
   [
     'AWS endpoint with a dotted bucket falls back to path-style',
     {
-      ...credentials,
+      credentials,
       region: 'ap-southeast-2',
       bucket: 'dotted.aws.bucket',
       forcePathStyle: false,
@@ -89,7 +103,7 @@ const settingsCases: Array<[string, S3Settings]> = [
   [
     'virtual-hosted http endpoint with port',
     {
-      ...credentials,
+      credentials,
       endpoint: 'http://minio.local:9000',
       region: 'us-east-1',
       bucket: 'uploads-1',
@@ -98,7 +112,7 @@ const settingsCases: Array<[string, S3Settings]> = [
   ],
   [
     'AWS us-east-1 endpoint, path-style',
-    { ...credentials, region: 'us-east-1', bucket: 'aws-bucket', forcePathStyle: true },
+    { credentials, region: 'us-east-1', bucket: 'aws-bucket', forcePathStyle: true },
   ],
 ];
 
@@ -137,8 +151,11 @@ async function sdkGet(
 
 describe('Presigner', () => {
   describe.each(settingsCases)('%s', (_name, settings) => {
-    const presigner = new Presigner(settings);
+    let presigner: Presigner;
     const client = createS3Client(settings);
+    beforeAll(async () => {
+      presigner = await presignerFor(settings);
+    });
     afterAll(() => client.destroy());
 
     it.each(keys)('GET URL for %j equals the SDK one', async (key) => {
@@ -210,14 +227,14 @@ describe('Presigner', () => {
 
   it('uses publicEndpoint for the URL and the signed host, the endpoint for internal requests', async () => {
     const settings: S3Settings = {
-      ...credentials,
+      credentials,
       endpoint: 'http://minio.storage.svc.cluster.local:9000',
       publicEndpoint: 'https://files.example.com',
       region: 'eu-west-1',
       bucket: 'platform',
       forcePathStyle: true,
     };
-    const ours = new Presigner(settings).presignGet('a/b.txt', {
+    const ours = (await presignerFor(settings)).presignGet('a/b.txt', {
       expiresInSeconds: 60,
       signingDate: dates[0],
     });
@@ -230,15 +247,18 @@ describe('Presigner', () => {
     } finally {
       publicClient.destroy();
     }
-    const internal = Presigner.internal(settings).presignHead('a/b.txt', { expiresInSeconds: 60 });
+    const signing = await SigningCredentials.load(s3CredentialProvider(settings));
+    const internal = Presigner.internal(settings, signing).presignHead('a/b.txt', {
+      expiresInSeconds: 60,
+    });
     expect(
       internal.startsWith('http://minio.storage.svc.cluster.local:9000/platform/a/b.txt?'),
     ).toBe(true);
   });
 
-  it('signs only the host header with an unsigned payload', () => {
+  it('signs only the host header with an unsigned payload', async () => {
     const settings = settingsCases[0][1];
-    const url = new URL(new Presigner(settings).presignPut('k', { expiresInSeconds: 60 }));
+    const url = new URL((await presignerFor(settings)).presignPut('k', { expiresInSeconds: 60 }));
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
     expect(url.searchParams.get('X-Amz-Content-Sha256')).toBe('UNSIGNED-PAYLOAD');
     expect(url.searchParams.get('X-Amz-Credential')).toMatch(
@@ -246,12 +266,104 @@ describe('Presigner', () => {
     );
   });
 
-  it('rejects invalid expiries and empty keys', () => {
-    const presigner = new Presigner(settingsCases[0][1]);
+  it('rejects invalid expiries and empty keys', async () => {
+    const presigner = await presignerFor(settingsCases[0][1]);
     for (const expiresInSeconds of [0, -1, 1.5, 604_801, Number.NaN]) {
       expect(() => presigner.presignGet('k', { expiresInSeconds })).toThrow(RangeError);
     }
     expect(() => presigner.presignPut('', { expiresInSeconds: 60 })).toThrow(RangeError);
+  });
+
+  describe('with temporary credentials', () => {
+    const settings = settingsCases[0][1];
+    const now = new Date('2031-05-06T07:08:09.500Z');
+    const temporary = (expiresInMs: number): AwsCredentials => ({
+      ...credentials,
+      // Tokens hold characters that need encoding (STS tokens are base64).
+      sessionToken: 'FwoGZXIvYXdzE+k/IQoJb3JpZ2lu=token',
+      expiration: new Date(now.getTime() + expiresInMs),
+    });
+    const presignerWith = async (c: AwsCredentials) =>
+      new Presigner(settings, await SigningCredentials.load(() => Promise.resolve(c)));
+    const expires = (url: string) => Number(new URL(url).searchParams.get('X-Amz-Expires'));
+
+    beforeEach(() => {
+      jest.spyOn(Date, 'now').mockReturnValue(now.getTime());
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('adds X-Amz-Security-Token to GET, PUT and HEAD URLs, as the SDK does', async () => {
+      const c = temporary(86_400_000);
+      const presigner = await presignerWith(c);
+      const client = new S3Client({
+        region: settings.region,
+        endpoint: settings.endpoint,
+        forcePathStyle: true,
+        credentials: c,
+        // As createS3Client's clients (which take static keys only).
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      try {
+        const options = { expiresIn: 900, signingDate: now };
+        const get = presigner.presignGet('a b/ü.txt', { expiresInSeconds: 900 });
+        expect(new URL(get).searchParams.get('X-Amz-Security-Token')).toBe(c.sessionToken);
+        expect(get).toBe(
+          await getSignedUrl(
+            client,
+            new GetObjectCommand({ Bucket: settings.bucket, Key: 'a b/ü.txt' }),
+            options,
+          ),
+        );
+        expect(presigner.presignPut('k', { expiresInSeconds: 900 })).toBe(
+          await getSignedUrl(
+            client,
+            new PutObjectCommand({ Bucket: settings.bucket, Key: 'k' }),
+            options,
+          ),
+        );
+        expect(presigner.presignHead('k', { expiresInSeconds: 900 })).toBe(
+          await getSignedUrl(
+            client,
+            new HeadObjectCommand({ Bucket: settings.bucket, Key: 'k' }),
+            options,
+          ),
+        );
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it('clamps X-Amz-Expires to the credentials expiration', async () => {
+      // Signed at 07:08:09 (X-Amz-Date drops the .5 s); the credentials expire 120.9 s after `now`.
+      const presigner = await presignerWith(temporary(120_900));
+      expect(expires(presigner.presignGet('k', { expiresInSeconds: 3600 }))).toBe(121);
+      expect(expires(presigner.presignPut('k', { expiresInSeconds: 3600 }))).toBe(121);
+      expect(expires(presigner.presignHead('k', { expiresInSeconds: 60 }))).toBe(60);
+      const signedAt = new Date('2031-05-06T07:08:09.000Z').getTime();
+      const url = presigner.presignGet('k', { expiresInSeconds: 3600 });
+      expect(signedAt + expires(url) * 1000).toBeLessThanOrEqual(now.getTime() + 120_900);
+    });
+
+    it('tells when a URL expires, clamped or not', async () => {
+      const presigner = await presignerWith(temporary(120_900));
+      expect(presignedUrlExpiry(presigner.presignPut('k', { expiresInSeconds: 3600 }))).toEqual(
+        new Date('2031-05-06T07:10:10Z'),
+      );
+      expect(presignedUrlExpiry(presigner.presignGet('k', { expiresInSeconds: 60 }))).toEqual(
+        new Date('2031-05-06T07:09:09Z'),
+      );
+      expect(() => presignedUrlExpiry('https://example.com/k?X-Amz-Expires=60')).toThrow(
+        RangeError,
+      );
+    });
+
+    it('refuses to sign with credentials that have expired', async () => {
+      const presigner = await presignerWith(temporary(400));
+      expect(() => presigner.presignGet('k', { expiresInSeconds: 60 })).toThrow(
+        'S3 credentials expired at 2031-05-06T07:08:09.900Z: no URL can be signed',
+      );
+    });
   });
 });
 

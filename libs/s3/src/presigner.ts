@@ -1,3 +1,4 @@
+import type { AwsCredentials, SigningCredentials } from './credentials';
 import type { S3Settings } from './settings';
 import {
   SIGV4_ALGORITHM,
@@ -5,6 +6,7 @@ import {
   UNSIGNED_PAYLOAD,
   canonicalRequest,
   credentialScope,
+  parseAmzDate,
   signature,
   stringToSign,
   toAmzDate,
@@ -38,29 +40,38 @@ const SERVICE = 's3';
  * Presigned S3 URLs without the SDK's middleware stack: the SigV4 query-string chain with a cached
  * signing key, ~40x the throughput of `getSignedUrl` (~110k URLs/s on one core here). Its URLs are
  * byte-identical to those of `@aws-sdk/s3-request-presigner`'s `getSignedUrl` for a client created
- * by `createS3Client` with the same settings (unit-tested).
+ * by `createS3Client` with the same settings and credentials (unit-tested), but for the clamp below.
  *
  * Only the `host` header is signed and the payload is `UNSIGNED-PAYLOAD`, so a PUT URL accepts any
  * body and any (or no) Content-Type. URLs use `publicEndpoint` when set.
+ *
+ * Temporary credentials (a role's) add `X-Amz-Security-Token`, and clamp `X-Amz-Expires`: a URL never
+ * outlives the credentials that signed it (S3 refuses it once they expire, whatever its own expiry says),
+ * so it expires at their expiration at the latest, and may live shorter than asked. `SigningCredentials`
+ * renews them halfway through their life, which bounds how short.
  */
 export class Presigner {
   private readonly origin: string; // scheme://host[:port]
   private readonly host: string; // value of the signed host header
   private readonly pathPrefix: string; // encoded, without trailing '/': '' | '/base' | '/bucket' ...
-  private readonly credentialPrefix: string; // 'AKID/'
   private readonly keyCache = new SigningKeyCache(4);
   private lastSecond = -1;
   private lastAmzDate = '';
+  private lastToken = '';
+  private lastEncodedToken = '';
 
   /**
    * A Presigner for the requests a service sends S3 itself (the endpoint it reaches S3 at, never the public
    * one handed to clients).
    */
-  static internal(settings: S3Settings): Presigner {
-    return new Presigner({ ...settings, publicEndpoint: undefined });
+  static internal(settings: S3Settings, credentials: SigningCredentials): Presigner {
+    return new Presigner({ ...settings, publicEndpoint: undefined }, credentials);
   }
 
-  constructor(private readonly settings: S3Settings) {
+  constructor(
+    private readonly settings: S3Settings,
+    private readonly credentials: SigningCredentials,
+  ) {
     const base = resolveBaseUrl(settings.publicEndpoint ?? settings.endpoint, settings.region);
     const basePath = base.pathname.replace(/\/+$/, '');
     const virtualHosted =
@@ -71,7 +82,6 @@ export class Presigner {
     this.host = base.port === '' ? hostname : `${hostname}:${base.port}`;
     this.origin = `${base.protocol}//${this.host}`;
     this.pathPrefix = virtualHosted ? basePath : `${basePath}/${uriEncode(settings.bucket, true)}`;
-    this.credentialPrefix = `${settings.accessKeyId}/`;
   }
 
   /** A URL for GET of one object (not valid for HEAD: the method is signed). */
@@ -103,15 +113,22 @@ export class Presigner {
     return this.presign('HEAD', key, options.expiresInSeconds, options.signingDate, []);
   }
 
-  /** Now as `YYYYMMDDTHHMMSSZ`, formatted once per second. */
-  private currentAmzDate(): string {
-    const now = Date.now();
-    const second = Math.floor(now / 1000);
+  /** A second (since the epoch) as `YYYYMMDDTHHMMSSZ`, formatted once per second. */
+  private amzDate(second: number): string {
     if (second !== this.lastSecond) {
       this.lastSecond = second;
-      this.lastAmzDate = toAmzDate(new Date(now));
+      this.lastAmzDate = toAmzDate(new Date(second * 1000));
     }
     return this.lastAmzDate;
+  }
+
+  /** The session token, encoded once per token (about 1 KB: re-encoding it per URL would cost). */
+  private encodedToken(token: string): string {
+    if (token !== this.lastToken) {
+      this.lastToken = token;
+      this.lastEncodedToken = uriEncode(token);
+    }
+    return this.lastEncodedToken;
   }
 
   /**
@@ -135,19 +152,23 @@ export class Presigner {
       );
     }
     if (key === '') throw new RangeError('key must not be empty');
-    const amzDate = signingDate === undefined ? this.currentAmzDate() : toAmzDate(signingDate);
+    const credentials = this.credentials.current();
+    const second = Math.floor((signingDate?.getTime() ?? Date.now()) / 1000);
+    const amzDate = this.amzDate(second);
     const shortDate = amzDate.slice(0, 8);
     const scope = credentialScope(shortDate, this.settings.region, SERVICE);
     const path = `${this.pathPrefix}/${uriEncode(key, true)}`;
+    const token = credentials.sessionToken;
 
     // The canonical query string: every parameter but the signature, sorted by name. Upper-case
     // 'X-Amz-*' names sort before the lower-case ones in `extraParams`.
     const query =
       `X-Amz-Algorithm=${SIGV4_ALGORITHM}` +
       `&X-Amz-Content-Sha256=${UNSIGNED_PAYLOAD}` +
-      `&X-Amz-Credential=${uriEncode(this.credentialPrefix + scope)}` +
+      `&X-Amz-Credential=${uriEncode(`${credentials.accessKeyId}/${scope}`)}` +
       `&X-Amz-Date=${amzDate}` +
-      `&X-Amz-Expires=${expiresInSeconds}`;
+      `&X-Amz-Expires=${clampedExpiry(expiresInSeconds, second, credentials)}` +
+      (token === undefined ? '' : `&X-Amz-Security-Token=${this.encodedToken(token)}`);
     const signedQueryTail = `&X-Amz-SignedHeaders=host${extraParams.length > 0 ? '&' : ''}${extraParams.join('&')}`;
 
     const canonical = canonicalRequest({
@@ -159,7 +180,7 @@ export class Presigner {
       payloadHash: UNSIGNED_PAYLOAD,
     });
     const signingKey = this.keyCache.get(
-      this.settings.secretAccessKey,
+      credentials.secretAccessKey,
       shortDate,
       this.settings.region,
       SERVICE,
@@ -168,6 +189,40 @@ export class Presigner {
     // Same parameter order as the SDK's URLs: sorted, X-Amz-Signature included.
     return `${this.origin}${path}?${query}&X-Amz-Signature=${sig}${signedQueryTail}`;
   }
+}
+
+/**
+ * `X-Amz-Expires` of a URL signed at `signedAt` (its `X-Amz-Date`, seconds since the epoch): the expiry asked
+ * for, clamped so that the URL expires no later than the credentials that sign it. Throws when they have
+ * expired (a refresh kept failing): every URL they signed would be refused.
+ */
+function clampedExpiry(
+  expiresInSeconds: number,
+  signedAt: number,
+  credentials: AwsCredentials,
+): number {
+  if (credentials.expiration === undefined) return expiresInSeconds;
+  const left = Math.floor(credentials.expiration.getTime() / 1000) - signedAt;
+  if (left < 1) {
+    throw new Error(
+      `S3 credentials expired at ${credentials.expiration.toISOString()}: no URL can be signed`,
+    );
+  }
+  return Math.min(expiresInSeconds, left);
+}
+
+/**
+ * When a URL of `Presigner` expires: its `X-Amz-Date` plus its `X-Amz-Expires`, which may be shorter than
+ * the expiry asked for (clamped to the credentials'). What to tell clients a URL is valid until.
+ */
+export function presignedUrlExpiry(url: string): Date {
+  const params = new URL(url).searchParams;
+  const signedAt = parseAmzDate(params.get('X-Amz-Date') ?? '');
+  const expires = Number(params.get('X-Amz-Expires'));
+  if (signedAt === undefined || !Number.isInteger(expires)) {
+    throw new RangeError('not a presigned URL: no X-Amz-Date and X-Amz-Expires');
+  }
+  return new Date(signedAt.getTime() + expires * 1000);
 }
 
 /** The endpoint as a URL, or AWS's regional S3 endpoint when none is configured. */

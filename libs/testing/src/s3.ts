@@ -1,5 +1,5 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { S3Settings } from '@lib/s3';
+import type { S3AccessKeys, S3Settings } from '@lib/s3';
 import {
   startS3Server,
   type S3Server,
@@ -12,11 +12,14 @@ export type { FaultSpec, InjectedFault, S3Operation } from '../../../tools/local
 export const TEST_S3_BUCKET = 'platform-test';
 
 export interface TestS3 extends S3Server {
-  /** Settings for `createS3Client` / `Presigner` (path-style, bucket `platform-test`). */
-  readonly settings: S3Settings;
+  /** Settings for `createS3Client` / `Presigner` (path-style, bucket `platform-test`, the server's keys). */
+  readonly settings: S3Settings & { credentials: S3AccessKeys };
 }
 
-export interface TestS3Options extends Pick<S3ServerOptions, 'region' | 'faults' | 'jvm'> {
+export interface TestS3Options extends Pick<
+  S3ServerOptions,
+  'region' | 'faults' | 'ignoreUnknownHeaders' | 'jvm'
+> {
   /** Extra buckets besides `platform-test`. */
   buckets?: string[];
 }
@@ -33,15 +36,15 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
     secretAccessKey,
     region: options.region,
     faults: options.faults,
+    ignoreUnknownHeaders: options.ignoreUnknownHeaders,
     jvm: options.jvm,
     buckets: [TEST_S3_BUCKET, ...(options.buckets ?? [])],
   });
-  const settings: S3Settings = {
+  const settings: TestS3['settings'] = {
     endpoint: server.endpoint,
     region: server.region,
     bucket: TEST_S3_BUCKET,
-    accessKeyId,
-    secretAccessKey,
+    credentials: { accessKeyId, secretAccessKey },
     forcePathStyle: true,
   };
   return { ...server, settings };

@@ -150,8 +150,8 @@ describe('fault: SIGKILL of each app under load', () => {
           S3_ENDPOINT: f.t.s3.settings.endpoint,
           S3_REGION: f.t.s3.settings.region,
           S3_BUCKET: f.t.s3.settings.bucket,
-          S3_ACCESS_KEY_ID: f.t.s3.settings.accessKeyId,
-          S3_SECRET_ACCESS_KEY: f.t.s3.settings.secretAccessKey,
+          S3_ACCESS_KEY_ID: f.t.s3.settings.credentials.accessKeyId,
+          S3_SECRET_ACCESS_KEY: f.t.s3.settings.credentials.secretAccessKey,
           S3_FORCE_PATH_STYLE: 'true',
         },
       });

@@ -34,6 +34,12 @@ export interface S3ServerOptions {
    * directly (benchmarks, local runs) and `injectFault` throws.
    */
   faults?: boolean;
+  /**
+   * Accept x-amz-* headers S3Proxy does not know instead of answering 501 NotImplemented. Among them is
+   * `x-amz-security-token`, which SDK calls signed with temporary credentials send (signed, so the
+   * signature still covers it). Default false.
+   */
+  ignoreUnknownHeaders?: boolean;
   jvm?: JvmProfile;
 }
 
@@ -75,6 +81,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
     'jclouds.identity': opts.accessKeyId,
     'jclouds.credential': opts.secretAccessKey,
     'jclouds.regions': region,
+    's3proxy.ignore-unknown-headers': String(opts.ignoreUnknownHeaders ?? false),
     ...store,
   };
   if (opts.directory) await mkdir(opts.directory, { recursive: true });
@@ -116,8 +123,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
       endpoint,
       region,
       bucket: opts.buckets[0],
-      accessKeyId: opts.accessKeyId,
-      secretAccessKey: opts.secretAccessKey,
+      credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
       forcePathStyle: true,
     });
     for (const bucket of opts.buckets) {

@@ -3,6 +3,7 @@ import { isUUID } from 'class-validator';
 import { FLOW_LIMITS, parseResourceUri, ResourceDownloadUrlView } from '@lib/contracts';
 import { DomainException } from '@lib/errors';
 import { currentTraceId } from '@lib/observability';
+import { presignedUrlExpiry } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
 import { RunsRepository } from '../runs/runs.repository';
@@ -78,10 +79,13 @@ export class ResourcesService {
       throw transient();
     }
     if (!objectKey) throw notFound(uri);
-    const expiresAt = new Date(Date.now() + FLOW_LIMITS.downloadUrlSeconds * 1000);
+    const url = this.bytes.getUrl(objectKey, FLOW_LIMITS.downloadUrlSeconds, filename);
     return {
-      download_url: this.bytes.getUrl(objectKey, FLOW_LIMITS.downloadUrlSeconds, filename),
-      download_expires_at: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      download_url: url,
+      // The URL's own expiry: with a role's credentials it may come before the hour asked for.
+      download_expires_at: presignedUrlExpiry(url)
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
       resource_uri: uri,
       filename,
       tool_trace_id: currentTraceId() ?? '',

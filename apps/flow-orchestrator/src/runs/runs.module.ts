@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { s3Settings } from '@lib/app';
 import { QueueName } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
-import { createS3Client, Presigner } from '@lib/s3';
+import { createS3Client, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
 import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
@@ -37,13 +37,14 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
     {
       provide: RunBytes,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) => {
+      useFactory: async (config: ConfigService<FlowOrchestratorEnv, true>) => {
         const settings = s3Settings(config);
+        const credentials = await SigningCredentials.load(s3CredentialProvider(settings));
         return new RunBytes(
           createS3Client(settings),
           settings.bucket,
-          new Presigner(settings),
-          Presigner.internal(settings),
+          new Presigner(settings, credentials),
+          Presigner.internal(settings, credentials),
         );
       },
     },

@@ -15,6 +15,7 @@ import {
 } from '@lib/contracts';
 import { OutboxWriter, uuidv7 } from '@lib/events';
 import { MicroBatcher } from '@lib/queue';
+import { presignedUrlExpiry } from '@lib/s3';
 import type { EntityManager } from 'typeorm';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
@@ -262,7 +263,6 @@ export class RunsService {
   }
 
   private edgesOf(run: Run, now: Date): RunEdge[] {
-    const expiresAt = new Date(now.getTime() + FLOW_LIMITS.uploadUrlSeconds * 1000);
     return run.definition.DataWells.map((well) => {
       const objectName = expandKeyTemplate(well.Key, {
         RUN_ID: run.id,
@@ -272,6 +272,7 @@ export class RunsService {
       });
       const filename = objectName.slice(objectName.lastIndexOf('/') + 1);
       const objectKey = runFileKey(run.orgKey, run.workflowId, run.id, 'inputs', filename);
+      const putUrl = this.bytes.putUrl(objectKey, FLOW_LIMITS.uploadUrlSeconds);
       return {
         runId: run.id,
         edge: well.Edge,
@@ -279,8 +280,9 @@ export class RunsService {
         objectName,
         filename,
         objectKey,
-        putUrl: this.bytes.putUrl(objectKey, FLOW_LIMITS.uploadUrlSeconds),
-        expiresAt,
+        putUrl,
+        // The edge waits as long as its PutURL works (a role's credentials may make it short of the hour).
+        expiresAt: presignedUrlExpiry(putUrl),
         filledAt: null,
         createdAt: now,
       };

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { s3Settings } from '@lib/app';
 import { ServiceClient } from '@lib/internal-http';
-import { Presigner } from '@lib/s3';
+import { Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import { ObjectMetadataEnv } from '../config/object-metadata.env';
 import { ObjectBytesService } from './object-bytes.service';
 
@@ -13,11 +13,12 @@ import { ObjectBytesService } from './object-bytes.service';
     {
       provide: ObjectBytesService,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<ObjectMetadataEnv, true>) => {
+      useFactory: async (config: ConfigService<ObjectMetadataEnv, true>) => {
         const s3 = s3Settings(config);
+        const credentials = await SigningCredentials.load(s3CredentialProvider(s3));
         return new ObjectBytesService(
-          new Presigner(s3),
-          Presigner.internal(s3),
+          new Presigner(s3, credentials),
+          Presigner.internal(s3, credentials),
           new ServiceClient({
             name: 'storage',
             baseUrl: config.get('STORAGE_URL', { infer: true }),

@@ -8,7 +8,14 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { DependencyUnavailableException, DomainException } from '@lib/errors';
-import { createS3Client, Presigner, S3RequestError, S3Settings, withS3Retries } from '@lib/s3';
+import {
+  createS3Client,
+  Presigner,
+  S3RequestError,
+  S3Settings,
+  SigningCredentials,
+  withS3Retries,
+} from '@lib/s3';
 import { request } from 'undici';
 import { S3_SETTINGS } from '../s3/s3.module';
 import { StreamUploadResultDto } from './uploads.dto';
@@ -43,9 +50,12 @@ export class StreamingWriter implements OnApplicationShutdown {
   /** Signs the one PUT of a small object (S3's endpoint as this service reaches it). */
   private readonly putSigner: Presigner;
 
-  constructor(@Inject(S3_SETTINGS) private readonly settings: S3Settings) {
+  constructor(
+    @Inject(S3_SETTINGS) private readonly settings: S3Settings,
+    credentials: SigningCredentials,
+  ) {
     this.s3 = createS3Client(settings, { maxAttempts: 1 });
-    this.putSigner = Presigner.internal(settings);
+    this.putSigner = Presigner.internal(settings, credentials);
   }
 
   onApplicationShutdown(): void {
