@@ -1,6 +1,6 @@
 /**
  * Seed 004's trigger through the run queue, with the whole platform running locally as in the e2e suites
- * (five apps as processes, Postgres, Redis, the Kafka mock cluster, the verifying S3) on the same machine as
+ * (five apps as processes, Postgres, Redis, Apache Kafka, S3Proxy) on the same machine as
  * the load generator. Run: `npm run build && npm run bench:flows`.
  *
  * - latency: BENCH_TRIGGER_RATE triggers/s (default 500) for BENCH_DURATION_MS (default 10 s), open loop

@@ -18,18 +18,18 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_NAMES, AppName, REPO_ROOT } from '@lib/testing';
+import { APP_NAMES, AppName, REPO_ROOT, TestPlatform } from '@lib/testing';
 import { Client } from 'pg';
 import { runBenchMain, sectionWanted } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
 import { createObjectRequest, LoadRequest, LoadResult, runLoad } from './lib/load';
+import { cpuMsOf } from './lib/process-cpu';
 import { MULTIPART_CONTENT_TYPE, multipartFile } from './lib/multipart';
 import { seedReadOnlyObjects } from './lib/seed-objects';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONNECTIONS = 64;
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 const IDLE_MS = 5_000;
 const ONE_KB = 'x'.repeat(1024);
 
@@ -53,34 +53,18 @@ function appPids(): Record<AppName, number> {
   return pids as Record<AppName, number>;
 }
 
-/** The local S3's s3rver child (the verifying proxy in front of it runs in this bench's own process). */
-function s3rverPid(): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('s3rver-child') && Number(entry) !== process.pid) return Number(entry);
-    } catch {
-      continue;
-    }
-  }
-  throw new Error('no s3rver child process found');
-}
-
 /** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
-}
+const cpuSeconds = (pid: number) => (cpuMsOf(pid) ?? 0) / 1000;
 
-/** The processes whose CPU is measured: the five apps, the s3rver child, and this bench's own process. */
-const MEASURED = [...APP_NAMES, 's3rver', 'bench'] as const;
+/** The processes whose CPU is measured: the five apps, the Kafka broker, S3Proxy, and this bench's own process. */
+const MEASURED = [...APP_NAMES, 'kafka', 's3', 'bench'] as const;
 type Measured = (typeof MEASURED)[number];
 type Pids = Record<Measured, number>;
 
-function measuredPids(): Pids {
-  return { ...appPids(), s3rver: s3rverPid(), bench: process.pid };
+function measuredPids(t: TestPlatform): Pids {
+  const kafka = t.kafka.nodes[0].pid;
+  if (kafka === undefined) throw new Error('the Kafka broker is not running');
+  return { ...appPids(), kafka, s3: t.s3.pid, bench: process.pid };
 }
 
 /** CPU each process burns per second with no requests (pollers, consumers, relays): subtracted below. */
@@ -139,7 +123,7 @@ async function main(): Promise<void> {
     headers: { location: 'http://127.0.0.1:9000/platform/org/objects/x?X-Amz-Signature=0' },
   });
   try {
-    const pids = measuredPids();
+    const pids = measuredPids(t);
     const idle = await idleCpuPerSecond(pids);
     idleCpu = idle;
     const org = await t.createOrg();
@@ -270,11 +254,12 @@ async function main(): Promise<void> {
     'usage-aggregator',
     'storage',
     'flow-orchestrator',
-    's3rver',
+    'kafka',
+    's3',
     'bench',
   ] as const;
   process.stdout.write(
-    `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run; CPU µs per request per process (idle CPU subtracted; bench = the load generator and the local S3's verifying proxy)\n\n` +
+    `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run; CPU µs per request per process (idle CPU subtracted; kafka = the broker, s3 = S3Proxy, bench = the load generator)\n\n` +
       `| scenario | req/s | p50 ms | p99 ms | errors | ratio | ${cols.join(' | ')} |\n` +
       `|---|---|---|---|---|---|${cols.map(() => '---').join('|')}|\n` +
       results

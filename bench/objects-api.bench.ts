@@ -1,6 +1,6 @@
 /**
  * Objects API throughput and latency through the gateway, with the whole platform running locally as in
- * the e2e suites (five apps as processes, Postgres, Redis, the Kafka mock cluster, the verifying S3), on
+ * the e2e suites (five apps as processes, Postgres, Redis, Apache Kafka, S3Proxy), on
  * the same machine as the load generator. Run: `npm run build && npm run bench:objects`.
  *
  * - create: `POST /v1/objects` (row + outbox event in one transaction, presigned upload URL).

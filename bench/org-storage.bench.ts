@@ -1,6 +1,6 @@
 /**
  * Org storage (seed 004) benchmarks, with the whole platform running locally as in the e2e suites (five
- * apps as processes, Postgres, Redis, the Kafka mock cluster, the verifying S3). Run:
+ * apps as processes, Postgres, Redis, Apache Kafka, S3Proxy). Run:
  * `npm run build && npm run bench:org-storage`. Figures are noisy on a shared 2-core machine.
  *
  * - Streaming uploads: BENCH_UPLOADS (default 100) concurrent 10 MiB multipart uploads to

@@ -1,7 +1,7 @@
 /**
  * `npm run build && npm run soak`: a mixed-load soak of the whole platform, not part of CI. The platform runs
- * locally as in the e2e suites and the benches (five apps as processes, Postgres, Redis, the Kafka mock
- * cluster, the verifying S3), on the same machine as the load.
+ * locally as in the e2e suites and the benches (five apps as processes, Postgres, Redis, Apache Kafka,
+ * S3Proxy), on the same machine as the load.
  *
  * 1. Capacity: the mix below in a closed loop (SOAK_CONNECTIONS, default 16) for SOAK_CAPACITY_MS (default
  *    20 s) after a 5 s warm-up: exchanges per second.

@@ -1,13 +1,13 @@
 /**
  * Seed 000 benchmarks, with the whole platform running locally as in the e2e suites (five apps as
- * processes, Postgres, Redis, the Kafka mock cluster, the verifying S3) on the same machine as the load.
+ * processes, Postgres, Redis, Apache Kafka, S3Proxy) on the same machine as the load.
  * Run: `npm run build && npm run bench:usage` (`BENCH_ONLY=usage,aggregator,lag,download` to pick).
  *
  * - usage: `GET /api/v1/objects/storage-usage` for an org of BENCH_USAGE_FILES files (default 1,000,000,
  *   seeded with SQL into the aggregator's tables as its consumer leaves them: 50 workflows, 20 users), at 1
  *   connection (latency) and 64 (throughput), against a bare Node server answering the same JSON.
- * - aggregator: BENCH_EVENTS `storage_file.updated` events (default 30,000, what the mock broker's bounded
- *   log keeps; 15,000 files × created + overwritten, 20 orgs, 50 workflows) are put on the topic while the usage-aggregator is stopped; then a
+ * - aggregator: BENCH_EVENTS `storage_file.updated` events (default 30,000: 15,000 files × created +
+ *   overwritten, 20 orgs, 50 workflows) are put on the topic while the usage-aggregator is stopped; then a
  *   raw kafkajs consumer (a new group, `eachBatch`, no work) reads them all, and the aggregator is started
  *   and catches up. Rates are counted from the first to the last event each handles (group joins excluded):
  *   the raw consumer by its own clock, the aggregator by `processed_events.processed_at`. CPU time per event
@@ -28,6 +28,7 @@ import { INTERNAL_BATCH_PATH } from '@lib/internal-http';
 import { readTopics, TestOrg, TestPlatform } from '@lib/testing';
 import { logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { startCpuWindow } from './lib/process-cpu';
 import { Pool } from 'undici';
 import { runBenchMain, sectionWanted } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
@@ -219,13 +220,13 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
   let rawCpuStart: NodeJS.CpuUsage | undefined;
   const offsets = await admin.fetchTopicOffsets(Topic.StorageFileUpdated);
   await admin.disconnect();
-  // Every event on the topic (those of the other scenarios included). The mock broker keeps a bounded log
-  // per partition, so the oldest may be gone: count what is there.
+  // Every event on the topic (those of the other scenarios included).
   const target = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
   const fresh = offsets.reduce(
     (n, o) => n + Number(o.high) - Math.max(Number(o.low), highBefore.get(o.partition) ?? 0),
     0,
   );
+  const rawWindow = startCpuWindow([]);
   const done = new Promise<void>((resolve) => {
     void raw.run({
       eachBatch: async ({ batch }) => {
@@ -241,6 +242,7 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
     });
   });
   await done;
+  const rawKafka = rawWindow.end(seen).infrastructurePct;
   const rawCpu = process.cpuUsage(rawCpuStart);
   await raw.disconnect();
   const rawRate = (seen - 1) / ((last - first) / 1000);
@@ -248,6 +250,7 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
 
   // The aggregator catches up from where its group stopped; its CPU time is read before and after.
   await t.platform.restart('usage-aggregator');
+  const aggWindow = startCpuWindow([]);
   const cpuBefore = await processCpuSeconds(t.platform.urls['usage-aggregator']);
   const stats = await withDb(t, async (db) => {
     const deadline = Date.now() + 600_000;
@@ -267,17 +270,25 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
     );
     return rows[0];
   });
+  const aggKafka = aggWindow.end(fresh).infrastructurePct;
   const aggCpuPerEvent =
     (((await processCpuSeconds(t.platform.urls['usage-aggregator'])) - cpuBefore) * 1e6) / fresh;
   const aggSeconds = (stats.last.getTime() - stats.first.getTime()) / 1000;
   const aggRate = (Number(stats.n) - 1) / aggSeconds;
-  report({ scenario: 'raw kafkajs consumer (baseline)', unit: 'events/s', rate: rawRate });
+  report({
+    scenario: 'raw kafkajs consumer (baseline)',
+    unit: 'events/s',
+    rate: rawRate,
+    kafkaCpuPct: rawKafka.kafka,
+  });
   report({
     scenario: 'usage-aggregator consuming storage_file.updated',
     unit: 'events/s',
     rate: aggRate,
     baseline: 'raw kafkajs consumer',
     ratio: aggRate / rawRate,
+    platformCpuUsPerOp: aggCpuPerEvent,
+    kafkaCpuPct: aggKafka.kafka,
   });
   process.stdout.write(
     `\nusage-aggregator throughput: ${fmt(EVENTS)} storage_file.updated events on 6 partitions ` +

@@ -5,7 +5,7 @@ import { AppName, RunningPlatform, startPlatform } from './platform-processes';
 import { createTestDatabase, TestDatabase } from './postgres';
 import { TEST_REDIS_URL, testRedisPrefix } from './redis';
 import { REPO_ROOT } from './repo-root';
-import { startTestS3, type TestS3 } from './s3';
+import { startTestS3, type TestS3, type TestS3Options } from './s3';
 
 export interface TestOrg {
   orgId: string;
@@ -52,6 +52,8 @@ export async function startTestPlatform(
     kafkaNodes?: number;
     /** The cluster's other options (default: plaintext); its `clientEnv` is given to the apps. */
     kafka?: Omit<TestKafkaOptions, 'nodes'>;
+    /** The S3 server's options (default: in memory, behind the fault proxy). */
+    s3?: TestS3Options;
   } = {},
 ): Promise<TestPlatform> {
   const stops: (() => Promise<unknown>)[] = [];
@@ -61,7 +63,7 @@ export async function startTestPlatform(
   try {
     const kafka = await startTestKafka({ ...opts.kafka, nodes: opts.kafkaNodes });
     stops.push(() => kafka.stop());
-    const s3 = await startTestS3();
+    const s3 = await startTestS3(opts.s3);
     stops.push(() => s3.stop());
     const db = await createTestDatabase('e2e');
     stops.push(() => db.drop());
