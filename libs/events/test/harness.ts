@@ -1,5 +1,5 @@
 import { dataSourceOptions, migrateAll } from '@lib/database';
-import { createKafka } from '@lib/kafka';
+import { consumerConfig, createKafka } from '@lib/kafka';
 import { ADMIN_DATABASE_URL, databaseUrl, waitFor } from '@lib/testing';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -123,13 +123,11 @@ export class TopicCollector {
     private readonly topics: string[],
     groupId = `collector-${randomBytes(4).toString('hex')}`,
   ) {
-    this.consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: 6_000,
-      heartbeatInterval: 2_000,
-      maxWaitTimeInMs: 100,
-      retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
-    });
+    this.consumer = kafka.consumer(
+      consumerConfig(groupId, {
+        retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1_000 },
+      }),
+    );
   }
 
   async start(): Promise<void> {
