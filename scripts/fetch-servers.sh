@@ -17,6 +17,6 @@ for name in kafka s3proxy; do
     continue
   fi
   printf '\033[1;34m[setup]\033[0m resolving %s from Maven Central\n' "$name"
-  mvn -q -B -f "$pom" dependency:build-classpath -Dmdep.outputFile="$PWD/$cp.tmp" >&2
+  mvn -q -B -Dstyle.color=never -f "$pom" dependency:build-classpath -Dmdep.outputFile="$PWD/$cp.tmp" >&2
   mv -f "$cp.tmp" "$cp"
 done

@@ -30,13 +30,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-# npm packages as locked (direct dependencies are pinned exactly); skipped when node_modules is current.
-# `npm install`, not `npm ci`: npm 11 here writes lock files without the other platforms' optional
-# packages (@swc/core-darwin-*, ...) and then `npm ci` refuses them as out of sync.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
-  || [ package.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages"
-  npm install --no-audit --no-fund
+# npm packages exactly as locked (`npm ci` never rewrites package-lock.json, so a fresh clone stays clean);
+# skipped when node_modules is newer than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
 fi
 
 bash scripts/fetch-servers.sh
