@@ -32,6 +32,16 @@ const PATTERNS: { kind: ObjectKeyKind; pattern: RegExp }[] = [
   },
 ];
 
+/**
+ * A key's token where the key appears in text: a URL (an S3 request path), a URL-encoded query value, a log
+ * line or an error message, its slashes plain or `%2F`. Group `before` is the text ahead of the token. The
+ * token is the capability, so logs and traces blank it out (`redactSecrets` of `@lib/observability`).
+ */
+export const KEY_TOKEN_IN_TEXT = new RegExp(
+  `(?<before>(?:/|%2[Ff])(?:objects(?:/|%2[Ff])obj_[0-9a-f]{32}|files|inputs|outputs)(?:/|%2[Ff]))` +
+    `${TOKEN}(?![A-Za-z0-9_-])`,
+);
+
 /** The longest key any format produces (S3 allows 1024 bytes). */
 export const OBJECT_KEY_MAX_BYTES = 1024;
 

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LevelWithSilentOrString } from 'pino';
+import { REDACTED, redactSecrets } from './redaction';
 import { currentRequestId } from './request-context';
 import { currentSpanContext } from './trace-context';
 
@@ -28,11 +29,21 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.password',
   'secret',
   '*.secret',
+  // Object keys are download capabilities.
+  'key',
+  '*.key',
+  'objectKey',
+  '*.objectKey',
+  'object_key',
+  '*.object_key',
 ];
 
 /**
  * A pino logger writing one JSON object per line: `level` (label), `time` (epoch ms), `service`,
  * `msg`, plus `trace_id`/`span_id` of the active span and `request_id` of the current request.
+ * Fields named in `REDACTED_PATHS` are censored, and every line is passed through `redactSecrets` as it
+ * is written, so no object key or URL signature reaches the logs whatever field, message or error
+ * stack quotes it (children inherit both).
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   return pino(
@@ -43,15 +54,17 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       // Epoch ms, pino's default: an ISO string doubles the cost of a short line.
       formatters: { level: (label) => ({ level: label }) },
       mixin: correlationFields,
-      redact: { paths: [...REDACTED_PATHS], censor: '[REDACTED]' },
+      redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
+      hooks: { streamWrite: redactSecrets },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
 
 /**
- * A child for lines built only from known-safe fields (the per-request completion line): it skips
- * redaction, whose wildcard paths cost more than the rest of the line together.
+ * A child for lines built only from known-safe fields (the per-request completion line): it skips the
+ * redaction of field paths, whose wildcards cost more than the rest of the line together (the line is
+ * still passed through `redactSecrets`).
  */
 export function unredactedChild(logger: Logger): Logger {
   return logger.child({}, { redact: { paths: [] } });

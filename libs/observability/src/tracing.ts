@@ -15,6 +15,7 @@ import {
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createRequire } from 'node:module';
 import { setOtelContextEnabled } from './context-mode';
+import { RedactingSpanProcessor } from './redacting-span-processor';
 
 export interface TracingOptions {
   /** `service.name` of every span, e.g. `gateway`. */
@@ -54,8 +55,13 @@ export function initTracing(options: TracingOptions): TracingHandle {
     sampler: new ParentBasedSampler({
       root: ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio),
     }),
+    // Spans leave the process without object keys or URL signatures (`RedactingSpanProcessor`).
     spanProcessors: exporterUrl
-      ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: exporterUrl }))]
+      ? [
+          new RedactingSpanProcessor(
+            new BatchSpanProcessor(new OTLPTraceExporter({ url: exporterUrl })),
+          ),
+        ]
       : [],
   });
   // The default context manager of NodeTracerProvider is AsyncLocalStorage-based.
