@@ -50,6 +50,15 @@ async function runBench(
   return { name, code, seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * The figures of the last full run on the stand-ins that tests used for Kafka and S3 before the real servers
+ * (librdkafka's mock cluster, s3rver), by `bench|scenario`: the table shows them beside today's.
+ */
+function standInFigures(): Record<string, string> {
+  const file = join(ROOT, 'bench', 'stand-in-figures.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { figures: Record<string, string> }).figures;
+}
+
 async function main(): Promise<void> {
   const selection = parseBenchSelection(process.env.BENCH_ONLY, Object.keys(BENCHES));
   mkdirSync(OUT_DIR, { recursive: true });
@@ -76,7 +85,7 @@ async function main(): Promise<void> {
     `${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; load average before the run ${load}; ` +
     `benches: ${runs.map((r) => `${r.name} ${r.seconds.toFixed(0)} s`).join(', ')}` +
     `${failed.length > 0 ? `; FAILED: ${failed.map((r) => `${r.name} (exit ${r.code})`).join(', ')}` : ''}.\n\n` +
-    `${formatReportTable(rows)}\n`;
+    `${formatReportTable(rows, standInFigures())}\n`;
   writeFileSync(join(OUT_DIR, 'latest.md'), markdown);
   process.stdout.write(`\n${markdown}\n(written to .local/bench/latest.md)\n`);
   process.exit(failed.length > 0 ? 1 : 0);
