@@ -32,7 +32,10 @@ export interface OutboxRelayOptions {
   retentionMs?: number;
   /** How often published rows past retention are pruned. Default 60 s. */
   pruneIntervalMs?: number;
-  /** Overrides of `producerConfig()` (whose retry budget the relay sets to `RELAY_KAFKA_RETRY`). */
+  /**
+   * Overrides of `producerConfig()` and of the relay's own settings (`RELAY_PRODUCER`: one attempt per send,
+   * not idempotent).
+   */
   producer?: Partial<ProducerConfig>;
   logger?: EventsLogger;
 }
@@ -77,13 +80,31 @@ class PublishFailed extends Error {
 }
 
 /**
- * Retry budget of the relay's Kafka client and producer: ~2 s (3 retries of 0.25, 0.5, 1 s) instead of the
- * platform's ~12 s. Transient errors (a leader move, a dropped connection) are still absorbed inside one send,
- * while a longer outage goes back to the relay's own loop, which retries forever with its backoff, records
- * attempts on the rows and can be stopped promptly. With the platform budget, nested client and producer
- * retries made one send during a full outage take ~23 s to fail.
+ * Retry budget of the relay's Kafka client (connections, metadata): ~2 s (3 retries of 0.25, 0.5, 1 s) instead
+ * of the platform's ~12 s, so that an outage goes back to the relay's own loop, which retries forever with its
+ * backoff, records attempts on the rows and can be stopped promptly. With the platform budget, nested client
+ * and producer retries made one send during a full outage take ~23 s to fail.
  */
 export const RELAY_KAFKA_RETRY = { ...KAFKA_RETRY, maxRetryTime: 1_000, retries: 3 };
+
+/**
+ * The relay's producer: `producerConfig()` with one attempt per send and without idempotence, because of two
+ * failure modes of kafkajs 2.2 when a partition leader dies under load:
+ * - After a send whose outcome it cannot know (the leader died before answering), the idempotent producer's
+ *   sequence numbers no longer match the brokers': they refuse every later send to that partition with
+ *   OUT_OF_ORDER_SEQUENCE_NUMBER, forever (seen in test/e2e/faults/kafka-brokers: the relay stopped publishing
+ *   for good after one broker was killed).
+ * - A send kafkajs retries goes only to the brokers that have not answered yet, so the messages of a partition
+ *   whose leadership moved to a broker that had already answered are never sent, and the send resolves
+ *   (`sendMessages.js`: its per-broker response map outlives the retry).
+ * The relay's loop retries the whole round instead. acks=all (kafkajs' default) still makes an acknowledged
+ * event survive a broker; a round that failed after some brokers took their part sends that part again, which
+ * at-least-once delivery allows (consumers dedupe by event id).
+ */
+const RELAY_PRODUCER: Partial<ProducerConfig> = {
+  idempotent: false,
+  retry: { ...RELAY_KAFKA_RETRY, retries: 0 },
+};
 
 /** The kafkajs client to give an `OutboxRelay`: the platform's settings with `RELAY_KAFKA_RETRY`. */
 export function createRelayKafka(opts: CreateKafkaOptions): Kafka {
@@ -105,8 +126,8 @@ const PRUNE_CHUNK = 10_000;
  *   value = the stored CloudEvent), and marks them published only after Kafka acknowledged them. Nothing is
  *   read again until that round is done, so per-key order holds (the producer has one request in flight).
  * - Any failure (brokers down, Produce errors, Postgres gone) is retried with capped exponential backoff
- *   and jitter, forever: rows stay until sent. A crash after the send and before the mark re-sends the
- *   round, hence at-least-once and idempotent consumers.
+ *   and jitter, forever: rows stay until sent. The retry sends the whole round again, as does a crash after
+ *   the send and before the mark, hence at-least-once and idempotent consumers.
  * - `stop()` finishes the round in flight, then releases the lock and disconnects the producer.
  */
 export class OutboxRelay {
@@ -144,9 +165,7 @@ export class OutboxRelay {
     this.logger = opts.logger ?? new Logger(OutboxRelay.name);
     this.schema = dataSource.driver.schema ?? 'public';
     this.table = `${dataSource.driver.escape(this.schema)}.outbox`;
-    this.producer = opts.kafka.producer(
-      producerConfig({ retry: { ...RELAY_KAFKA_RETRY }, ...opts.producer }),
-    );
+    this.producer = opts.kafka.producer(producerConfig({ ...RELAY_PRODUCER, ...opts.producer }));
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
     this.standbyRetryMs = opts.standbyRetryMs ?? 2_000;

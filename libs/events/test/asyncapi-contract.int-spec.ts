@@ -5,9 +5,9 @@ import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { OutboxRelay, OutboxWriter, type OutboxItem } from '@lib/events';
 import {
-  describeErrors,
   messageContracts,
   parseAsyncApi,
+  violations,
   type MessageContract,
   type ParsedAsyncApi,
 } from './asyncapi';
@@ -27,22 +27,6 @@ import {
 } from './harness';
 
 type Json = Record<string, unknown>;
-
-/** The three parts of a Kafka message a subscriber checks, each against its AsyncAPI schema. */
-function violations(
-  contract: MessageContract,
-  m: { key: string | null; headers: Json; value: unknown },
-) {
-  const problems: string[] = [];
-  if (!contract.key(m.key)) problems.push(...describeErrors(contract.key).map((e) => `key ${e}`));
-  if (!contract.headers(m.headers)) {
-    problems.push(...describeErrors(contract.headers).map((e) => `headers ${e}`));
-  }
-  if (!contract.payload(m.value)) {
-    problems.push(...describeErrors(contract.payload).map((e) => `payload ${e}`));
-  }
-  return problems;
-}
 
 describe('AsyncAPI contract (docs/asyncapi.yaml)', () => {
   let parsed: ParsedAsyncApi;

@@ -65,6 +65,25 @@ export function messageContracts(
 }
 
 /** ajv's errors of the last call of `validate`, one line each (for assertion messages). */
-export function describeErrors(validate: ValidateFunction): string[] {
+function describeErrors(validate: ValidateFunction): string[] {
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+}
+
+/**
+ * The three parts of a Kafka message a subscriber checks, each against its AsyncAPI schema (`value` is the
+ * parsed JSON payload); one line per problem, none when the message is valid.
+ */
+export function violations(
+  contract: MessageContract,
+  m: { key: string | null; headers: Record<string, unknown>; value: unknown },
+): string[] {
+  const problems: string[] = [];
+  if (!contract.key(m.key)) problems.push(...describeErrors(contract.key).map((e) => `key ${e}`));
+  if (!contract.headers(m.headers)) {
+    problems.push(...describeErrors(contract.headers).map((e) => `headers ${e}`));
+  }
+  if (!contract.payload(m.value)) {
+    problems.push(...describeErrors(contract.payload).map((e) => `payload ${e}`));
+  }
+  return problems;
 }

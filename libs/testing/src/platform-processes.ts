@@ -40,12 +40,25 @@ export interface PlatformOptions {
   ports?: Partial<Record<AppName, number>>;
 }
 
+/** One more process of an app, started by `RunningPlatform.startInstance`. */
+export interface AppInstance {
+  url: string;
+  /** Sends a signal to the process and waits for it to exit (default SIGTERM). */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
 export interface RunningPlatform {
   urls: Record<AppName, string>;
   /** Sends a signal to one app and waits for it to exit. */
   kill(app: AppName, signal?: NodeJS.Signals): Promise<number | null>;
   /** Starts an app again (after `kill`) on the same port and waits until it is ready. */
   restart(app: AppName): Promise<void>;
+  /**
+   * Starts one more process of `app` with the same environment, on a port of its own (log
+   * `<app>-<n>.log`), and waits until it is ready: a second replica, e.g. another member of a consumer
+   * group. The other apps keep calling the first one (`urls`); `stop()` stops it too.
+   */
+  startInstance(app: AppName): Promise<AppInstance>;
   /** The process id of a running app (benchmarks read its CPU time). */
   pid(app: AppName): number | undefined;
   stop(): Promise<void>;
@@ -74,8 +87,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
   };
   if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
   const children = new Map<AppName, ChildProcess>();
+  /** Processes started by `startInstance`, and how many of each app there are. */
+  const instances = new Set<ChildProcess>();
+  const instanceCount = Object.fromEntries(APP_NAMES.map((a) => [a, 1])) as Record<AppName, number>;
 
-  const launch = async (app: AppName) => {
+  /** Spawns `app` listening on `port`, logging to `<logDir>/<logName>.log`; `ready` resolves once it serves. */
+  const spawnApp = (app: AppName, port: number, logName: string) => {
+    const url = `http://127.0.0.1:${port}`;
     const child = spawn(
       process.execPath,
       [join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')],
@@ -87,40 +105,59 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
           ...serviceUrls,
           ...opts.env,
           ...opts.appEnv?.[app],
-          PORT: String(ports[app]),
+          PORT: String(port),
         },
         stdio: ['ignore', opts.logDir ? 'pipe' : 'inherit', opts.logDir ? 'pipe' : 'inherit'],
       },
     );
     if (opts.logDir) {
-      const log = createWriteStream(join(opts.logDir, `${app}.log`), { flags: 'a' });
+      const log = createWriteStream(join(opts.logDir, `${logName}.log`), { flags: 'a' });
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
     }
-    children.set(app, child);
     let exited = false;
     child.once('exit', () => (exited = true));
-    await waitFor(
-      `${app} to be ready on ${urls[app]}`,
+    const ready = waitFor(
+      `${logName} to be ready on ${url}`,
       async () => {
-        if (exited) throw new Error(`${app} exited during start-up (see its log)`);
-        const res = await fetch(`${urls[app]}/health/ready`);
+        if (exited) throw new Error(`${logName} exited during start-up (see its log)`);
+        const res = await fetch(`${url}/health/ready`);
         return res.status === 200;
       },
       { timeoutMs: opts.readyTimeoutMs ?? 30_000, intervalMs: 100 },
     );
+    return { child, url, ready };
   };
 
-  const kill = async (app: AppName, signal: NodeJS.Signals = 'SIGTERM') => {
-    const child = children.get(app);
+  const launch = async (app: AppName) => {
+    const { child, ready } = spawnApp(app, ports[app], app);
+    children.set(app, child);
+    await ready;
+  };
+
+  const endProcess = async (child: ChildProcess | undefined, sig: NodeJS.Signals) => {
     if (!child || child.exitCode !== null || child.signalCode !== null)
       return child?.exitCode ?? null;
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill(signal);
+    child.kill(sig);
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const code = await exit;
     clearTimeout(timer);
     return code;
+  };
+  const kill = (app: AppName, sig: NodeJS.Signals = 'SIGTERM') =>
+    endProcess(children.get(app), sig);
+
+  const startInstance = async (app: AppName): Promise<AppInstance> => {
+    const { child, url, ready } = spawnApp(app, await freePort(), `${app}-${++instanceCount[app]}`);
+    instances.add(child);
+    try {
+      await ready;
+    } catch (err) {
+      await endProcess(child, 'SIGKILL');
+      throw err;
+    }
+    return { url, kill: (sig = 'SIGTERM') => endProcess(child, sig) };
   };
 
   try {
@@ -136,9 +173,10 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     urls,
     kill,
     restart: launch,
+    startInstance,
     pid: (app) => children.get(app)?.pid,
     stop: async () => {
-      await Promise.all([...children.keys()].map((a) => kill(a)));
+      await Promise.all([...children.values(), ...instances].map((c) => endProcess(c, 'SIGTERM')));
     },
   };
 }
