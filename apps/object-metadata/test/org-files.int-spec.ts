@@ -12,6 +12,10 @@ import { OrgFileLocator } from '../src/org-files/org-file-locator';
 import { OrgFilePurger } from '../src/org-files/org-file-purger.service';
 import { OrgFilesRepository } from '../src/org-files/org-files.repository';
 import { OrgFilesService } from '../src/org-files/org-files.service';
+import {
+  FOLDER_DELETE_BATCH,
+  OrgFolderDeleteWorker,
+} from '../src/org-files/org-folder-delete.worker';
 import { FOLDER_MOVE_BATCH, OrgFolderMoveWorker } from '../src/org-files/org-folder-move.worker';
 
 /** The purger's settings (its sweep timer is not started here). */
@@ -24,6 +28,8 @@ const ACTOR: EventActor = { type: 'api_key', id: 'test-key' };
 interface OutboxRow {
   message_key: string;
   payload: { data: { path: string; change: string; version: number; sizeBytes: number } };
+  /** The transaction that wrote the event. */
+  xmin: string;
 }
 
 /** The status a service call failed with, or 'ok'. */
@@ -45,6 +51,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
   let dataSource: DataSource;
   let repo: OrgFilesRepository;
   let worker: OrgFolderMoveWorker;
+  let deletes: OrgFolderDeleteWorker;
   let sut: OrgFilesService;
   const purged: string[] = [];
 
@@ -67,11 +74,11 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
   const events = async (key?: string) =>
     (
       await dataSource.query<OutboxRow[]>(
-        `SELECT message_key, payload FROM object_metadata.outbox
+        `SELECT message_key, payload, xmin::text AS xmin FROM object_metadata.outbox
          WHERE ($1::text IS NULL OR message_key = $1) ORDER BY id`,
         [key ?? null],
       )
-    ).map((r) => ({ key: r.message_key, ...r.payload.data }));
+    ).map((r) => ({ key: r.message_key, transaction: r.xmin, ...r.payload.data }));
 
   /** Stats recomputed the slow way: every file of every folder under `path`. */
   const scannedStats = async (orgId: string, path: string) => {
@@ -110,14 +117,17 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       },
     } as unknown as ObjectBytesService;
     worker = new OrgFolderMoveWorker(repo, outbox);
-    // The service's wake-up call is a no-op here: the tests drain the worker themselves.
-    const quietWorker = { kick: () => undefined } as unknown as OrgFolderMoveWorker;
+    const purger = new OrgFilePurger(repo, bytes, purgeConfig);
+    deletes = new OrgFolderDeleteWorker(repo, outbox, purger);
+    // The service's wake-up calls are no-ops here: the tests drain the workers themselves.
+    const quiet = { kick: () => undefined };
     sut = new OrgFilesService(
       repo,
       outbox,
       bytes,
-      new OrgFilePurger(repo, bytes, purgeConfig),
-      quietWorker,
+      purger,
+      quiet as unknown as OrgFolderMoveWorker,
+      quiet as unknown as OrgFolderDeleteWorker,
     );
   });
 
@@ -177,6 +187,84 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       expect.arrayContaining(['huge/seed.txt', 'huge/inner/f1', `huge/inner/f${count}`]),
     );
     expect(await sut.stats(org, 'huge')).toMatchObject({ files: count + 1, bytes: count * 10 + 1 });
+  });
+
+  it('should delete a folder of 5,000 files in batches, one deleted event each, resuming after an interruption', async () => {
+    const org = randomUUID();
+    const count = 5_000;
+    await put(org, 'bulk', 'seed.txt', 1);
+    const [{ id: bulkId }] = await dataSource.query<{ id: string }[]>(
+      `SELECT id FROM object_metadata.org_folders WHERE org_id = $1 AND name = 'bulk'`,
+      [org],
+    );
+    // Seeded in SQL, as for the folder rename: `count` files in bulk/inner, ids in their number's order
+    // (after the id of seed.txt).
+    const inner = await repo.transaction((m) => repo.insertFolder(m, org, bulkId, 'inner'));
+    await dataSource.query(
+      `INSERT INTO object_metadata.org_files (id, org_id, org_key, folder_id, name, object_key, size_bytes,
+         version)
+       SELECT 'file_d' || lpad(g::text, 31, '0'), $1::uuid, 'int-org', $2, 'f' || g, 'k/' || $1::text || '/' || g, 10, 1
+       FROM generate_series(1, $3::int) g`,
+      [org, inner.id, count],
+    );
+    await dataSource.query(
+      `UPDATE object_metadata.org_folders SET file_count = $2::bigint, byte_count = $2::bigint * 10 WHERE id = $1`,
+      [inner.id, count],
+    );
+    const files = await dataSource.query<{ id: string; object_key: string }[]>(
+      `SELECT id, object_key FROM object_metadata.org_files WHERE org_id = $1`,
+      [org],
+    );
+    const before = (await events()).length;
+
+    const res = await sut.remove(caller(org), 'bulk');
+
+    expect(res).toMatchObject({ type: 'folder', deletedFiles: count + 1, deletedFolders: 2 });
+    // The request wrote no file event; the folder is gone from the tree at once and its name is free.
+    expect((await events()).length).toBe(before);
+    expect(await repo.pendingFolderDeletes()).toBe(1);
+    expect((await sut.list(org, '/')).entries).toEqual([]);
+    expect(await sut.stats(org, '/')).toMatchObject({ files: 0, bytes: 0, folders: 0 });
+    expect(await statusOf(sut.meta(org, 'bulk/inner/f1'))).toBe(404);
+    expect((await put(org, 'bulk', 'again.txt', 3)).created).toBe(true);
+
+    // A request holds file 2,550: the worker stops at the batch that has it (NOWAIT), as a crash would.
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    await holder.query(`SELECT 1 FROM object_metadata.org_files WHERE id = $1 FOR UPDATE`, [
+      `file_d${'2550'.padStart(31, '0')}`,
+    ]);
+    await deletes.drain();
+    const interrupted = (await events()).slice(before).filter((e) => e.change === 'deleted');
+    expect(interrupted).toHaveLength(2_500);
+    expect(await repo.pendingFolderDeletes()).toBe(1);
+    await holder.rollbackTransaction();
+    await holder.release();
+
+    await deletes.drain();
+
+    expect(await repo.pendingFolderDeletes()).toBe(0);
+    const deleted = (await events()).slice(before).filter((e) => e.change === 'deleted');
+    expect(deleted.map((e) => e.key).sort()).toEqual(files.map((f) => f.id).sort());
+    expect(deleted.every((e) => e.version === 2 && e.sizeBytes === 0)).toBe(true);
+    expect(deleted.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['bulk/seed.txt', 'bulk/inner/f1', `bulk/inner/f${count}`]),
+    );
+    // Batches, never one huge transaction: at most FOLDER_DELETE_BATCH events were committed together.
+    const perTransaction = new Map<string, number>();
+    for (const e of deleted)
+      perTransaction.set(e.transaction, (perTransaction.get(e.transaction) ?? 0) + 1);
+    expect(Math.max(...perTransaction.values())).toBe(FOLDER_DELETE_BATCH);
+    expect(perTransaction.size).toBe(Math.ceil((count + 1) / FOLDER_DELETE_BATCH));
+    const left = await dataSource.query<{ name: string }[]>(
+      `SELECT name FROM object_metadata.org_folders WHERE org_id = $1 AND parent_id IS NOT NULL`,
+      [org],
+    );
+    expect(left).toEqual([{ name: 'bulk' }]); // the new one
+    const gone = new Set(purged);
+    expect(files.filter((f) => !gone.has(f.object_key))).toEqual([]);
+    expect(await repo.pendingPurges(10_000)).toEqual([]);
   });
 
   it('should publish nothing for a folder deleted before its move events went out', async () => {
@@ -423,6 +511,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       flaky,
       purger,
       { kick: () => undefined } as unknown as OrgFolderMoveWorker,
+      { kick: () => undefined } as unknown as OrgFolderDeleteWorker,
     );
     const upload = (size: number) =>
       local.commitUpload({

@@ -33,3 +33,7 @@ export function orgFileEvent(
     occurredAt: new Date(occurredAt).toISOString(),
   };
 }
+
+/** A file's path from its parts (a folder path, a path below it, a name), empty parts skipped. */
+export const joinPathParts = (...parts: string[]): string =>
+  parts.filter((s) => s !== '').join('/');

@@ -4,6 +4,7 @@ import { OrgFilePurger } from './org-file-purger.service';
 import { OrgFilesController } from './org-files.controller';
 import { OrgFilesRepository } from './org-files.repository';
 import { OrgFilesService } from './org-files.service';
+import { OrgFolderDeleteWorker } from './org-folder-delete.worker';
 import { OrgFolderMoveWorker } from './org-folder-move.worker';
 
 /** Org storage (seed 004): folders, files, their events, and the `org_file` locator. */
@@ -14,6 +15,7 @@ import { OrgFolderMoveWorker } from './org-folder-move.worker';
     OrgFilesService,
     OrgFilePurger,
     OrgFolderMoveWorker,
+    OrgFolderDeleteWorker,
     OrgFileLocator,
   ],
   exports: [OrgFilesService, OrgFilesRepository, OrgFolderMoveWorker],

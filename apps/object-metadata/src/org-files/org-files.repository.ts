@@ -37,6 +37,15 @@ export interface SubtreeFolder {
   relPath: string;
 }
 
+/** A folder delete whose files are still to be removed (`OrgFolderDeleteWorker`). */
+export interface FolderDeleteJob {
+  id: string;
+  folderId: string;
+  /** The folder's path when it was deleted: its files' `deleted` events name their paths under it. */
+  path: string;
+  actor: EventActor;
+}
+
 export interface FolderMoveJob {
   id: string;
   orgId: string;
@@ -104,13 +113,18 @@ function returned<T>(result: unknown): T[] {
   return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
 }
 
-/** Subfolders of `$1` (itself included) with their paths relative to it. */
+/**
+ * Subfolders of `$1` (itself included) with their paths relative to it: those of its own state, live or
+ * marked by the same delete. A live folder's subtree stops at a deleted subfolder; a deleted one's stops at
+ * a subfolder an earlier delete marked (that delete removes it).
+ */
 const SUBTREE = `
-  WITH RECURSIVE sub(id, rel_path) AS (
-    SELECT id, ''::text FROM org_folders WHERE id = $1
+  WITH RECURSIVE sub(id, rel_path, deleted_by) AS (
+    SELECT id, ''::text, deleted_by FROM org_folders WHERE id = $1
     UNION ALL
-    SELECT f.id, CASE WHEN s.rel_path = '' THEN f.name ELSE s.rel_path || '/' || f.name END
+    SELECT f.id, CASE WHEN s.rel_path = '' THEN f.name ELSE s.rel_path || '/' || f.name END, f.deleted_by
     FROM org_folders f JOIN sub s ON f.parent_id = s.id
+    WHERE f.deleted_by IS NOT DISTINCT FROM s.deleted_by
   )`;
 
 /**
@@ -181,10 +195,15 @@ export class OrgFilesRepository {
     return rows.map(toFolder);
   }
 
+  /**
+   * Locks a live folder; null when it is gone or deleted. A writer that found the folder before a delete
+   * committed waits here for it, then gets null (the condition is checked again on the row it waited for).
+   */
   async lockFolder(m: EntityManager, id: string): Promise<OrgFolder | null> {
-    const rows = await m.query<FolderRow[]>(`SELECT * FROM org_folders WHERE id = $1 FOR UPDATE`, [
-      id,
-    ]);
+    const rows = await m.query<FolderRow[]>(
+      `SELECT * FROM org_folders WHERE id = $1 AND deleted_by IS NULL FOR UPDATE`,
+      [id],
+    );
     return rows[0] ? toFolder(rows[0]) : null;
   }
 
@@ -278,8 +297,10 @@ export class OrgFilesRepository {
         ? []
         : await m.query<FolderRow[]>(
             after
-              ? `SELECT * FROM org_folders WHERE parent_id = $1 AND name > $3 ORDER BY name LIMIT $2`
-              : `SELECT * FROM org_folders WHERE parent_id = $1 ORDER BY name LIMIT $2`,
+              ? `SELECT * FROM org_folders WHERE parent_id = $1 AND name > $3 AND deleted_by IS NULL
+                 ORDER BY name LIMIT $2`
+              : `SELECT * FROM org_folders WHERE parent_id = $1 AND deleted_by IS NULL
+                 ORDER BY name LIMIT $2`,
             after ? [folderId, limit, after.name] : [folderId, limit],
           );
     const room = limit - folders.length;
@@ -406,11 +427,11 @@ export class OrgFilesRepository {
     return rows.map((r) => r.id);
   }
 
-  /** A folder's canonical path ('' for the root); null when the folder no longer exists. */
+  /** A folder's canonical path ('' for the root); null when the folder is gone or deleted. */
   async folderPath(m: EntityManager, folderId: string): Promise<string | null> {
     const rows = await m.query<{ name: string; parent_id: string | null }[]>(
       `WITH RECURSIVE up(id, parent_id, name, depth) AS (
-         SELECT id, parent_id, name, 0 FROM org_folders WHERE id = $1
+         SELECT id, parent_id, name, 0 FROM org_folders WHERE id = $1 AND deleted_by IS NULL
          UNION ALL
          SELECT f.id, f.parent_id, f.name, u.depth + 1 FROM org_folders f JOIN up u ON f.id = u.parent_id
        )
@@ -448,10 +469,44 @@ export class OrgFilesRepository {
     return { bytes: Number(row.bytes), files: Number(row.files), folders: Number(row.folders) };
   }
 
-  /** Deletes every file of these folders; returns them. */
-  async deleteFilesIn(m: EntityManager, folderIds: string[]): Promise<OrgFile[]> {
+  /**
+   * Marks the subtree of `topId` (`ids`, its folders) deleted by the job `deleteId`, in one statement whatever
+   * the folders hold, and frees the top's name in its parent: a name with a '/' no path can name. Answers
+   * the files and bytes the subtree holds (its folders' counters).
+   */
+  async markDeleted(
+    m: EntityManager,
+    topId: string,
+    ids: string[],
+    deleteId: string,
+  ): Promise<{ files: number; bytes: number }> {
+    const [row] = await m.query<{ files: string; bytes: string }[]>(
+      `WITH marked AS (
+         UPDATE org_folders
+         SET deleted_by = $2, version = version + 1, updated_at = now(),
+             name = CASE WHEN id = $3 THEN 'deleted/' || id ELSE name END
+         WHERE id = ANY($1)
+         RETURNING file_count, byte_count
+       )
+       SELECT coalesce(sum(file_count), 0) AS files, coalesce(sum(byte_count), 0) AS bytes FROM marked`,
+      [ids, deleteId, topId],
+    );
+    return { files: Number(row.files), bytes: Number(row.bytes) };
+  }
+
+  /**
+   * Deletes the next `limit` files of these folders (id order) and returns them. `NOWAIT`, as the move
+   * worker's locks: a request holding one of them makes this fail at once (55P03); the worker retries.
+   */
+  async deleteNextFiles(m: EntityManager, folderIds: string[], limit: number): Promise<OrgFile[]> {
     const rows = returned<FileRow>(
-      await m.query(`DELETE FROM org_files WHERE folder_id = ANY($1) RETURNING *`, [folderIds]),
+      await m.query(
+        `DELETE FROM org_files
+         WHERE id IN (SELECT id FROM org_files WHERE folder_id = ANY($1)
+                      ORDER BY id LIMIT $2 FOR UPDATE NOWAIT)
+         RETURNING *`,
+        [folderIds, limit],
+      ),
     );
     return rows.map(toFile);
   }
@@ -505,6 +560,42 @@ export class OrgFilesRepository {
     ]);
   }
 
+  /** Queues the removal of a folder's files; answers the job's id (what its folders are marked with). */
+  async addFolderDelete(
+    m: EntityManager,
+    orgId: string,
+    folderId: string,
+    path: string,
+    actor: EventActor,
+  ): Promise<string> {
+    const [row] = await m.query<{ id: string }[]>(
+      `INSERT INTO org_folder_deletes (org_id, folder_id, path, actor) VALUES ($1, $2, $3, $4)
+       RETURNING id`,
+      [orgId, folderId, path, JSON.stringify(actor)],
+    );
+    return row.id;
+  }
+
+  /** The oldest pending folder delete no other worker holds, locked for this transaction. */
+  async claimFolderDelete(m: EntityManager): Promise<FolderDeleteJob | null> {
+    const rows = await m.query<
+      { id: string; folder_id: string; path: string; actor: EventActor }[]
+    >(`SELECT * FROM org_folder_deletes ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`);
+    const r = rows[0];
+    return r ? { id: r.id, folderId: r.folder_id, path: r.path, actor: r.actor } : null;
+  }
+
+  async finishFolderDelete(m: EntityManager, id: string): Promise<void> {
+    await m.query(`DELETE FROM org_folder_deletes WHERE id = $1`, [id]);
+  }
+
+  async pendingFolderDeletes(): Promise<number> {
+    const [row] = await this.manager.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM org_folder_deletes`,
+    );
+    return Number(row.n);
+  }
+
   async addFolderMove(
     m: EntityManager,
     orgId: string,
@@ -553,18 +644,22 @@ export class OrgFilesRepository {
     return Number(row.n);
   }
 
+  /** The live file stored under this key (none in a deleted folder, whose files are on their way out). */
   async findByObjectKey(objectKey: string): Promise<OrgFile | null> {
     const rows = await this.manager.query<FileRow[]>(
-      `SELECT * FROM org_files WHERE object_key = $1`,
+      `SELECT f.* FROM org_files f JOIN org_folders d ON d.id = f.folder_id AND d.deleted_by IS NULL
+       WHERE f.object_key = $1`,
       [objectKey],
     );
     return rows[0] ? toFile(rows[0]) : null;
   }
 
+  /** A page (by id) of live files, of one org or of all (none in a deleted folder). */
   async listFiles(page: { orgId?: string; afterId?: string; limit: number }): Promise<OrgFile[]> {
     const rows = await this.manager.query<FileRow[]>(
-      `SELECT * FROM org_files WHERE ($1::uuid IS NULL OR org_id = $1) AND id > $2
-       ORDER BY id LIMIT $3`,
+      `SELECT f.* FROM org_files f JOIN org_folders d ON d.id = f.folder_id AND d.deleted_by IS NULL
+       WHERE ($1::uuid IS NULL OR f.org_id = $1) AND f.id > $2
+       ORDER BY f.id LIMIT $3`,
       [page.orgId ?? null, page.afterId ?? '', page.limit],
     );
     return rows.map(toFile);

@@ -41,6 +41,7 @@ import {
 } from './org-files.exception';
 import { OrgFile, OrgFilesRepository, OrgFolder } from './org-files.repository';
 import { OrgFilePurger } from './org-file-purger.service';
+import { OrgFolderDeleteWorker } from './org-folder-delete.worker';
 import { OrgFolderMoveWorker } from './org-folder-move.worker';
 import { contentDisposition } from '../files/content-disposition';
 
@@ -115,13 +116,14 @@ const parseCursor = (value: string, field: string): OrgListCursor =>
 
 const parentOf = (p: OrgPath) => p.segments.slice(0, -1).join('/');
 const lastOf = (p: OrgPath) => p.segments[p.segments.length - 1];
-const joinAll = (...parts: string[]) => parts.filter((s) => s !== '').join('/');
 
 /**
  * Org storage (seed 004) over a folder tree: files and folders reference their parent by id, so a folder
  * rename or move is one row whatever it holds; its files' `moved` events follow from a background worker
- * (`OrgFolderMoveWorker`). Every change and its `storage_file.updated` events commit in one transaction;
- * bytes no file points at any more are purged after the commit (`OrgFilePurger`).
+ * (`OrgFolderMoveWorker`). A folder delete marks the folder's subtree and queues the removal of its files,
+ * which another worker does in batches (`OrgFolderDeleteWorker`). Every change and its
+ * `storage_file.updated` events commit in one transaction; bytes no file points at any more are purged after
+ * the commit (`OrgFilePurger`).
  */
 @Injectable()
 export class OrgFilesService {
@@ -139,6 +141,7 @@ export class OrgFilesService {
     private readonly bytes: ObjectBytesService,
     private readonly purger: OrgFilePurger,
     private readonly moves: OrgFolderMoveWorker,
+    private readonly deletes: OrgFolderDeleteWorker,
   ) {}
 
   /**
@@ -346,7 +349,11 @@ export class OrgFilesService {
     return { type: 'folder', path, etag: folderEtag(folder) };
   }
 
-  /** Deletes a file, or a folder with everything under it (one `deleted` event per file). */
+  /**
+   * Deletes a file, or a folder with everything under it (one `deleted` event per file). A folder goes at
+   * once, whatever it holds: its subtree is marked and its files are removed, with their events, by the
+   * background worker in batches; the answer counts them from the folders' counters.
+   */
   async remove(
     caller: OrgCaller,
     rawPath: string,
@@ -358,7 +365,9 @@ export class OrgFilesService {
     const result = await this.tx(async (m) => {
       const t = await this.existing(m, caller.orgId, p, 'path');
       if (t.kind === 'file') {
-        await this.repo.lockFolder(m, t.folder.id);
+        if (!(await this.repo.lockFolder(m, t.folder.id))) {
+          throw new OrgPathNotFoundException('path', p.path);
+        }
         const file = await this.repo.fileIn(m, t.folder.id, t.file.name, true);
         if (!file) throw new OrgPathNotFoundException('path', p.path);
         if (!ifMatchHolds(ifMatch, fileEtag(file)))
@@ -377,29 +386,14 @@ export class OrgFilesService {
       if (!folder) throw new OrgPathNotFoundException('path', p.path);
       if (!ifMatchHolds(ifMatch, folderEtag(folder)))
         throw new OrgPreconditionFailedException(p.path);
-      const sub = await this.repo.subtree(m, folder.id);
-      const relById = new Map(sub.map((s) => [s.id, s.relPath]));
-      // Writers into any of these folders lock it first: they wait, then find it gone (409).
-      await this.repo.lockFolders(m, [...relById.keys()]);
-      const files = await this.repo.deleteFilesIn(m, [...relById.keys()]);
-      await this.append(
-        m,
-        files.map((f) =>
-          orgFileEvent(
-            { ...f, version: f.version + 1 },
-            joinAll(p.path, relById.get(f.folderId) ?? '', f.name),
-            'deleted',
-            f.sizeBytes,
-            caller.actor,
-            now,
-          ),
-        ),
-      );
-      const keys = files.map((f) => f.objectKey);
-      await this.repo.addPurges(m, keys);
-      await this.repo.deleteFolders(m, [...relById.keys()]);
-      return { type: 'folder' as const, keys, files: files.length, folders: sub.length };
+      const ids = (await this.repo.subtree(m, folder.id)).map((s) => s.id);
+      // Writers into any of these folders lock it first: they wait, then find it deleted (409).
+      await this.repo.lockFolders(m, ids);
+      const job = await this.repo.addFolderDelete(m, caller.orgId, folder.id, p.path, caller.actor);
+      const held = await this.repo.markDeleted(m, folder.id, ids, job);
+      return { type: 'folder' as const, keys: [], files: held.files, folders: ids.length };
     });
+    if (result.type === 'folder') this.deletes.kick();
     await this.purger.purgeNow(result.keys);
     return {
       type: result.type,
@@ -614,7 +608,7 @@ export class OrgFilesService {
     let current = chain[chain.length - 1];
     for (let i = chain.length - 1; i < segments.length; i++) {
       const name = segments[i];
-      await this.repo.lockFolder(m, current.id);
+      if (!(await this.repo.lockFolder(m, current.id))) throw new OrgTreeChangedException();
       const next =
         (await this.repo.childFolder(m, current.id, name)) ??
         ((await this.repo.fileIn(m, current.id, name))

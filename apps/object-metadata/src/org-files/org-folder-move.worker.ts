@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Topic } from '@lib/contracts';
 import { OutboxWriter } from '@lib/events';
-import { orgFileEvent } from './org-file-events';
+import { BatchLoop } from './batch-loop';
+import { joinPathParts, orgFileEvent } from './org-file-events';
 import { OrgFilesRepository } from './org-files.repository';
 
 /**
@@ -10,9 +11,6 @@ import { OrgFilesRepository } from './org-files.repository';
  * by the same process wait for at most one batch.
  */
 export const FOLDER_MOVE_BATCH = 100;
-const POLL_INTERVAL_MS = 1_000;
-
-const joinAll = (...parts: string[]) => parts.filter((s) => s !== '').join('/');
 
 /**
  * Publishes the `moved` events of the files inside a renamed or moved folder. The request changed one
@@ -24,11 +22,11 @@ const joinAll = (...parts: string[]) => parts.filter((s) => s !== '').join('/');
  */
 @Injectable()
 export class OrgFolderMoveWorker implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(OrgFolderMoveWorker.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private again = false;
-  private stopped = false;
+  private readonly loop = new BatchLoop(
+    'folder move events',
+    () => this.step(),
+    new Logger(OrgFolderMoveWorker.name),
+  );
 
   constructor(
     private readonly repo: OrgFilesRepository,
@@ -36,40 +34,21 @@ export class OrgFolderMoveWorker implements OnModuleInit, OnApplicationShutdown 
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => this.kick(), POLL_INTERVAL_MS);
-    this.timer.unref();
+    this.loop.start();
   }
 
   onApplicationShutdown(): void {
-    this.stopped = true;
-    clearInterval(this.timer);
+    this.loop.stop();
   }
 
   /** Processes pending moves now (in the background). */
   kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    void this.drain().finally(() => (this.running = false));
+    this.loop.kick();
   }
 
   /** Runs batches until no move is pending; exported for tests and benchmarks. */
-  async drain(): Promise<void> {
-    try {
-      do {
-        this.again = false;
-        while (!this.stopped && (await this.step())) {
-          await new Promise((resolve) => setImmediate(resolve)); // let waiting requests run
-        }
-      } while (this.again && !this.stopped);
-    } catch (err) {
-      const code = (err as { driverError?: { code?: string } }).driverError?.code;
-      // A request holds some of the files (55P03): the poll retries once it is done.
-      if (code === '55P03') this.logger.debug('folder move events wait for a request');
-      else this.logger.warn(`folder move events failed (retried): ${(err as Error).message}`);
-    }
+  drain(): Promise<void> {
+    return this.loop.drain();
   }
 
   /** One batch of one move; false when nothing is pending. */
@@ -81,7 +60,7 @@ export class OrgFolderMoveWorker implements OnModuleInit, OnApplicationShutdown 
       // away meanwhile gets its own job, so at worst a file gets one more `moved` event.
       const top = await this.repo.folderPath(m, job.folderId);
       if (top === null) {
-        // Deleted since: its files got their `deleted` events.
+        // Deleted since: its files get their `deleted` events.
         await this.repo.finishFolderMove(m, job.id);
         return true;
       }
@@ -101,7 +80,7 @@ export class OrgFolderMoveWorker implements OnModuleInit, OnApplicationShutdown 
           key: f.id,
           data: orgFileEvent(
             f,
-            joinAll(top, relById.get(f.folderId) ?? '', f.name),
+            joinPathParts(top, relById.get(f.folderId) ?? '', f.name),
             'moved',
             f.sizeBytes,
             job.actor,

@@ -3,6 +3,7 @@ import { CreateObjects1764000000000 } from './1764000000000-create-objects';
 import { ObjectsApi1764100000000 } from './1764100000000-objects-api';
 import { OrgFiles1765000000000 } from './1765000000000-org-files';
 import { CreateRunFiles1766000000100 } from './1766000000100-create-run-files';
+import { OrgFolderDeletes1768000000000 } from './1768000000000-org-folder-deletes';
 
 /** WARNING: persisted name. The Postgres schema object-metadata owns; no other service reads it. */
 export const OBJECT_METADATA_SCHEMA = 'object_metadata';
@@ -13,4 +14,5 @@ export const objectMetadataMigrations = [
   ObjectsApi1764100000000,
   OrgFiles1765000000000,
   CreateRunFiles1766000000100,
+  OrgFolderDeletes1768000000000,
 ];
