@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { Client } from 'pg';
 import { startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -56,6 +57,10 @@ const ADMIN_ONLY = (memberUserId: string) => [
 const FLOW = {
   Flow: { DataWells: [{ Edge: 'in', Store: 's3-bucket', Source: 'upload', Key: 'input.txt' }] },
 };
+/** What a token scoped to another workflow would put in its place, to receive its future inputs. */
+const STOLEN_FLOW = {
+  Flow: { DataWells: [{ Edge: 'in', Store: 's3-bucket', Source: 'upload', Key: 'stolen.txt' }] },
+};
 
 const JWT_SECRET = randomBytes(32).toString('base64url');
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -73,10 +78,14 @@ describe('authorization matrix (every operation of /docs-json)', () => {
   let operations: Operation[];
   /** Org A's identifiers that must never appear in an answer to someone else (unless they sent it). */
   let secrets: string[];
+  /** Org A's admin, in a session scoped to org A's workflow `workflowName`. */
+  let scopedJwt: string;
+  let db: Client;
   const token = randomBytes(4).toString('hex');
   const fileName = `authz-${token}.txt`;
   const metaValue = `org-a-secret-${token}`;
   const workflowName = `authz-${token}`;
+  const otherWorkflowName = `authz-other-${token}`;
   const ids = {
     objectId: '',
     objectKey: '',
@@ -84,8 +93,19 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     workflowId: '',
     doneRunId: '',
     waitingRunId: '',
+    /** A waiting run of `workflowName` the scoped session uploads into. */
+    spareRunId: '',
+    otherWorkflowId: '',
+    /** A waiting run of `otherWorkflowName`. */
+    otherRunId: '',
   };
-  let snapshot: { object: string; file: string; orgs: number; runs: string[] };
+  let snapshot: {
+    object: string;
+    file: string;
+    orgs: number;
+    runs: string[];
+    workflows: string;
+  };
 
   async function send(
     method: string,
@@ -144,12 +164,16 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     return null;
   }
 
+  const errorReason = (res: Answer) =>
+    (res.json as { error?: { details?: { reason?: string } } } | undefined)?.error?.details?.reason;
+
   /** Runs `attempt` on every operation it applies to; returns one line per answer that is not `expected`. */
   async function matrix(
     name: string,
     applies: (op: Operation) => boolean,
     attempt: (op: Operation) => Record<string, string>,
     expected: number,
+    reason?: string,
   ): Promise<string[]> {
     const failures: string[] = [];
     let tried = 0;
@@ -163,6 +187,9 @@ describe('authorization matrix (every operation of /docs-json)', () => {
       }
       const problem = jsonErrorProblem(op, res);
       if (problem) failures.push(`${label} → ${problem}`);
+      else if (reason !== undefined && errorReason(res) !== reason) {
+        failures.push(`${label} → reason ${errorReason(res)} (expected ${reason})`);
+      }
     }
     if (tried === 0) failures.push(`${name}: no operation tried`);
     return failures;
@@ -173,16 +200,20 @@ describe('authorization matrix (every operation of /docs-json)', () => {
   const guarded = (op: Operation) => !isPublic(op);
   const orgRoute = (op: Operation) => op.scheme !== 'operator';
 
+  const opKey = (op: Operation) => `${op.method} ${op.template}`;
+
+  /** A multipart body: `fields`, then a small file. */
+  const fileForm =
+    (fields: Record<string, string> = {}) =>
+    () => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries(fields)) f.append(k, v);
+      f.append('file', new Blob(['authz bytes'], { type: 'text/plain' }), 'authz.txt');
+      return f;
+    };
+
   /** The request for each operation that would succeed for org A; anything else gets a generic one. */
   function requestFor(method: Method, template: string): RequestShape {
-    const fileForm =
-      (fields: Record<string, string> = {}) =>
-      () => {
-        const f = new FormData();
-        for (const [k, v] of Object.entries(fields)) f.append(k, v);
-        f.append('file', new Blob(['authz bytes'], { type: 'text/plain' }), 'authz.txt');
-        return f;
-      };
     const file = encodeURIComponent(fileName);
     const known: Record<string, RequestShape> = {
       'post /v1/objects': {
@@ -324,6 +355,56 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     return { path, crossOrg: 'any' };
   }
 
+  /**
+   * The operations a token scoped to one workflow may use (`@WorkflowScoped`), each with its request on the
+   * session's workflow (allowed) and the requests on another workflow of the same org, or on one that does
+   * not exist, that it is refused (403). Every other operation acts on the whole org and refuses the token.
+   */
+  function workflowRequests(): Record<string, { own: RequestShape; others: RequestShape[] }> {
+    const uri = (workflowId: string) => ({
+      resource_uri: `workflow://${workflowId}/uploads/input.txt`,
+    });
+    return {
+      'post /api/v1/flow/{name}': {
+        own: { path: `/api/v1/flow/${workflowName}`, body: FLOW },
+        others: [
+          // Replace workflow B's definition, run B's stored one, define a new workflow.
+          { path: `/api/v1/flow/${otherWorkflowName}`, body: STOLEN_FLOW },
+          { path: `/api/v1/flow/${otherWorkflowName}` },
+          { path: `/api/v1/flow/authz-new-${token}`, body: FLOW },
+        ],
+      },
+      'get /api/v1/flow/status/{runId}': {
+        own: { path: `/api/v1/flow/status/${ids.doneRunId}` },
+        others: [
+          { path: `/api/v1/flow/status/${ids.otherRunId}` },
+          { path: `/api/v1/flow/status/${randomUUID()}` },
+        ],
+      },
+      'post /api/v1/upload': {
+        own: { path: '/api/v1/upload', form: fileForm({ workflow_id: ids.workflowId }) },
+        others: [
+          { path: '/api/v1/upload', form: fileForm({ workflow_id: ids.otherWorkflowId }) },
+          { path: '/api/v1/upload', form: fileForm({ workflow_id: randomUUID() }) },
+        ],
+      },
+      'post /api/v1/upload/{flowRunID}/{edgeName}': {
+        own: { path: `/api/v1/upload/${ids.spareRunId}/in`, form: fileForm() },
+        others: [
+          { path: `/api/v1/upload/${ids.otherRunId}/in`, form: fileForm() },
+          { path: `/api/v1/upload/${randomUUID()}/in`, form: fileForm() },
+        ],
+      },
+      'post /api/v1/resources/download-url': {
+        own: { path: '/api/v1/resources/download-url', body: uri(ids.workflowId) },
+        others: [
+          { path: '/api/v1/resources/download-url', body: uri(ids.otherWorkflowId) },
+          { path: '/api/v1/resources/download-url', body: uri(randomUUID()) },
+        ],
+      },
+    };
+  }
+
   async function orgAState() {
     const object = await send('get', { path: `/v1/objects/${ids.objectId}` }, bearer(a.apiKey));
     const file = await send(
@@ -333,21 +414,28 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     );
     const orgs = await t.admin<unknown[] | { orgs: unknown[] }>('GET', '/admin/orgs');
     const runs = [];
-    for (const id of [ids.doneRunId, ids.waitingRunId]) {
+    for (const id of [ids.doneRunId, ids.waitingRunId, ids.otherRunId]) {
       const run = await send('get', { path: `/api/v1/flow/status/${id}` }, bearer(a.apiKey));
       runs.push(`${run.status} ${(run.json as { Status: string }).Status}`);
     }
     expect([object.status, file.status]).toEqual([200, 200]);
+    const workflows = await db.query(
+      'SELECT name, flow FROM flow.workflows WHERE org_id = $1 ORDER BY name',
+      [a.orgId],
+    );
     return {
       object: object.text,
       file: file.text,
       orgs: Array.isArray(orgs) ? orgs.length : orgs.orgs.length,
       runs,
+      workflows: JSON.stringify(workflows.rows),
     };
   }
 
   beforeAll(async () => {
     t = await startTestPlatform({ env: { JWT_SECRET } });
+    db = new Client({ connectionString: t.db.url });
+    await db.connect();
     [a, b, c] = await Promise.all([
       t.createOrg(),
       t.createOrg(),
@@ -393,10 +481,10 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     ids.fileEtag = entry.etag;
     ids.objectKey = entry.objectKey;
 
-    const startRun = async () => {
+    const startRun = async (name = workflowName) => {
       const res = await send(
         'post',
-        { path: `/api/v1/flow/${workflowName}`, body: FLOW },
+        { path: `/api/v1/flow/${name}`, body: FLOW },
         bearer(a.apiKey),
       );
       expect([res.status, res.text]).toEqual([200, expect.any(String)]);
@@ -421,6 +509,17 @@ describe('authorization matrix (every operation of /docs-json)', () => {
       { timeoutMs: 60_000 },
     );
     ids.waitingRunId = (await startRun()).ID;
+    ids.spareRunId = (await startRun()).ID;
+    const other = await startRun(otherWorkflowName);
+    ids.otherWorkflowId = other.WorkflowID;
+    ids.otherRunId = other.ID;
+    scopedJwt = (
+      await t.admin<{ token: string }>('POST', '/admin/tokens', {
+        orgId: a.orgId,
+        userId: a.adminUserId,
+        workflowId: ids.workflowId,
+      })
+    ).token;
 
     secrets = [
       a.orgId,
@@ -435,6 +534,9 @@ describe('authorization matrix (every operation of /docs-json)', () => {
       ids.workflowId,
       ids.doneRunId,
       ids.waitingRunId,
+      ids.spareRunId,
+      ids.otherWorkflowId,
+      ids.otherRunId,
     ];
 
     const doc = (await (await fetch(`${t.gatewayUrl}/docs-json`)).json()) as OpenApiDocument;
@@ -462,6 +564,7 @@ describe('authorization matrix (every operation of /docs-json)', () => {
   });
 
   afterAll(async () => {
+    await db?.end();
     await t?.stop();
   });
 
@@ -799,6 +902,81 @@ describe('authorization matrix (every operation of /docs-json)', () => {
       );
     }
     expect(failures).toEqual([]);
+  });
+
+  it('should refuse a workflow-scoped token with 403 on every operation that acts on the whole org', async () => {
+    const actsOnWorkflow = (op: Operation) => opKey(op) in workflowRequests();
+    const failures = [
+      ...(await matrix(
+        'scoped JWT',
+        (op) => guarded(op) && op.scheme === 'bearer' && !actsOnWorkflow(op),
+        () => bearer(scopedJwt),
+        403,
+        'outside_workflow_scope',
+      )),
+      // A JWT, scoped or not, is no credential for org storage, triggers and operator routes.
+      ...(await matrix(
+        'scoped JWT as Bearer',
+        (op) => guarded(op) && op.scheme !== 'bearer',
+        () => bearer(scopedJwt),
+        401,
+      )),
+      ...(await matrix(
+        'scoped JWT in api-key',
+        (op) => guarded(op) && op.scheme === 'api-key',
+        () => orgKey(scopedJwt),
+        401,
+      )),
+    ];
+    expect(failures).toEqual([]);
+    const res = await send('get', { path: '/v1/objects' }, bearer(scopedJwt));
+    expect((res.json as { error: { message: string } }).error.message).toBe(
+      `This token is scoped to workflow ${ids.workflowId}: it may act only on that workflow, its ` +
+        'runs and their files, not on the whole organization',
+    );
+  });
+
+  it('should let a workflow-scoped token act on its own workflow, its runs and their files', async () => {
+    const failures: string[] = [];
+    for (const [key, { own }] of Object.entries(workflowRequests())) {
+      expect(operations.map(opKey)).toContain(key);
+      const res = await send(key.split(' ')[0], own, bearer(scopedJwt));
+      if (res.status < 200 || res.status > 299) {
+        failures.push(`${key} ${own.path} → ${res.status} ${res.text.slice(0, 200)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('should refuse a workflow-scoped token with 403 on another workflow, its runs and their files', async () => {
+    const failures: string[] = [];
+    for (const op of operations.filter((o) => opKey(o) in workflowRequests())) {
+      for (const other of workflowRequests()[opKey(op)].others) {
+        const res = await send(op.method, other, bearer(scopedJwt));
+        const label = `${opKey(op)} ${other.path} ${JSON.stringify(other.body ?? '')}`;
+        if (res.status !== 403) {
+          failures.push(`${label} → ${res.status} (expected 403) ${res.text.slice(0, 200)}`);
+          continue;
+        }
+        const problem = jsonErrorProblem(op, res);
+        if (problem) failures.push(`${label} → ${problem}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // A run of workflow B named by its id alone: refused exactly as a run that does not exist.
+    const refusal = async (runId: string) => {
+      const res = await send('get', { path: `/api/v1/flow/status/${runId}` }, bearer(scopedJwt));
+      const { error } = res.json as { error: { code: string; message: string; details: object } };
+      return {
+        status: res.status,
+        code: error.code,
+        details: error.details,
+        message: error.message.replace(runId, '<run>'),
+      };
+    };
+    expect(await refusal(ids.otherRunId)).toEqual(await refusal(randomUUID()));
+    // Workflow B keeps its definition and its run waits as before; no workflow was added.
+    expect(await orgAState()).toEqual(snapshot);
   });
 
   it('should leave org A exactly as it was after every refused request', async () => {

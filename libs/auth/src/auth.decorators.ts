@@ -5,7 +5,7 @@ import {
   SetMetadata,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiSecurity, DocumentBuilder } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, DocumentBuilder } from '@nestjs/swagger';
 import { AuthGuard } from './auth.guard';
 import {
   AUTH_SURFACE_KEY,
@@ -13,8 +13,10 @@ import {
   REQUIRED_CAPABILITIES_KEY,
   REQUIRED_ROLE_KEY,
   SecurityScheme,
+  WORKFLOW_SCOPE_KEY,
 } from './auth.metadata';
 import type { Principal, Role } from './principal';
+import type { WorkflowTarget } from './workflow-scope';
 
 /**
  * Requires a caller on a route or controller. `'bearer'`: `Authorization: Bearer <bearer API key or JWT>`
@@ -55,6 +57,18 @@ export function RequireCapability(...capabilities: [string, ...string[]]) {
   );
 }
 
+/**
+ * Declares the workflow a route acts on (`target`), so that a token scoped to one workflow (JWT
+ * `workflow_id`) may use the route on that workflow, its runs and their files. A route without it acts on
+ * the whole org: the guard refuses scoped tokens there (403). Needs `@Authenticated`.
+ */
+export function WorkflowScoped(target: WorkflowTarget) {
+  return applyDecorators(
+    SetMetadata(WORKFLOW_SCOPE_KEY, target),
+    ApiForbiddenResponse({ description: 'The token is scoped to another workflow' }),
+  );
+}
+
 /** The authenticated caller of an `@Authenticated` route. */
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal => {
@@ -74,7 +88,10 @@ export function addAuthSecuritySchemes(builder: DocumentBuilder): DocumentBuilde
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'API key or JWT',
-        description: 'Bearer API key (sfp_live_…) or JWT',
+        description:
+          'Bearer API key (sfp_live_…) or JWT. A JWT with a `workflow_id` claim acts only on that ' +
+          'workflow, its runs and their files: the operations that act on a workflow answer 403 for ' +
+          'another one, and every other operation answers 403.',
       },
       SecurityScheme.Bearer,
     )

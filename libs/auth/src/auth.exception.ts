@@ -20,6 +20,7 @@ export const AuthFailure = {
   NotOperator: 'not_operator',
   InsufficientRole: 'insufficient_role',
   MissingCapability: 'missing_capability',
+  OutsideWorkflowScope: 'outside_workflow_scope',
 } as const;
 export type AuthFailure = (typeof AuthFailure)[keyof typeof AuthFailure];
 

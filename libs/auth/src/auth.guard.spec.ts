@@ -1,17 +1,29 @@
-import { Controller, ExecutionContext, Get } from '@nestjs/common';
+import { Controller, ExecutionContext, Get, Post } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { generateApiKey, hashApiKey } from './api-key';
-import { Authenticated, OperatorOnly, RequireCapability, RequireRole } from './auth.decorators';
+import {
+  Authenticated,
+  OperatorOnly,
+  RequireCapability,
+  RequireRole,
+  WorkflowScoped,
+} from './auth.decorators';
 import { AccessDeniedException, AuthenticationFailedException } from './auth.exception';
 import { AuthGuard } from './auth.guard';
 import type { AuthenticatedRequest } from './auth.metadata';
 import type { ApiKeyCredential, CredentialStore, UserCredential } from './credential-store';
 import type { VerifiedJwt } from './jwt-claims';
 import { JwtVerifier } from './jwt-verifier';
+import type { Principal } from './principal';
+import { assertWorkflowInScope, type WorkflowDirectory } from './workflow-scope';
 
 const OPERATOR_TOKEN = 'operator-token-operator-token-0123456789';
 const ORG = { orgId: '0b9e8f7a-1c2d-4e3f-8a9b-0c1d2e3f4a5b', orgKey: 'acme' };
 const USER_ID = '6f1d8c9e-54a4-4c57-9d5e-8b2a1f0c3d4e';
+const WORKFLOW_A = '0190f0a0-0000-7000-8000-00000000000a';
+const WORKFLOW_B = '0190f0a0-0000-7000-8000-00000000000b';
+const RUN_OF_A = '5d0c6b7e-1111-4aaa-8bbb-00000000000a';
+const RUN_OF_B = '5d0c6b7e-1111-4aaa-8bbb-00000000000b';
 
 /** Any member not stubbed throws, so an unexpected lookup fails the test. */
 function strictMock<T extends object>(stubs: Partial<T>): T {
@@ -30,6 +42,15 @@ class BearerRoutes {
   @Get() open() {}
   @Get() @RequireRole('admin') adminOnly() {}
   @Get() @RequireCapability('objects') objects() {}
+}
+
+@Controller()
+@Authenticated('bearer')
+class WorkflowRoutes {
+  @Post() @WorkflowScoped({ workflowIdParam: 'workflowId' }) trigger() {}
+  @Post() @WorkflowScoped({ workflowNameParam: 'name' }) define() {}
+  @Get() @WorkflowScoped({ runIdParam: 'runId' }) status() {}
+  @Post() @WorkflowScoped({ inBody: true }) upload() {}
 }
 
 @Controller()
@@ -53,8 +74,9 @@ function context(
   cls: new () => object,
   method: string,
   headers: AuthenticatedRequest['headers'],
+  params: AuthenticatedRequest['params'] = {},
 ): { ctx: ExecutionContext; request: AuthenticatedRequest } {
-  const request: AuthenticatedRequest = { headers };
+  const request: AuthenticatedRequest = { headers, params };
   const handler = (cls.prototype as Record<string, () => void>)[method];
   const ctx = {
     getType: () => 'http',
@@ -91,17 +113,22 @@ describe(AuthGuard.name, () => {
   let findApiKeyByHash: jest.Mock<Promise<ApiKeyCredential | null>, [string]>;
   let findUser: jest.Mock<Promise<UserCredential | null>, [string, string]>;
   let verify: jest.Mock<Promise<VerifiedJwt>, [string]>;
+  let workflowIdByName: jest.Mock<Promise<string | null>, [string, string]>;
+  let workflowIdOfRun: jest.Mock<Promise<string | null>, [string, string]>;
   let sut: AuthGuard;
 
   beforeEach(() => {
     findApiKeyByHash = jest.fn();
     findUser = jest.fn();
     verify = jest.fn();
+    workflowIdByName = jest.fn();
+    workflowIdOfRun = jest.fn();
     sut = new AuthGuard(
       new Reflector(),
       strictMock<CredentialStore>({ findApiKeyByHash, findUser }),
       strictMock<JwtVerifier>({ verify }),
       { operatorToken: OPERATOR_TOKEN },
+      strictMock<WorkflowDirectory>({ workflowIdByName, workflowIdOfRun }),
     );
   });
 
@@ -307,6 +334,132 @@ describe(AuthGuard.name, () => {
           reason: 'not_operator',
         });
       }
+    });
+  });
+
+  describe('workflow-scoped tokens', () => {
+    const jwt = { authorization: 'Bearer aaa.bbb.ccc' };
+    /** The caller presents an admin's JWT scoped to workflow A; the directory knows A's and B's names and runs. */
+    beforeEach(() => {
+      verify.mockResolvedValue({
+        sub: USER_ID,
+        org: ORG.orgId,
+        org_key: 'acme',
+        role: 'admin',
+        workflow_id: WORKFLOW_A,
+        exp: 1,
+      });
+      findUser.mockResolvedValue({ ...ORG, userId: USER_ID, role: 'admin', capabilities: [] });
+      const names: Record<string, string> = { alpha: WORKFLOW_A, beta: WORKFLOW_B };
+      const runs: Record<string, string> = { [RUN_OF_A]: WORKFLOW_A, [RUN_OF_B]: WORKFLOW_B };
+      workflowIdByName.mockImplementation((_org, name) => Promise.resolve(names[name] ?? null));
+      workflowIdOfRun.mockImplementation((_org, runId) => Promise.resolve(runs[runId] ?? null));
+    });
+
+    it('should refuse with 403 outside_workflow_scope on a route that declares no workflow', async () => {
+      const e = await failure(sut.canActivate(context(BearerRoutes, 'open', jwt).ctx));
+      expect(e).toBeInstanceOf(AccessDeniedException);
+      expect(e).toMatchObject({ status: 403, reason: 'outside_workflow_scope' });
+      expect(e.message).toBe(
+        `This token is scoped to workflow ${WORKFLOW_A}: it may act only on that workflow, its runs ` +
+          'and their files, not on the whole organization',
+      );
+    });
+
+    it('should accept its own workflow by id, by name and by run', async () => {
+      for (const [route, params] of [
+        ['trigger', { workflowId: WORKFLOW_A }],
+        ['define', { name: 'alpha' }],
+        ['status', { runId: RUN_OF_A }],
+      ] as const) {
+        const { ctx } = context(WorkflowRoutes, route, jwt, params);
+        await expect(sut.canActivate(ctx)).resolves.toBe(true);
+      }
+      expect(workflowIdByName).toHaveBeenCalledWith(ORG.orgId, 'alpha');
+      expect(workflowIdOfRun).toHaveBeenCalledWith(ORG.orgId, RUN_OF_A);
+    });
+
+    it('should refuse another workflow of its org by id, by name and by run', async () => {
+      for (const [route, params, what] of [
+        ['trigger', { workflowId: WORKFLOW_B }, `workflow ${WORKFLOW_B}`],
+        ['define', { name: 'beta' }, "workflow 'beta'"],
+        ['status', { runId: RUN_OF_B }, `run ${RUN_OF_B}`],
+      ] as const) {
+        const e = await failure(sut.canActivate(context(WorkflowRoutes, route, jwt, params).ctx));
+        expect(e).toMatchObject({ status: 403, reason: 'outside_workflow_scope' });
+        expect(e.message).toMatch(new RegExp(`, not on ${what}$`));
+      }
+    });
+
+    it('should refuse an unknown workflow name or run as it refuses another workflow', async () => {
+      const unknownRun = '5d0c6b7e-1111-4aaa-8bbb-0000000000ff';
+      const refusal = async (route: string, params: Record<string, string>, sent: string) => {
+        const e = await failure(sut.canActivate(context(WorkflowRoutes, route, jwt, params).ctx));
+        return { status: e.status, reason: e.reason, message: e.message.replace(sent, '<sent>') };
+      };
+      expect(await refusal('define', { name: 'new-one' }, 'new-one')).toEqual(
+        await refusal('define', { name: 'beta' }, 'beta'),
+      );
+      expect(await refusal('status', { runId: unknownRun }, unknownRun)).toEqual(
+        await refusal('status', { runId: RUN_OF_B }, RUN_OF_B),
+      );
+    });
+
+    it('should leave a workflow named in the body to the handler', async () => {
+      const { ctx } = context(WorkflowRoutes, 'upload', jwt);
+      await expect(sut.canActivate(ctx)).resolves.toBe(true);
+    });
+
+    it('should let unscoped callers through workflow routes without a lookup', async () => {
+      verify.mockResolvedValue({
+        sub: USER_ID,
+        org: ORG.orgId,
+        org_key: 'acme',
+        role: 'admin',
+        exp: 1,
+      });
+      findApiKeyByHash.mockResolvedValue(keyRecord());
+      const key = { authorization: `Bearer ${generateApiKey('bearer').secret}` };
+      for (const headers of [jwt, key]) {
+        for (const [route, params] of [
+          ['define', { name: 'beta' }],
+          ['status', { runId: RUN_OF_B }],
+        ] as const) {
+          const { ctx } = context(WorkflowRoutes, route, headers, params);
+          await expect(sut.canActivate(ctx)).resolves.toBe(true);
+        }
+      }
+      expect(workflowIdByName).not.toHaveBeenCalled();
+      expect(workflowIdOfRun).not.toHaveBeenCalled();
+    });
+
+    it('should fail loudly when @WorkflowScoped names a path parameter the route lacks', async () => {
+      const { ctx } = context(WorkflowRoutes, 'status', jwt, {});
+      await expect(sut.canActivate(ctx)).rejects.toThrow(/path parameter 'runId'/);
+    });
+  });
+
+  describe(assertWorkflowInScope.name, () => {
+    const principal = (workflowId?: string | null): Principal => ({
+      ...ORG,
+      userId: USER_ID,
+      role: 'admin',
+      via: 'jwt',
+      apiKeyId: null,
+      capabilities: [],
+      workflowId,
+    });
+
+    it("should pass unscoped callers and the scope's own workflow", () => {
+      expect(() => assertWorkflowInScope(principal(undefined), WORKFLOW_B)).not.toThrow();
+      expect(() => assertWorkflowInScope(principal(null), WORKFLOW_B)).not.toThrow();
+      expect(() => assertWorkflowInScope(principal(WORKFLOW_A), WORKFLOW_A)).not.toThrow();
+    });
+
+    it('should refuse with 403 when the caller is scoped to another workflow', () => {
+      expect(() => assertWorkflowInScope(principal(WORKFLOW_A), WORKFLOW_B)).toThrow(
+        expect.objectContaining({ status: 403, reason: 'outside_workflow_scope' }),
+      );
     });
   });
 

@@ -13,6 +13,7 @@ import {
   type AuthSurface,
   REQUIRED_CAPABILITIES_KEY,
   REQUIRED_ROLE_KEY,
+  WORKFLOW_SCOPE_KEY,
 } from './auth.metadata';
 import {
   AUTH_OPTIONS,
@@ -22,6 +23,13 @@ import {
 } from './credential-store';
 import { JwtVerifier } from './jwt-verifier';
 import { Capability, type Principal, type Role } from './principal';
+import {
+  assertWorkflowInScope,
+  outsideWorkflowScope,
+  WORKFLOW_DIRECTORY,
+  type WorkflowDirectory,
+  type WorkflowTarget,
+} from './workflow-scope';
 
 const BEARER_HINT = 'send `Authorization: Bearer <api key or JWT>`';
 const ORG_KEY_HINT = `send the organization private key (${API_KEY_PREFIX.org_private}…) in the \`api-key\` header`;
@@ -37,13 +45,16 @@ interface RouteRequirements {
   surface: AuthSurface;
   role: Role | undefined;
   capabilities: string[];
+  /** The workflow the route acts on (`@WorkflowScoped`); none: it acts on the whole org. */
+  workflow: WorkflowTarget | undefined;
 }
 
 /**
- * The one guard behind `@Authenticated`, `@OperatorOnly`, `@RequireRole` and `@RequireCapability`:
- * resolves the caller for the route's surface, puts the `Principal` on the request, then checks the
- * route's role and capability requirements. Each decorator applies it, so it may run more than once per
- * request; it authenticates once and only re-checks the requirements after that.
+ * The one guard behind `@Authenticated`, `@OperatorOnly`, `@RequireRole`, `@RequireCapability` and
+ * `@WorkflowScoped`: resolves the caller for the route's surface, puts the `Principal` on the request, then
+ * checks the route's role and capability requirements and, for a token scoped to one workflow, that the
+ * route acts on that workflow. Each decorator applies it, so it may run more than once per request; it
+ * authenticates once and only re-checks the requirements after that.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -56,6 +67,7 @@ export class AuthGuard implements CanActivate {
     @Inject(CREDENTIAL_STORE) private readonly store: CredentialStore,
     @Inject(JwtVerifier) private readonly jwt: JwtVerifier,
     @Inject(AUTH_OPTIONS) options: AuthOptions,
+    @Inject(WORKFLOW_DIRECTORY) private readonly workflows: WorkflowDirectory,
   ) {
     this.operatorTokenDigest = sha256(options.operatorToken);
   }
@@ -64,7 +76,7 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') {
       throw new Error('AuthGuard only guards HTTP routes');
     }
-    const { surface, role, capabilities } = this.requirementsOf(context);
+    const { surface, role, capabilities, workflow } = this.requirementsOf(context);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
 
     if (surface === 'operator') {
@@ -76,6 +88,7 @@ export class AuthGuard implements CanActivate {
         ? await this.authenticateBearer(request)
         : await this.authenticateOrgKey(request);
     this.authorize(request.principal, role, capabilities);
+    await this.checkWorkflowScope(request.principal, workflow, request);
     return true;
   }
 
@@ -107,6 +120,10 @@ export class AuthGuard implements CanActivate {
       surface,
       role: this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE_KEY, targets),
       capabilities: this.reflector.getAllAndMerge<string[]>(REQUIRED_CAPABILITIES_KEY, targets),
+      workflow: this.reflector.getAllAndOverride<WorkflowTarget | undefined>(
+        WORKFLOW_SCOPE_KEY,
+        targets,
+      ),
     };
     byClass.set(controller, found);
     return found;
@@ -278,6 +295,44 @@ export class AuthGuard implements CanActivate {
           AuthFailure.MissingCapability,
           capabilityDeniedMessage(capability, principal.orgKey),
         );
+      }
+    }
+  }
+
+  /**
+   * A token scoped to one workflow acts only on that workflow, its runs and their files: on the routes that
+   * declare where they find their workflow (`@WorkflowScoped`), when it resolves to the scope's. Every other
+   * route acts on the whole org and refuses it. Unscoped callers pass without a lookup.
+   */
+  private async checkWorkflowScope(
+    principal: Principal,
+    target: WorkflowTarget | undefined,
+    request: AuthenticatedRequest,
+  ): Promise<void> {
+    const scope = principal.workflowId ?? null;
+    if (scope === null) return;
+    if (!target) throw outsideWorkflowScope(scope, 'the whole organization');
+    if ('inBody' in target) return; // the handler checks the workflow its body names
+    const param = (name: string) => {
+      const value = request.params?.[name];
+      if (value === undefined) {
+        throw new Error(
+          `@WorkflowScoped names the path parameter '${name}', which the route lacks`,
+        );
+      }
+      return value;
+    };
+    if ('workflowIdParam' in target) {
+      assertWorkflowInScope(principal, param(target.workflowIdParam));
+    } else if ('workflowNameParam' in target) {
+      const name = param(target.workflowNameParam);
+      if ((await this.workflows.workflowIdByName(principal.orgId, name)) !== scope) {
+        throw outsideWorkflowScope(scope, `workflow '${name}'`);
+      }
+    } else {
+      const runId = param(target.runIdParam);
+      if ((await this.workflows.workflowIdOfRun(principal.orgId, runId)) !== scope) {
+        throw outsideWorkflowScope(scope, `run ${runId}`);
       }
     }
   }

@@ -6,5 +6,6 @@ export * from './jwt-claims';
 export * from './jwt-verifier';
 export * from './jwt-issuer';
 export * from './auth.metadata';
+export * from './workflow-scope';
 export * from './auth.guard';
 export * from './auth.decorators';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import type { FlowRunView } from '@lib/contracts';
-import { RunEdge } from './runs.repository';
+import { RunEdge, Workflow } from './runs.repository';
 import {
   FlowNameParams,
   OrgCallerDto,
@@ -11,6 +11,12 @@ import {
   WorkflowIdParams,
 } from './dto/run-commands.dto';
 import { RunsService } from './runs.service';
+
+const workflowView = (w: Workflow) => ({
+  id: w.id,
+  name: w.name,
+  startingStepId: w.startingStepId,
+});
 
 /** Internal HTTP API, called by the gateway once it has authenticated the org. */
 @Controller('internal')
@@ -31,8 +37,19 @@ export class RunsController {
   /** A workflow of the org (404 otherwise): direct uploads (`POST /api/v1/upload`) check it first. */
   @Get('workflows/:workflowId')
   async workflow(@Param() params: WorkflowIdParams, @Query() query: OrgQueryDto) {
-    const w = await this.runs.workflow(query.orgId, params.workflowId);
-    return { id: w.id, name: w.name, startingStepId: w.startingStepId };
+    return workflowView(await this.runs.workflow(query.orgId, params.workflowId));
+  }
+
+  /** A workflow of the org by name (404 otherwise): the gateway checks a workflow-scoped token with it. */
+  @Get('workflows/by-name/:name')
+  async workflowNamed(@Param() params: FlowNameParams, @Query() query: OrgQueryDto) {
+    return workflowView(await this.runs.workflowNamed(query.orgId, params.name));
+  }
+
+  /** The workflow of a run of the org (404 otherwise): the gateway checks a workflow-scoped token with it. */
+  @Get('runs/:runId/workflow')
+  async workflowOfRun(@Param() params: RunIdParams, @Query() query: OrgQueryDto) {
+    return workflowView(await this.runs.workflowOfRun(query.orgId, params.runId));
   }
 
   /** Where an upload to a waiting edge goes (404/409 when it cannot go anywhere). */

@@ -200,6 +200,18 @@ export class RunsService {
     return workflow;
   }
 
+  async workflowNamed(orgId: string, name: string): Promise<Workflow> {
+    const workflow = await this.repo.findWorkflowByName(orgId, name);
+    if (!workflow) throw new WorkflowNotFoundException(`No workflow '${name}'`);
+    return workflow;
+  }
+
+  async workflowOfRun(orgId: string, runId: string): Promise<Workflow> {
+    const run = await this.repo.findRun(runId);
+    if (!run || run.orgId !== orgId) throw new RunNotFoundException(runId);
+    return this.workflow(orgId, run.workflowId);
+  }
+
   /** `POST /api/v1/flow/{name}`'s run: WAITING at once when the flow awaits uploads, else queued. */
   private async start(workflow: Workflow, cmd: StartCommand): Promise<Run> {
     let run = this.newRun(workflow, null, cmd);

@@ -8,7 +8,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import type { FlowRunView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
@@ -36,6 +36,7 @@ export class FlowsController {
   constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
 
   @Post(':name')
+  @WorkflowScoped({ workflowNameParam: 'name' })
   @HttpCode(200)
   @ApiOperation({
     operationId: 'startFlow',
@@ -65,6 +66,7 @@ export class FlowsController {
   }
 
   @Get('status/:runId')
+  @WorkflowScoped({ runIdParam: 'runId' })
   @ApiOperation({
     operationId: 'getFlowStatus',
     summary: 'A run’s status, waiting URLs, inputs and artifacts',

@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import {
   FLOW_ORCHESTRATOR_BATCH_OPS as OPS,
   type RunTriggerCall,
@@ -26,6 +26,7 @@ export class TriggerController {
   constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
 
   @Post(':workflowId')
+  @WorkflowScoped({ workflowIdParam: 'workflowId' })
   @HttpCode(200)
   @ApiOperation({
     operationId: 'triggerWorkflow',

@@ -5,10 +5,12 @@ import {
   CREDENTIAL_STORE,
   JwtIssuer,
   JwtVerifier,
+  WORKFLOW_DIRECTORY,
 } from '@lib/auth';
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { FlowOrchestratorWorkflowDirectory } from '../flows/workflow-directory';
 import type { IdentityEnv } from './auth.env';
 import { CachedCredentialStore } from './cached-credential-store.service';
 import { CredentialInvalidationService } from './credential-invalidation.service';
@@ -52,6 +54,7 @@ type Config = ConfigService<IdentityEnv, true>;
     CachedCredentialStore,
     AuthGuard,
     { provide: CREDENTIAL_STORE, useExisting: CachedCredentialStore },
+    { provide: WORKFLOW_DIRECTORY, useClass: FlowOrchestratorWorkflowDirectory },
     {
       provide: CredentialInvalidationService,
       inject: [ConfigService],
@@ -83,6 +86,7 @@ type Config = ConfigService<IdentityEnv, true>;
     IdentityService,
     AuthGuard,
     CREDENTIAL_STORE,
+    WORKFLOW_DIRECTORY,
     JwtVerifier,
     AUTH_OPTIONS,
     CredentialInvalidationService,

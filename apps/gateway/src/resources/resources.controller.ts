@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -10,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
-import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import type { ResourceDownloadUrlView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { currentTraceId } from '@lib/observability';
@@ -31,6 +30,8 @@ export class ResourcesController {
   constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
 
   @Post('download-url')
+  // The URI names the workflow; the flow-orchestrator answers seed 003's "Access denied" outside the scope.
+  @WorkflowScoped({ inBody: true })
   @HttpCode(200)
   @ApiOperation({
     operationId: 'generate_download_url',
@@ -42,7 +43,6 @@ export class ResourcesController {
       '`{download_url, download_expires_at, resource_uri, filename, tool_trace_id, workflow_id}`',
   })
   @ApiBadRequestResponse({ description: 'Invalid URI protocol, path or resource type' })
-  @ApiForbiddenResponse({ description: 'A token scoped to another workflow' })
   @ApiNotFoundResponse({ description: 'No resource at the URI (missing or expired)' })
   @ApiServiceUnavailableResponse({
     description: 'Failed to generate download URL. Please try again.',

@@ -10,7 +10,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import {
+  assertWorkflowInScope,
+  Authenticated,
+  CurrentPrincipal,
+  Principal,
+  WorkflowScoped,
+} from '@lib/auth';
 import {
   FLOW_LIMITS,
   FlowRunView,
@@ -48,6 +54,7 @@ export class FlowUploadsController {
   ) {}
 
   @Post()
+  @WorkflowScoped({ inBody: true }) // the multipart field `workflow_id`, checked below
   @HttpCode(200)
   @ApiConsumes('multipart/form-data')
   @ApiOperation({
@@ -78,6 +85,7 @@ export class FlowUploadsController {
             'workflow_id is required, as a text field before the file part',
           );
         }
+        assertWorkflowInScope(principal, workflowId);
         if (!isRunFilename(filename)) {
           throw new ValidationFailedException(
             'the file needs a filename: one path segment of at most 255 bytes, no control characters',
@@ -129,6 +137,7 @@ export class FlowUploadsController {
   }
 
   @Post(':flowRunID/:edgeName')
+  @WorkflowScoped({ runIdParam: 'flowRunID' })
   @HttpCode(200)
   @ApiConsumes('multipart/form-data')
   @ApiOperation({

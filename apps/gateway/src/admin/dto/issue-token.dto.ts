@@ -18,7 +18,10 @@ export class IssueTokenDto {
   @Max(MAX_JWT_LIFETIME_SECONDS)
   expiresInSeconds?: number;
 
-  @ApiPropertyOptional({ description: 'Scope the token to one workflow (seed 003 sessions)' })
+  @ApiPropertyOptional({
+    description:
+      'Scope the token to one workflow: it acts only on that workflow, its runs and their files (403 elsewhere)',
+  })
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'workflowId must be a workflow id' })
   workflowId?: string;
