@@ -705,6 +705,17 @@ done
         "unknown template variable '${NOPE}'",
       ],
       ['an unknown field', { Flow: { DataWells: [], Extra: 1 } }, "unknown field 'Extra'"],
+      [
+        'an edge listed again and again in one step’s inputs',
+        {
+          Flow: {
+            DataWells: [{ Edge: 'e', Store: 'd', Source: 'upload', Key: 'k' }],
+            Steps: [{ ID: 'pack', Type: 'archive', Inputs: Array<string>(10_000).fill('e') }],
+            StartingStepID: 'pack',
+          },
+        },
+        "Flow.Steps[0].Inputs: edge 'e' is listed more than once",
+      ],
     ];
     it.each(cases)(
       'should answer 400 naming the problem for %s',

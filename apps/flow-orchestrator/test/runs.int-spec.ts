@@ -25,6 +25,7 @@ import { DataSource } from 'typeorm';
 import { RunBytes } from '../src/bytes/run-bytes';
 import { RunFilesClient } from '../src/bytes/run-files.client';
 import { FLOW_SCHEMA } from '../src/database/migrations';
+import { RunDeadlines } from '../src/runs/run-deadlines';
 import { RunExecutor } from '../src/runs/run-executor.service';
 import { RunQueue } from '../src/runs/run-queue.service';
 import { RunsReconciler } from '../src/runs/runs-reconciler.service';
@@ -37,6 +38,7 @@ import { StepRegistry } from '../src/steps/step-registry';
 import { UploadWatchProcessor } from '../src/uploads/upload-watch.processor';
 
 const ORG = randomUUID();
+const deadlines = new RunDeadlines(60_000, 600_000);
 const caller = { orgId: ORG, orgKey: 'org-int', actor: { type: 'system' as const, id: 'test' } };
 
 /** object-metadata's record API, as the flow-orchestrator sees it: once per key. */
@@ -135,7 +137,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     const queue = new RunQueue(runsQueue, watchQueue);
     const runFiles = files as unknown as RunFilesClient;
     sut = new RunsService(repo, new OutboxWriter({ source: '/test' }), queue, bytes, runFiles);
-    executor = new RunExecutor(repo, sut, bytes, runFiles, new StepRegistry([copy]));
+    executor = new RunExecutor(repo, sut, bytes, runFiles, new StepRegistry([copy]), deadlines);
   });
 
   afterAll(async () => {
@@ -292,7 +294,14 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     const { runId } = await sut.trigger(wf.id, null, caller);
     // The real http step; nothing listens on port 9.
     const registry = StepRegistry.builtIn({ allowPrivateNetworks: true });
-    const real = new RunExecutor(repo, sut, bytes, files as unknown as RunFilesClient, registry);
+    const real = new RunExecutor(
+      repo,
+      sut,
+      bytes,
+      files as unknown as RunFilesClient,
+      registry,
+      deadlines,
+    );
     await expect(real.execute(runId, false)).rejects.toThrow();
     expect((await repo.findRun(runId))!.status).toBe('RUNNING');
     await real.execute(runId, true);

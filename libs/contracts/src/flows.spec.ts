@@ -70,6 +70,16 @@ describe('parseFlowDefinition', () => {
     [
       {
         Flow: {
+          DataWells: [well, { ...well, Edge: 'other' }],
+          Steps: [{ ID: 'a', Type: 'archive', Inputs: ['image-input', 'other', 'image-input'] }],
+          StartingStepID: 'a',
+        },
+      },
+      "Flow.Steps[0].Inputs: edge 'image-input' is listed more than once",
+    ],
+    [
+      {
+        Flow: {
           Steps: [{ ID: 'h', Type: 'http', Config: { URL: 'ftp://x' } }],
           StartingStepID: 'h',
         },

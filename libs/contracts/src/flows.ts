@@ -204,6 +204,15 @@ export function parseFlowDefinition(body: unknown): FlowDefinition {
     const inputs = ((s.Inputs as unknown[] | undefined) ?? []).map((e, j) =>
       str(e, `${where}.Inputs[${j}]`, FLOW_LIMITS.idPattern),
     );
+    // An edge listed twice would make the step read (an archive: write) the same files again, as often as
+    // the body has room to repeat it.
+    const listed = new Set<string>();
+    for (const edge of inputs) {
+      if (listed.has(edge)) {
+        throw new FlowDefinitionError(`${where}.Inputs: edge '${edge}' is listed more than once`);
+      }
+      listed.add(edge);
+    }
     const step: StepDefinition = { ID: id, Type: type as StepType, Inputs: inputs };
     if (s.Output !== undefined)
       step.Output = str(s.Output, `${where}.Output`, FLOW_LIMITS.idPattern);

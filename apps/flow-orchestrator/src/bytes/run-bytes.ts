@@ -114,7 +114,6 @@ export class RunBytes {
     key: string,
     body: AsyncIterable<Buffer | Uint8Array>,
     contentType: string,
-    maxBytes = Number.POSITIVE_INFINITY,
   ): Promise<StoredObject> {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -150,7 +149,6 @@ export class RunBytes {
       for await (const chunk of body) {
         const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
         total += buf.length;
-        if (total > maxBytes) throw new Error(`the stream is larger than ${maxBytes} bytes`);
         pending.push(buf);
         pendingBytes += buf.length;
         if (pendingBytes >= PART_BYTES) await flushPart();

@@ -47,8 +47,29 @@ export class FlowOrchestratorEnv extends WithS3(WithKafka(WithRedis(WithDatabase
   RUN_RECONCILE_INTERVAL_MS: number = 10_000;
 
   /**
-   * Let `http` steps call loopback and private addresses. Off by default: a tenant's definition must not
-   * reach the platform's internal services (SSRF). On for local runs and tests.
+   * How long one attempt of a step may take, from its start to its output stored (for `http`: connecting,
+   * the answer's headers and its whole body, however steadily bytes arrive). Past it the run is ERROR.
+   */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  STEP_DEADLINE_MS: number = 300_000;
+
+  /**
+   * How long a run's steps may take together, from its first step's start (retries and their backoff
+   * included; waiting for uploads is not). Past it the run is ERROR.
+   */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(100)
+  @Max(86_400_000)
+  RUN_DEADLINE_MS: number = 1_800_000;
+
+  /**
+   * Let `http` steps call any address, not only public ones (loopback, private and every other
+   * special-purpose range). Off by default: a tenant's definition must not reach the platform's internal
+   * services (SSRF). On for local runs and tests.
    */
   @Transform(envTransforms.toBool)
   @IsBoolean()

@@ -3,8 +3,9 @@ import { runFileKey, StepDefinition } from '@lib/contracts';
 import { MicroBatcher } from '@lib/queue';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
-import { StepFailedError, StepInput } from '../steps/step';
+import { StepFailedError, StepInput, StepOutput } from '../steps/step';
 import { StepRegistry } from '../steps/step-registry';
+import { RunDeadlines, untilAborted } from './run-deadlines';
 import { Run, RunFile, RunsRepository } from './runs.repository';
 import { RunsService, SYSTEM_ACTOR, TERMINAL } from './runs.service';
 
@@ -12,7 +13,9 @@ import { RunsService, SYSTEM_ACTOR, TERMINAL } from './runs.service';
  * One `run.execute` job: drives a run from where Postgres says it is. Safe to run again after a crash at any
  * point: a step's output keys are fixed (in `run_steps`) before its first attempt, so a retry overwrites the
  * same objects; run files are recorded once by key; a step is marked COMPLETE, and the run advanced, in one
- * transaction. A step's effect is therefore applied once, however often its worker dies.
+ * transaction. A step's effect is therefore applied once, however often its worker dies. Each attempt of a
+ * step has a deadline, and so has the run (counted from its first step's start, across retries): past
+ * either, the step is told to stop and the run ends in ERROR, so no run holds a worker for long.
  */
 @Injectable()
 export class RunExecutor {
@@ -34,6 +37,7 @@ export class RunExecutor {
     private readonly bytes: RunBytes,
     private readonly files: RunFilesClient,
     private readonly registry: StepRegistry,
+    private readonly deadlines: RunDeadlines,
   ) {}
 
   /** `finalAttempt`: the queue will not retry this job, so a failure ends the run in ERROR. */
@@ -92,16 +96,23 @@ export class RunExecutor {
     const def = run.definition;
     const byId = new Map(def.Steps.map((s) => [s.ID, s]));
     const files = await this.repo.runFiles(run.id);
+    const startedAt = (await this.repo.firstStepStartedAt(run.id)) ?? new Date();
+    const runEndsAt = startedAt.getTime() + this.deadlines.runMs;
     let stepId: string | null = run.currentStepId ?? def.StartingStepID;
     while (stepId !== null) {
       const step = byId.get(stepId);
       if (!step) throw new StepFailedError(`unknown step '${stepId}'`);
-      await this.runStep(run, step, files);
+      await this.runStep(run, step, files, runEndsAt);
       stepId = step.Next ?? null;
     }
   }
 
-  private async runStep(run: Run, step: StepDefinition, files: RunFile[]): Promise<void> {
+  private async runStep(
+    run: Run,
+    step: StepDefinition,
+    files: RunFile[],
+    runEndsAt: number,
+  ): Promise<void> {
     const inputs: StepInput[] = (step.Inputs ?? []).flatMap((edge) =>
       files
         .filter((f) => f.edge === edge)
@@ -125,17 +136,20 @@ export class RunExecutor {
     const next = step.Next ?? null;
     if (row.status === 'COMPLETE') return; // done before a crash; its files are in `files` already
     const outputKeys = planned.map((_, i) => row.outputKeys[String(i)]);
-    const outputs = await handler.run({
-      runId: run.id,
-      workflowId: run.workflowId,
-      workflowName: run.workflowName,
-      payload: run.payload,
-      createdAt: new Date(run.createdAt),
-      step,
-      inputs,
-      outputKeys,
-      bytes: this.bytes,
-    });
+    const outputs = await this.withDeadline(step, runEndsAt, (signal) =>
+      handler.run({
+        runId: run.id,
+        workflowId: run.workflowId,
+        workflowName: run.workflowName,
+        payload: run.payload,
+        createdAt: new Date(run.createdAt),
+        step,
+        inputs,
+        outputKeys,
+        bytes: this.bytes,
+        signal,
+      }),
+    );
     const edge = step.Output ?? step.ID;
     for (const o of outputs) {
       await this.files.record({
@@ -186,6 +200,30 @@ export class RunExecutor {
         etag: o.stored.etag,
         createdAt: new Date(),
       });
+    }
+  }
+
+  /** One attempt of a step, stopped at the step's deadline or the run's, whichever comes first. */
+  private async withDeadline(
+    step: StepDefinition,
+    runEndsAt: number,
+    attempt: (signal: AbortSignal) => Promise<StepOutput[]>,
+  ): Promise<StepOutput[]> {
+    const seconds = (ms: number) => `${ms / 1000} s`;
+    const runReason = `the run exceeded its deadline (${seconds(this.deadlines.runMs)}) in step '${step.ID}'`;
+    const left = runEndsAt - Date.now();
+    if (left <= 0) throw new StepFailedError(runReason);
+    const runFirst = left < this.deadlines.stepMs;
+    const signal = AbortSignal.timeout(runFirst ? left : this.deadlines.stepMs);
+    try {
+      return await untilAborted(attempt(signal), signal);
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      throw new StepFailedError(
+        runFirst
+          ? runReason
+          : `step '${step.ID}' exceeded its deadline (${seconds(this.deadlines.stepMs)})`,
+      );
     }
   }
 }

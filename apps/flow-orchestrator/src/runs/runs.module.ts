@@ -13,6 +13,7 @@ import { ResourcesService } from '../resources/resources.service';
 import { StepRegistry } from '../steps/step-registry';
 import { S3WebhookController } from '../uploads/s3-webhook.controller';
 import { UploadWatchProcessor } from '../uploads/upload-watch.processor';
+import { RunDeadlines } from './run-deadlines';
 import { RunExecutor } from './run-executor.service';
 import { RunQueue } from './run-queue.service';
 import { RunsController } from './runs.controller';
@@ -71,6 +72,15 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
         StepRegistry.builtIn({
           allowPrivateNetworks: config.get('HTTP_STEP_ALLOW_PRIVATE_NETWORKS', { infer: true }),
         }),
+    },
+    {
+      provide: RunDeadlines,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
+        new RunDeadlines(
+          config.get('STEP_DEADLINE_MS', { infer: true }),
+          config.get('RUN_DEADLINE_MS', { infer: true }),
+        ),
     },
     RunsRepository,
     RunQueue,

@@ -354,6 +354,15 @@ export class RunsRepository {
     return row;
   }
 
+  /** When the run's first step began (its deadline counts from then); null before any step. */
+  async firstStepStartedAt(runId: string): Promise<Date | null> {
+    const [{ started_at }] = await this.db.query<{ started_at: Date | null }[]>(
+      `SELECT min(started_at) AS started_at FROM run_steps WHERE run_id = $1`,
+      [runId],
+    );
+    return started_at;
+  }
+
   async completeStep(manager: EntityManager, runId: string, stepId: string): Promise<void> {
     await manager.query(
       `UPDATE run_steps SET status = 'COMPLETE', completed_at = now()

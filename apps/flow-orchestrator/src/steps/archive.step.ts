@@ -50,13 +50,14 @@ export class ArchiveStep implements StepHandler {
 
   async run(ctx: StepRunContext): Promise<StepOutput[]> {
     const mtime = Math.floor(ctx.createdAt.getTime() / 1000);
-    const bytes = ctx.bytes;
+    const { bytes, signal } = ctx;
     const inputs: StepInput[] = ctx.inputs;
     async function* tar(): AsyncGenerator<Buffer> {
       for (const input of inputs) {
         yield tarHeader(input.edge, input.filename, input.sizeBytes, mtime);
         let written = 0;
         for await (const chunk of await bytes.read(input.objectKey)) {
+          signal.throwIfAborted();
           written += (chunk as Buffer).length;
           yield chunk as Buffer;
         }

@@ -14,7 +14,10 @@ export class ChecksumStep implements StepHandler {
     let manifest = '';
     for (const input of ctx.inputs) {
       const hash = createHash('sha256');
-      for await (const chunk of await ctx.bytes.read(input.objectKey)) hash.update(chunk as Buffer);
+      for await (const chunk of await ctx.bytes.read(input.objectKey)) {
+        ctx.signal.throwIfAborted();
+        hash.update(chunk as Buffer);
+      }
       manifest += `${hash.digest('hex')}  ${input.edge}/${input.filename}\n`;
     }
     const [filename] = this.plan(ctx.step);

@@ -12,6 +12,7 @@ export class CopyStep implements StepHandler {
   async run(ctx: StepRunContext): Promise<StepOutput[]> {
     const outputs: StepOutput[] = [];
     for (const [i, input] of ctx.inputs.entries()) {
+      ctx.signal.throwIfAborted();
       const stored = await ctx.bytes.copy(input.objectKey, ctx.outputKeys[i]);
       outputs.push({ filename: input.filename, objectKey: ctx.outputKeys[i], stored });
     }

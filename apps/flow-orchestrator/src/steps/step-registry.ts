@@ -2,31 +2,24 @@ import type { StepType } from '@lib/contracts';
 import { ArchiveStep } from './archive.step';
 import { ChecksumStep } from './checksum.step';
 import { CopyStep } from './copy.step';
-import { HttpStep } from './http.step';
+import { HttpStep, type HttpStepOptions } from './http.step';
 import type { StepHandler } from './step';
 
 /** The built-in step types (`STEP_TYPES` in @lib/contracts lists the same names for definition checks). */
 export class StepRegistry {
-  /** Every built-in type; `allowPrivateNetworks` is the `http` step's (HTTP_STEP_ALLOW_PRIVATE_NETWORKS). */
-  static builtIn(opts: { allowPrivateNetworks: boolean }): StepRegistry {
+  /** Every built-in type; `http` is the `http` step's options (HTTP_STEP_ALLOW_PRIVATE_NETWORKS). */
+  static builtIn(http: HttpStepOptions): StepRegistry {
     return new StepRegistry([
       new CopyStep(),
       new ArchiveStep(),
       new ChecksumStep(),
-      new HttpStep(opts.allowPrivateNetworks),
+      new HttpStep(http),
     ]);
   }
 
   private readonly handlers = new Map<StepType, StepHandler>();
 
-  constructor(
-    handlers: StepHandler[] = [
-      new CopyStep(),
-      new ArchiveStep(),
-      new ChecksumStep(),
-      new HttpStep(),
-    ],
-  ) {
+  constructor(handlers: StepHandler[]) {
     for (const h of handlers) this.handlers.set(h.type, h);
   }
 

@@ -23,6 +23,8 @@ export interface StepRunContext {
   /** Where output `i` of `plan()` goes: keys fixed before the first attempt, so retries overwrite, not add. */
   outputKeys: string[];
   bytes: RunBytes;
+  /** Aborted at the step's deadline (or the run's, if sooner): the step stops its I/O. */
+  signal: AbortSignal;
 }
 
 export interface StepOutput {
