@@ -113,8 +113,8 @@ describe(AuthGuard.name, () => {
   let findApiKeyByHash: jest.Mock<Promise<ApiKeyCredential | null>, [string]>;
   let findUser: jest.Mock<Promise<UserCredential | null>, [string, string]>;
   let verify: jest.Mock<Promise<VerifiedJwt>, [string]>;
-  let workflowIdByName: jest.Mock<Promise<string | null>, [string, string]>;
-  let workflowIdOfRun: jest.Mock<Promise<string | null>, [string, string]>;
+  let workflowIdByName: jest.Mock<Promise<string | null>, [Principal, string]>;
+  let workflowIdOfRun: jest.Mock<Promise<string | null>, [Principal, string]>;
   let sut: AuthGuard;
 
   beforeEach(() => {
@@ -352,8 +352,8 @@ describe(AuthGuard.name, () => {
       findUser.mockResolvedValue({ ...ORG, userId: USER_ID, role: 'admin', capabilities: [] });
       const names: Record<string, string> = { alpha: WORKFLOW_A, beta: WORKFLOW_B };
       const runs: Record<string, string> = { [RUN_OF_A]: WORKFLOW_A, [RUN_OF_B]: WORKFLOW_B };
-      workflowIdByName.mockImplementation((_org, name) => Promise.resolve(names[name] ?? null));
-      workflowIdOfRun.mockImplementation((_org, runId) => Promise.resolve(runs[runId] ?? null));
+      workflowIdByName.mockImplementation((_caller, name) => Promise.resolve(names[name] ?? null));
+      workflowIdOfRun.mockImplementation((_caller, runId) => Promise.resolve(runs[runId] ?? null));
     });
 
     it('should refuse with 403 outside_workflow_scope on a route that declares no workflow', async () => {
@@ -375,8 +375,9 @@ describe(AuthGuard.name, () => {
         const { ctx } = context(WorkflowRoutes, route, jwt, params);
         await expect(sut.canActivate(ctx)).resolves.toBe(true);
       }
-      expect(workflowIdByName).toHaveBeenCalledWith(ORG.orgId, 'alpha');
-      expect(workflowIdOfRun).toHaveBeenCalledWith(ORG.orgId, RUN_OF_A);
+      const caller = expect.objectContaining({ ...ORG, userId: USER_ID, workflowId: WORKFLOW_A });
+      expect(workflowIdByName).toHaveBeenCalledWith(caller, 'alpha');
+      expect(workflowIdOfRun).toHaveBeenCalledWith(caller, RUN_OF_A);
     });
 
     it('should refuse another workflow of its org by id, by name and by run', async () => {

@@ -326,12 +326,12 @@ export class AuthGuard implements CanActivate {
       assertWorkflowInScope(principal, param(target.workflowIdParam));
     } else if ('workflowNameParam' in target) {
       const name = param(target.workflowNameParam);
-      if ((await this.workflows.workflowIdByName(principal.orgId, name)) !== scope) {
+      if ((await this.workflows.workflowIdByName(principal, name)) !== scope) {
         throw outsideWorkflowScope(scope, `workflow '${name}'`);
       }
     } else {
       const runId = param(target.runIdParam);
-      if ((await this.workflows.workflowIdOfRun(principal.orgId, runId)) !== scope) {
+      if ((await this.workflows.workflowIdOfRun(principal, runId)) !== scope) {
         throw outsideWorkflowScope(scope, `run ${runId}`);
       }
     }

@@ -18,12 +18,15 @@ export type WorkflowTarget =
    */
   | { inBody: true };
 
-/** Which workflow a name or a run belongs to: what the guard asks before a scoped token acts on either. */
+/**
+ * Which workflow a name or a run of the caller's org belongs to: what the guard asks before a scoped token
+ * acts on either. It is asked on behalf of `caller`, the principal the guard authenticated.
+ */
 export interface WorkflowDirectory {
-  /** The id of org `orgId`'s workflow named `name`; null when the org has none of that name. */
-  workflowIdByName(orgId: string, name: string): Promise<string | null>;
-  /** The id of the workflow of org `orgId`'s run `runId`; null when the org has no such run. */
-  workflowIdOfRun(orgId: string, runId: string): Promise<string | null>;
+  /** The id of the caller's org's workflow named `name`; null when the org has none of that name. */
+  workflowIdByName(caller: Principal, name: string): Promise<string | null>;
+  /** The id of the workflow of the caller's org's run `runId`; null when the org has no such run. */
+  workflowIdOfRun(caller: Principal, runId: string): Promise<string | null>;
 }
 
 /** Injection token of the app's `WorkflowDirectory`. */

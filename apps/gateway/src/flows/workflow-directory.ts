@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { WorkflowDirectory } from '@lib/auth';
+import type { Principal, WorkflowDirectory } from '@lib/auth';
 import { DomainException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
@@ -12,17 +12,20 @@ import { FlowOrchestratorClient } from '../services/service-clients.module';
 export class FlowOrchestratorWorkflowDirectory implements WorkflowDirectory {
   constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
 
-  workflowIdByName(orgId: string, name: string): Promise<string | null> {
-    return this.workflowIdAt(`/internal/workflows/by-name/${encodeURIComponent(name)}`, orgId);
+  workflowIdByName(caller: Principal, name: string): Promise<string | null> {
+    return this.workflowIdAt(`/internal/workflows/by-name/${encodeURIComponent(name)}`, caller);
   }
 
-  workflowIdOfRun(orgId: string, runId: string): Promise<string | null> {
-    return this.workflowIdAt(`/internal/runs/${encodeURIComponent(runId)}/workflow`, orgId);
+  workflowIdOfRun(caller: Principal, runId: string): Promise<string | null> {
+    return this.workflowIdAt(`/internal/runs/${encodeURIComponent(runId)}/workflow`, caller);
   }
 
-  private async workflowIdAt(path: string, orgId: string): Promise<string | null> {
+  private async workflowIdAt(path: string, caller: Principal): Promise<string | null> {
     try {
-      return (await this.flows.call<{ id: string }>('GET', path, { query: { orgId } })).id;
+      const workflow = await this.flows.call<{ id: string }>('GET', path, {
+        query: { orgId: caller.orgId },
+      });
+      return workflow.id;
     } catch (err) {
       if (err instanceof DomainException && err.status === 404) return null;
       throw err;
