@@ -4,6 +4,7 @@ import { bootstrapService } from '@lib/app';
 import { ErrorBody } from '@lib/errors';
 import { AppModule, SERVICE } from './app.module';
 import { setupOpenApi } from './docs/openapi';
+import { gatewayTls } from './config/gateway-tls';
 import { trustProxySetting } from './config/trust-proxy';
 import { allowEmptyJsonBody } from './http/empty-json-body';
 
@@ -13,6 +14,8 @@ void bootstrapService(AppModule, {
   // The client address of per-address rate limits, behind an ingress (validated in GatewayEnv).
   trustProxy: trustProxySetting(process.env.TRUST_PROXY),
   ignoreTrailingSlash: true,
+  // HTTP/2 and HTTP/1.1 on the one port; TLS with GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE.
+  http2: { tls: () => gatewayTls(process.env) },
   // Seed 004's envelope for the org private API.
   errorEnvelopes: [
     {

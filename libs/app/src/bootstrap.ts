@@ -1,9 +1,11 @@
+import type { RequestListener, Server } from 'node:http';
 import { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidEnvironmentError } from '@lib/config';
+import { DualProtocolOptions, DualProtocolServer, RequestHandler } from './dual-protocol-server';
 import { createValidationPipe, ErrorEnvelope, HttpErrorFilter } from '@lib/errors';
 import {
   createLogger,
@@ -15,6 +17,7 @@ import {
 } from '@lib/observability';
 
 const MAX_PARAM_LENGTH = 2048;
+const CHECKING_INTERVAL_MS = 1_000;
 
 export interface ServiceOptions {
   /** The app's name: log field, metric label, Kafka client id and consumer group. */
@@ -30,6 +33,12 @@ export interface ServiceOptions {
   trustProxy?: number | string;
   /** `/a/` routes like `/a` (seed 004 documents its list route as `GET /api/private/storage/`). */
   ignoreTrailingSlash?: boolean;
+  /**
+   * Serve HTTP/2 beside HTTP/1.1 on the public port (`DualProtocolServer`): cleartext HTTP/2 with prior
+   * knowledge, or with a certificate (`tls`, read as the server is made) both over TLS, chosen by ALPN.
+   * Default: HTTP/1.1 only.
+   */
+  http2?: { tls?: () => DualProtocolOptions['tls'] };
   /** Last touches before listening, e.g. the gateway's OpenAPI document. */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
@@ -48,6 +57,7 @@ export async function bootstrapService(
   let stopping = false;
   const errorFilter = new HttpErrorFilter(opts.errorEnvelopes);
   try {
+    const http2 = opts.http2;
     const adapter = new FastifyAdapter({
       ...fastifyLoggingOptions(logger),
       bodyLimit: opts.bodyLimitBytes ?? 1024 * 1024,
@@ -55,6 +65,18 @@ export async function bootstrapService(
       // Path parameters may be long (a 256-byte metadata key is up to 768 characters encoded).
       maxParamLength: MAX_PARAM_LENGTH,
       ignoreTrailingSlash: opts.ignoreTrailingSlash ?? false,
+      // How often Node checks the headers and request deadlines (an app may set them): its default, 30 s,
+      // would let a 10 s deadline run to 40 s.
+      ...(http2
+        ? {
+            serverFactory: (handler: RequestListener) =>
+              // Fastify types its raw server as an http.Server; its handler takes HTTP/2 requests as well.
+              new DualProtocolServer(handler as RequestHandler, {
+                tls: http2.tls?.(),
+                connectionsCheckingInterval: CHECKING_INTERVAL_MS,
+              }) as unknown as Server,
+          }
+        : { http: { connectionsCheckingInterval: CHECKING_INTERVAL_MS } }),
       // Fastify's default ('idle') closes every connection on close, in-flight requests included (their
       // clients saw "other side closed"): connections are left to end after their response (below).
       forceCloseConnections: false,
@@ -65,8 +87,9 @@ export async function bootstrapService(
     installRequestContext(adapter.getInstance());
     // While stopping, each answer closes its keep-alive connection: in-flight requests finish, and the
     // server's close does not wait for idle clients' keep-alive timeouts.
-    adapter.getInstance().addHook('onSend', (_request, reply, payload, done) => {
-      if (stopping) reply.header('connection', 'close');
+    // (HTTP/2 has no such header: its sessions get GOAWAY when the server closes.)
+    adapter.getInstance().addHook('onSend', (request, reply, payload, done) => {
+      if (stopping && request.raw.httpVersionMajor < 2) reply.header('connection', 'close');
       done(null, payload);
     });
     app = await NestFactory.create<NestFastifyApplication>(module, adapter, {

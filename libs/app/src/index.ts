@@ -1,2 +1,3 @@
 export * from './bootstrap';
 export * from './platform-modules';
+export * from './dual-protocol-server';

@@ -8,3 +8,4 @@ export * from './s3';
 export * from './repo-root';
 export * from './topic-reader';
 export * from './test-platform';
+export * from './http-clients';
