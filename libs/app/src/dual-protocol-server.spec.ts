@@ -9,7 +9,7 @@ import {
   https1Request,
   testCertificate,
   type TestCertificate,
-} from '../../testing/src/http-clients';
+} from '@lib/testing';
 import { DualProtocolOptions, DualProtocolServer, RequestHandler } from './dual-protocol-server';
 
 async function startApp(options: Pick<DualProtocolOptions, 'tls'> = {}): Promise<{
@@ -32,8 +32,10 @@ async function startApp(options: Pick<DualProtocolOptions, 'tls'> = {}): Promise
   });
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  app.get('/hello', async (request) => ({ hello: 'world', httpVersion: request.raw.httpVersion }));
-  app.post('/echo', async (request) => ({ received: request.body }));
+  app.get('/hello', (request, reply) =>
+    reply.send({ hello: 'world', httpVersion: request.raw.httpVersion }),
+  );
+  app.post('/echo', (request, reply) => reply.send({ received: request.body }));
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
     done(null, payload),
   );
@@ -124,9 +126,7 @@ describe(DualProtocolServer.name, () => {
     });
 
     it('should hand bytes that only begin like the preface to HTTP/1.1', async () => {
-      const res = await fetch(`${origin}/hello`, { method: 'PRI' as string }).catch(
-        (e: Error) => e,
-      );
+      const res = await fetch(`${origin}/hello`, { method: 'PRI' }).catch((e: Error) => e);
       // Fastify answers the unknown method; what matters is that an HTTP/1.1 answer comes back.
       expect(res).toBeInstanceOf(Response);
     });

@@ -15,7 +15,7 @@ export interface RawResponse {
   /** `2.0` or `1.1`: what the server actually spoke. */
   httpVersion: string;
   text(): string;
-  json<T = any>(): T;
+  json<T = unknown>(): T;
 }
 
 export interface RawRequest {
@@ -38,7 +38,7 @@ function rawResponse(
     body,
     httpVersion,
     text: () => body.toString('utf8'),
-    json: () => JSON.parse(body.toString('utf8')),
+    json: <T>() => JSON.parse(body.toString('utf8')) as T,
   };
 }
 
