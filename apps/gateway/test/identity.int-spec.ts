@@ -12,8 +12,9 @@ import {
 } from '@lib/auth';
 import { AppEnv, validateEnv, WithDatabase, WithRedis } from '@lib/config';
 import { migrateAll } from '@lib/database';
+import { ServiceClient } from '@lib/internal-http';
 import { createValidationPipe, HttpErrorFilter } from '@lib/errors';
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -25,6 +26,7 @@ import { WithAuth } from '../src/identity/auth.env';
 import { CredentialInvalidationService } from '../src/identity/credential-invalidation.service';
 import { IdentityModule } from '../src/identity/identity.module';
 import { IdentityRepository } from '../src/identity/identity.repository';
+import { FlowOrchestratorClient } from '../src/services/service-clients.module';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const ADMIN_URL =
@@ -73,9 +75,26 @@ interface Reply {
   body: Json;
 }
 
+/**
+ * The guard's workflow directory asks the flow-orchestrator, which this suite does not run: its probe routes
+ * never see a workflow-scoped token, so the directory is never asked.
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: FlowOrchestratorClient,
+      useValue: new ServiceClient({ name: 'flow-orchestrator', baseUrl: 'http://127.0.0.1:9' }),
+    },
+  ],
+  exports: [FlowOrchestratorClient],
+})
+class NoFlowOrchestratorModule {}
+
 async function createApp(): Promise<NestFastifyApplication> {
   @Module({
     imports: [
+      NoFlowOrchestratorModule,
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnv(TestEnv) }),
       IdentityModule,
       AdminModule,
@@ -161,6 +180,7 @@ describe('identity (integration)', () => {
 
     Object.assign(process.env, {
       PORT: '0',
+      MANAGEMENT_PORT: '0',
       DATABASE_URL: dbUrl,
       REDIS_URL,
       JWT_SECRET,
