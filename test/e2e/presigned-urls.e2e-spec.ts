@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
+import { expectUsageIsTruth, liveFiles } from '../support/usage-truth';
 
 interface Answer<T> {
   status: number;
@@ -18,6 +19,7 @@ interface RunView {
   Status: string;
   WorkflowID: string;
   WaitingURLs?: { PutURL: string }[];
+  Inputs: { ObjectKey: string; SizeBytes: number }[];
 }
 
 /** A workflow whose runs wait for one upload on edge `in`. */
@@ -71,10 +73,13 @@ describe('presigned URL security (URLs the platform issued)', () => {
     resourceGet: '',
     /** PUT: seed 002's PutURL of a waiting run. */
     runPut: '',
+    /** PUT: seed 002's PutURL of a run whose input was noticed (the run is COMPLETE). */
+    inputPut: '',
   };
   const bytes = { object: 'object X bytes', file: 'org file bytes', input: 'run input bytes' };
   let objectX = '';
   let objectY = '';
+  let doneRun = '';
   let waitingRun = '';
 
   async function api<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
@@ -90,8 +95,9 @@ describe('presigned URL security (URLs the platform issued)', () => {
     return { status: res.status, body: JSON.parse(text) as T };
   }
 
-  const runStatus = async (id: string) =>
-    (await api<RunView>('GET', `/api/v1/flow/status/${id}`)).body.Status;
+  const runView = async (id: string) =>
+    (await api<RunView>('GET', `/api/v1/flow/status/${id}`)).body;
+  const runStatus = async (id: string) => (await runView(id)).Status;
 
   const objectDownloadUrl = async (id: string, seconds = 600) =>
     (
@@ -151,7 +157,9 @@ describe('presigned URL security (URLs the platform issued)', () => {
 
     const start = async () => (await api<RunView>('POST', '/api/v1/flow/presign', FLOW)).body;
     const done = await start();
-    expect((await s3(done.WaitingURLs![0].PutURL, 'PUT', bytes.input)).status).toBe(200);
+    doneRun = done.ID;
+    urls.inputPut = done.WaitingURLs![0].PutURL;
+    expect((await s3(urls.inputPut, 'PUT', bytes.input)).status).toBe(200);
     await waitFor('the first run to complete', async () =>
       (await runStatus(done.ID)) === 'COMPLETE' ? true : undefined,
     );
@@ -271,6 +279,103 @@ describe('presigned URL security (URLs the platform issued)', () => {
       { timeoutMs: 30_000, intervalMs: 250 },
     );
     expect([refused.code, refused.message]).toEqual(['AccessDenied', 'Request has expired']);
+  });
+
+  it('should keep serving the completed bytes, and counting them, when a PUT URL writes after complete or fill', async () => {
+    // The attack: neither PUT URL can be revoked. X is READ_ONLY and the first run's input was noticed.
+    expect((await s3(urls.objectXPut, 'PUT', 'X replaced by a longer body')).status).toBe(200);
+    expect((await s3(urls.inputPut, 'PUT', 'input replaced by a longer body')).status).toBe(200);
+
+    await expectBytesIntact(); // the URLs signed before
+    expect(await s3(await objectDownloadUrl(objectX))).toMatchObject({
+      status: 200,
+      text: bytes.object,
+    });
+    const input = (await runView(doneRun)).Inputs;
+    expect(input.map((i) => i.SizeBytes)).toEqual([bytes.input.length]);
+    const publicDownload = await fetch(
+      `${t.gatewayUrl}/api/v1/objects/download?objectKey=${encodeURIComponent(input[0].ObjectKey)}`,
+      { redirect: 'manual' },
+    );
+    expect(publicDownload.status).toBe(302);
+    expect(await s3(publicDownload.headers.get('location')!)).toMatchObject({
+      status: 200,
+      text: bytes.input,
+    });
+    // What is recorded, and so counted, is the size of those bytes.
+    expect(
+      (await api<{ size_bytes: number }>('GET', `/v1/objects/${objectX}`)).body.size_bytes,
+    ).toBe(bytes.object.length);
+    const census = await liveFiles(t, org.orgId);
+    expect(census.find((f) => f.objectId === objectX)?.sizeBytes).toBe(bytes.object.length);
+    expect(census.filter((f) => f.direction === 'input').map((f) => f.sizeBytes)).toEqual([
+      bytes.input.length,
+    ]);
+    await expectUsageIsTruth(t, org);
+  });
+
+  it('should serve an uploaded page from the public download as an attachment, never inline', async () => {
+    const page = '<script>alert(document.domain)</script>';
+    const upload = async (name: string, type: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([page], { type }), name);
+      const res = await fetch(`${t.gatewayUrl}/api/private/storage/upload`, {
+        method: 'POST',
+        headers: { 'api-key': org.orgPrivateKey },
+        body: form,
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { data: { objectKey: string } }).data.objectKey;
+    };
+    const download = (objectKey: string, stream: string) =>
+      fetch(
+        `${t.gatewayUrl}/api/v1/objects/download?${new URLSearchParams({ objectKey, type: 'inline', stream }).toString()}`,
+        { redirect: 'manual' },
+      );
+    for (const type of ['text/html', 'image/svg+xml', 'text/plain, text/html']) {
+      const objectKey = await upload(`page-${randomBytes(3).toString('hex')}.html`, type);
+      const redirect = await download(objectKey, 'false');
+      expect(redirect.status).toBe(302);
+      const viaS3 = await fetch(redirect.headers.get('location')!);
+      const streamed = await download(objectKey, 'true');
+      for (const [how, res] of [
+        ['redirect', viaS3],
+        ['stream', streamed],
+      ] as const) {
+        expect([type, how, res.status, await res.text()]).toEqual([type, how, 200, page]);
+        expect([type, how, res.headers.get('content-type')]).toEqual([
+          type,
+          how,
+          'application/octet-stream',
+        ]);
+        expect(res.headers.get('content-disposition')).toMatch(/^attachment; /);
+        expect(res.headers.get('cache-control')).toBe('private, no-store');
+      }
+      expect(streamed.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    // A type safe to render stays inline (the control).
+    const text = await upload('note.txt', 'text/plain');
+    const shown = await fetch((await download(text, 'false')).headers.get('location')!);
+    expect(shown.headers.get('content-type')).toBe('text/plain');
+    expect(shown.headers.get('content-disposition')).toMatch(/^inline; /);
+  });
+
+  it('should serve an object as the type declared at create, whatever its upload was sent with', async () => {
+    const created = (
+      await api<{ id: string; upload_url: string }>('POST', '/v1/objects', {
+        name: 'z.txt',
+        content_type: 'text',
+      })
+    ).body;
+    const put = await fetch(created.upload_url, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/html' },
+      body: '<script>alert(document.domain)</script>',
+    });
+    expect(put.status).toBe(200);
+    await api('POST', `/v1/objects/${created.id}/complete`);
+    const got = await fetch(await objectDownloadUrl(created.id));
+    expect(got.headers.get('content-type')).toMatch(/^text\/plain; ?charset=utf-8$/);
   });
 
   it('should still accept each genuine PUT URL for its own key afterwards (control)', async () => {

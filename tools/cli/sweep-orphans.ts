@@ -10,13 +10,17 @@ export interface SweepResult {
   deleted: number;
 }
 
-/** Every table whose `object_key` says bytes belong to a file (object-metadata's records, the runs'). */
+/**
+ * Every table whose `object_key` says bytes belong to a file (object-metadata's records, the runs'). A run
+ * edge names its upload key only while it waits: once filled, its input was copied to a key the run files
+ * name, and what its PutURL still writes to the upload key is nobody's.
+ */
 const REFERENCED = `
   SELECT k FROM unnest($1::text[]) AS k
   WHERE EXISTS (SELECT 1 FROM object_metadata.objects o WHERE o.object_key = k)
      OR EXISTS (SELECT 1 FROM object_metadata.org_files f WHERE f.object_key = k)
      OR EXISTS (SELECT 1 FROM object_metadata.run_files r WHERE r.object_key = k)
-     OR EXISTS (SELECT 1 FROM flow.run_edges e WHERE e.object_key = k)
+     OR EXISTS (SELECT 1 FROM flow.run_edges e WHERE e.object_key = k AND e.filled_at IS NULL)
      OR EXISTS (SELECT 1 FROM flow.run_files rf WHERE rf.object_key = k)`;
 
 /**

@@ -375,7 +375,35 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     await upload(view.ID, 'in', 'bytes');
     const outcomes = await Promise.all([1, 2, 3, 4].map(() => sut.fillEdge(view.ID, 'in')));
     expect(outcomes.filter((o) => o === 'filled')).toHaveLength(1);
-    expect((await repo.runFiles(view.ID)).filter((f) => f.direction === 'input')).toHaveLength(1);
+    const inputs = (await repo.runFiles(view.ID)).filter((f) => f.direction === 'input');
+    expect(inputs).toHaveLength(1);
+    // Every notice recorded the one copy that claimed the edge.
+    expect(new Set(files.calls.filter((c) => c.runId === view.ID).map((c) => c.objectKey))).toEqual(
+      new Set([inputs[0].objectKey]),
+    );
+  });
+
+  it('should keep the input it noticed when the PutURL uploads other bytes after the fill', async () => {
+    await workflow('overwritten', {
+      Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
+    });
+    const view = await sut.startByName('overwritten', null, caller);
+    await upload(view.ID, 'in', 'noticed');
+    expect(await sut.fillEdge(view.ID, 'in')).toBe('filled');
+    // The attack: the PutURL stays valid for the rest of its hour.
+    await upload(view.ID, 'in', 'replaced by a longer body');
+    expect(await sut.fillEdge(view.ID, 'in')).toBe('already-filled');
+
+    const inputs = (await repo.runFiles(view.ID)).filter((f) => f.direction === 'input');
+    expect(inputs).toEqual([expect.objectContaining({ sizeBytes: 7 })]);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await bytes.read(inputs[0].objectKey)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('noticed'); // what the steps read
+    expect(files.byKey.get(inputs[0].objectKey)).toMatchObject({ sizeBytes: 7 }); // what usage counts
+    // The input is a copy no PutURL names; the upload key's late bytes are nobody's.
+    const edge = (await repo.findEdge(view.ID, 'in'))!;
+    expect(inputs[0].objectKey).toBe(edge.inputKey);
+    expect(edge.inputKey).not.toBe(edge.objectKey);
   });
 
   it('should answer an upload endpoint call whose bytes the watcher noticed first with the run', async () => {
@@ -424,6 +452,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
         moveToDelayed: jest.fn().mockResolvedValue(undefined),
       }) as unknown as Job<{ runId: string; edge: string }> & { moveToDelayed: jest.Mock };
     const jobs = [waiting, uploaded, overdue, filled].map((v) => job(v.ID));
+    const checked = Date.now();
     const outcomes = await Promise.allSettled(jobs.map((j) => watcher.process(j, 'token')));
 
     expect(reads).toHaveBeenCalledTimes(1); // four concurrent checks, one query
@@ -431,7 +460,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.any(DelayedError) });
     const [[nextAt, token]] = jobs[0].moveToDelayed.mock.calls as [number, string][];
     expect(token).toBe('token');
-    expect(nextAt).toBeGreaterThan(Date.now());
+    expect(nextAt).toBeGreaterThan(checked); // later, however long the checks took
     expect(outcomes.slice(1).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     for (const j of jobs.slice(1)) expect(j.moveToDelayed).not.toHaveBeenCalled();
     expect((await repo.findRun(waiting.ID))!.status).toBe('WAITING');

@@ -22,6 +22,7 @@ describe(`${ObjectsService.name} (expiry)`, () => {
 
   const bytes = {
     uploadUrl: () => 'http://s3.test/upload',
+    copy: () => Promise.resolve({ sizeBytes: 3, etag: '"e"' }),
     delete: (key: string) => bytes.deleteMany([key]),
     deleteMany: (keys: string[]) => {
       if (deleteFails) return Promise.reject(new Error('S3 is unavailable'));
@@ -143,6 +144,27 @@ describe(`${ObjectsService.name} (expiry)`, () => {
     );
     expect(deletedKeys).toEqual([[object_key]]);
     expect(await sut.latePurgeDue(1_000)).toBe(0);
+  });
+
+  it('should purge a completed object at once and never late: no upload URL names its key', async () => {
+    const o = await create(null);
+    const keyOf = async () =>
+      (
+        await dataSource.query<{ object_key: string; late_purge_at_ms: string | null }[]>(
+          `SELECT object_key, late_purge_at_ms FROM objects WHERE id = $1`,
+          [o.id],
+        )
+      )[0];
+    const uploadKey = (await keyOf()).object_key;
+    deletedKeys.length = 0;
+    await sut.complete(ORG, o.id, actor);
+    const completed = await keyOf();
+    expect(completed.object_key).not.toBe(uploadKey);
+    expect(deletedKeys).toEqual([[uploadKey]]); // the upload's bytes, now a copy's
+    deletedKeys.length = 0;
+    await sut.delete(ORG, o.id, actor);
+    expect(deletedKeys).toEqual([[completed.object_key]]);
+    expect((await keyOf()).late_purge_at_ms).toBeNull();
   });
 
   it('should not expire an object without a deadline', async () => {

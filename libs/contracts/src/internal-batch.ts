@@ -46,10 +46,10 @@ export class PublicFileCall {
 export interface FileStreamSource {
   /** A presigned GET over S3's internal endpoint, valid a minute: the gateway sends it itself. */
   url: string;
-  /** The response's `Content-Disposition` (the `type` asked for, the file's name). */
+  /** The response's `Content-Disposition`: the `type` asked for (an attachment unless the type is safe). */
   contentDisposition: string;
-  /** As stored; the gateway sends only types safe to render from its origin. */
-  contentType: string | null;
+  /** The response's `Content-Type`: the stored type when it is safe to render, else octet-stream. */
+  contentType: string;
   sizeBytes: number;
 }
 

@@ -139,10 +139,12 @@ async function sdkGet(
   signingDate: Date,
   disposition?: string,
   contentType?: string,
+  cacheControl?: string,
 ): Promise<string> {
   const command = new GetObjectCommand({
     Bucket: bucket,
     Key: key,
+    ResponseCacheControl: cacheControl,
     ResponseContentDisposition: disposition,
     ResponseContentType: contentType,
   });
@@ -169,20 +171,35 @@ describe('Presigner', () => {
 
     it.each(keys)('GET URL with response overrides for %j equals the SDK one', async (key) => {
       const date = dates[0];
-      const overrides: Array<[string | undefined, string | undefined]> = [
-        ['attachment; filename="report 2025.pdf"', undefined],
-        [undefined, 'text/plain; charset=utf-8'],
-        [`attachment; filename*=UTF-8''${encodeURIComponent('ü b+c.txt')}`, 'application/pdf'],
-        ['inline; filename="quote\'s & stuff!*().txt"', 'image/png'],
+      const overrides: Array<[string | undefined, string | undefined, string | undefined]> = [
+        ['attachment; filename="report 2025.pdf"', undefined, undefined],
+        [undefined, 'text/plain; charset=utf-8', undefined],
+        [undefined, undefined, 'private, no-store'],
+        [
+          `attachment; filename*=UTF-8''${encodeURIComponent('ü b+c.txt')}`,
+          'application/pdf',
+          'private, no-store',
+        ],
+        ['inline; filename="quote\'s & stuff!*().txt"', 'image/png', 'max-age=0'],
       ];
-      for (const [disposition, contentType] of overrides) {
+      for (const [disposition, contentType, cacheControl] of overrides) {
         const ours = presigner.presignGet(key, {
           expiresInSeconds: 300,
           signingDate: date,
+          responseCacheControl: cacheControl,
           responseContentDisposition: disposition,
           responseContentType: contentType,
         });
-        const sdk = await sdkGet(client, settings.bucket, key, 300, date, disposition, contentType);
+        const sdk = await sdkGet(
+          client,
+          settings.bucket,
+          key,
+          300,
+          date,
+          disposition,
+          contentType,
+          cacheControl,
+        );
         expect(ours).toBe(sdk);
       }
     });

@@ -18,6 +18,8 @@ export const MAX_PRESIGN_EXPIRY_SECONDS = 604_800;
 
 export interface PresignGetOptions {
   expiresInSeconds: number;
+  /** Overrides the response's Cache-Control (e.g. `private, no-store`). */
+  responseCacheControl?: string;
   /** Overrides the response's Content-Disposition (e.g. `attachment; filename="a.txt"`). */
   responseContentDisposition?: string;
   /** Overrides the response's Content-Type. */
@@ -87,7 +89,11 @@ export class Presigner {
   /** A URL for GET of one object (not valid for HEAD: the method is signed). */
   presignGet(key: string, options: PresignGetOptions): string {
     const extra: string[] = [];
-    // Already in canonical order: 'response-content-disposition' < 'response-content-type'.
+    // Already in canonical order: 'response-cache-control' < 'response-content-disposition' <
+    // 'response-content-type'.
+    if (options.responseCacheControl !== undefined) {
+      extra.push(`response-cache-control=${uriEncode(options.responseCacheControl)}`);
+    }
     if (options.responseContentDisposition !== undefined) {
       extra.push(`response-content-disposition=${uriEncode(options.responseContentDisposition)}`);
     }

@@ -4,9 +4,11 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   PutObjectCommand,
   S3Client,
+  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Presigner, S3RequestError, withS3Retries } from '@lib/s3';
@@ -20,6 +22,11 @@ export interface StoredObject {
 
 // S3's smallest multipart part (but the last); streams shorter than one part go in one PutObject.
 const PART_BYTES = 5 * 1024 * 1024;
+
+/** Whether an S3 call failed because nothing is stored under its key (a copy's source, a GET's key). */
+export function isNoSuchKey(err: unknown): boolean {
+  return err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404;
+}
 
 /**
  * A run's bytes in S3, seen from the flow-orchestrator: presigned PutURLs for waiting edges, HEAD to notice
@@ -93,6 +100,11 @@ export class RunBytes {
     const stored = await this.head(toKey);
     if (!stored) throw new Error(`the copy of ${fromKey} is not in S3`);
     return stored;
+  }
+
+  /** Removes the bytes under `key` (nothing there: nothing to do). */
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   /** Writes a body of known bytes. Overwriting the same key with the same bytes is harmless (retries). */

@@ -35,9 +35,12 @@ export interface RunEdge {
   store: string;
   objectName: string;
   filename: string;
+  /** The key the PutURL names: uploads land here. */
   objectKey: string;
   putUrl: string;
   expiresAt: Date;
+  /** The key the upload was copied to once noticed (no PutURL names it): the run's input. */
+  inputKey: string | null;
   filledAt: Date | null;
   createdAt: Date;
 }
@@ -324,6 +327,18 @@ export class RunsRepository {
       await this.db.query(`SELECT * FROM run_edges WHERE object_key = $1`, [objectKey]),
     );
     return row ?? null;
+  }
+
+  /**
+   * Makes `inputKey` the edge's input key unless one was set before (by another notice of the upload):
+   * answers the key the edge has now.
+   */
+  async claimInputKey(runId: string, edge: string, inputKey: string): Promise<string> {
+    const [, count] = await this.db.query<[unknown, number]>(
+      `UPDATE run_edges SET input_key = $3 WHERE run_id = $1 AND edge = $2 AND input_key IS NULL`,
+      [runId, edge, inputKey],
+    );
+    return count === 1 ? inputKey : (await this.findEdge(runId, edge))!.inputKey!;
   }
 
   /** Marks an edge filled; false when it already was (another notice won). */

@@ -17,7 +17,7 @@ import { OutboxWriter, uuidv7 } from '@lib/events';
 import { MicroBatcher } from '@lib/queue';
 import { presignedUrlExpiry } from '@lib/s3';
 import type { EntityManager } from 'typeorm';
-import { RunBytes } from '../bytes/run-bytes';
+import { isNoSuchKey, RunBytes, StoredObject } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
 import { RunQueue } from './run-queue.service';
 import { runCreatedEvent, runUpdatedEvent } from './run-events';
@@ -295,6 +295,7 @@ export class RunsService {
         putUrl,
         // The edge waits as long as its PutURL works (a role's credentials may make it short of the hour).
         expiresAt: presignedUrlExpiry(putUrl),
+        inputKey: null,
         filledAt: null,
         createdAt: now,
       };
@@ -384,9 +385,10 @@ export class RunsService {
   }
 
   /**
-   * An upload was noticed (watcher, S3 webhook, upload endpoint): records the input file (object-metadata
-   * first, idempotent by key; then the edge, in one transaction with the check that the run still waits)
-   * and resumes the run when no edge waits any more. Safe to call twice.
+   * An upload was noticed (watcher, S3 webhook, upload endpoint): copies it to the edge's input key
+   * (`inputOf`), records the input file there (object-metadata first, idempotent by key; then the edge, in
+   * one transaction with the check that the run still waits), removes the upload and resumes the run when
+   * no edge waits any more. Safe to call twice, and concurrently.
    */
   async fillEdge(runId: string, edgeName: string, actor: EventActor = SYSTEM_ACTOR) {
     // The run before the edge: a run leaves WAITING only once its edges are filled (or it expired), so when
@@ -397,8 +399,13 @@ export class RunsService {
     if (!edge || !run) return 'not-waiting' as FillOutcome;
     if (edge.filledAt) return 'already-filled' as FillOutcome;
     if (run.status !== 'WAITING') return 'not-waiting' as FillOutcome;
-    const stored = await this.bytes.head(edge.objectKey);
-    if (!stored) return 'not-uploaded' as FillOutcome;
+    const input = await this.inputOf(run, edge);
+    if (!input) {
+      // Nothing uploaded yet; or another filler filled the edge and removed the upload since the reads above.
+      const now = await this.repo.findEdge(runId, edgeName);
+      return (now?.filledAt ? 'already-filled' : 'not-uploaded') as FillOutcome;
+    }
+    const { key, stored } = input;
     await this.files.record({
       orgId: run.orgId,
       orgKey: run.orgKey,
@@ -406,7 +413,7 @@ export class RunsService {
       runId,
       edge: edge.edge,
       direction: 'input',
-      objectKey: edge.objectKey,
+      objectKey: key,
       filename: edge.filename,
       sizeBytes: stored.sizeBytes,
       contentType: stored.contentType,
@@ -423,7 +430,7 @@ export class RunsService {
       }
       if (!(await this.repo.fillEdge(m, runId, edgeName))) return 'already-filled';
       await this.repo.insertRunFile(m, {
-        objectKey: edge.objectKey,
+        objectKey: key,
         runId,
         workflowId: run.workflowId,
         direction: 'input',
@@ -437,11 +444,55 @@ export class RunsService {
       const edges = await this.repo.edges(runId, m);
       return edges.every((e) => e.filledAt) ? 'resume' : 'filled';
     });
-    if (outcome === 'resume') {
-      await this.queue.execute(runId);
-      return 'filled' as FillOutcome;
+    if (outcome !== 'resume' && outcome !== 'filled') return outcome;
+    await this.discard(runId, edge.objectKey);
+    if (outcome === 'resume') await this.queue.execute(runId);
+    return 'filled' as FillOutcome;
+  }
+
+  /**
+   * The edge's input: the upload copied inside S3 to a key no PutURL names. A PutURL stays valid until it
+   * expires and nothing revokes it, so bytes PUT with it later land on the upload key, which nothing reads
+   * once the edge is filled: the run's steps, the record and every download keep the bytes noticed here.
+   * Concurrent notices each copy, the first to claim the edge's input key wins and the others remove their
+   * copy, so the input key is written once; a notice after a crash finds it claimed. Null when nothing is
+   * uploaded.
+   */
+  private async inputOf(
+    run: Run,
+    edge: RunEdge,
+  ): Promise<{ key: string; stored: StoredObject } | null> {
+    let key = edge.inputKey;
+    if (key === null) {
+      // The watcher's usual answer (nothing yet) costs one HEAD.
+      if (!(await this.bytes.head(edge.objectKey))) return null;
+      const copy = runFileKey(run.orgKey, run.workflowId, run.id, 'inputs', edge.filename);
+      let copied: StoredObject;
+      try {
+        copied = await this.bytes.copy(edge.objectKey, copy);
+      } catch (err) {
+        if (isNoSuchKey(err)) return null; // removed by a filler that won meanwhile
+        throw err;
+      }
+      key = await this.repo.claimInputKey(run.id, edge.edge, copy);
+      if (key === copy) return { key, stored: copied };
+      await this.discard(run.id, copy);
     }
-    return outcome;
+    const stored = await this.bytes.head(key);
+    if (!stored)
+      throw new Error(`the input of edge '${edge.edge}' of run ${run.id} is gone from S3`);
+    return { key, stored };
+  }
+
+  /** Removes bytes nothing names any more; when S3 fails, they are left to the orphan sweep. */
+  private async discard(runId: string, key: string): Promise<void> {
+    try {
+      await this.bytes.delete(key);
+    } catch (err) {
+      this.logger.warn(
+        `could not remove spare bytes of run ${runId} (the orphan sweep will): ${String(err)}`,
+      );
+    }
   }
 
   /**

@@ -22,10 +22,6 @@ import { singleByteRange } from './byte-range';
 import { DownloadRateLimitGuard } from './download-rate-limit.guard';
 import { DownloadQueryDto } from './dto/download-query.dto';
 
-/** Content types a browser may render inline from our origin; anything else is sent as octet-stream. */
-const SAFE_INLINE =
-  /^(text\/plain|application\/octet-stream|application\/gzip|application\/x-tar|application\/pdf|image\/(png|jpeg|gif|webp)|audio\/|video\/)/;
-
 /**
  * `bytes=-n` (the last n bytes) as the absolute range it means: not every S3 implementation serves suffix
  * ranges, and the file's size is known here. Anything else is passed as it is.
@@ -41,6 +37,8 @@ export function absoluteSuffix(range: string, sizeBytes: number): string {
  * address. The redirect is one hop: object-metadata finds the live file of any kind by its key and signs
  * the GET itself. `stream=true` streams the bytes through here: the same lookup also signs a GET over S3's
  * internal endpoint, which this sends itself (one byte range at most), so the bytes take no other hop.
+ * Either way the response's type and disposition are object-metadata's `downloadHeaders`: a stored page
+ * (HTML, SVG, ...) is an attachment, never rendered in S3's origin or this one.
  */
 @ApiTags('objects & storage')
 @Controller('api/v1/objects')
@@ -94,19 +92,15 @@ export class DownloadsController {
         'the range starts past the end of the file',
       );
     }
-    const contentType =
-      file.contentType && SAFE_INLINE.test(file.contentType)
-        ? file.contentType
-        : 'application/octet-stream';
     reply
       .status(upstream.status)
-      .header('content-type', contentType)
+      .header('content-type', file.contentType)
       .header('content-disposition', file.contentDisposition)
       .header('accept-ranges', 'bytes')
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "sandbox; default-src 'none'")
       .header('cache-control', 'private, no-store');
-    // Type and disposition are ours (above), whatever the stored bytes claim.
+    // Whatever S3 stored as the type and disposition stays out.
     for (const name of ['content-length', 'content-range', 'etag', 'last-modified'] as const) {
       const value = upstream.headers[name];
       if (value !== undefined) reply.header(name, value);

@@ -1,11 +1,13 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { DomainException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import { PresignGetOptions, Presigner } from '@lib/s3';
 import { OBJECT_LIMITS } from '@lib/contracts';
 
 // S3's DeleteObjects limit.
 const DELETE_BATCH = 1000;
+
+// A copy takes as long as S3 needs for the bytes: one PUT uploads up to 5 GB.
+const COPY_TIMEOUT_MS = 10 * 60_000;
 
 export interface StoredBytes {
   sizeBytes: number;
@@ -15,7 +17,7 @@ export interface StoredBytes {
 /**
  * An object's bytes, seen from object-metadata. Presigned URLs are signed here (pure CPU, ~100k/s per core
  * with the cached SigV4 key), so create and download take no hop beyond this service; byte operations
- * (HEAD, DELETE) are the storage service's, over its keep-alive pool.
+ * (copy, DELETE) are the storage service's, over its keep-alive pool.
  */
 @Injectable()
 export class ObjectBytesService implements OnApplicationShutdown {
@@ -52,19 +54,10 @@ export class ObjectBytesService implements OnApplicationShutdown {
 
   /** Copies the bytes under `from` to `to` inside S3 (no byte crosses a service); 404 when `from` is empty. */
   async copy(from: string, to: string): Promise<StoredBytes> {
-    return this.storage.call<StoredBytes>('POST', '/internal/bytes/copy', { body: { from, to } });
-  }
-
-  /** Size and ETag of the uploaded bytes, or null when nothing was uploaded. */
-  async stat(objectKey: string): Promise<StoredBytes | null> {
-    try {
-      return await this.storage.call<StoredBytes>('GET', '/internal/bytes/stat', {
-        query: { key: objectKey },
-      });
-    } catch (err) {
-      if (err instanceof DomainException && err.status === 404) return null;
-      throw err;
-    }
+    return this.storage.call<StoredBytes>('POST', '/internal/bytes/copy', {
+      body: { from, to },
+      timeoutMs: COPY_TIMEOUT_MS,
+    });
   }
 
   /** Removes the bytes (idempotent); throws when storage or S3 fails, so the caller retries. */

@@ -42,7 +42,10 @@ function locator(kind: ObjectKeyKind, files: LiveFile[]): FileLocator {
 }
 
 describe(FilesService.name, () => {
-  const orgFiles = ['a', 'b', 'c', 'd', 'e'].map((id) => file('org_file', `f_${id}`));
+  const orgFiles = ['a', 'b', 'c', 'd', 'e'].map((id) => ({
+    ...file('org_file', `f_${id}`),
+    contentType: id === 'b' ? 'text/html' : 'text/plain',
+  }));
   const runFiles = ['1', '2', '3', '4'].map((id) =>
     file('run_file', `r_${id}`, id === '2' ? 'org-b' : 'org-a'),
   );
@@ -100,14 +103,31 @@ describe(FilesService.name, () => {
     ).rejects.toBeInstanceOf(FileNotFoundException);
   });
 
-  it('should sign the download with the disposition asked for and the file name', async () => {
+  it('should sign the download with the disposition asked for, the file name and its safe type', async () => {
     await expect(sut.downloadUrl(orgFiles[0].objectKey, 'inline')).resolves.toEqual({
       url: 'https://s3/signed',
     });
     expect(presigned.at(-1)).toEqual([
       orgFiles[0].objectKey,
       300,
-      { responseContentDisposition: 'inline; filename="f_a.txt"', responseContentType: undefined },
+      {
+        responseCacheControl: 'private, no-store',
+        responseContentDisposition: 'inline; filename="f_a.txt"',
+        responseContentType: 'text/plain',
+      },
+    ]);
+  });
+
+  it('should sign a page as an octet-stream attachment, even when inline was asked for', async () => {
+    await sut.downloadUrl(orgFiles[1].objectKey, 'inline');
+    expect(presigned.at(-1)).toEqual([
+      orgFiles[1].objectKey,
+      300,
+      {
+        responseCacheControl: 'private, no-store',
+        responseContentDisposition: 'attachment; filename="f_b.txt"',
+        responseContentType: 'application/octet-stream',
+      },
     ]);
   });
 });

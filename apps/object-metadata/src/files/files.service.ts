@@ -7,7 +7,7 @@ import {
 } from '@lib/contracts';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import type { DispositionType } from '@lib/contracts';
-import { contentDisposition } from './content-disposition';
+import { downloadHeaders } from './download-headers';
 import { FileLocatorRegistry, type LiveFile } from './file-locator';
 import {
   FileNotFoundException,
@@ -20,6 +20,9 @@ export const DOWNLOAD_URL_SECONDS = 300;
 
 /** How long the URL the gateway streams a public download from stays valid: it is sent at once. */
 export const STREAM_URL_SECONDS = 60;
+
+/** A public download is nobody's to keep: as the gateway's stream answers, no cache stores it. */
+const DOWNLOAD_CACHE_CONTROL = 'private, no-store';
 
 export interface LiveFilesPage {
   files: LiveFile[];
@@ -47,24 +50,29 @@ export class FilesService {
     return file;
   }
 
-  /** A presigned GET whose response carries the file's name and the disposition asked for. */
+  /**
+   * A presigned GET whose response carries the file's name, and the disposition asked for when its type is
+   * safe to render (`downloadHeaders`): S3 answers with the type, disposition and cache policy signed in
+   * the URL, whatever the uploader stored.
+   */
   async downloadUrl(objectKey: string, type: DispositionType): Promise<{ url: string }> {
     const file = await this.findLive(objectKey);
+    const headers = downloadHeaders(type, file.filename, file.contentType);
     return {
       url: this.bytes.downloadUrl(file.objectKey, DOWNLOAD_URL_SECONDS, {
-        responseContentDisposition: contentDisposition(type, file.filename),
-        responseContentType: file.contentType ?? undefined,
+        responseCacheControl: DOWNLOAD_CACHE_CONTROL,
+        responseContentDisposition: headers.contentDisposition,
+        responseContentType: headers.contentType,
       }),
     };
   }
 
-  /** What the gateway needs to stream the file itself (`?stream=true`). */
+  /** What the gateway needs to stream the file itself (`?stream=true`), headers as for the redirect. */
   async streamSource(objectKey: string, type: DispositionType): Promise<FileStreamSource> {
     const file = await this.findLive(objectKey);
     return {
       url: this.bytes.internalReadUrl(file.objectKey, STREAM_URL_SECONDS),
-      contentDisposition: contentDisposition(type, file.filename),
-      contentType: file.contentType,
+      ...downloadHeaders(type, file.filename, file.contentType),
       sizeBytes: file.sizeBytes,
     };
   }

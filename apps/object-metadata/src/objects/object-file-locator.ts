@@ -4,15 +4,22 @@ import { FileLocator, FileLocatorRegistry, LiveFile } from '../files/file-locato
 import { ObjectEntity } from './object.entity';
 import { ObjectsRepository } from './objects.repository';
 
-/** The MIME type a download announces for each Objects API content type (null: S3's own). */
-const MIME: Record<ObjectContentType, string | null> = {
-  unspecified: null,
+/**
+ * The media type an object's downloads are served as, from the type declared at create: never the
+ * Content-Type its upload was sent with, which the uploader chose.
+ */
+const MEDIA_TYPES: Record<ObjectContentType, string> = {
+  unspecified: 'application/octet-stream',
   text: 'text/plain; charset=utf-8',
   binary: 'application/octet-stream',
   gzip: 'application/gzip',
   tar: 'application/x-tar',
   tgz: 'application/gzip',
 };
+
+export function objectMediaType(contentType: ObjectContentType): string {
+  return MEDIA_TYPES[contentType];
+}
 
 function toLiveFile(o: ObjectEntity): LiveFile {
   return {
@@ -22,7 +29,7 @@ function toLiveFile(o: ObjectEntity): LiveFile {
     orgKey: o.orgKey,
     objectKey: o.objectKey,
     filename: o.name,
-    contentType: MIME[o.contentType] ?? null,
+    contentType: objectMediaType(o.contentType),
     sizeBytes: o.sizeBytes ?? 0,
     etag: o.etag,
     direction: 'none',

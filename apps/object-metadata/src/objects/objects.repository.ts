@@ -83,11 +83,14 @@ function toEntity(r: ObjectRow): ObjectEntity {
 
 /**
  * The columns a delete or an expiry sets: DELETED, unpublished, bytes to purge now, and again once the
- * create's upload URL has expired if it is still valid (`$late`: its lifetime plus a margin, in ms).
+ * create's upload URL has expired if it is still valid (`$late`: its lifetime plus a margin, in ms) and
+ * names the object's key, i.e. the object was still UPLOADING (complete moves the bytes to a key no URL
+ * names). `state` on the right is the row's state before this UPDATE.
  */
 const deletedColumns = (now: string, late: string) => `
   state = 'DELETED', is_public = false, purge_pending = true, version = version + 1,
-  late_purge_at_ms = CASE WHEN create_time_ms + ${late} > ${now} THEN create_time_ms + ${late} END`;
+  late_purge_at_ms = CASE WHEN state = 'UPLOADING' AND create_time_ms + ${late} > ${now}
+    THEN create_time_ms + ${late} END`;
 
 /** `%…%` for ILIKE, with the pattern characters of the user's text taken literally. */
 function containsPattern(text: string): string {
@@ -239,20 +242,24 @@ export class ObjectsRepository {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
-  /** UPLOADING → READ_ONLY with the uploaded size; null when the object is not (or no longer) UPLOADING. */
+  /**
+   * UPLOADING → READ_ONLY with the completed bytes: their key, size and ETag. Null when the object is not
+   * (or no longer) UPLOADING.
+   */
   async markCompleted(
     manager: EntityManager,
     orgId: string,
     id: string,
-    sizeBytes: number,
-    etag: string | null,
+    objectKey: string,
+    stored: { sizeBytes: number; etag: string | null },
   ): Promise<ObjectEntity | null> {
     const rows = updatedRows(
       await manager.query(
-        `UPDATE objects SET state = 'READ_ONLY', size_bytes = $3, etag = $4, version = version + 1
+        `UPDATE objects SET state = 'READ_ONLY', object_key = $3, size_bytes = $4, etag = $5,
+           version = version + 1
          WHERE id = $1 AND org_id = $2 AND state = 'UPLOADING'
          RETURNING *`,
-        [id, orgId, sizeBytes, etag],
+        [id, orgId, objectKey, stored.sizeBytes, stored.etag],
       ),
     );
     return rows[0] ? toEntity(rows[0]) : null;

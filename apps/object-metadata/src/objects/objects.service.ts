@@ -13,12 +13,14 @@ import {
   objectsApiKey,
   Topic,
 } from '@lib/contracts';
+import { DomainException } from '@lib/errors';
 import { OutboxWriter, type PreparedOutboxEvent } from '@lib/events';
 import { MicroBatcher } from '@lib/queue';
 import type { EntityManager } from 'typeorm';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { TtlScheduler } from '../ttl/ttl-scheduler.service';
 import { objectChangedEvent, TTL_ACTOR } from './object-events';
+import { objectMediaType } from './object-file-locator';
 import { newObjectId } from './object-ids';
 import { toObjectView } from './object-view';
 import { ObjectEntity } from './object.entity';
@@ -152,30 +154,39 @@ export class ObjectsService {
   /**
    * UPLOADING → READ_ONLY once the bytes are in S3, recording their real size. No bytes yet: 400 and
    * nothing changes; not UPLOADING: 409.
+   *
+   * The upload URL stays valid until it expires (nothing revokes a presigned URL), so the uploaded bytes are
+   * copied inside S3 to a new key that no URL names, which becomes the object's key: downloads serve exactly
+   * the bytes `size_bytes` counts, and a PUT after complete lands on the upload key, which nothing reads
+   * (the key's bytes are removed here, and what a later PUT leaves there by the orphan sweep).
    */
   async complete(orgId: string, id: string, actor: EventActor): Promise<ObjectView> {
     const object = await this.find(orgId, id);
     if (object.state !== 'UPLOADING') throw new ObjectNotUploadingException(id, object.state);
-    const stored = await this.bytes.stat(object.objectKey);
-    if (!stored) throw new ObjectNotUploadedException(id);
+    const completedKey = objectsApiKey(object.orgKey, id);
+    const stored = await this.bytes.copy(object.objectKey, completedKey).catch((err: unknown) => {
+      if (err instanceof DomainException && err.status === 404) return null;
+      throw err;
+    });
+    if (!stored) {
+      // Nothing uploaded; or a concurrent complete or delete took the upload key's bytes first.
+      const current = await this.find(orgId, id);
+      if (current.state !== 'UPLOADING') throw new ObjectNotUploadingException(id, current.state);
+      throw new ObjectNotUploadedException(id);
+    }
     const now = Date.now();
     const completed = await this.objects.transaction(async (manager) => {
-      const row = await this.objects.markCompleted(
-        manager,
-        orgId,
-        id,
-        stored.sizeBytes,
-        stored.etag,
-      );
-      if (!row) {
-        // Lost a race (a concurrent complete, delete or expiry): answer for the state it is in now.
-        const current = await this.objects.findInOrg(orgId, id, manager);
-        if (!current) throw new ObjectNotFoundException(id);
-        throw new ObjectNotUploadingException(id, current.state);
-      }
-      await this.appendEvent(manager, row, 'overwritten', actor, now);
+      const row = await this.objects.markCompleted(manager, orgId, id, completedKey, stored);
+      if (row) await this.appendEvent(manager, row, 'overwritten', actor, now);
       return row;
     });
+    if (!completed) {
+      // Lost a race (a concurrent complete, delete or expiry): the copy is nobody's. Answer for the
+      // state the object is in now.
+      await this.discard(id, completedKey);
+      throw new ObjectNotUploadingException(id, (await this.find(orgId, id)).state);
+    }
+    await this.discard(id, object.objectKey);
     return toObjectView(completed);
   }
 
@@ -206,9 +217,11 @@ export class ObjectsService {
     const object = await this.find(orgId, id);
     if (object.state === 'DELETED') throw new ObjectDeletedException(id, 'download it');
     return {
+      // Served as the type declared at create, never as the type the upload was sent with.
       download_url: this.bytes.downloadUrl(
         object.objectKey,
         seconds ?? OBJECT_LIMITS.download.default,
+        { responseContentType: objectMediaType(object.contentType) },
       ),
     };
   }
@@ -351,6 +364,17 @@ export class ObjectsService {
       object.id,
       objectChangedEvent(object, change, actor, now),
     );
+  }
+
+  /** Removes bytes no record names; when storage fails, they are left to the orphan sweep. */
+  private async discard(id: string, objectKey: string): Promise<void> {
+    try {
+      await this.bytes.delete(objectKey);
+    } catch (err) {
+      this.logger.warn(
+        `could not remove spare bytes of ${id} (the orphan sweep will): ${String(err)}`,
+      );
+    }
   }
 
   /** Queue work whose loss the reconciler repairs: logged, never failing the request. */

@@ -1,20 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Post, Query } from '@nestjs/common';
 import { CopyBytesDto, DeleteKeysDto, ObjectKeyQueryDto, ObjectStatDto } from './bytes.dto';
 import { BytesService } from './bytes.service';
 
 /**
- * Internal byte operations, called by object-metadata: HEAD (does the upload exist, how big is it), DELETE
- * one object (an API delete) and DELETE many (TTL expiries, in batches). File bytes never pass through
- * here; clients move them with presigned URLs.
+ * Internal byte operations, called by object-metadata: copy (a completed upload to its final key, an org
+ * file copy: size and ETag of the copy, 404 when nothing was uploaded), DELETE one object (an API delete)
+ * and DELETE many (TTL expiries, in batches). File bytes never pass through here; clients move them with
+ * presigned URLs.
  */
 @Controller('internal/bytes')
 export class BytesController {
   constructor(private readonly bytes: BytesService) {}
-
-  @Get('stat')
-  stat(@Query() query: ObjectKeyQueryDto): Promise<ObjectStatDto> {
-    return this.bytes.stat(query.key);
-  }
 
   @Delete()
   @HttpCode(200)

@@ -22,7 +22,7 @@ export class BytesService {
   ) {}
 
   /** Size and ETag of the bytes under `key`; 404 when nothing is stored there. */
-  async stat(key: string): Promise<ObjectStatDto> {
+  private async stat(key: string): Promise<ObjectStatDto> {
     try {
       const head = await this.s3.send(
         new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }),
