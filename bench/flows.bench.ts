@@ -293,7 +293,7 @@ async function main(): Promise<void> {
     await pool.close();
     const watchLine = EXECUTE
       ? ''
-      : await measureWatchers(t.platform.urls['flow-orchestrator'], orchestrator, watch);
+      : await measureWatchers(t.platform.managementUrls['flow-orchestrator'], orchestrator, watch);
     await watch.close();
 
     process.stdout.write(

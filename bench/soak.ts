@@ -293,7 +293,7 @@ async function main(): Promise<void> {
       const atMs = performance.now() - t0;
       for (const app of APP_NAMES) {
         rss.get(app)!.push({ atMs, bytes: rssOf(pids[app]) });
-        const bytes = await heapUsed(t.platform.urls[app]);
+        const bytes = await heapUsed(t.platform.managementUrls[app]);
         if (!Number.isNaN(bytes)) heap.get(app)!.push({ atMs, bytes });
       }
     };

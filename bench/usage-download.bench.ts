@@ -251,7 +251,7 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
   // The aggregator catches up from where its group stopped; its CPU time is read before and after.
   await t.platform.restart('usage-aggregator');
   const aggWindow = startCpuWindow([]);
-  const cpuBefore = await processCpuSeconds(t.platform.urls['usage-aggregator']);
+  const cpuBefore = await processCpuSeconds(t.platform.managementUrls['usage-aggregator']);
   const stats = await withDb(t, async (db) => {
     const deadline = Date.now() + 600_000;
     for (;;) {
@@ -272,7 +272,8 @@ async function benchAggregator(t: TestPlatform): Promise<void> {
   });
   const aggKafka = aggWindow.end(fresh).infrastructurePct;
   const aggCpuPerEvent =
-    (((await processCpuSeconds(t.platform.urls['usage-aggregator'])) - cpuBefore) * 1e6) / fresh;
+    (((await processCpuSeconds(t.platform.managementUrls['usage-aggregator'])) - cpuBefore) * 1e6) /
+    fresh;
   const aggSeconds = (stats.last.getTime() - stats.first.getTime()) / 1000;
   const aggRate = (Number(stats.n) - 1) / aggSeconds;
   report({

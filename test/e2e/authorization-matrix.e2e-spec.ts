@@ -119,7 +119,9 @@ describe('authorization matrix (every operation of /docs-json)', () => {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    const res = await fetch(`${t.gatewayUrl}${req.path}`, {
+    // The operator API answers on the gateway's management port only.
+    const base = req.path.startsWith('/admin') ? t.platform.managementUrls.gateway : t.gatewayUrl;
+    const res = await fetch(`${base}${req.path}`, {
       method: method.toUpperCase(),
       headers,
       body,

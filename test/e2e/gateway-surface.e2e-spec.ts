@@ -1,18 +1,37 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { newKeyToken } from '@lib/contracts';
 import { APP_NAMES, REPO_ROOT, startTestPlatform, TestOrg, TestPlatform } from '@lib/testing';
 
 const run = promisify(execFile);
 
+/** The gateway's TRUST_PROXY as Kubernetes deploys it: the hops in front of it (the ingress). */
+const DEPLOYED_TRUST_PROXY = (
+  parse(readFileSync(join(REPO_ROOT, 'k8s', 'base', 'configmap.yaml'), 'utf8')) as {
+    data: Record<string, string>;
+  }
+).data.TRUST_PROXY;
+const DOWNLOAD_RATE_LIMIT = 3;
+
 // What every app and the gateway promise regardless of feature: health, metrics, JSON errors, request ids,
-// body limits, the OpenAPI document, and a refusal to boot on a bad environment.
+// body limits, the OpenAPI document, the management port, the client address behind the ingress, and a
+// refusal to boot on a bad environment.
 describe('platform surface', () => {
   let t: TestPlatform;
   let org: TestOrg;
 
   beforeAll(async () => {
-    t = await startTestPlatform({ env: { BODY_LIMIT_BYTES: '4096' } });
+    t = await startTestPlatform({
+      env: {
+        BODY_LIMIT_BYTES: '4096',
+        TRUST_PROXY: DEPLOYED_TRUST_PROXY,
+        DOWNLOAD_RATE_LIMIT: String(DOWNLOAD_RATE_LIMIT),
+        DOWNLOAD_RATE_WINDOW_SECONDS: '3600',
+      },
+    });
     org = await t.createOrg();
   });
 
@@ -20,15 +39,101 @@ describe('platform surface', () => {
     await t?.stop();
   });
 
-  it.each(APP_NAMES)('should serve health and Prometheus metrics when %s runs', async (app) => {
-    const base = t.platform.urls[app];
-    expect((await fetch(`${base}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${base}/health/ready`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok' });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('process_cpu_seconds_total');
-    expect(metrics).toContain('http_server_request_duration_seconds');
+  it.each(APP_NAMES)(
+    'should serve probes on its public port, details and metrics on its management port when %s runs',
+    async (app) => {
+      const [base, management] = [t.platform.urls[app], t.platform.managementUrls[app]];
+      expect((await fetch(`${base}/health/live`)).status).toBe(200);
+      const ready = await fetch(`${base}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ok' });
+      const detailed = await fetch(`${management}/health/ready`);
+      expect(detailed.status).toBe(200);
+      expect(await detailed.json()).toMatchObject({ status: 'ok', checks: expect.any(Object) });
+      expect((await fetch(`${base}/metrics`)).status).toBe(404);
+      const metrics = await (await fetch(`${management}/metrics`)).text();
+      expect(metrics).toContain('process_cpu_seconds_total');
+      expect(metrics).toContain('http_server_request_duration_seconds');
+    },
+  );
+
+  describe('management port', () => {
+    const operator = () => ({ authorization: `Bearer ${t.operatorToken}` });
+    const orgCount = async () => (await t.admin<unknown[]>('GET', '/admin/orgs')).length;
+
+    it('should answer 404 to the operator API on the public port, with or without the operator token', async () => {
+      const before = await orgCount();
+      for (const path of [
+        '/admin/orgs',
+        `/admin/orgs/${org.orgId}`,
+        '/%61dmin/orgs',
+        '/admin/orgs/',
+      ]) {
+        for (const headers of [{}, operator()]) {
+          const res = await fetch(`${t.gatewayUrl}${path}`, { headers });
+          expect({ path, status: res.status }).toEqual({ path, status: 404 });
+          expect(await res.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+        }
+      }
+      const create = await fetch(`${t.gatewayUrl}/admin/orgs`, {
+        method: 'POST',
+        headers: { ...operator(), 'content-type': 'application/json' },
+        body: JSON.stringify({ key: 'sneaky', name: 'sneaky' }),
+      });
+      expect(create.status).toBe(404);
+      expect(await orgCount()).toBe(before);
+    });
+
+    it('should serve the operator API on the management port, to the operator token only', async () => {
+      const management = t.platform.managementUrls.gateway;
+      const orgs = await fetch(`${management}/admin/orgs`, { headers: operator() });
+      expect(orgs.status).toBe(200);
+      expect(await orgs.json()).toContainEqual(expect.objectContaining({ id: org.orgId }));
+      expect((await fetch(`${management}/admin/orgs`)).status).toBe(401);
+      const orgCredentials = { authorization: `Bearer ${org.apiKey}` };
+      expect((await fetch(`${management}/admin/orgs`, { headers: orgCredentials })).status).toBe(
+        401,
+      );
+      // The management port serves nothing of the public API.
+      expect((await fetch(`${management}/v1/objects`, { headers: orgCredentials })).status).toBe(
+        404,
+      );
+    });
+  });
+
+  describe('client address behind the ingress (TRUST_PROXY as k8s/ deploys it)', () => {
+    // The test stands for the ingress: each of the `hops` trusted proxies appends the address it received
+    // the request from to X-Forwarded-For, so the client's is the one `hops` places from the right; what the
+    // client wrote itself is further left.
+    const hops = Number(DEPLOYED_TRUST_PROXY);
+    const download = (clientWrote: string, client: string) =>
+      fetch(
+        `${t.gatewayUrl}/api/v1/objects/download?objectKey=${org.orgKey}/files/${newKeyToken()}`,
+        {
+          headers: {
+            'x-forwarded-for': [
+              clientWrote,
+              client,
+              ...Array.from({ length: hops - 1 }, (_, i) => `10.0.0.${i + 1}`),
+            ].join(', '),
+          },
+        },
+      );
+
+    it('should trust a hop count of proxies', () => {
+      expect(DEPLOYED_TRUST_PROXY).toMatch(/^[1-9]$/);
+    });
+
+    it("should count each client's downloads at the address the ingress saw, whatever it wrote itself", async () => {
+      for (let i = 0; i < DOWNLOAD_RATE_LIMIT; i++) {
+        expect((await download(`198.51.100.${i}`, '203.0.113.7')).status).toBe(404);
+      }
+      const limited = await download('198.51.100.99', '203.0.113.7');
+      expect(limited.status).toBe(429);
+      expect(await limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+      // Another client behind the same ingress has downloads of its own.
+      expect((await download('203.0.113.7', '203.0.113.8')).status).toBe(404);
+    });
   });
 
   it('should answer an unknown route with a JSON 404 carrying the request id it was given', async () => {

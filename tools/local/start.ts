@@ -13,6 +13,8 @@ const run = promisify(execFile);
 const LOCAL = join(ROOT, '.local');
 const DATABASE = process.env.LOCAL_DATABASE ?? 'platform';
 const GATEWAY_PORT = Number(process.env.GATEWAY_PORT ?? 3000);
+/** The gateway's management listener: the operator API (`/admin`), `/metrics`, detailed readiness. */
+const GATEWAY_MANAGEMENT_PORT = Number(process.env.GATEWAY_MANAGEMENT_PORT ?? 3100);
 const S3_PORT = Number(process.env.LOCAL_S3_PORT ?? 9000);
 const KAFKA_PORT = Number(process.env.LOCAL_KAFKA_PORT ?? 9092);
 const BUCKET = 'platform';
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
       env,
       logDir: join(LOCAL, 'logs'),
       ports: { gateway: GATEWAY_PORT },
+      managementPorts: { gateway: GATEWAY_MANAGEMENT_PORT },
     });
     stops.push(() => platform.stop());
 
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
           gatewayUrl: platform.urls.gateway,
           docs: `${platform.urls.gateway}/docs`,
           ...demo,
+          adminUrl: `${platform.managementUrls.gateway}/admin`,
           operatorToken: secrets.OPERATOR_TOKEN,
         },
         null,

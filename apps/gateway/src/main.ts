@@ -13,6 +13,8 @@ void bootstrapService(AppModule, {
   bodyLimitBytes: Number(process.env.BODY_LIMIT_BYTES ?? 1024 * 1024),
   // The client address of per-address rate limits, behind an ingress (validated in GatewayEnv).
   trustProxy: trustProxySetting(process.env.TRUST_PROXY),
+  // The operator API answers on the management port only (MANAGEMENT_PORT), never on the public one.
+  managementRoutes: ['/admin'],
   ignoreTrailingSlash: true,
   // HTTP/2 and HTTP/1.1 on the one port; TLS with GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE.
   http2: { tls: () => gatewayTls(process.env) },

@@ -11,6 +11,7 @@ import {
   createLogger,
   fastifyLoggingOptions,
   installRequestContext,
+  ManagementListener,
   markShuttingDown,
   PinoLoggerService,
   shutdownTracing,
@@ -31,6 +32,11 @@ export interface ServiceOptions {
    * hop count or a list of addresses/CIDRs. Default: none (the socket's peer is the client).
    */
   trustProxy?: number | string;
+  /**
+   * Route prefixes of the app's operator API (the gateway's `/admin`): served on the management port only,
+   * like `/metrics` and the detailed `/health/ready`.
+   */
+  managementRoutes?: string[];
   /** `/a/` routes like `/a` (seed 004 documents its list route as `GET /api/private/storage/`). */
   ignoreTrailingSlash?: boolean;
   /**
@@ -45,8 +51,9 @@ export interface ServiceOptions {
 
 /**
  * Starts one app of the platform the same way everywhere: Fastify, JSON logs with request and trace ids, the
- * JSON error filter, the strict validation pipe, and a graceful SIGTERM (readiness turns 503 first, in-flight
- * requests finish, consumers and workers close through Nest's shutdown hooks).
+ * JSON error filter, the strict validation pipe, a management listener on `MANAGEMENT_PORT` beside the public
+ * `PORT` (`ManagementListener`), and a graceful SIGTERM (readiness turns 503 first, in-flight requests finish,
+ * consumers and workers close through Nest's shutdown hooks).
  */
 export async function bootstrapService(
   module: Type<unknown>,
@@ -54,6 +61,7 @@ export async function bootstrapService(
 ): Promise<INestApplication> {
   const logger = createLogger({ service: opts.service, level: process.env.LOG_LEVEL ?? 'info' });
   let app: NestFastifyApplication;
+  let management: ManagementListener;
   let stopping = false;
   const errorFilter = new HttpErrorFilter(opts.errorEnvelopes);
   try {
@@ -85,6 +93,10 @@ export async function bootstrapService(
       clientErrorHandler: (error, socket) => errorFilter.clientError(error, socket),
     });
     installRequestContext(adapter.getInstance());
+    management = new ManagementListener(adapter.getInstance(), {
+      prefixes: opts.managementRoutes,
+      clientErrorHandler: (error, socket) => errorFilter.clientError(error, socket),
+    });
     // While stopping, each answer closes its keep-alive connection: in-flight requests finish, and the
     // server's close does not wait for idle clients' keep-alive timeouts.
     // (HTTP/2 has no such header: its sessions get GOAWAY when the server closes.)
@@ -110,6 +122,7 @@ export async function bootstrapService(
 
   const config = app.get(ConfigService);
   const port = Number(config.get('PORT', { infer: true }));
+  const managementPort = Number(config.get('MANAGEMENT_PORT', { infer: true }));
   const grace = Number(config.get('SHUTDOWN_GRACE_SECONDS', { infer: true }) ?? 20) * 1000;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -126,6 +139,7 @@ export async function bootstrapService(
     });
   }
   await app.listen({ port, host: '0.0.0.0' });
-  logger.info({ port }, `${opts.service} listening`);
+  await management.listen(managementPort, '0.0.0.0');
+  logger.info({ port, managementPort }, `${opts.service} listening`);
   return app;
 }

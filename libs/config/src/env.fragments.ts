@@ -10,6 +10,10 @@ import {
   Matches,
   Max,
   Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import { emptyAsUnset, EnvCheck, unreadableFile } from './env-checks';
 
@@ -24,6 +28,17 @@ const toBool = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 const url = { require_tld: false, require_protocol: true };
 
+@ValidatorConstraint({ name: 'differentPorts' })
+class DifferentPorts implements ValidatorConstraintInterface {
+  validate(port: unknown, { object }: ValidationArguments): boolean {
+    return port === 0 || port !== (object as AppEnv).PORT;
+  }
+
+  defaultMessage(): string {
+    return 'MANAGEMENT_PORT must differ from PORT';
+  }
+}
+
 export class AppEnv {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
@@ -33,6 +48,14 @@ export class AppEnv {
   @Min(0)
   @Max(65535)
   PORT!: number;
+
+  /** The management listener: `/metrics`, the detailed `/health/ready`, the gateway's `/admin`. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  @Validate(DifferentPorts)
+  MANAGEMENT_PORT!: number;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';

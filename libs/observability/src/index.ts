@@ -10,3 +10,4 @@ export * from './health/health-check';
 export * from './health/health-checks';
 export * from './health/health.service';
 export * from './health/health.module';
+export * from './management-listener';

@@ -26,6 +26,7 @@ describe('observability (traced Fastify app)', () => {
   let collector: Server;
   let kafka: KafkaCluster;
   let baseUrl = '';
+  let managementUrl = '';
 
   const logLines = (): LogLine[] =>
     stdout
@@ -80,6 +81,9 @@ describe('observability (traced Fastify app)', () => {
   // The test is a client, not a traced service: its requests carry no traceparent of their own.
   const call = (path: string, init?: RequestInit): Promise<Response> =>
     context.with(suppressTracing(context.active()), () => fetch(`${baseUrl}${path}`, init));
+  /** A request to the app's management listener. */
+  const manage = (path: string): Promise<Response> =>
+    context.with(suppressTracing(context.active()), () => fetch(`${managementUrl}${path}`));
 
   beforeAll(async () => {
     downstream = createServer((req, res) => {
@@ -132,9 +136,13 @@ describe('observability (traced Fastify app)', () => {
       () => logLines().find((line) => line.msg === 'fixture listening'),
       { timeoutMs: 45_000 },
     );
-    const { port } = (await Promise.race([listening, exited])) as LogLine & { port: number };
+    const { port, managementPort } = (await Promise.race([listening, exited])) as LogLine & {
+      port: number;
+      managementPort: number;
+    };
     exited.catch(() => undefined);
     baseUrl = `http://127.0.0.1:${port}`;
+    managementUrl = `http://127.0.0.1:${managementPort}`;
   });
 
   afterAll(async () => {
@@ -309,12 +317,13 @@ describe('observability (traced Fastify app)', () => {
     );
   });
 
-  it('should expose the request histogram by route pattern on /metrics', async () => {
+  it('should expose the request histogram by route pattern on /metrics of the management listener', async () => {
     await (await call('/api/things/7')).arrayBuffer();
     await (await call('/no/such/route')).arrayBuffer();
     await (await call('/health/live')).arrayBuffer();
 
-    const response = await call('/metrics');
+    expect((await call('/metrics')).status).toBe(404);
+    const response = await manage('/metrics');
     const text = await response.text();
     const series = (name: string) => text.split('\n').filter((l) => l.startsWith(name));
 
@@ -345,8 +354,11 @@ describe('observability (traced Fastify app)', () => {
   });
 
   it('should answer /health/ready 200 when Kafka, Redis and the other checks pass', async () => {
-    const response = await call('/health/ready');
+    const summary = await call('/health/ready');
+    const response = await manage('/health/ready');
 
+    expect(summary.status).toBe(200);
+    expect(await summary.json()).toEqual({ status: 'ok' });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       status: 'ok',
@@ -361,8 +373,11 @@ describe('observability (traced Fastify app)', () => {
   it('should answer /health/ready 503 naming the failing check when one fails', async () => {
     await call('/api/test/dependency-down', { method: 'POST' });
     try {
-      const response = await call('/health/ready');
+      const summary = await call('/health/ready');
+      const response = await manage('/health/ready');
 
+      expect(summary.status).toBe(503);
+      expect(await summary.json()).toEqual({ status: 'error' });
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({
         status: 'error',
@@ -381,7 +396,7 @@ describe('observability (traced Fastify app)', () => {
   it('should answer /health/ready 503 when the Kafka broker is down', async () => {
     await kafka.nodes[0].stop();
     try {
-      const response = await call('/health/ready');
+      const response = await manage('/health/ready');
 
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({
@@ -398,10 +413,12 @@ describe('observability (traced Fastify app)', () => {
     await call('/api/test/shutting-down', { method: 'POST' });
 
     const ready = await call('/health/ready');
+    const detailed = await manage('/health/ready');
     const live = await call('/health/live');
 
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: 'shutting_down', checks: {} });
+    expect(await ready.json()).toEqual({ status: 'shutting_down' });
+    expect(await detailed.json()).toEqual({ status: 'shutting_down', checks: {} });
     expect(live.status).toBe(200);
   });
 });

@@ -38,6 +38,8 @@ export interface PlatformOptions {
   readyTimeoutMs?: number;
   /** Fixed ports (e.g. the gateway on 3000 for local runs); the others get free ones. */
   ports?: Partial<Record<AppName, number>>;
+  /** Fixed management ports (`MANAGEMENT_PORT`), likewise. */
+  managementPorts?: Partial<Record<AppName, number>>;
 }
 
 /** One more process of an app, started by `RunningPlatform.startInstance`. */
@@ -49,6 +51,8 @@ export interface AppInstance {
 
 export interface RunningPlatform {
   urls: Record<AppName, string>;
+  /** Each app's management listener: `/metrics`, the detailed `/health/ready`, the gateway's `/admin`. */
+  managementUrls: Record<AppName, string>;
   /** Sends a signal to one app and waits for it to exit. */
   kill(app: AppName, signal?: NodeJS.Signals): Promise<number | null>;
   /** Starts an app again (after `kill`) on the same port and waits until it is ready. */
@@ -66,18 +70,25 @@ export interface RunningPlatform {
 
 /**
  * Starts the compiled apps (`dist/apps/<app>/src/main.js`, built by `npm run build`) as real processes, each
- * on its own loopback port with the service URLs of the others, and waits until each answers
- * `/health/ready`. Used by the e2e suites and by the local start script.
+ * on its own loopback ports (public and management) with the service URLs of the others, and waits until
+ * each answers `/health/ready` on its management port (which listens last). Used by the e2e suites and by
+ * the local start script.
  */
 export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatform> {
   const apps = opts.apps ?? APP_NAMES;
-  const ports = Object.fromEntries(
-    await Promise.all(
-      APP_NAMES.map(async (a) => [a, opts.ports?.[a] ?? (await freePort())] as const),
-    ),
-  ) as Record<AppName, number>;
+  const portsOf = async (fixed: PlatformOptions['ports']) =>
+    Object.fromEntries(
+      await Promise.all(APP_NAMES.map(async (a) => [a, fixed?.[a] ?? (await freePort())] as const)),
+    ) as Record<AppName, number>;
+  const [ports, managementPorts] = await Promise.all([
+    portsOf(opts.ports),
+    portsOf(opts.managementPorts),
+  ]);
   const urls = Object.fromEntries(
     APP_NAMES.map((a) => [a, `http://127.0.0.1:${ports[a]}`]),
+  ) as Record<AppName, string>;
+  const managementUrls = Object.fromEntries(
+    APP_NAMES.map((a) => [a, `http://127.0.0.1:${managementPorts[a]}`]),
   ) as Record<AppName, string>;
   const serviceUrls = {
     OBJECT_METADATA_URL: urls['object-metadata'],
@@ -91,9 +102,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
   const instances = new Set<ChildProcess>();
   const instanceCount = Object.fromEntries(APP_NAMES.map((a) => [a, 1])) as Record<AppName, number>;
 
-  /** Spawns `app` listening on `port`, logging to `<logDir>/<logName>.log`; `ready` resolves once it serves. */
-  const spawnApp = (app: AppName, port: number, logName: string) => {
+  /**
+   * Spawns `app` listening on `port` and `managementPort`, logging to `<logDir>/<logName>.log`; `ready`
+   * resolves once it serves.
+   */
+  const spawnApp = (app: AppName, port: number, managementPort: number, logName: string) => {
     const url = `http://127.0.0.1:${port}`;
+    const managementUrl = `http://127.0.0.1:${managementPort}`;
     const child = spawn(
       process.execPath,
       [join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')],
@@ -106,6 +121,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
           ...opts.env,
           ...opts.appEnv?.[app],
           PORT: String(port),
+          MANAGEMENT_PORT: String(managementPort),
         },
         stdio: ['ignore', opts.logDir ? 'pipe' : 'inherit', opts.logDir ? 'pipe' : 'inherit'],
       },
@@ -121,7 +137,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       `${logName} to be ready on ${url}`,
       async () => {
         if (exited) throw new Error(`${logName} exited during start-up (see its log)`);
-        const res = await fetch(`${url}/health/ready`);
+        const res = await fetch(`${managementUrl}/health/ready`);
         return res.status === 200;
       },
       { timeoutMs: opts.readyTimeoutMs ?? 30_000, intervalMs: 100 },
@@ -130,7 +146,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
   };
 
   const launch = async (app: AppName) => {
-    const { child, ready } = spawnApp(app, ports[app], app);
+    const { child, ready } = spawnApp(app, ports[app], managementPorts[app], app);
     children.set(app, child);
     await ready;
   };
@@ -149,7 +165,12 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     endProcess(children.get(app), sig);
 
   const startInstance = async (app: AppName): Promise<AppInstance> => {
-    const { child, url, ready } = spawnApp(app, await freePort(), `${app}-${++instanceCount[app]}`);
+    const { child, url, ready } = spawnApp(
+      app,
+      await freePort(),
+      await freePort(),
+      `${app}-${++instanceCount[app]}`,
+    );
     instances.add(child);
     try {
       await ready;
@@ -171,6 +192,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
 
   return {
     urls,
+    managementUrls,
     kill,
     restart: launch,
     startInstance,

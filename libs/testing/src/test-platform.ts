@@ -28,11 +28,16 @@ export interface TestPlatform {
   platform: RunningPlatform;
   gatewayUrl: string;
   operatorToken: string;
+  /** Where each app writes its log (`<app>.log`). */
+  logDir: string;
   /** The suite's BullMQ key prefix (`BULLMQ_PREFIX` of every app). */
   redisPrefix: string;
   /** Deletes every Redis key of the suite's prefix, as a Redis flush would (other suites are untouched). */
   flushRedis(): Promise<void>;
-  /** Calls an operator endpoint of the gateway and returns its JSON (throws on a non-2xx). */
+  /**
+   * Calls an operator endpoint of the gateway (on its management port) and returns its JSON (throws on a
+   * non-2xx).
+   */
   admin<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** A new organization with an admin, a member, a bearer key, a private key and JWTs for both users. */
   createOrg(opts?: { capabilities?: string[] }): Promise<TestOrg>;
@@ -71,10 +76,11 @@ export async function startTestPlatform(
     stops.push(() => redis.cleanup());
     const operatorToken = randomBytes(32).toString('base64url');
     const suite = `${Date.now()}-${randomBytes(3).toString('hex')}`;
+    const logDir = join(REPO_ROOT, '.local', 'test-logs', suite);
     const platform = await startPlatform({
       apps: opts.apps,
       readyTimeoutMs: opts.readyTimeoutMs,
-      logDir: join(REPO_ROOT, '.local', 'test-logs', suite),
+      logDir,
       env: {
         DATABASE_URL: db.url,
         REDIS_URL: TEST_REDIS_URL,
@@ -101,7 +107,7 @@ export async function startTestPlatform(
     const gatewayUrl = platform.urls.gateway;
 
     const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const res = await fetch(`${gatewayUrl}${path}`, {
+      const res = await fetch(`${platform.managementUrls.gateway}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${operatorToken}`,
@@ -159,6 +165,7 @@ export async function startTestPlatform(
       platform,
       gatewayUrl,
       operatorToken,
+      logDir,
       redisPrefix: redis.prefix,
       flushRedis: () => redis.cleanup(),
       admin,

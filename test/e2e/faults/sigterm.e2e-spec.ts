@@ -50,7 +50,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
       app === 'object-metadata'
         ? 'internal_batch_calls_in_flight'
         : 'http_server_requests_in_flight';
-    const text = await (await fetch(`${f.t.platform.urls[app]}/metrics`)).text();
+    const text = await (await fetch(`${f.t.platform.managementUrls[app]}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith(metric));
     return line ? Number(line.split(' ').pop()) : 0;
   };

@@ -1,7 +1,10 @@
 // Static checks of docker/compose.yml: the services exist, Kafka runs in KRaft mode, the init
-// services create the topics and the bucket, every app waits for the migrations, and the apps
-// are wired to each other and to the infrastructure with the variables their config requires.
-import { existsSync, readFileSync } from 'fs';
+// services create the topics and the bucket, every app waits for the migrations, the apps are
+// wired to each other and to the infrastructure with the variables their config requires, every
+// credential comes from docker/init-secrets.sh (no default), and ports are published on loopback.
+import { spawnSync } from 'child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { parse } from 'yaml';
 import {
@@ -14,9 +17,11 @@ import {
   requiredEnv,
   S3_BUCKET,
   URL_ENV,
+  WELL_KNOWN_SECRETS,
 } from './platform';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'docker', 'compose.yml');
+const INIT_SECRETS = join(REPO_ROOT, 'docker', 'init-secrets.sh');
 
 type StringOrList = string | string[];
 interface ComposeService {
@@ -42,23 +47,60 @@ interface ComposeFile {
 const raw: unknown = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true });
 const compose = raw as ComposeFile;
 
+/** What docker/init-secrets.sh writes to `file` (run in a scratch folder), as a map. */
+function runInitSecrets(file: string): Record<string, string> {
+  const run = spawnSync('sh', [INIT_SECRETS, file], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`init-secrets.sh failed: ${run.stderr}`);
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'compose-spec-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+/** The credentials a user's docker/.env holds after `sh docker/init-secrets.sh`. */
+const SECRETS = runInitSecrets(join(scratch, '.env'));
+
+/** `${VAR:-default}` and `${VAR:?error}` as Compose resolves them with the credentials in docker/.env. */
+const INTERPOLATION = /\$\{(\w+)(?::([-?])([^}]*))?\}/g;
+function interpolate(value: string): string {
+  return value.replace(INTERPOLATION, (_match, name: string, kind?: string, rest: string = '') => {
+    if (SECRETS[name] !== undefined) return SECRETS[name];
+    if (kind === '-') return rest;
+    throw new Error(`${name} is required: ${rest}`);
+  });
+}
+
+/** Every variable the file requires from the environment (`${VAR:?…}`). */
+const REQUIRED_VARIABLES = [
+  ...new Set(
+    [...readFileSync(COMPOSE_FILE, 'utf8').matchAll(/\$\{(\w+):\?[^}]*\}/g)].map(([, v]) => v),
+  ),
+].sort();
+
 function service(name: string): ComposeService {
   const found = compose.services[name];
   if (!found) throw new Error(`compose service ${name} is missing`);
   return found;
 }
 
+/** A service's environment as its container sees it (interpolated with the credentials). */
 function envOf(svc: ComposeService): Record<string, string> {
   const env = svc.environment ?? {};
   if (Array.isArray(env)) {
     return Object.fromEntries(
       env.map((entry) => {
         const [key, ...value] = entry.split('=');
-        return [key, value.join('=')];
+        return [key, interpolate(value.join('='))];
       }),
     );
   }
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v === null ? '' : interpolate(String(v))]),
+  );
 }
 
 function dependsOn(svc: ComposeService): Record<string, string> {
@@ -210,10 +252,11 @@ describe('docker/compose.yml', () => {
       expect(svc().command).toBeUndefined();
     });
 
-    it('should set every variable its config requires, on its own port', () => {
+    it('should set every variable its config requires, on its own ports', () => {
       const missing = requiredEnv(app).filter((key) => !env()[key]);
       expect(missing).toEqual([]);
       expect(env().PORT).toBe(String(app.port));
+      expect(env().MANAGEMENT_PORT).toBe(String(app.managementPort));
       expect(env().NODE_ENV).toBe('production');
     });
 
@@ -273,18 +316,63 @@ describe('docker/compose.yml', () => {
       expect(svc().stop_grace_period).toBe('30s');
     });
 
-    it('should publish a host port only for the gateway', () => {
-      const published = (svc().ports ?? []).length > 0;
-      expect(published).toBe(app.name === 'gateway');
+    it('should publish host ports only for the gateway: its public and management ports', () => {
+      const published = (svc().ports ?? []).map((p) =>
+        Number(interpolate(String(p)).split(':')[2]),
+      );
+      expect(published).toEqual(app.name === 'gateway' ? [app.port, app.managementPort] : []);
     });
   });
 
-  it("should default the gateway's secrets to values its config validation accepts", () => {
-    const gateway = envOf(service('gateway'));
-    for (const key of ['JWT_SECRET', 'OPERATOR_TOKEN']) {
-      // `${JWT_SECRET:-default}`: the default is what a clean checkout runs with.
-      const value = /^\$\{\w+:-([^}]*)\}$/.exec(gateway[key])?.[1] ?? gateway[key];
-      expect({ key, longEnough: value.length >= 32 }).toEqual({ key, longEnough: true });
+  describe('credentials', () => {
+    it('should take every credential from the environment, with no default', () => {
+      expect(REQUIRED_VARIABLES).toEqual(
+        [
+          'JWT_SECRET',
+          'OPERATOR_TOKEN',
+          'POSTGRES_PASSWORD',
+          'S3_ACCESS_KEY_ID',
+          'S3_NOTIFICATION_SECRET',
+          'S3_SECRET_ACCESS_KEY',
+        ].sort(),
+      );
+      const text = readFileSync(COMPOSE_FILE, 'utf8');
+      const defaulted = REQUIRED_VARIABLES.filter((v) => text.includes(`\${${v}:-`));
+      expect(defaulted).toEqual([]);
+      expect(WELL_KNOWN_SECRETS.filter((value) => text.includes(value))).toEqual([]);
+    });
+
+    it('should have init-secrets.sh write each of them, random, owner-only, kept on a second run', () => {
+      expect(Object.keys(SECRETS).sort()).toEqual(REQUIRED_VARIABLES);
+      const other = runInitSecrets(join(scratch, 'other.env'));
+      for (const name of REQUIRED_VARIABLES) {
+        expect({ name, fresh: other[name] !== SECRETS[name] }).toEqual({ name, fresh: true });
+      }
+      expect(statSync(join(scratch, '.env')).mode & 0o077).toBe(0);
+      expect(runInitSecrets(join(scratch, '.env'))).toEqual(SECRETS);
+    });
+
+    it('should make credentials the gateway and MinIO accept', () => {
+      const gateway = envOf(service('gateway'));
+      for (const key of ['JWT_SECRET', 'OPERATOR_TOKEN'])
+        expect({ key, longEnough: gateway[key].length >= 32 }).toEqual({ key, longEnough: true });
+      expect(envOf(service('flow-orchestrator')).S3_NOTIFICATION_SECRET.length).toBeGreaterThan(16);
+      const minio = envOf(service('minio'));
+      expect(minio.MINIO_ROOT_USER.length).toBeGreaterThanOrEqual(3);
+      expect(minio.MINIO_ROOT_PASSWORD.length).toBeGreaterThanOrEqual(8);
+    });
+  });
+
+  it('should publish every port on the loopback interface only', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const port of svc.ports ?? []) {
+        const mapping = interpolate(String(port));
+        expect({ name, mapping, loopback: mapping.startsWith('127.0.0.1:') }).toEqual({
+          name,
+          mapping,
+          loopback: true,
+        });
+      }
     }
   });
 

@@ -41,6 +41,7 @@ import {
   requiredEnv,
   SECRET_ENV,
   URL_ENV,
+  WELL_KNOWN_SECRETS,
 } from './platform';
 
 const K8S_ROOT = join(REPO_ROOT, 'k8s');
@@ -424,11 +425,32 @@ describe('k8s manifests', () => {
       }
     });
 
-    it('should run its own entry point on its port', () => {
+    it('should run its own entry point on its port, with its management listener on another', () => {
       const c = appContainer(deployment(), app);
       expect(scriptOf(c)).toBe(`node dist/apps/${app.name}/src/main.js`);
-      expect(c.ports).toEqual([expect.objectContaining({ containerPort: app.port, name: 'http' })]);
+      expect(c.ports).toEqual([
+        expect.objectContaining({ containerPort: app.port, name: 'http' }),
+        expect.objectContaining({ containerPort: app.managementPort, name: 'management' }),
+      ]);
       expect(c.env?.find((e) => e.name === 'PORT')?.value).toBe(String(app.port));
+      expect(c.env?.find((e) => e.name === 'MANAGEMENT_PORT')?.value).toBe(
+        String(app.managementPort),
+      );
+    });
+
+    it('should be scraped on the management port, which its Service does not expose', () => {
+      const annotations = deployment().spec?.template.metadata?.annotations ?? {};
+      expect(annotations).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(app.managementPort),
+        'prometheus.io/path': '/metrics',
+      });
+      const service = named(docsOfKind<IService>('Service'), app.name);
+      const c = appContainer(deployment(), app);
+      const exposed = (service.spec?.ports ?? []).map((p) =>
+        resolvePort(c, p.targetPort ?? p.port),
+      );
+      expect(exposed).toEqual([app.port]);
     });
 
     it('should probe /health/live and /health/ready on the container port', () => {
@@ -557,6 +579,16 @@ describe('k8s manifests', () => {
       }
     });
 
+    it("should trust exactly the ingress in front of the gateway to name the client's address", () => {
+      const sources = envSources(appContainer(named(deployments(), 'gateway'), APPS[0]));
+      expect(sources.get('TRUST_PROXY')).toBe('configMap');
+      const trusted = named(baseConfigMaps(), 'platform-config').data?.TRUST_PROXY ?? '';
+      // A hop count (each hop appends the address it saw), or the proxies' addresses/CIDRs.
+      const hops = /^[1-9]$/.test(trusted);
+      const cidrs = /^[0-9A-Fa-f.:]+\/\d{1,3}(,[0-9A-Fa-f.:]+\/\d{1,3})*$/.test(trusted);
+      expect({ trusted, valid: hops || cidrs }).toEqual({ trusted, valid: true });
+    });
+
     it('should resolve every ConfigMap and Secret reference to an existing key', () => {
       const keysOf = (kind: 'ConfigMap' | 'Secret', name: string) => {
         const obj =
@@ -589,6 +621,40 @@ describe('k8s manifests', () => {
           key,
           service: target,
           port: service.spec?.ports?.[0]?.port,
+        });
+      }
+    });
+  });
+
+  describe('overlays', () => {
+    const overlays = () =>
+      ALL_DOCS.filter((d) => d.dir !== BASE_DIR && d.obj.kind === 'Kustomization');
+
+    it('should write no credential: no Secret and no secret generator with values', () => {
+      expect(overlays().length).toBeGreaterThan(0);
+      const secrets = ALL_DOCS.filter((d) => d.dir !== BASE_DIR && d.obj.kind === 'Secret');
+      expect(secrets.map((d) => d.where)).toEqual([]);
+      for (const overlay of overlays()) {
+        const generators = Array.isArray(overlay.obj.secretGenerator)
+          ? overlay.obj.secretGenerator.filter(isRecord)
+          : [];
+        const withValues = generators.filter(
+          (g) => g.literals !== undefined || g.files !== undefined || g.envs !== undefined,
+        );
+        expect({ where: overlay.where, withValues }).toEqual({
+          where: overlay.where,
+          withValues: [],
+        });
+      }
+    });
+
+    it('should hold none of the well-known credentials anywhere under k8s/', () => {
+      for (const file of YAML_FILES) {
+        const text = readFileSync(file, 'utf8');
+        const found = WELL_KNOWN_SECRETS.filter((value) => text.includes(value));
+        expect({ file: relative(REPO_ROOT, file), found }).toEqual({
+          file: relative(REPO_ROOT, file),
+          found: [],
         });
       }
     });
@@ -786,6 +852,15 @@ describe('k8s manifests', () => {
         for (const image of images) expect(image).toMatch(new RegExp(`^${IMAGE_NAME}:[\\w.-]+$`));
         if (typeof tag === 'string')
           for (const image of images) expect(image).toBe(`${IMAGE_NAME}:${tag}`);
+        // Credentials come from the cluster (kubectl, Sealed/External Secrets), never from a render.
+        for (const secret of docsOfKind<ISecret>('Secret', rendered)) {
+          expect(secret.data).toBeUndefined();
+          for (const [key, value] of Object.entries(secret.stringData ?? {}))
+            expect({ key, placeholder: value.includes('REPLACE_ME') }).toEqual({
+              key,
+              placeholder: true,
+            });
+        }
         const namespace = typeof k?.namespace === 'string' ? k.namespace : undefined;
         for (const doc of rendered.filter((d) => d.obj.kind !== 'Namespace')) {
           expect({ where: doc.where, namespace: doc.obj.metadata?.namespace }).toEqual({

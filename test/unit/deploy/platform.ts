@@ -9,7 +9,10 @@ export type AppName =
 
 export interface PlatformApp {
   readonly name: AppName;
+  /** The public port. */
   readonly port: number;
+  /** The management listener: /metrics, the detailed /health/ready, the gateway's /admin. */
+  readonly managementPort: number;
   /** Variables the app's config validation requires, besides COMMON_ENV. */
   readonly env: readonly string[];
   /** Scaled by a CPU HorizontalPodAutoscaler in k8s. */
@@ -17,12 +20,13 @@ export interface PlatformApp {
 }
 
 /** Required by every app (LOG_LEVEL defaults to info, OTEL_EXPORTER_OTLP_ENDPOINT is optional). */
-export const COMMON_ENV = ['NODE_ENV', 'PORT', 'KAFKA_BROKERS'] as const;
+export const COMMON_ENV = ['NODE_ENV', 'PORT', 'MANAGEMENT_PORT', 'KAFKA_BROKERS'] as const;
 
 export const APPS: readonly PlatformApp[] = [
   {
     name: 'gateway',
     port: 3000,
+    managementPort: 3100,
     env: [
       'DATABASE_URL',
       'REDIS_URL',
@@ -39,6 +43,7 @@ export const APPS: readonly PlatformApp[] = [
   {
     name: 'object-metadata',
     port: 3001,
+    managementPort: 3101,
     // S3_* only to sign upload/download URLs; byte operations go through storage (STORAGE_URL).
     env: [
       'DATABASE_URL',
@@ -56,6 +61,7 @@ export const APPS: readonly PlatformApp[] = [
   {
     name: 'storage',
     port: 3002,
+    managementPort: 3102,
     env: [
       'S3_REGION',
       'S3_BUCKET',
@@ -68,6 +74,7 @@ export const APPS: readonly PlatformApp[] = [
   {
     name: 'flow-orchestrator',
     port: 3003,
+    managementPort: 3103,
     env: [
       'DATABASE_URL',
       'REDIS_URL',
@@ -86,6 +93,7 @@ export const APPS: readonly PlatformApp[] = [
   {
     name: 'usage-aggregator',
     port: 3004,
+    managementPort: 3104,
     env: ['DATABASE_URL'],
     autoscaled: true,
   },
@@ -102,6 +110,12 @@ export const SECRET_ENV = [
   'S3_SECRET_ACCESS_KEY',
   'S3_NOTIFICATION_SECRET',
 ] as const;
+
+/**
+ * Credentials anyone could guess: the stock MinIO and Postgres ones and the development defaults this
+ * repository once shipped. No deploy file may hold them.
+ */
+export const WELL_KNOWN_SECRETS = ['minioadmin', 'platform:platform@', 'change-me', 'local-dev'];
 
 /** Internal base URLs and the app each must reach. */
 export const URL_ENV: Readonly<Record<string, AppName>> = {

@@ -9,7 +9,8 @@ export function setupOpenApi(app: NestFastifyApplication): void {
       .setTitle('Storage & flows platform')
       .setDescription(
         'Objects API (seed 001), objects & storage usage (seed 000), org storage and triggers (seed 004), ' +
-          'flows (seed 002), resource download URLs (seed 003), and operator endpoints.',
+          'flows (seed 002), resource download URLs (seed 003), and operator endpoints (`/admin`, served on ' +
+          'the management port only, never on the public one).',
       )
       .setVersion('1'),
   ).build();

@@ -3,7 +3,7 @@ import { WithAuth } from './auth.env';
 
 class TestEnv extends WithAuth(AppEnv) {}
 const validate = validateEnv(TestEnv);
-const base = { PORT: '3000', OPERATOR_TOKEN: 'o'.repeat(32) };
+const base = { PORT: '3000', MANAGEMENT_PORT: '3100', OPERATOR_TOKEN: 'o'.repeat(32) };
 const secret = 's'.repeat(32);
 
 describe('WithAuth', () => {

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { fastifyInstanceOf } from '../fastify-instance';
+import { isManagementRequest } from '../management-listener';
 import type { HealthCheck } from './health-check';
 import { HEALTH_CHECKS, HEALTH_OPTIONS, HealthService, type HealthOptions } from './health.service';
 
@@ -40,17 +41,19 @@ class HealthRoutesInstaller implements OnModuleInit {
     fastify.get('/health/live', (_request, reply) => {
       reply.type('application/json').send(LIVE_BODY);
     });
-    fastify.get('/health/ready', async (_request, reply) => {
+    // The checks' names, latencies and errors describe the infrastructure: the management listener's only.
+    fastify.get('/health/ready', async (request, reply) => {
       const report = await this.health.readiness();
       reply.code(report.status === 'ok' ? 200 : 503);
-      return report;
+      return isManagementRequest(request) ? report : { status: report.status };
     });
   }
 }
 
 /**
  * `GET /health/live` (200 while the process serves) and `GET /health/ready` (200 when every check
- * passes within its timeout; 503 with the failing checks otherwise, and once shutting down).
+ * passes within its timeout; 503 otherwise, and once shutting down). On the public port readiness answers
+ * its status only; on the management listener (`ManagementListener`) the checks too, with the failing ones.
  */
 @Module({})
 export class HealthModule {

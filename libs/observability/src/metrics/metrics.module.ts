@@ -29,7 +29,8 @@ class MetricsHttpInstaller implements OnModuleInit {
       if (counted.delete(request)) inFlight.dec();
     };
 
-    // A plain Fastify route: outside the global prefix, guards, pipes and interceptors.
+    // A plain Fastify route: outside the global prefix, guards, pipes and interceptors; served on the
+    // management listener only (`ManagementListener`).
     fastify.get('/metrics', async (_request, reply) => {
       reply.type(registry.contentType);
       return registry.metrics();
@@ -65,7 +66,8 @@ class MetricsHttpInstaller implements OnModuleInit {
 }
 
 /**
- * Prometheus metrics: `GET /metrics` (at the root, whatever the global prefix), process metrics,
+ * Prometheus metrics: `GET /metrics` (at the root, whatever the global prefix; on the management listener
+ * when the app has one), process metrics,
  * `http_server_request_duration_seconds{method,route,status_code}` and `http_server_requests_in_flight` for every request except
  * `/health/*` and `/metrics`, and the injectable `Metrics` for custom series. Global: import once.
  */
