@@ -118,6 +118,15 @@ async function benchUsage(t: TestPlatform, org: TestOrg): Promise<void> {
   try {
     const rows: string[] = [];
     for (const connections of [1, 64]) {
+      // The gateway's token for the org's admin, as it signs one for the public route (valid 2 minutes).
+      const internalToken = t.serviceToken('gateway', 'usage-aggregator', {
+        orgId: org.orgId,
+        orgKey: org.orgKey,
+        userId: org.adminUserId,
+        role: 'admin',
+        actor: { type: 'user', id: org.adminUserId },
+        workflowId: null,
+      });
       const baseline = await measure(bare.url, connections, () => ({ method: 'GET', path: '/' }));
       const gateway = await measure(t.gatewayUrl, connections, () => ({
         method: 'GET',
@@ -126,7 +135,8 @@ async function benchUsage(t: TestPlatform, org: TestOrg): Promise<void> {
       }));
       const internal = await measure(t.platform.urls['usage-aggregator'], connections, () => ({
         method: 'GET',
-        path: `/internal/usage/${org.orgId}`,
+        path: '/internal/usage',
+        headers: { authorization: `Bearer ${internalToken}` },
       }));
       rows.push(
         tableRow(`bare Node server, same JSON (baseline), ${connections} conn.`, baseline),
@@ -390,10 +400,12 @@ async function benchDownload(t: TestPlatform, org: TestOrg): Promise<void> {
       is302,
     );
     // Where the time goes: the internal hop alone, and the gateway alone (rate limit + validation, 400).
+    // The gateway's token for object-metadata, acting for no org (the public download's calls).
+    const authorization = `Bearer ${t.serviceToken('gateway', 'object-metadata')}`;
     const internal = await measure(t.platform.urls['object-metadata'], 64, (i) => ({
       method: 'POST',
       path: INTERNAL_BATCH_PATH,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({
         calls: [
           {

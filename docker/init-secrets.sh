@@ -23,4 +23,21 @@ for entry in POSTGRES_PASSWORD:24 JWT_SECRET:32 OPERATOR_TOKEN:32 S3_ACCESS_KEY_
     echo "$name=$(random_hex "${entry##*:}")" >>"$env_file"
   fi
 done
+# Service tokens between the apps: an Ed25519 key pair per app, each app's private key for it alone
+# and every app's public key for all (as `node dist/tools/cli/main.js service-keys` prints them).
+if ! grep -q "^SERVICE_TOKEN_PUBLIC_KEYS=" "$env_file"; then
+  command -v openssl >/dev/null || { echo "openssl is needed to make the service token keys" >&2; exit 1; }
+  # A raw 32-byte key (the end of its DER form) in unpadded base64url.
+  b64url() { tail -c 32 | base64 | tr '+/' '-_' | tr -d '=\n'; }
+  key=$(mktemp)
+  public=''
+  for app in gateway object-metadata storage flow-orchestrator usage-aggregator; do
+    openssl genpkey -algorithm ed25519 -out "$key"
+    name=$(echo "$app" | tr 'a-z-' 'A-Z_')_SERVICE_TOKEN_PRIVATE_KEY
+    echo "$name=$(openssl pkey -in "$key" -outform DER | b64url)" >>"$env_file"
+    public="$public${public:+,}$app:$(openssl pkey -in "$key" -pubout -outform DER | b64url)"
+  done
+  rm -f "$key"
+  echo "SERVICE_TOKEN_PUBLIC_KEYS=$public" >>"$env_file"
+fi
 echo "credentials in $env_file"

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { newKeyToken } from '@lib/contracts';
+import { newKeyToken, OBJECT_LIMITS } from '@lib/contracts';
 import { APP_NAMES, REPO_ROOT, startTestPlatform, TestOrg, TestPlatform } from '@lib/testing';
 
 const run = promisify(execFile);
@@ -26,7 +26,6 @@ describe('platform surface', () => {
   beforeAll(async () => {
     t = await startTestPlatform({
       env: {
-        BODY_LIMIT_BYTES: '4096',
         TRUST_PROXY: DEPLOYED_TRUST_PROXY,
         DOWNLOAD_RATE_LIMIT: String(DOWNLOAD_RATE_LIMIT),
         DOWNLOAD_RATE_WINDOW_SECONDS: '3600',
@@ -154,7 +153,9 @@ describe('platform surface', () => {
         headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
         body,
       });
-    const big = await post(JSON.stringify({ name: 'x'.repeat(8192), content_type: 'text' }));
+    const big = await post(
+      JSON.stringify({ name: 'x'.repeat(OBJECT_LIMITS.createBodyBytes), content_type: 'text' }),
+    );
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
     const bad = await post('{"name": ');

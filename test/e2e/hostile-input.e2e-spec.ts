@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { request } from 'undici';
+import { FLOW_LIMITS } from '@lib/contracts';
 import { createS3Client } from '@lib/s3';
 import { startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
 import {
@@ -28,7 +29,8 @@ import {
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20261123);
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 200);
-const BODY_LIMIT = 65_536;
+/** The largest JSON body any route takes (flow definitions, trigger payloads). */
+const BODY_LIMIT = FLOW_LIMITS.bodyBytes;
 
 interface Sent {
   method: string;
@@ -179,7 +181,6 @@ describe('hostile input', () => {
   beforeAll(async () => {
     t = await startTestPlatform({
       env: {
-        BODY_LIMIT_BYTES: String(BODY_LIMIT),
         // Hundreds of public downloads: a limit of our own, and counters of our own, so that suites run
         // after this one (same client address, same Redis) are not throttled by them.
         DOWNLOAD_RATE_LIMIT: '10000000',

@@ -306,7 +306,7 @@ describe('presigned URL security (URLs the platform issued)', () => {
     expect(
       (await api<{ size_bytes: number }>('GET', `/v1/objects/${objectX}`)).body.size_bytes,
     ).toBe(bytes.object.length);
-    const census = await liveFiles(t, org.orgId);
+    const census = await liveFiles(t, org);
     expect(census.find((f) => f.objectId === objectX)?.sizeBytes).toBe(bytes.object.length);
     expect(census.filter((f) => f.direction === 'input').map((f) => f.sizeBytes)).toEqual([
       bytes.input.length,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { orgFileKey } from '@lib/contracts';
@@ -25,7 +25,18 @@ describe('streaming uploads (storage service)', () => {
     await t?.stop();
   });
 
-  /** Sends `chunks` as a chunked body (no Content-Length, as the gateway streams it). */
+  /** The gateway's service token, acting for the org of key prefix `orgKey`. */
+  const asGateway = (orgKey: string) =>
+    `Bearer ${t.serviceToken('gateway', 'storage', {
+      orgId: randomUUID(),
+      orgKey,
+      userId: null,
+      role: null,
+      actor: { type: 'api_key', id: 'e2e' },
+      workflowId: null,
+    })}`;
+
+  /** Sends `chunks` as a chunked body (no Content-Length, as the gateway streams it), as the gateway. */
   const upload = async (key: string, body: Readable, maxBytes: number) => {
     const url = new URL('/internal/uploads', t.platform.urls.storage);
     url.searchParams.set('key', key);
@@ -33,7 +44,10 @@ describe('streaming uploads (storage service)', () => {
     url.searchParams.set('contentType', 'text/plain');
     const res = await request(url, {
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: {
+        'content-type': 'application/octet-stream',
+        authorization: asGateway(key.split('/')[0]),
+      },
       body,
     });
     return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
@@ -125,7 +139,7 @@ describe('streaming uploads (storage service)', () => {
     const url = new URL('/internal/uploads', t.platform.urls.storage);
     const res = await request(url, {
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { 'content-type': 'application/octet-stream', authorization: asGateway('any-org') },
       body: 'x',
     });
     expect(res.statusCode).toBe(400);

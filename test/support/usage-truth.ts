@@ -1,3 +1,4 @@
+import type { ServicePrincipal } from '@lib/contracts';
 import { waitFor, type TestOrg, type TestPlatform } from '@lib/testing';
 
 export interface Usage {
@@ -41,16 +42,29 @@ export function truthOf(files: LiveFile[], createdBy?: string) {
   };
 }
 
-/** object-metadata's census of an org's live files (every kind), page by page. */
-export async function liveFiles(t: TestPlatform, orgId: string): Promise<LiveFile[]> {
+/**
+ * object-metadata's census of an org's live files (every kind), page by page, read as the usage-aggregator's
+ * rebuild reads it.
+ */
+export async function liveFiles(t: TestPlatform, o: TestOrg): Promise<LiveFile[]> {
+  const principal: ServicePrincipal = {
+    orgId: o.orgId,
+    orgKey: o.orgKey,
+    userId: null,
+    role: null,
+    actor: { type: 'system', id: 'usage-aggregator' },
+    workflowId: null,
+  };
+  const authorization = `Bearer ${t.serviceToken('usage-aggregator', 'object-metadata', principal)}`;
   const files: LiveFile[] = [];
   let cursor: string | null = null;
   do {
-    const q = new URLSearchParams({ orgId, limit: '100', ...(cursor ? { cursor } : {}) });
+    const q = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
     const res = await fetch(
       `${t.platform.urls['object-metadata']}/internal/files/live?${q.toString()}`,
+      { headers: { authorization } },
     );
-    if (res.status !== 200) throw new Error(`census of ${orgId} → ${res.status}`);
+    if (res.status !== 200) throw new Error(`census of ${o.orgId} → ${res.status}`);
     const page = (await res.json()) as { files: LiveFile[]; nextCursor: string | null };
     files.push(...page.files);
     cursor = page.nextCursor;
@@ -78,7 +92,7 @@ export async function expectUsageIsTruth(
   await waitFor(
     'usage to equal the truth of the object records',
     async () => {
-      const want = truthOf(await liveFiles(t, o.orgId));
+      const want = truthOf(await liveFiles(t, o));
       const got = await usageOf(t, o);
       const comparable = {
         totalBytes: got.totalBytes,

@@ -29,6 +29,7 @@ export async function withIdentity<T>(
     JWT_SECRET: optionalEnv('JWT_SECRET') ?? undefined,
     JWT_ISSUER: optionalEnv('JWT_ISSUER') ?? undefined,
     JWT_AUDIENCE: optionalEnv('JWT_AUDIENCE') ?? undefined,
+    JWT_MAX_LIFETIME_SECONDS: maxLifetimeFromEnv(),
   });
   const dataSource = new DataSource(
     identityDataSourceOptions(database, { poolSize: 2, applicationName: 'admin-cli' }),
@@ -51,4 +52,15 @@ export async function withIdentity<T>(
     await invalidations.close();
     await dataSource.destroy();
   }
+}
+
+/** The gateway's JWT_MAX_LIFETIME_SECONDS, if set: the CLI issues no token the gateway would refuse. */
+function maxLifetimeFromEnv(): number | undefined {
+  const raw = optionalEnv('JWT_MAX_LIFETIME_SECONDS');
+  if (raw === null) return undefined;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new CliError('JWT_MAX_LIFETIME_SECONDS must be a whole number of seconds');
+  }
+  return seconds;
 }

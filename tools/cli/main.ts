@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import type { Role } from '@lib/auth';
 import { InvalidEnvironmentError } from '@lib/config';
 import { migrateAll } from '@lib/database';
+import { OrgQuotaParams } from '@lib/contracts';
 import { DomainException } from '@lib/errors';
+import { generateServiceKeys, SERVICE_NAMES } from '@lib/internal-http';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command, InvalidArgumentError } from 'commander';
@@ -11,6 +13,7 @@ import { ensureDemo } from './demo';
 import { withIdentity } from './identity-context';
 import { runKafkaTopics } from './kafka-topics';
 import { migrationSources } from './migration-sources';
+import { withQuotas } from './quotas';
 import { runRebuildUsage } from './rebuild-usage';
 import { runSweepOrphans } from './sweep-orphans';
 import {
@@ -68,6 +71,13 @@ function positiveInt(value: string): number {
     throw new InvalidArgumentError('must be a positive integer (seconds)');
   }
   return n;
+}
+
+/** A quota limit as given: a whole number, or `unlimited` (null). */
+function quotaLimit(value: string, option: string): number | null {
+  if (value === 'unlimited') return null;
+  if (!/^\d+$/.test(value)) throw new CliError(`${option} must be a whole number or 'unlimited'`);
+  return Number(value);
 }
 
 function capabilityList(value: string): string[] {
@@ -144,6 +154,31 @@ org
         return OrgDetailsResponseDto.fromDetails(await identity.getOrgDetails(found.id));
       }),
     );
+  });
+
+const quota = program.command('quota').description("orgs' storage quotas (bytes and files)");
+quota
+  .command('show <org>')
+  .description("an org's (key or id) storage quota and what counts against it now")
+  .action(async (orgRef: string) => {
+    const found = await withIdentity(({ identity }) => identity.findOrg(orgRef));
+    out({ orgId: found.id, ...(await withQuotas((quotas) => quotas.view(found.id))) });
+  });
+quota
+  .command('set')
+  .description(
+    "set an org's storage quota: writes past it are refused (403 QUOTA_EXCEEDED); what is stored stays",
+  )
+  .requiredOption('--org <org>', 'org key or id')
+  .requiredOption('--max-bytes <n>', "most bytes, or 'unlimited'")
+  .requiredOption('--max-files <n>', "most files, or 'unlimited'")
+  .action(async (opts: { org: string; maxBytes: string; maxFiles: string }) => {
+    const limits = validated(OrgQuotaParams, {
+      maxBytes: quotaLimit(opts.maxBytes, '--max-bytes'),
+      maxFiles: quotaLimit(opts.maxFiles, '--max-files'),
+    });
+    const found = await withIdentity(({ identity }) => identity.findOrg(opts.org));
+    out({ orgId: found.id, ...(await withQuotas((quotas) => quotas.setLimits(found.id, limits))) });
   });
 
 const user = program.command('user').description('users');
@@ -260,8 +295,8 @@ program
 program
   .command('rebuild-usage')
   .description(
-    'recompute the storage usage aggregates from the live files object-metadata lists ' +
-      '(reads DATABASE_URL, OBJECT_METADATA_URL)',
+    'recompute the storage usage aggregates from the live files object-metadata lists, org by org ' +
+      "(reads DATABASE_URL, OBJECT_METADATA_URL and the usage-aggregator's SERVICE_TOKEN_* keys)",
   )
   .option('--org <uuid>', 'rebuild one organization only')
   .action(async (opts: { org?: string }) => {
@@ -279,8 +314,9 @@ program
 program
   .command('sweep-orphans')
   .description(
-    'delete S3 bytes no file record points at (uploads whose record was never written), older than ' +
-      '--older-than-minutes (reads DATABASE_URL and S3_*)',
+    'delete S3 bytes no file record points at (uploads whose record was never written, uploads past ' +
+      'OBJECT_MAX_BYTES never completed), older than --older-than-minutes (reads DATABASE_URL, S3_* ' +
+      'and OBJECT_MAX_BYTES)',
   )
   .option('--older-than-minutes <n>', 'grace for uploads in progress', nonNegativeInt, 120)
   .option('--dry-run', 'count the orphans, delete nothing', false)
@@ -288,6 +324,21 @@ program
     const result = await runSweepOrphans(opts);
     note(`${result.orphans} orphan(s) of ${result.scanned} key(s), ${result.deleted} deleted`);
     out(result);
+  });
+
+program
+  .command('service-keys')
+  .description(
+    'make a new Ed25519 key pair per app for service tokens, as env lines: <APP>_SERVICE_TOKEN_PRIVATE_KEY ' +
+      "(each app's SERVICE_TOKEN_PRIVATE_KEY) and the SERVICE_TOKEN_PUBLIC_KEYS every app reads",
+  )
+  .action(() => {
+    const { privateKeys, publicKeys } = generateServiceKeys();
+    for (const app of SERVICE_NAMES) {
+      const name = `${app.toUpperCase().replace(/-/g, '_')}_SERVICE_TOKEN_PRIVATE_KEY`;
+      process.stdout.write(`${name}=${privateKeys[app]}\n`);
+    }
+    process.stdout.write(`SERVICE_TOKEN_PUBLIC_KEYS=${publicKeys}\n`);
   });
 
 program

@@ -4,7 +4,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { ADMIN_DATABASE_URL, databaseUrl, REPO_ROOT as ROOT, startPlatform } from '@lib/testing';
+import { generateServiceKeys } from '@lib/internal-http';
+import {
+  ADMIN_DATABASE_URL,
+  APP_NAMES,
+  databaseUrl,
+  REPO_ROOT as ROOT,
+  startPlatform,
+} from '@lib/testing';
 import { startKafkaCluster } from '../local-servers/kafka/kafka-cluster';
 import { startS3Server } from '../local-servers/s3/s3-server';
 
@@ -33,6 +40,17 @@ function localSecrets(): Record<string, string> {
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
+}
+
+/** Each app's service token key pair, made once and kept in .local/ like the other secrets. */
+function localServiceKeys(): ReturnType<typeof generateServiceKeys> {
+  const file = join(LOCAL, 'service-keys.json');
+  if (existsSync(file)) {
+    return JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof generateServiceKeys>;
+  }
+  const keys = generateServiceKeys();
+  writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return keys;
 }
 
 async function ensureDatabase(): Promise<string> {
@@ -115,8 +133,12 @@ async function main(): Promise<void> {
     });
     say('topics provisioned');
 
+    const serviceKeys = localServiceKeys();
     const platform = await startPlatform({
-      env,
+      env: { ...env, SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeys },
+      appEnv: Object.fromEntries(
+        APP_NAMES.map((app) => [app, { SERVICE_TOKEN_PRIVATE_KEY: serviceKeys.privateKeys[app] }]),
+      ),
       logDir: join(LOCAL, 'logs'),
       ports: { gateway: GATEWAY_PORT },
       managementPorts: { gateway: GATEWAY_MANAGEMENT_PORT },

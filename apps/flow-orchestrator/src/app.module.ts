@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { configModule, databaseModule, eventsPublisherModule } from '@lib/app';
 import { QueueName } from '@lib/contracts';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
+import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
 import { DEFAULT_JOB_OPTIONS, queueConnection } from '@lib/queue';
 import { DataSource } from 'typeorm';
@@ -18,6 +19,7 @@ export const SERVICE = 'flow-orchestrator';
 @Module({
   imports: [
     configModule(FlowOrchestratorEnv),
+    ServiceTokensModule.forApp(SERVICE),
     databaseModule({ service: SERVICE, schema: FLOW_SCHEMA, entities: EVENTS_PUBLISHER_ENTITIES }),
     eventsPublisherModule(SERVICE),
     BullModule.forRootAsync({

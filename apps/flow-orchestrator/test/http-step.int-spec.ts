@@ -3,6 +3,7 @@ import { createServer, Server, ServerResponse } from 'node:http';
 import type { LookupAddress } from 'node:dns';
 import type { AddressInfo, Socket } from 'node:net';
 import { Queue } from 'bullmq';
+import type { ConfigService } from '@nestjs/config';
 import { FLOW_LIMITS, parseFlowDefinition, QueueName } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
@@ -25,6 +26,7 @@ import { RunDeadlines } from '../src/runs/run-deadlines';
 import { RunExecutor } from '../src/runs/run-executor.service';
 import { RunQueue } from '../src/runs/run-queue.service';
 import { RunsRepository } from '../src/runs/runs.repository';
+import { FlowOrchestratorEnv } from '../src/config/flow-orchestrator.env';
 import { RunsService } from '../src/runs/runs.service';
 import { isPublicAddress, Resolve, systemResolve } from '../src/steps/http-target';
 import { UNREACHABLE } from '../src/steps/http.step';
@@ -199,7 +201,19 @@ describe('http steps: targets, reasons, limits and deadlines', () => {
       new Presigner(s3.settings, credentials),
     );
     const queue = new RunQueue(runsQueue, watchQueue);
-    runs = new RunsService(repo, new OutboxWriter({ source: '/test' }), queue, bytes, files);
+    // Run inputs of the upload endpoints' size at most (RUN_INPUT_MAX_BYTES).
+    const limits = { get: () => FLOW_LIMITS.uploadBytes } as unknown as ConfigService<
+      FlowOrchestratorEnv,
+      true
+    >;
+    runs = new RunsService(
+      repo,
+      new OutboxWriter({ source: '/test' }),
+      queue,
+      bytes,
+      files,
+      limits,
+    );
     target = new Target();
     await target.start();
   });

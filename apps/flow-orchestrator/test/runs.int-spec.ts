@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
+import type { ConfigService } from '@nestjs/config';
 import {
+  FLOW_LIMITS,
   FlowDefinition,
   parseFlowDefinition,
   QueueName,
   type RecordRunFileCommand,
+  type ServicePrincipal,
   TriggerResultView,
 } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
@@ -31,6 +34,7 @@ import { RunQueue } from '../src/runs/run-queue.service';
 import { RunsReconciler } from '../src/runs/runs-reconciler.service';
 import { WorkflowNotFoundException } from '../src/runs/runs.exception';
 import { RunsRepository } from '../src/runs/runs.repository';
+import { FlowOrchestratorEnv } from '../src/config/flow-orchestrator.env';
 import { RunsService } from '../src/runs/runs.service';
 import { CopyStep } from '../src/steps/copy.step';
 import { StepRunContext } from '../src/steps/step';
@@ -42,11 +46,11 @@ const deadlines = new RunDeadlines(60_000, 600_000);
 const caller = { orgId: ORG, orgKey: 'org-int', actor: { type: 'system' as const, id: 'test' } };
 
 /** object-metadata's record API, as the flow-orchestrator sees it: once per key. */
-class RecordingRunFiles {
+class RecordingRunFiles implements Pick<RunFilesClient, 'record'> {
   readonly calls: RecordRunFileCommand[] = [];
   readonly byKey = new Map<string, RecordRunFileCommand>();
 
-  record(file: RecordRunFileCommand): Promise<void> {
+  record(_principal: ServicePrincipal, file: RecordRunFileCommand): Promise<void> {
     this.calls.push(file);
     if (!this.byKey.has(file.objectKey)) this.byKey.set(file.objectKey, file);
     return Promise.resolve();
@@ -136,7 +140,19 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     copy = new CrashingCopy();
     const queue = new RunQueue(runsQueue, watchQueue);
     const runFiles = files as unknown as RunFilesClient;
-    sut = new RunsService(repo, new OutboxWriter({ source: '/test' }), queue, bytes, runFiles);
+    // Run inputs of the upload endpoints' size at most (RUN_INPUT_MAX_BYTES).
+    const limits = { get: () => FLOW_LIMITS.uploadBytes } as unknown as ConfigService<
+      FlowOrchestratorEnv,
+      true
+    >;
+    sut = new RunsService(
+      repo,
+      new OutboxWriter({ source: '/test' }),
+      queue,
+      bytes,
+      runFiles,
+      limits,
+    );
     executor = new RunExecutor(repo, sut, bytes, runFiles, new StepRegistry([copy]), deadlines);
   });
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { configModule } from '@lib/app';
+import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -25,6 +26,7 @@ export const SERVICE = 'gateway';
 @Module({
   imports: [
     configModule(GatewayEnv),
+    ServiceTokensModule.forApp(SERVICE),
     RedisModule,
     IdentityModule,
     AdminModule,

@@ -6,11 +6,15 @@ import { AppModule, SERVICE } from './app.module';
 import { setupOpenApi } from './docs/openapi';
 import { gatewayTls } from './config/gateway-tls';
 import { trustProxySetting } from './config/trust-proxy';
+import { authenticateBeforeBody } from './http/authenticate-before-body';
+import { applyRouteBodyLimits, JSON_BODY_LIMIT_BYTES } from './http/body-limits';
 import { allowEmptyJsonBody } from './http/empty-json-body';
+import { applyServerTimeouts } from './http/server-timeouts';
 
 void bootstrapService(AppModule, {
   service: SERVICE,
-  bodyLimitBytes: Number(process.env.BODY_LIMIT_BYTES ?? 1024 * 1024),
+  // Routes that take larger JSON bodies say so with `@BodyLimit`.
+  bodyLimitBytes: JSON_BODY_LIMIT_BYTES,
   // The client address of per-address rate limits, behind an ingress (validated in GatewayEnv).
   trustProxy: trustProxySetting(process.env.TRUST_PROXY),
   // The operator API answers on the management port only (MANAGEMENT_PORT), never on the public one.
@@ -27,6 +31,10 @@ void bootstrapService(AppModule, {
   ],
   configure: async (app) => {
     allowEmptyJsonBody(app);
+    // Before any route is registered: both read each route's decorators as Fastify registers it.
+    applyRouteBodyLimits(app);
+    authenticateBeforeBody(app);
+    applyServerTimeouts(app);
     // Multipart bodies are parsed as streams by the routes that take them (see StreamingUploads).
     // The byte limit is counted by StreamingUploads (413), so the parser must not truncate silently first.
     await app.register(fastifyMultipart, { throwFileSizeLimit: false });

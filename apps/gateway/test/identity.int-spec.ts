@@ -12,7 +12,7 @@ import {
 } from '@lib/auth';
 import { AppEnv, validateEnv, WithDatabase, WithRedis } from '@lib/config';
 import { migrateAll } from '@lib/database';
-import { ServiceClient } from '@lib/internal-http';
+import { generateServiceKeys, ServiceClient, ServiceTokens } from '@lib/internal-http';
 import { createValidationPipe, HttpErrorFilter } from '@lib/errors';
 import { Controller, Get, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
@@ -26,7 +26,10 @@ import { WithAuth } from '../src/identity/auth.env';
 import { CredentialInvalidationService } from '../src/identity/credential-invalidation.service';
 import { IdentityModule } from '../src/identity/identity.module';
 import { IdentityRepository } from '../src/identity/identity.repository';
-import { FlowOrchestratorClient } from '../src/services/service-clients.module';
+import {
+  FlowOrchestratorClient,
+  ObjectMetadataClient,
+} from '../src/services/service-clients.module';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const ADMIN_URL =
@@ -75,26 +78,38 @@ interface Reply {
   body: Json;
 }
 
+function gatewayTokens(): ServiceTokens {
+  const keys = generateServiceKeys();
+  return ServiceTokens.fromEnv('gateway', {
+    SERVICE_TOKEN_PRIVATE_KEY: keys.privateKeys.gateway,
+    SERVICE_TOKEN_PUBLIC_KEYS: keys.publicKeys,
+  });
+}
+
 /**
- * The guard's workflow directory asks the flow-orchestrator, which this suite does not run: its probe routes
- * never see a workflow-scoped token, so the directory is never asked.
+ * The services this suite does not run: the guard's workflow directory asks the flow-orchestrator (its probe
+ * routes never see a workflow-scoped token, so it is never asked), and the quota routes object-metadata
+ * (never called here).
  */
 @Global()
 @Module({
-  providers: [
-    {
-      provide: FlowOrchestratorClient,
-      useValue: new ServiceClient({ name: 'flow-orchestrator', baseUrl: 'http://127.0.0.1:9' }),
-    },
-  ],
-  exports: [FlowOrchestratorClient],
+  providers: [FlowOrchestratorClient, ObjectMetadataClient].map((token) => ({
+    provide: token,
+    useFactory: () =>
+      new ServiceClient({
+        name: token === FlowOrchestratorClient ? 'flow-orchestrator' : 'object-metadata',
+        baseUrl: 'http://127.0.0.1:9',
+        tokens: gatewayTokens(),
+      }),
+  })),
+  exports: [FlowOrchestratorClient, ObjectMetadataClient],
 })
-class NoFlowOrchestratorModule {}
+class NoServicesModule {}
 
 async function createApp(): Promise<NestFastifyApplication> {
   @Module({
     imports: [
-      NoFlowOrchestratorModule,
+      NoServicesModule,
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnv(TestEnv) }),
       IdentityModule,
       AdminModule,

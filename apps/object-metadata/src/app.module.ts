@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { configModule, databaseModule, eventsPublisherModule } from '@lib/app';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
+import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
 import { DataSource } from 'typeorm';
 import { BatchModule } from './batch/batch.module';
@@ -21,6 +22,7 @@ export const SERVICE = 'object-metadata';
 @Module({
   imports: [
     configModule(ObjectMetadataEnv),
+    ServiceTokensModule.forApp(SERVICE),
     databaseModule({
       service: SERVICE,
       schema: OBJECT_METADATA_SCHEMA,

@@ -1,7 +1,9 @@
+import type { ConfigService } from '@nestjs/config';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
 import { createTestDatabase, TestDatabase } from '@lib/testing';
 import { DataSource } from 'typeorm';
+import type { ObjectMetadataEnv } from '../src/config/object-metadata.env';
 import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
 import { ObjectEntity } from '../src/objects/object.entity';
 
@@ -27,3 +29,8 @@ export async function objectMetadataDatabase(
     },
   };
 }
+
+/** `ObjectsService`'s settings in these tests: objects of up to 1 GiB. */
+export const OBJECTS_CONFIG = {
+  get: () => 1024 ** 3,
+} as unknown as ConfigService<ObjectMetadataEnv, true>;

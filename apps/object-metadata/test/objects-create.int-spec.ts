@@ -1,14 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import type { ServicePrincipal } from '@lib/contracts';
 import { OutboxWriter } from '@lib/events';
 import { DataSource } from 'typeorm';
 import { ObjectBytesService } from '../src/bytes/object-bytes.service';
 import { ObjectsRepository } from '../src/objects/objects.repository';
 import { ObjectsService } from '../src/objects/objects.service';
+import { OrgQuotasRepository } from '../src/quotas/org-quotas.repository';
+import { StorageQuotas } from '../src/quotas/storage-quotas.service';
 import { TtlScheduler } from '../src/ttl/ttl-scheduler.service';
-import { objectMetadataDatabase } from './object-metadata-database';
+import { OBJECTS_CONFIG, objectMetadataDatabase } from './object-metadata-database';
 
 const ORG = randomUUID();
-const actor = { type: 'api_key' as const, id: 'key-1' };
+const principal: ServicePrincipal = {
+  orgId: ORG,
+  orgKey: 'org-a',
+  userId: null,
+  role: null,
+  actor: { type: 'api_key', id: 'key-1' },
+  workflowId: null,
+};
 
 // Concurrent creates share transactions (ObjectsService batches them): every caller still gets its own
 // object, and every object commits with exactly its own `created` event.
@@ -26,6 +36,8 @@ describe(`${ObjectsService.name} (create)`, () => {
       new OutboxWriter({ source: '/object-metadata-test' }),
       bytes as unknown as ObjectBytesService,
       ttl as unknown as TtlScheduler,
+      new StorageQuotas(new OrgQuotasRepository(dataSource)),
+      OBJECTS_CONFIG,
     );
   });
 
@@ -34,14 +46,10 @@ describe(`${ObjectsService.name} (create)`, () => {
   it('should give each of 300 concurrent creates its own row and its own created event', async () => {
     const views = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
-        sut.create({
-          orgId: ORG,
-          orgKey: 'org-a',
-          actor,
-          name: `file-${i}.txt`,
-          content_type: 'text',
-          metadata: { i: String(i) },
-        }),
+        sut.create(
+          { name: `file-${i}.txt`, content_type: 'text', metadata: { i: String(i) } },
+          principal,
+        ),
       ),
     );
 
@@ -74,14 +82,11 @@ describe(`${ObjectsService.name} (create)`, () => {
   it('should fail only the create whose row is refused when a batch cannot commit', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, (_, i) =>
-        sut.create({
-          orgId: ORG,
-          orgKey: 'org-a',
-          actor,
+        sut.create(
           // Past the column's 1024-byte CHECK (the DTO's limit, bypassed here): the batch's commit fails.
-          name: i === 2 ? 'x'.repeat(1025) : `batch-${i}.txt`,
-          content_type: 'text',
-        }),
+          { name: i === 2 ? 'x'.repeat(1025) : `batch-${i}.txt`, content_type: 'text' },
+          principal,
+        ),
       ),
     );
 

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { OutboxWriter } from '@lib/events';
 import { waitFor } from '@lib/testing';
 import { DataSource } from 'typeorm';
-import { ObjectBytesService } from '../src/bytes/object-bytes.service';
+import { ObjectBytesService, type StoredFileRef } from '../src/bytes/object-bytes.service';
 import { ObjectsRepository } from '../src/objects/objects.repository';
 import { ObjectsService } from '../src/objects/objects.service';
+import { OrgQuotasRepository } from '../src/quotas/org-quotas.repository';
+import { StorageQuotas } from '../src/quotas/storage-quotas.service';
 import { TtlScheduler } from '../src/ttl/ttl-scheduler.service';
-import { objectMetadataDatabase } from './object-metadata-database';
+import { OBJECTS_CONFIG, objectMetadataDatabase } from './object-metadata-database';
 
 const ORG = randomUUID();
 const actor = { type: 'system' as const, id: 'test' };
@@ -23,10 +25,10 @@ describe(`${ObjectsService.name} (expiry)`, () => {
   const bytes = {
     uploadUrl: () => 'http://s3.test/upload',
     copy: () => Promise.resolve({ sizeBytes: 3, etag: '"e"' }),
-    delete: (key: string) => bytes.deleteMany([key]),
-    deleteMany: (keys: string[]) => {
+    delete: (file: StoredFileRef) => bytes.deleteMany([file]),
+    deleteMany: (files: StoredFileRef[]) => {
       if (deleteFails) return Promise.reject(new Error('S3 is unavailable'));
-      deletedKeys.push(keys);
+      deletedKeys.push(files.map((f) => f.objectKey));
       return Promise.resolve();
     },
   };
@@ -48,14 +50,10 @@ describe(`${ObjectsService.name} (expiry)`, () => {
     ).map((r) => `${r.payload.data.change}@${r.payload.data.version}`);
 
   const create = (ttlMs: number | null) =>
-    sut.create({
-      orgId: ORG,
-      orgKey: 'org-a',
-      actor,
-      name: 'x',
-      content_type: 'text',
-      ttl_ms: ttlMs,
-    });
+    sut.create(
+      { name: 'x', content_type: 'text', ttl_ms: ttlMs },
+      { orgId: ORG, orgKey: 'org-a', userId: null, role: null, actor, workflowId: null },
+    );
 
   beforeAll(async () => {
     ({ dataSource, close } = await objectMetadataDatabase('om_ttl'));
@@ -69,6 +67,8 @@ describe(`${ObjectsService.name} (expiry)`, () => {
       new OutboxWriter({ source: '/object-metadata-test' }),
       bytes as unknown as ObjectBytesService,
       ttl as unknown as TtlScheduler,
+      new StorageQuotas(new OrgQuotasRepository(dataSource)),
+      OBJECTS_CONFIG,
     );
   });
 

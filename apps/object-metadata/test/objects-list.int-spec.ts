@@ -8,12 +8,14 @@ import {
 } from '@lib/contracts';
 import { OutboxWriter } from '@lib/events';
 import { DataSource } from 'typeorm';
-import { ObjectBytesService } from '../src/bytes/object-bytes.service';
+import { ObjectBytesService, type StoredFileRef } from '../src/bytes/object-bytes.service';
 import { newObjectId } from '../src/objects/object-ids';
 import { ObjectsRepository } from '../src/objects/objects.repository';
 import { ObjectsService } from '../src/objects/objects.service';
+import { OrgQuotasRepository } from '../src/quotas/org-quotas.repository';
+import { StorageQuotas } from '../src/quotas/storage-quotas.service';
 import { TtlScheduler } from '../src/ttl/ttl-scheduler.service';
-import { objectMetadataDatabase } from './object-metadata-database';
+import { OBJECTS_CONFIG, objectMetadataDatabase } from './object-metadata-database';
 
 interface Row {
   id: string;
@@ -92,8 +94,8 @@ describe(`${ObjectsService.name} (list)`, () => {
     const bytes = strict<ObjectBytesService>(
       {
         uploadUrl: () => 'http://s3.test/upload',
-        delete: (key: string) => {
-          deletedBytes.push(key);
+        delete: ({ objectKey }: StoredFileRef) => {
+          deletedBytes.push(objectKey);
           return Promise.resolve();
         },
       },
@@ -110,6 +112,8 @@ describe(`${ObjectsService.name} (list)`, () => {
       new OutboxWriter({ source: '/object-metadata-test' }),
       bytes,
       ttl,
+      new StorageQuotas(new OrgQuotasRepository(dataSource)),
+      OBJECTS_CONFIG,
     );
 
     // Seeded in one statement: ids are time-ordered, as the service makes them.
@@ -168,13 +172,10 @@ describe(`${ObjectsService.name} (list)`, () => {
     const mutate = async () => {
       round++;
       for (let i = 0; i < 3; i++) {
-        const o = await sut.create({
-          orgId: ORG_A,
-          orgKey: 'org-a',
-          actor,
-          name: `concurrent-${round}-${i}`,
-          content_type: 'text',
-        });
+        const o = await sut.create(
+          { name: `concurrent-${round}-${i}`, content_type: 'text' },
+          { orgId: ORG_A, orgKey: 'org-a', userId: null, role: null, actor, workflowId: null },
+        );
         created.push(o.id);
       }
       for (const index of [(round * 29) % snapshot.length, (round * 61 + 7) % snapshot.length]) {

@@ -5,7 +5,7 @@ import { DomainException } from '@lib/errors';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
 import { createTestDatabase, TestDatabase } from '@lib/testing';
 import { DataSource } from 'typeorm';
-import { ObjectBytesService } from '../src/bytes/object-bytes.service';
+import { ObjectBytesService, type StoredFileRef } from '../src/bytes/object-bytes.service';
 import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
 import { FileLocatorRegistry } from '../src/files/file-locator';
 import { OrgFileLocator } from '../src/org-files/org-file-locator';
@@ -17,6 +17,8 @@ import {
   OrgFolderDeleteWorker,
 } from '../src/org-files/org-folder-delete.worker';
 import { FOLDER_MOVE_BATCH, OrgFolderMoveWorker } from '../src/org-files/org-folder-move.worker';
+import { OrgQuotasRepository } from '../src/quotas/org-quotas.repository';
+import { StorageQuotas } from '../src/quotas/storage-quotas.service';
 
 /** The purger's settings (its sweep timer is not started here). */
 const purgeConfig = { get: () => 30_000 } as unknown as ConstructorParameters<
@@ -111,8 +113,8 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     repo = new OrgFilesRepository(dataSource);
     const outbox = new OutboxWriter({ source: '/object-metadata-test' });
     const bytes = {
-      deleteMany: (keys: string[]) => {
-        purged.push(...keys);
+      deleteMany: (files: StoredFileRef[]) => {
+        purged.push(...files.map((f) => f.objectKey));
         return Promise.resolve();
       },
     } as unknown as ObjectBytesService;
@@ -128,6 +130,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       purger,
       quiet as unknown as OrgFolderMoveWorker,
       quiet as unknown as OrgFolderDeleteWorker,
+      new StorageQuotas(new OrgQuotasRepository(dataSource)),
     );
   });
 
@@ -501,8 +504,10 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     const org = randomUUID();
     let storageUp = false;
     const flaky = {
-      deleteMany: (keys: string[]) =>
-        storageUp ? (purged.push(...keys), Promise.resolve()) : Promise.reject(new Error('down')),
+      deleteMany: (files: StoredFileRef[]) =>
+        storageUp
+          ? (purged.push(...files.map((f) => f.objectKey)), Promise.resolve())
+          : Promise.reject(new Error('down')),
     } as unknown as ObjectBytesService;
     const purger = new OrgFilePurger(repo, flaky, purgeConfig);
     const local = new OrgFilesService(
@@ -512,6 +517,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       purger,
       { kick: () => undefined } as unknown as OrgFolderMoveWorker,
       { kick: () => undefined } as unknown as OrgFolderDeleteWorker,
+      new StorageQuotas(new OrgQuotasRepository(dataSource)),
     );
     const upload = (size: number) =>
       local.commitUpload({
@@ -532,11 +538,12 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       [org],
     );
     await upload(2); // storage is down: the old bytes stay recorded
-    expect(await repo.pendingPurges(10_000)).toContain(first);
+    // Recorded with its org: storage removes bytes only for the org a call names.
+    expect(await repo.pendingPurges(10_000)).toContainEqual({ orgId: org, objectKey: first });
     storageUp = true;
     await purger.purgeNow(await repo.pendingPurges(10_000));
     expect(purged).toContain(first);
-    expect(await repo.pendingPurges(10_000)).not.toContain(first);
+    expect(await repo.pendingPurges(10_000)).not.toContainEqual({ orgId: org, objectKey: first });
   });
 
   it('should keep stats equal to a full scan through uploads, overwrites, moves, renames and deletes', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { runFileKey } from '@lib/contracts';
+import { runFileKey, type ServicePrincipal } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
 import { createTestDatabase, TestDatabase } from '@lib/testing';
@@ -7,11 +7,22 @@ import { DataSource } from 'typeorm';
 import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
 import { FileLocatorRegistry } from '../src/files/file-locator';
 import { RunFilesRepository } from '../src/run-files/run-files.repository';
+import { OrgQuotasRepository } from '../src/quotas/org-quotas.repository';
+import { StorageQuotas } from '../src/quotas/storage-quotas.service';
 import { RunFilesService } from '../src/run-files/run-files.service';
 
 const ORG = randomUUID();
 const WORKFLOW = randomUUID();
 const RUN = randomUUID();
+/** The flow-orchestrator recording its run's files. */
+const PRINCIPAL: ServicePrincipal = {
+  orgId: ORG,
+  orgKey: 'org-rf',
+  userId: null,
+  role: null,
+  actor: { type: 'system', id: 'flow-orchestrator' },
+  workflowId: null,
+};
 
 // Run files against a real Postgres: recorded once by key with one storage_file.updated, found by the
 // run_file locator and by seed 003's newest-by-name lookup.
@@ -22,8 +33,6 @@ describe(RunFilesService.name, () => {
   let sut: RunFilesService;
 
   const record = (filename: string, direction: 'input' | 'output', sizeBytes = 10) => ({
-    orgId: ORG,
-    orgKey: 'org-rf',
     workflowId: WORKFLOW,
     runId: RUN,
     edge: direction === 'input' ? 'in' : 'out',
@@ -39,8 +48,6 @@ describe(RunFilesService.name, () => {
     sizeBytes,
     contentType: 'text/csv',
     etag: '"e"',
-    createdBy: null,
-    actor: { type: 'system' as const, id: 'flow-orchestrator' },
   });
 
   beforeAll(async () => {
@@ -57,6 +64,7 @@ describe(RunFilesService.name, () => {
       new RunFilesRepository(dataSource),
       new OutboxWriter({ source: '/test' }),
       registry,
+      new StorageQuotas(new OrgQuotasRepository(dataSource)),
     );
     sut.onModuleInit();
   });
@@ -68,8 +76,8 @@ describe(RunFilesService.name, () => {
 
   it('should record a file once and publish one created event with its direction and run', async () => {
     const file = record('a.csv', 'input', 42);
-    const first = await sut.record(file);
-    const again = await sut.record(file);
+    const first = await sut.record(file, PRINCIPAL);
+    const again = await sut.record(file, PRINCIPAL);
     expect(first.created).toBe(true);
     expect(again).toEqual({ objectId: first.objectId, created: false });
     const events = await dataSource.query<{ payload: { data: Record<string, unknown> } }[]>(
@@ -94,7 +102,7 @@ describe(RunFilesService.name, () => {
 
   it('should be found by its key through the registry, and listed live', async () => {
     const file = record('b.csv', 'output');
-    const { objectId } = await sut.record(file);
+    const { objectId } = await sut.record(file, PRINCIPAL);
     expect(await registry.findLive(file.objectKey)).toMatchObject({
       kind: 'run_file',
       objectId,
@@ -109,9 +117,9 @@ describe(RunFilesService.name, () => {
 
   it('should answer the newest file of a name and direction, and 404 for none', async () => {
     const older = record('c.csv', 'output');
-    await sut.record(older);
+    await sut.record(older, PRINCIPAL);
     const newer = record('c.csv', 'output');
-    await sut.record(newer);
+    await sut.record(newer, PRINCIPAL);
     expect(await sut.latest(ORG, WORKFLOW, 'output', 'c.csv')).toEqual({
       objectKey: newer.objectKey,
       filename: 'c.csv',

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { S3Client } from '@aws-sdk/client-s3';
 import { configModule } from '@lib/app';
+import { ServiceTokensModule } from '@lib/internal-http';
 import { S3Settings } from '@lib/s3';
 import { HealthModule, MetricsModule, s3Check } from '@lib/observability';
 import { StorageEnv } from './config/storage.env';
@@ -14,6 +15,7 @@ export const SERVICE = 'storage';
 @Module({
   imports: [
     configModule(StorageEnv),
+    ServiceTokensModule.forApp(SERVICE),
     S3Module,
     UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { configModule, databaseModule } from '@lib/app';
 import { EVENTS_CONSUMER_ENTITIES } from '@lib/events';
+import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck } from '@lib/observability';
 import { DataSource } from 'typeorm';
 import { UsageAggregatorEnv } from './config/usage-aggregator.env';
@@ -12,6 +13,7 @@ export const SERVICE = 'usage-aggregator';
 @Module({
   imports: [
     configModule(UsageAggregatorEnv),
+    ServiceTokensModule.forApp(SERVICE),
     databaseModule({ service: SERVICE, schema: USAGE_SCHEMA, entities: EVENTS_CONSUMER_ENTITIES }),
     MetricsModule.forRoot({ service: SERVICE }),
     // Kafka is not a readiness dependency: reads keep being served from the aggregates while the

@@ -84,7 +84,7 @@ describe(UsageService.name, () => {
       version: i === 0 ? 2 : 1,
     }));
     await dataSource.query(`UPDATE usage_totals SET total_bytes = 1, file_count = 1`);
-    const counted = await rebuildUsage(dataSource, (cursor) =>
+    const counted = await rebuildUsage(dataSource, ORG, (cursor) =>
       Promise.resolve(
         cursor === null
           ? { files: census.slice(0, 30), nextCursor: 'next' }

@@ -121,9 +121,18 @@ export class DualProtocolServer extends net.Server {
     return this;
   }
 
-  /** Reads until the bytes match the HTTP/2 preface or differ from it, then hands the socket over. */
+  /**
+   * Reads until the bytes match the HTTP/2 preface or differ from it, then hands the socket over. A
+   * connection that has not shown its protocol by the HTTP/1.1 headers deadline is closed, as one that has
+   * not sent its headers would be: silent connections cannot pile up.
+   */
   private route(socket: net.Socket): void {
     let received = Buffer.alloc(0);
+    const deadline =
+      this.http1.headersTimeout > 0
+        ? setTimeout(() => socket.destroy(), this.http1.headersTimeout)
+        : undefined;
+    socket.once('close', () => clearTimeout(deadline));
     const onReadable = (): void => {
       let chunk: Buffer | null;
       while ((chunk = socket.read() as Buffer | null) !== null)
@@ -131,6 +140,7 @@ export class DualProtocolServer extends net.Server {
       const compared = Math.min(received.length, HTTP2_PREFACE.length);
       const matches = received.subarray(0, compared).equals(HTTP2_PREFACE.subarray(0, compared));
       if (matches && received.length < HTTP2_PREFACE.length) return; // wait for more bytes
+      clearTimeout(deadline);
       socket.off('readable', onReadable);
       socket.off('end', onEnd);
       socket.unshift(received);

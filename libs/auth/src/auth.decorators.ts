@@ -10,6 +10,7 @@ import { AuthGuard } from './auth.guard';
 import {
   AUTH_SURFACE_KEY,
   type AuthenticatedRequest,
+  type AuthSurface,
   REQUIRED_CAPABILITIES_KEY,
   REQUIRED_ROLE_KEY,
   SecurityScheme,
@@ -24,7 +25,7 @@ import type { WorkflowTarget } from './workflow-scope';
  */
 export function Authenticated(surface: 'bearer' | 'org-key') {
   return applyDecorators(
-    SetMetadata(AUTH_SURFACE_KEY, surface),
+    SetAuthSurface(surface),
     UseGuards(AuthGuard),
     surface === 'bearer'
       ? ApiBearerAuth(SecurityScheme.Bearer)
@@ -35,10 +36,42 @@ export function Authenticated(surface: 'bearer' | 'org-key') {
 /** Admin endpoints: only `Authorization: Bearer <OPERATOR_TOKEN>`. No principal is set. */
 export function OperatorOnly() {
   return applyDecorators(
-    SetMetadata(AUTH_SURFACE_KEY, 'operator'),
+    SetAuthSurface('operator'),
     UseGuards(AuthGuard),
     ApiBearerAuth(SecurityScheme.Operator),
   );
+}
+
+/**
+ * Records a route's surface on a method, or on a class and each of its methods that does not name its own:
+ * a route's handler alone then tells its surface. Nest hands Fastify the handler with its metadata, and the
+ * gateway reads it there (`authSurfaceOf`) to authenticate before the request body is read.
+ */
+function SetAuthSurface(surface: AuthSurface): ClassDecorator & MethodDecorator {
+  const mark = (target: object) => Reflect.defineMetadata(AUTH_SURFACE_KEY, surface, target);
+  return (target: object, _key?: string | symbol, descriptor?: { value?: unknown }) => {
+    if (descriptor) {
+      if (typeof descriptor.value === 'function') mark(descriptor.value);
+      return;
+    }
+    mark(target);
+    const prototype = (target as { prototype: object }).prototype;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const method: unknown = Object.getOwnPropertyDescriptor(prototype, name)?.value;
+      if (
+        name !== 'constructor' &&
+        typeof method === 'function' &&
+        !Reflect.hasOwnMetadata(AUTH_SURFACE_KEY, method)
+      ) {
+        mark(method);
+      }
+    }
+  };
+}
+
+/** The surface a route handler requires (`@Authenticated`, `@OperatorOnly`); undefined for a public one. */
+export function authSurfaceOf(handler: object): AuthSurface | undefined {
+  return Reflect.getMetadata(AUTH_SURFACE_KEY, handler) as AuthSurface | undefined;
 }
 
 /** 403 unless the caller has `role` (an org-wide key has none). Needs `@Authenticated`. */

@@ -10,6 +10,7 @@ export const AuthFailure = {
   MalformedToken: 'malformed_token',
   TokenExpired: 'token_expired',
   TokenNotYetValid: 'token_not_yet_valid',
+  TokenLifetimeTooLong: 'token_lifetime_too_long',
   BadSignature: 'bad_signature',
   AlgorithmNotAllowed: 'algorithm_not_allowed',
   ClaimMismatch: 'claim_mismatch',

@@ -79,17 +79,31 @@ export class AuthGuard implements CanActivate {
     const { surface, role, capabilities, workflow } = this.requirementsOf(context);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
 
+    const principal = await this.authenticate(request, surface);
+    if (!principal) return true; // the operator
+    this.authorize(principal, role, capabilities);
+    await this.checkWorkflowScope(principal, workflow, request);
+    return true;
+  }
+
+  /**
+   * Resolves the caller for `surface` from the request's headers and records it on the request: the
+   * `Principal` (returned), or `operator` on the admin surface (null); a 401 saying what is wrong otherwise.
+   * Once per request: the gateway calls it before the body is read, and `canActivate` then finds the caller
+   * already there.
+   */
+  async authenticate(
+    request: Pick<AuthenticatedRequest, 'headers' | 'principal' | 'operator'>,
+    surface: AuthSurface,
+  ): Promise<Principal | null> {
     if (surface === 'operator') {
       if (!request.operator) this.authenticateOperator(request);
-      return true;
+      return null;
     }
-    request.principal ??=
+    return (request.principal ??=
       surface === 'bearer'
         ? await this.authenticateBearer(request)
-        : await this.authenticateOrgKey(request);
-    this.authorize(request.principal, role, capabilities);
-    await this.checkWorkflowScope(request.principal, workflow, request);
-    return true;
+        : await this.authenticateOrgKey(request));
   }
 
   /**

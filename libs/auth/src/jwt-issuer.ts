@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { PlatformJwtClaims } from './jwt-claims';
-import { type JwtEnv, MIN_HS256_SECRET_LENGTH } from './jwt-verifier';
+import {
+  DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+  type JwtEnv,
+  MIN_HS256_SECRET_LENGTH,
+} from './jwt-verifier';
 
 export interface JwtIssuerOptions {
   hs256Secret: string;
   issuer?: string;
   audience?: string;
+  /** Longest lifetime it signs, the verifier's (`JWT_MAX_LIFETIME_SECONDS`). Default a day. */
+  maxLifetimeSeconds?: number;
 }
 
 export interface IssuedJwt {
@@ -14,6 +20,7 @@ export interface IssuedJwt {
   expiresAt: Date;
 }
 
+/** The largest `JWT_MAX_LIFETIME_SECONDS` may be. */
 export const MAX_JWT_LIFETIME_SECONDS = 30 * 24 * 3600;
 
 /**
@@ -22,12 +29,15 @@ export const MAX_JWT_LIFETIME_SECONDS = 30 * 24 * 3600;
  */
 export class JwtIssuer {
   private readonly key: Uint8Array;
+  /** Tokens live at most this long, as the gateway's verifier accepts them. */
+  readonly maxLifetimeSeconds: number;
 
   constructor(private readonly options: JwtIssuerOptions) {
     if (options.hs256Secret.length < MIN_HS256_SECRET_LENGTH) {
       throw new Error(`The HS256 secret must be at least ${MIN_HS256_SECRET_LENGTH} characters`);
     }
     this.key = new TextEncoder().encode(options.hs256Secret);
+    this.maxLifetimeSeconds = options.maxLifetimeSeconds ?? DEFAULT_JWT_MAX_LIFETIME_SECONDS;
   }
 
   /** An issuer when `JWT_SECRET` is set; null in RS256/JWKS mode, where tokens come from the IdP. */
@@ -37,6 +47,7 @@ export class JwtIssuer {
       hs256Secret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
+      maxLifetimeSeconds: env.JWT_MAX_LIFETIME_SECONDS,
     });
   }
 
@@ -44,10 +55,10 @@ export class JwtIssuer {
     if (
       !Number.isInteger(expiresInSeconds) ||
       expiresInSeconds < 1 ||
-      expiresInSeconds > MAX_JWT_LIFETIME_SECONDS
+      expiresInSeconds > this.maxLifetimeSeconds
     ) {
       throw new RangeError(
-        `expiresInSeconds must be an integer between 1 and ${MAX_JWT_LIFETIME_SECONDS}`,
+        `expiresInSeconds must be an integer between 1 and ${this.maxLifetimeSeconds}`,
       );
     }
     const now = Math.floor(Date.now() / 1000);

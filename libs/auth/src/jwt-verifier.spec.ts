@@ -4,7 +4,7 @@ import { DependencyUnavailableException } from '@lib/errors';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT, UnsecuredJWT } from 'jose';
 import { AuthenticationFailedException } from './auth.exception';
 import { JwtIssuer } from './jwt-issuer';
-import { JwtVerifier } from './jwt-verifier';
+import { JwtVerifier, jwksUrlProblem } from './jwt-verifier';
 
 const SECRET = 'test-secret-test-secret-test-secret-0123';
 const claims = {
@@ -113,6 +113,44 @@ describe(JwtVerifier.name, () => {
       await expectAuthFailure(sut.verify(token), 'token_not_yet_valid', /not valid yet/);
     });
 
+    it('should refuse with token_lifetime_too_long a token that lives longer than the maximum', async () => {
+      const strict = new JwtVerifier({
+        hs256Secret: SECRET,
+        maxLifetimeSeconds: 3600,
+        clockToleranceSeconds: 5,
+      });
+      const issuedNow = now();
+      // By its own account: exp - iat, whatever is left of it.
+      const longIat = await hs256({ ...claims, iat: issuedNow - 3000, exp: issuedNow + 1000 });
+      await expectAuthFailure(
+        strict.verify(longIat),
+        'token_lifetime_too_long',
+        /its 'exp' is 4000 s after its 'iat'; a token may live at most 3600 s/,
+      );
+      // Without iat (or with a false one): exp - now.
+      const farExp = await hs256({ ...claims, exp: issuedNow + 7200 });
+      await expectAuthFailure(
+        strict.verify(farExp),
+        'token_lifetime_too_long',
+        /it expires in \d+ s; a token may live at most 3600 s/,
+      );
+      const falseIat = await hs256({ ...claims, iat: issuedNow + 7000, exp: issuedNow + 7200 });
+      await expectAuthFailure(strict.verify(falseIat), 'token_lifetime_too_long', /expires in/);
+      // At the maximum, and a little past it from now within the clock tolerance: accepted.
+      const atMax = await hs256({ ...claims, iat: issuedNow, exp: issuedNow + 3600 });
+      await expect(strict.verify(atMax)).resolves.toMatchObject(claims);
+      const skewed = await hs256({ ...claims, exp: issuedNow + 3603 });
+      await expect(strict.verify(skewed)).resolves.toMatchObject(claims);
+    });
+
+    it('should refuse to issue a token longer-lived than its maximum', async () => {
+      const issuer = new JwtIssuer({ hs256Secret: SECRET, maxLifetimeSeconds: 3600 });
+      await expect(issuer.issue(claims, 3601)).rejects.toThrow(/between 1 and 3600/);
+      const { token } = await issuer.issue(claims, 3600);
+      const strict = new JwtVerifier({ hs256Secret: SECRET, maxLifetimeSeconds: 3600 });
+      await expect(strict.verify(token)).resolves.toMatchObject(claims);
+    });
+
     it('should check issuer and audience when configured', async () => {
       const strict = new JwtVerifier({ hs256Secret: SECRET, issuer: 'idp', audience: 'platform' });
       const issuer = new JwtIssuer({ hs256Secret: SECRET, issuer: 'idp', audience: 'platform' });
@@ -150,16 +188,50 @@ describe(JwtVerifier.name, () => {
       await new Promise((resolve) => server.close(resolve));
     });
 
-    const rs256 = (key: KeyLike, kid = 'k1', exp = now() + 60) =>
-      new SignJWT({ ...claims, exp }).setProtectedHeader({ alg: 'RS256', kid }).sign(key);
+    const idp = { issuer: 'https://idp.example/', audience: 'platform' };
+    const rs256 = (
+      key: KeyLike,
+      kid = 'k1',
+      exp = now() + 60,
+      registered: { iss?: string; aud?: string } = { iss: idp.issuer, aud: idp.audience },
+    ) =>
+      new SignJWT({ ...claims, ...registered, exp })
+        .setProtectedHeader({ alg: 'RS256', kid })
+        .sign(key);
+    const verifier = (options: { clockToleranceSeconds?: number } = {}) =>
+      new JwtVerifier({ jwksUrl, ...idp, ...options });
 
     it('should return the claims when the token is signed by a key of the JWKS', async () => {
-      const sut = new JwtVerifier({ jwksUrl });
+      const sut = verifier();
       await expect(sut.verify(await rs256(privateKey))).resolves.toMatchObject(claims);
     });
 
+    it('should refuse a token without the issuer or the audience, or with others', async () => {
+      const sut = verifier();
+      const exp = now() + 60;
+      const cases: [{ iss?: string; aud?: string }, string, RegExp][] = [
+        [{ aud: idp.audience }, 'malformed_token', /missing the 'iss' claim/],
+        [{ iss: idp.issuer }, 'malformed_token', /missing the 'aud' claim/],
+        [{ iss: 'https://evil.example/', aud: idp.audience }, 'claim_mismatch', /'iss' claim/],
+        [{ iss: idp.issuer, aud: 'elsewhere' }, 'claim_mismatch', /'aud' claim/],
+      ];
+      for (const [registered, reason, message] of cases) {
+        await expectAuthFailure(
+          sut.verify(await rs256(privateKey, 'k1', exp, registered)),
+          reason,
+          message,
+        );
+      }
+    });
+
+    it('should refuse to be built without an issuer and an audience', () => {
+      expect(() => new JwtVerifier({ jwksUrl })).toThrow(/needs the issuer and the audience/);
+      expect(() => new JwtVerifier({ jwksUrl, issuer: idp.issuer })).toThrow(/audience/);
+      expect(() => new JwtVerifier({ jwksUrl, audience: idp.audience })).toThrow(/issuer/);
+    });
+
     it('should refuse with bad_signature when signed by a key outside the JWKS', async () => {
-      const sut = new JwtVerifier({ jwksUrl });
+      const sut = verifier();
       await expectAuthFailure(sut.verify(await rs256(otherKey)), 'bad_signature', /invalid/);
       await expectAuthFailure(
         sut.verify(await rs256(otherKey, 'k2')),
@@ -169,7 +241,7 @@ describe(JwtVerifier.name, () => {
     });
 
     it('should refuse with token_expired when the RS256 token has expired', async () => {
-      const sut = new JwtVerifier({ jwksUrl, clockToleranceSeconds: 0 });
+      const sut = verifier({ clockToleranceSeconds: 0 });
       await expectAuthFailure(
         sut.verify(await rs256(privateKey, 'k1', now() - 5)),
         'token_expired',
@@ -178,7 +250,7 @@ describe(JwtVerifier.name, () => {
     });
 
     it('should refuse an HS256 token signed with the public key (algorithm confusion)', async () => {
-      const sut = new JwtVerifier({ jwksUrl });
+      const sut = verifier();
       await expectAuthFailure(
         sut.verify(await hs256({ ...claims, exp: now() + 60 })),
         'algorithm_not_allowed',
@@ -189,13 +261,45 @@ describe(JwtVerifier.name, () => {
     it('should answer 503 when the JWKS cannot be fetched', async () => {
       jwksStatus = 500;
       try {
-        const sut = new JwtVerifier({ jwksUrl });
+        const sut = verifier();
         const e = await rejection(sut.verify(await rs256(privateKey)));
         expect(e).toBeInstanceOf(DependencyUnavailableException);
       } finally {
         jwksStatus = 200;
       }
     });
+  });
+
+  it('should take an https JWKS URL, or plain http to a loopback address only', () => {
+    for (const url of [
+      'https://idp.example/.well-known/jwks.json',
+      'http://127.0.0.1:8080/jwks',
+      'http://127.1.2.3/jwks',
+      'http://[::1]:8080/jwks',
+    ]) {
+      expect({ url, problem: jwksUrlProblem(url) }).toEqual({ url, problem: undefined });
+    }
+    for (const url of [
+      'http://idp.example/jwks',
+      'http://10.0.0.5/jwks',
+      'http://localhost/jwks',
+      'http://127.0.0.1.evil.example/jwks',
+      'ftp://idp.example/jwks',
+      'not a url',
+    ]) {
+      expect({ url, problem: jwksUrlProblem(url) }).toEqual({
+        url,
+        problem: expect.stringContaining('must be an https URL'),
+      });
+    }
+    expect(
+      () =>
+        new JwtVerifier({
+          jwksUrl: 'http://idp.example/jwks',
+          issuer: 'https://idp.example/',
+          audience: 'platform',
+        }),
+    ).toThrow(/The JWKS URL must be an https URL/);
   });
 
   it('should refuse to be built with both or neither of secret and JWKS URL', () => {

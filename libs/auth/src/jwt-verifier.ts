@@ -13,12 +13,20 @@ import type { VerifiedJwt } from './jwt-claims';
 export interface JwtVerifierOptions {
   /** Shared secret for HS256 (local and dev). Exactly one of `hs256Secret` and `jwksUrl`. */
   hs256Secret?: string;
-  /** JWKS endpoint of a production IdP; tokens are RS256. */
+  /**
+   * JWKS endpoint of a production IdP; tokens are RS256. https, or http to a loopback address only
+   * (`jwksUrlProblem`); `issuer` and `audience` are then required.
+   */
   jwksUrl?: string;
   /** When set, the `iss` claim must equal it. */
   issuer?: string;
   /** When set, the `aud` claim must contain it. */
   audience?: string;
+  /**
+   * Longest life of a token: one whose `exp` is further than this from its `iat` or from now is refused.
+   * Default `DEFAULT_JWT_MAX_LIFETIME_SECONDS`.
+   */
+  maxLifetimeSeconds?: number;
   /** Allowed clock skew between the issuer and us. Default 5 s. */
   clockToleranceSeconds?: number;
   /** Timeout of one JWKS fetch. Default 3 s. */
@@ -31,9 +39,32 @@ export interface JwtEnv {
   JWT_JWKS_URL?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
+  JWT_MAX_LIFETIME_SECONDS?: number;
 }
 
 export const MIN_HS256_SECRET_LENGTH = 32;
+
+/** A token lives at most a day unless `JWT_MAX_LIFETIME_SECONDS` says otherwise. */
+export const DEFAULT_JWT_MAX_LIFETIME_SECONDS = 24 * 3600;
+
+/**
+ * Why `url` cannot be the JWKS URL, or undefined when it can: https, or plain http to a literal loopback
+ * address (127.0.0.0/8, [::1]: a key set served on the same host, as in tests), which no network path
+ * can alter. Keys fetched over plain http from elsewhere could be replaced in transit, and with them
+ * every token.
+ */
+export function jwksUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be an https URL';
+  }
+  if (parsed.protocol === 'https:') return undefined;
+  const loopback = /^127(\.\d{1,3}){3}$/.test(parsed.hostname) || parsed.hostname === '[::1]';
+  if (parsed.protocol === 'http:' && loopback) return undefined;
+  return 'must be an https URL (plain http only to a loopback address)';
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BEARER_MESSAGE = 'send `Authorization: Bearer <api key or JWT>`';
@@ -47,12 +78,14 @@ export class JwtVerifier {
   readonly algorithm: 'HS256' | 'RS256';
   private readonly hmacKey?: Uint8Array;
   private readonly jwks?: ReturnType<typeof createRemoteJWKSet>;
-  private readonly verifyOptions: JWTVerifyOptions;
+  private readonly verifyOptions: JWTVerifyOptions & { clockTolerance: number };
+  private readonly maxLifetimeSeconds: number;
 
   constructor(private readonly options: JwtVerifierOptions) {
     if (Boolean(options.hs256Secret) === Boolean(options.jwksUrl)) {
       throw new Error('JwtVerifier needs exactly one of hs256Secret (HS256) and jwksUrl (RS256)');
     }
+    this.maxLifetimeSeconds = options.maxLifetimeSeconds ?? DEFAULT_JWT_MAX_LIFETIME_SECONDS;
     if (options.hs256Secret) {
       if (options.hs256Secret.length < MIN_HS256_SECRET_LENGTH) {
         throw new Error(`The HS256 secret must be at least ${MIN_HS256_SECRET_LENGTH} characters`);
@@ -60,6 +93,13 @@ export class JwtVerifier {
       this.algorithm = 'HS256';
       this.hmacKey = new TextEncoder().encode(options.hs256Secret);
     } else {
+      const problem = jwksUrlProblem(options.jwksUrl!);
+      if (problem) throw new Error(`The JWKS URL ${problem}`);
+      if (!options.issuer || !options.audience) {
+        throw new Error(
+          "RS256 through a JWKS needs the issuer and the audience: every token's iss and aud are checked",
+        );
+      }
       this.algorithm = 'RS256';
       this.jwks = createRemoteJWKSet(new URL(options.jwksUrl!), {
         timeoutDuration: options.jwksTimeoutMs ?? 3_000,
@@ -83,10 +123,11 @@ export class JwtVerifier {
       jwksUrl: env.JWT_JWKS_URL || undefined,
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
+      maxLifetimeSeconds: env.JWT_MAX_LIFETIME_SECONDS,
     });
   }
 
-  /** Checks signature, algorithm, expiry, issuer/audience and the platform's claims. */
+  /** Checks signature, algorithm, expiry and lifetime, issuer/audience and the platform's claims. */
   async verify(token: string): Promise<VerifiedJwt> {
     this.checkHeader(token);
     let payload: JWTPayload;
@@ -182,13 +223,35 @@ export class JwtVerifier {
     return e instanceof Error ? e : new Error(String(e));
   }
 
+  /**
+   * Refuses a token that lives longer than `maxLifetimeSeconds`: by its own account (`exp - iat`), or from
+   * now (`exp - now`, beyond the clock tolerance), so that a token without `iat` or with a false one is held
+   * to the same bound.
+   */
+  private checkLifetime(exp: number, iat: number | undefined): void {
+    const max = this.maxLifetimeSeconds;
+    const tooLong = (why: string) =>
+      new AuthenticationFailedException(
+        AuthFailure.TokenLifetimeTooLong,
+        `JWT lives too long: ${why}; a token may live at most ${max} s`,
+      );
+    if (iat !== undefined && exp - iat > max) {
+      throw tooLong(`its 'exp' is ${exp - iat} s after its 'iat'`);
+    }
+    const left = exp - Math.floor(Date.now() / 1000);
+    if (left > max + this.verifyOptions.clockTolerance) {
+      throw tooLong(`it expires in ${left} s`);
+    }
+  }
+
   private checkClaims(payload: JWTPayload): VerifiedJwt {
     const bad = (claim: string, what: string) =>
       new AuthenticationFailedException(
         AuthFailure.MalformedToken,
         `JWT claim '${claim}' must be ${what}`,
       );
-    const { sub, exp } = payload;
+    const { sub, exp, iat } = payload;
+    this.checkLifetime(exp!, iat);
     const org = payload['org'];
     const orgKey = payload['org_key'];
     const role = payload['role'];

@@ -1,2 +1,3 @@
 export * from './validate-env';
 export * from './env.fragments';
+export { EnvCheck } from './env-checks';

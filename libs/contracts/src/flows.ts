@@ -15,7 +15,7 @@ export const KEY_TEMPLATE_VARIABLES = ['RUN_ID', 'WORKFLOW_ID', 'WORKFLOW_NAME',
 export type KeyTemplateVariable = (typeof KEY_TEMPLATE_VARIABLES)[number];
 
 export const FLOW_LIMITS = {
-  /** Largest request body of `POST /api/v1/flow/{name}` and of a trigger payload (the gateway's JSON limit). */
+  /** Largest request body of `POST /api/v1/flow/{name}` and of a trigger payload (413 past it). */
   bodyBytes: 1024 * 1024,
   dataWells: 32,
   steps: 64,

@@ -8,3 +8,4 @@ export * from './org-storage';
 export * from './flows';
 export * from './internal-commands';
 export * from './internal-batch';
+export * from './storage-quotas';

@@ -13,49 +13,49 @@ import {
 } from 'class-validator';
 import { EventActor } from './events';
 
-// Who asks, on internal commands between services: the gateway authenticated the caller, and a service
-// takes the org from these fields, never from the client's own input. Mixins, so that a command can extend
-// its own parameters class as well (e.g. `ActingOrgWriter(ObjectCreateParams)`).
-
 /** An org key: 2-63 lowercase letters, digits and dashes (the `orgs.key` CHECK of identity). */
 export const ORG_KEY_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mixin's base takes any constructor
-type Ctor<T = object> = new (...args: any[]) => T;
+/**
+ * Who an internal call acts for: the org, always, and who in it. The caller signs it into its service
+ * token (`@lib/internal-http`): the gateway from the credential it authenticated, a service from the record
+ * it works on. Services take the org from here, never from a body, query or path.
+ */
+export class ServicePrincipal {
+  @IsUUID()
+  orgId!: string;
 
-/** `orgId` and the `actor` the change's events name. */
-export function ActingOrg<B extends Ctor>(Base: B = class {} as B) {
-  class ActingOrgCommand extends Base {
-    @IsUUID()
-    orgId!: string;
+  /** The org's key, the first segment of each of its S3 keys. */
+  @Matches(ORG_KEY_PATTERN)
+  orgKey!: string;
 
-    @ValidateNested()
-    @Type(() => EventActor)
-    actor!: EventActor;
-  }
-  return ActingOrgCommand;
-}
+  /** The user the call acts for (the files it stores count as theirs); null for org-wide keys and the platform. */
+  @ValidateIf((_, v) => v !== null)
+  @IsUUID()
+  userId!: string | null;
 
-/** `ActingOrg` plus what a command that stores a file needs: the `orgKey` of its S3 key and `createdBy`. */
-export function ActingOrgWriter<B extends Ctor>(Base: B = class {} as B) {
-  class ActingOrgWriterCommand extends ActingOrg(Base) {
-    @Matches(ORG_KEY_PATTERN)
-    orgKey!: string;
+  /** The user's role in the org; null without a user. */
+  @ValidateIf((_, v) => v !== null)
+  @IsIn(['admin', 'member'])
+  role!: 'admin' | 'member' | null;
 
-    /** The user who stores the file (usage per user); null for an API key or the platform. */
-    @IsOptional()
-    @ValidateIf((_, v) => v !== null)
-    @IsUUID()
-    createdBy?: string | null;
-  }
-  return ActingOrgWriterCommand;
+  /** Who acts, as the events of its changes name them. */
+  @ValidateNested()
+  @Type(() => EventActor)
+  actor!: EventActor;
+
+  /** The workflow the client's token is scoped to (seed 003); null for an unscoped credential. */
+  @ValidateIf((_, v) => v !== null)
+  @IsString()
+  @MaxLength(64)
+  workflowId!: string | null;
 }
 
 /**
  * flow-orchestrator → object-metadata (`POST /internal/run-files`): record a run's input or artifact (once,
  * by key); object-metadata owns every stored file's record (SPEC 2).
  */
-export class RecordRunFileCommand extends ActingOrgWriter() {
+export class RecordRunFileCommand {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   workflowId!: string;
 

@@ -41,6 +41,11 @@ export const OBJECT_LIMITS = {
   maxTtlMs: 365 * 24 * 3600 * 1000,
   /** Metadata: at most 64 entries, keys of 1-256 bytes, values up to 4 KiB, 32 KiB in all. */
   metadata: { entries: 64, keyBytes: 256, valueBytes: 4096, totalBytes: 32_768 },
+  /**
+   * Largest JSON body of a create (413 past it): the largest valid one, every character of its name and
+   * metadata written as a 6-byte `\u` escape, is under 200 KiB.
+   */
+  createBodyBytes: 256 * 1024,
   /** `limit` of the list operations. */
   list: { default: 20, max: 5000 },
   /** Longest `name` / `search` filter of the list operations. */
@@ -49,6 +54,8 @@ export const OBJECT_LIMITS = {
   download: { default: 3600, max: 7 * 24 * 3600 },
   /** How long a create's `upload_url` stays valid. */
   uploadUrlSeconds: 3600,
+  /** The largest object unless `OBJECT_MAX_BYTES` says otherwise (complete refuses larger uploads). */
+  defaultMaxBytes: 1024 ** 3,
   /** Most keys (or values) the metadata operations return, sorted. */
   metadataListMax: 10_000,
 } as const;

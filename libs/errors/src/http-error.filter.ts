@@ -128,6 +128,10 @@ export class HttpErrorFilter implements ExceptionFilter {
    */
   send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const { status, body } = toErrorResponse(exception);
+    if (status === 413 && !(exception instanceof DomainException)) {
+      // Fastify's body limit (Nest hands it over as an HttpException): its text does not say the limit.
+      body.message = `The request body is larger than the ${request.routeOptions.bodyLimit} bytes this route accepts`;
+    }
     body.requestId = String(request.id);
     if (status >= 500) {
       this.logger.error(

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { context, propagation } from '@opentelemetry/api';
 import { Pool } from 'undici';
+import type { ServicePrincipal } from '@lib/contracts';
 import { DependencyUnavailableException, DomainException } from '@lib/errors';
 import { MicroBatcher } from '@lib/queue';
 import {
@@ -10,18 +11,24 @@ import {
   type BatchAnswer,
   type BatchCall,
 } from './batched-calls';
+import type { ServiceName } from './service-keys';
+import { SERVICE_FORBIDDEN, SERVICE_UNAUTHORIZED, type ServiceTokens } from './service-tokens';
 
 export interface ServiceClientOptions {
   /** Base URL of the service, e.g. `http://object-metadata:3001` (a Kubernetes Service name). */
   baseUrl: string;
-  /** Name used in error messages, e.g. `object-metadata`. */
-  name: string;
+  /** The app it calls: the audience of its service tokens, and its name in error messages. */
+  name: ServiceName;
+  /** The calling app's tokens: each request carries one (`Authorization: Bearer`). */
+  tokens: ServiceTokens;
   /** Keep-alive connections kept open to the service. */
   connections?: number;
   timeoutMs?: number;
 }
 
 export interface CallOptions {
+  /** The org and user the call acts for, signed into its token; absent for a call acting for no org. */
+  principal?: ServicePrincipal;
   body?: unknown;
   query?: Record<string, string | number | boolean | undefined>;
   headers?: Record<string, string>;
@@ -37,7 +44,8 @@ export interface CallOptions {
  * The W3C `traceparent` header is added by the undici instrumentation of @lib/observability.
  *
  * A service's JSON error (`{error: {code, message, details}}`) becomes the same DomainException here, so the
- * gateway answers with the service's status and message; a network failure becomes a 503.
+ * gateway answers with the service's status and message; a network failure becomes a 503. Every request
+ * carries a service token of the calling app (docs/architecture.md, Service credentials).
  */
 export class ServiceClient {
   private readonly pool: Pool;
@@ -87,7 +95,11 @@ export class ServiceClient {
     json: string | undefined,
     opts: CallOptions,
   ): Promise<{ status: number; text: string }> {
-    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...opts.headers,
+      authorization: this.authorization(opts.principal),
+    };
     if (json !== undefined) headers['content-type'] = 'application/json';
     const timeout = opts.timeoutMs ?? this.timeoutMs;
     let response;
@@ -108,15 +120,25 @@ export class ServiceClient {
     return { status: response.statusCode, text: await response.body.text() };
   }
 
+  private authorization(principal: ServicePrincipal | undefined): string {
+    return `Bearer ${this.opts.tokens.sign(this.opts.name, principal)}`;
+  }
+
   /**
    * One call of the service's `POST /internal/batch` (batched-calls.ts), sent with the other calls of this
    * event-loop turn, and with those made while 8 batches are in flight: answered and thrown as `call` would,
-   * per call. Carries the caller's trace context, so the service's span of the call joins the caller's trace.
+   * per call. Carries the caller's trace context, so the service's span of the call joins the caller's trace,
+   * and a token naming `principal` (the request itself carries one naming none).
    */
-  async batched<T>(op: string, args: object): Promise<T> {
+  async batched<T>(op: string, args: object, principal?: ServicePrincipal): Promise<T> {
     const carrier: { traceparent?: string; tracestate?: string } = {};
     propagation.inject(context.active(), carrier);
-    const call: BatchCall = { op, args, ...carrier };
+    const call: BatchCall = {
+      op,
+      args,
+      ...(principal ? { token: this.opts.tokens.sign(this.opts.name, principal) } : {}),
+      ...carrier,
+    };
     this.batcher ??= new MicroBatcher({
       maxSize: MAX_BATCH_CALLS,
       lingerMs: 0,
@@ -182,6 +204,7 @@ export class ServiceClient {
         headers: {
           accept: 'application/json',
           ...opts.headers,
+          authorization: this.authorization(opts.principal),
           'content-type': 'application/octet-stream',
         },
         body,
@@ -227,6 +250,14 @@ function toDomainException(status: number, json: unknown, service: string): Doma
   const error = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } })
     ?.error;
   if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+    // The service refused this app's service credentials: the platform's fault, never the client's.
+    if (error.code === SERVICE_UNAUTHORIZED || error.code === SERVICE_FORBIDDEN) {
+      return new DomainException(
+        502,
+        'UPSTREAM_FAILED',
+        `${service} refused the platform's service credentials`,
+      );
+    }
     // A 5xx of a service stays a 5xx, but its internals are not passed on to the client.
     if (status >= 500 && status !== 503) {
       return new DomainException(502, 'UPSTREAM_FAILED', `${service} failed to answer the request`);

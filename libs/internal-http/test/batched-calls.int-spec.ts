@@ -7,8 +7,21 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
 import { IsInt, IsOptional, IsString } from 'class-validator';
+import type { ServicePrincipal } from '@lib/contracts';
 import { DomainException, NotFoundException, toErrorResponse } from '@lib/errors';
-import { answerBatch, batchOp, INTERNAL_BATCH_PATH, ServiceClient, type BatchOp } from '../src';
+import {
+  answerBatch,
+  batchOp,
+  generateServiceKeys,
+  INTERNAL_BATCH_PATH,
+  parsePrivateKey,
+  publicBatchOp,
+  ServiceClient,
+  signServiceToken,
+  ServiceTokens,
+  type BatchCaller,
+  type BatchOp,
+} from '../src';
 
 class EchoArgs {
   @IsString()
@@ -20,11 +33,38 @@ class EchoArgs {
 }
 
 const OPS: Record<string, BatchOp> = {
-  echo: batchOp(EchoArgs, (a) =>
+  echo: publicBatchOp(EchoArgs, (a) =>
     Promise.resolve({ text: a.text, traceId: trace.getActiveSpan()?.spanContext().traceId }),
   ),
-  missing: batchOp(EchoArgs, (a) => Promise.reject(new NotFoundException(`no ${a.text}`))),
-  boom: batchOp(EchoArgs, () => Promise.reject(new Error('secret internals'))),
+  missing: publicBatchOp(EchoArgs, (a) => Promise.reject(new NotFoundException(`no ${a.text}`))),
+  boom: publicBatchOp(EchoArgs, () => Promise.reject(new Error('secret internals'))),
+  whose: batchOp(EchoArgs, (a, principal) =>
+    Promise.resolve({ text: a.text, orgKey: principal.orgKey }),
+  ),
+};
+
+// The keys of the apps: the client speaks as the gateway to object-metadata, the server as object-metadata.
+const KEYS = generateServiceKeys();
+const tokensOf = (app: 'gateway' | 'object-metadata' | 'flow-orchestrator') =>
+  ServiceTokens.fromEnv(app, {
+    SERVICE_TOKEN_PRIVATE_KEY: KEYS.privateKeys[app],
+    SERVICE_TOKEN_PUBLIC_KEYS: KEYS.publicKeys,
+  });
+const serverTokens = tokensOf('object-metadata');
+
+const principalOf = (orgKey: string): ServicePrincipal => ({
+  orgId: '0190c1c4-1111-7222-8333-444455556666',
+  orgKey,
+  userId: null,
+  role: null,
+  actor: { type: 'api_key', id: 'key-1' },
+  workflowId: null,
+});
+
+/** The server's check of a request's token (the guard of an app's internal routes). */
+const callerOf = (authorization: string | undefined): BatchCaller => {
+  const claims = serverTokens.verify(authorization!.slice('Bearer '.length));
+  return { call: { caller: claims.iss, principal: null }, tokens: serverTokens };
 };
 
 /** What `client.batched(...)` settles to: its answer, or the status and code of its exception. */
@@ -67,7 +107,7 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
         // Like a service's body limit (1 MiB by default): refuses the whole request.
         if (body.length > 1024 * 1024)
           return reply(413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'too large' } });
-        answerBatch(JSON.parse(body.toString()), OPS).then(
+        answerBatch(JSON.parse(body.toString()), OPS, callerOf(req.headers.authorization)).then(
           (body) => reply(200, body),
           (err) => {
             const { status, body } = toErrorResponse(err);
@@ -78,7 +118,11 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    client = new ServiceClient({ baseUrl: `http://127.0.0.1:${port}`, name: 'svc' });
+    client = new ServiceClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      name: 'object-metadata',
+      tokens: tokensOf('gateway'),
+    });
   });
 
   afterAll(async () => {
@@ -138,7 +182,84 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
       },
       { status: 400, code: 'VALIDATION_FAILED', message: 'op: unknown call "nope"' },
       // A service's 5xx does not pass its internals on (as ServiceClient.call).
-      { status: 502, code: 'UPSTREAM_FAILED', message: 'svc failed to answer the request' },
+      {
+        status: 502,
+        code: 'UPSTREAM_FAILED',
+        message: 'object-metadata failed to answer the request',
+      },
+    ]);
+  });
+
+  it('should answer each call for the principal of its own token, and refuse one without', async () => {
+    const results = await Promise.all([
+      outcome(client.batched('whose', { text: 'a' }, principalOf('org-a'))),
+      outcome(client.batched('whose', { text: 'b' }, principalOf('org-b'))),
+      outcome(client.batched('whose', { text: 'nobody' })),
+    ]);
+    expect(requests).toBe(1);
+    expect(results).toEqual([
+      { value: { text: 'a', orgKey: 'org-a' } },
+      { value: { text: 'b', orgKey: 'org-b' } },
+      // The service refused the platform's own credentials: not the client's fault.
+      {
+        status: 502,
+        code: 'UPSTREAM_FAILED',
+        message: "object-metadata refused the platform's service credentials",
+      },
+    ]);
+  });
+
+  it("should refuse a call whose token is not the request's caller's, expired, or names no principal", async () => {
+    const from: BatchCaller = {
+      call: { caller: 'gateway', principal: null },
+      tokens: serverTokens,
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (
+      app: 'gateway' | 'flow-orchestrator',
+      iat: number,
+      principal?: ServicePrincipal,
+    ) =>
+      signServiceToken(parsePrivateKey(KEYS.privateKeys[app]), {
+        iss: app,
+        aud: 'object-metadata',
+        iat,
+        exp: iat + 120,
+        ...(principal ? { principal } : {}),
+      });
+    const { answers } = await answerBatch(
+      {
+        calls: [
+          {
+            op: 'whose',
+            args: { text: 'ok' },
+            token: signed('gateway', now, principalOf('org-a')),
+          },
+          { op: 'whose', args: { text: 'x' } },
+          { op: 'whose', args: { text: 'x' }, token: signed('gateway', now) },
+          {
+            op: 'whose',
+            args: { text: 'x' },
+            token: signed('gateway', now - 600, principalOf('o')),
+          },
+          {
+            op: 'whose',
+            args: { text: 'x' },
+            token: signed('flow-orchestrator', now, principalOf('org-a')),
+          },
+        ],
+      },
+      OPS,
+      from,
+    );
+    expect(
+      answers.map((a) => [a.status, (a.body as { error?: { details?: object } }).error?.details]),
+    ).toEqual([
+      [200, undefined],
+      [401, { reason: 'missing_token' }],
+      [403, { reason: 'missing_principal' }],
+      [401, { reason: 'token_expired' }],
+      [403, { reason: 'caller_mismatch' }],
     ]);
   });
 
@@ -169,7 +290,7 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
       ['a', 'b'].map(() => ({
         status: 503,
         code: 'DEPENDENCY_UNAVAILABLE',
-        message: 'svc answered a batch of 2 calls with something else',
+        message: 'object-metadata answered a batch of 2 calls with something else',
       })),
     );
   });
@@ -192,7 +313,11 @@ describe('batched internal calls (ServiceClient.batched → answerBatch)', () =>
       { calls: 'x' },
       { calls: new Array(257).fill({}) },
     ]) {
-      await expect(answerBatch(body, OPS)).rejects.toMatchObject({
+      const from: BatchCaller = {
+        call: { caller: 'gateway', principal: null },
+        tokens: serverTokens,
+      };
+      await expect(answerBatch(body, OPS, from)).rejects.toMatchObject({
         status: 400,
         message: 'calls must be an array of 1 to 256 calls',
       });

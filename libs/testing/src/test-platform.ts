@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { ServicePrincipal } from '@lib/contracts';
+import { generateServiceKeys, type ServiceName, ServiceTokens } from '@lib/internal-http';
 import { startTestKafka, type KafkaCluster, type TestKafkaOptions } from './kafka';
-import { AppName, RunningPlatform, startPlatform } from './platform-processes';
+import { AppName, APP_NAMES, RunningPlatform, startPlatform } from './platform-processes';
 import { createTestDatabase, TestDatabase } from './postgres';
 import { TEST_REDIS_URL, testRedisPrefix } from './redis';
 import { REPO_ROOT } from './repo-root';
@@ -28,6 +30,10 @@ export interface TestPlatform {
   platform: RunningPlatform;
   gatewayUrl: string;
   operatorToken: string;
+  /** The apps' service token keys (`SERVICE_TOKEN_*`), made for the suite. */
+  serviceKeys: ReturnType<typeof generateServiceKeys>;
+  /** A service token of app `caller` for `audience`, acting for `principal` when given, as the apps sign them. */
+  serviceToken(caller: ServiceName, audience: ServiceName, principal?: ServicePrincipal): string;
   /** Where each app writes its log (`<app>.log`). */
   logDir: string;
   /** The suite's BullMQ key prefix (`BULLMQ_PREFIX` of every app). */
@@ -75,10 +81,14 @@ export async function startTestPlatform(
     const redis = testRedisPrefix('e2e');
     stops.push(() => redis.cleanup());
     const operatorToken = randomBytes(32).toString('base64url');
+    const serviceKeys = generateServiceKeys();
     const suite = `${Date.now()}-${randomBytes(3).toString('hex')}`;
     const logDir = join(REPO_ROOT, '.local', 'test-logs', suite);
     const platform = await startPlatform({
       apps: opts.apps,
+      appEnv: Object.fromEntries(
+        APP_NAMES.map((app) => [app, { SERVICE_TOKEN_PRIVATE_KEY: serviceKeys.privateKeys[app] }]),
+      ),
       readyTimeoutMs: opts.readyTimeoutMs,
       logDir,
       env: {
@@ -98,6 +108,7 @@ export async function startTestPlatform(
         S3_FORCE_PATH_STYLE: 'true',
         JWT_SECRET: randomBytes(32).toString('base64url'),
         OPERATOR_TOKEN: operatorToken,
+        SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeys,
         LOG_LEVEL: 'info',
         SHUTDOWN_GRACE_SECONDS: '10',
         ...opts.env,
@@ -115,7 +126,7 @@ export async function startTestPlatform(
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      const json = (await res.json()) as T;
+      const json = (res.status === 204 ? undefined : await res.json()) as T;
       if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(json)}`);
       return json;
     };
@@ -165,6 +176,12 @@ export async function startTestPlatform(
       platform,
       gatewayUrl,
       operatorToken,
+      serviceKeys,
+      serviceToken: (caller, audience, principal) =>
+        ServiceTokens.fromEnv(caller, {
+          SERVICE_TOKEN_PRIVATE_KEY: serviceKeys.privateKeys[caller],
+          SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeys,
+        }).sign(audience, principal),
       logDir,
       redisPrefix: redis.prefix,
       flushRedis: () => redis.cleanup(),

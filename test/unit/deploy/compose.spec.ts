@@ -7,14 +7,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { parse } from 'yaml';
+import { parsePrivateKey, parsePublicKeys } from '@lib/internal-http';
 import {
   APP_NAMES,
   APPS,
   collectStrings,
+  gatewayHttpProblems,
   IMAGE_NAME,
   isRecord,
   REPO_ROOT,
   requiredEnv,
+  SERVICE_KEY_SECRETS,
   S3_BUCKET,
   URL_ENV,
   WELL_KNOWN_SECRETS,
@@ -334,6 +337,8 @@ describe('docker/compose.yml', () => {
           'S3_ACCESS_KEY_ID',
           'S3_NOTIFICATION_SECRET',
           'S3_SECRET_ACCESS_KEY',
+          ...Object.values(SERVICE_KEY_SECRETS),
+          'SERVICE_TOKEN_PUBLIC_KEYS',
         ].sort(),
       );
       const text = readFileSync(COMPOSE_FILE, 'utf8');
@@ -361,6 +366,18 @@ describe('docker/compose.yml', () => {
       expect(minio.MINIO_ROOT_USER.length).toBeGreaterThanOrEqual(3);
       expect(minio.MINIO_ROOT_PASSWORD.length).toBeGreaterThanOrEqual(8);
     });
+
+    it('should give each app its own service token key, which the public keys of every app list', () => {
+      for (const app of APPS) {
+        const env = envOf(service(app.name));
+        expect(env.SERVICE_TOKEN_PRIVATE_KEY).toBe(SECRETS[SERVICE_KEY_SECRETS[app.name]]);
+        // What the app checks at boot: its own public key is listed under its name, every app has one.
+        const privateKey = parsePrivateKey(env.SERVICE_TOKEN_PRIVATE_KEY);
+        expect(() =>
+          parsePublicKeys(env.SERVICE_TOKEN_PUBLIC_KEYS, app.name, privateKey),
+        ).not.toThrow();
+      }
+    });
   });
 
   it('should publish every port on the loopback interface only', () => {
@@ -374,6 +391,10 @@ describe('docker/compose.yml', () => {
         });
       }
     }
+  });
+
+  it('should bound the time a client may take to send the gateway a request, and not its body limits', () => {
+    expect(gatewayHttpProblems(envOf(service('gateway')))).toEqual([]);
   });
 
   describe('dependencies', () => {

@@ -33,13 +33,19 @@ import type { ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v
 import {
   APP_NAMES,
   APPS,
+  DEPENDENCY_PORTS,
+  type Dependency,
+  gatewayHttpProblems,
   IMAGE_NAME,
   isRecord,
+  JOB_DEPENDENCIES,
   KAFKA_PARTITIONS,
   type PlatformApp,
   REPO_ROOT,
   requiredEnv,
   SECRET_ENV,
+  SECRET_KEYS,
+  SERVICE_KEY_SECRETS,
   URL_ENV,
   WELL_KNOWN_SECRETS,
 } from './platform';
@@ -509,6 +515,14 @@ describe('k8s manifests', () => {
       expect(leaked).toEqual([]);
     });
 
+    it("should read its own service token key, and no other app's", () => {
+      const c = appContainer(deployment(), app);
+      const keyOf = (name: string) =>
+        c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.key;
+      expect(keyOf('SERVICE_TOKEN_PRIVATE_KEY')).toBe(SERVICE_KEY_SECRETS[app.name]);
+      expect(keyOf('SERVICE_TOKEN_PUBLIC_KEYS')).toBe('SERVICE_TOKEN_PUBLIC_KEYS');
+    });
+
     it('should have a ClusterIP Service that selects only its pods', () => {
       const service = named(docsOfKind<IService>('Service'), app.name);
       expect(service.spec?.type ?? 'ClusterIP').toBe('ClusterIP');
@@ -570,7 +584,7 @@ describe('k8s manifests', () => {
     it('should hold only clearly marked placeholders in the base Secret', () => {
       const secret = named(baseSecrets(), 'platform-secrets');
       expect(secret.data).toBeUndefined();
-      expect(Object.keys(secret.stringData ?? {}).sort()).toEqual([...SECRET_ENV].sort());
+      expect(Object.keys(secret.stringData ?? {}).sort()).toEqual([...SECRET_KEYS].sort());
       for (const [key, value] of Object.entries(secret.stringData ?? {})) {
         expect({ key, placeholder: value.includes('REPLACE_ME') }).toEqual({
           key,
@@ -587,6 +601,15 @@ describe('k8s manifests', () => {
       const hops = /^[1-9]$/.test(trusted);
       const cidrs = /^[0-9A-Fa-f.:]+\/\d{1,3}(,[0-9A-Fa-f.:]+\/\d{1,3})*$/.test(trusted);
       expect({ trusted, valid: hops || cidrs }).toEqual({ trusted, valid: true });
+    });
+
+    it('should bound the time a client may take to send the gateway a request, and not its body limits', () => {
+      const gateway = appContainer(named(deployments(), 'gateway'), APPS[0]);
+      const config = named(baseConfigMaps(), 'platform-config').data ?? {};
+      const env = Object.fromEntries(
+        [...envSources(gateway).keys()].map((key) => [key, config[key]]),
+      );
+      expect(gatewayHttpProblems(env)).toEqual([]);
     });
 
     it('should resolve every ConfigMap and Secret reference to an existing key', () => {
@@ -731,6 +754,24 @@ describe('k8s manifests', () => {
     const policies = () => docsOfKind<INetworkPolicy>('NetworkPolicy');
     // A pod of the same namespace that is not part of the platform.
     const FOREIGN_POD = { app: 'something-else' };
+    const DNS = ['UDP/53', 'TCP/53'];
+    /** What public addresses exclude: the private ranges pods and Services live in. */
+    const PRIVATE_RANGES = [
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '100.64.0.0/10',
+      '169.254.0.0/16',
+      '127.0.0.0/8',
+    ];
+
+    /** The workloads whose pods `selector` selects, by name. */
+    const selected = (selector: ILabelSelector) => {
+      const names = workloads()
+        .filter((w) => matchesSelector(selector, podLabelsOf(w)))
+        .map((w) => String(w.metadata?.name));
+      return matchesSelector(selector, FOREIGN_POD) ? [...names, 'foreign-pods'] : names;
+    };
 
     /** Who may open connections to pods with these labels, and on which ports. */
     function ingressTo(labels: Record<string, string>, container?: IContainer) {
@@ -755,12 +796,7 @@ describe('k8s manifests', () => {
             if (peer.ipBlock) allow('ip-block', ports);
             if (peer.namespaceSelector) allow('other-namespaces', ports);
             if (peer.podSelector && !peer.namespaceSelector) {
-              if (matchesSelector(peer.podSelector, FOREIGN_POD)) allow('foreign-pods', ports);
-              for (const w of workloads()) {
-                if (matchesSelector(peer.podSelector, podLabelsOf(w))) {
-                  allow(String(w.metadata?.name), ports);
-                }
-              }
+              for (const name of selected(peer.podSelector)) allow(name, ports);
             }
           }
         }
@@ -768,11 +804,91 @@ describe('k8s manifests', () => {
       return { isolated: selecting.length > 0, allowed };
     }
 
-    it('should isolate every platform pod (default deny ingress)', () => {
+    /**
+     * Where pods with these labels may open connections: `anywhere`, a workload's name, or `public` (an
+     * ipBlock of every address but the private ranges), each with its ports (`TCP/5432`, `TCP/9092-9098`,
+     * `any`).
+     */
+    function egressFrom(labels: Record<string, string>) {
+      const selecting = policies().filter(
+        (p) =>
+          matchesSelector(p.spec?.podSelector, labels) && p.spec?.policyTypes?.includes('Egress'),
+      );
+      const allowed: Record<string, string[]> = {};
+      const allow = (destination: string, ports: string[]) => {
+        allowed[destination] = [...new Set([...(allowed[destination] ?? []), ...ports])].sort();
+      };
+      for (const policy of selecting) {
+        for (const rule of policy.spec?.egress ?? []) {
+          const ports = rule.ports?.length
+            ? rule.ports.map(
+                (p) =>
+                  `${p.protocol ?? 'TCP'}/${String(p.port)}${p.endPort ? `-${p.endPort}` : ''}`,
+              )
+            : ['any'];
+          if (!rule.to?.length) allow('anywhere', ports);
+          for (const peer of rule.to ?? []) {
+            if (peer.namespaceSelector) allow('other-namespaces', ports);
+            else if (peer.podSelector)
+              for (const name of selected(peer.podSelector)) allow(name, ports);
+            if (peer.ipBlock) {
+              const { cidr, except = [] } = peer.ipBlock;
+              const isPublic =
+                cidr === '::/0' ||
+                (cidr === '0.0.0.0/0' && PRIVATE_RANGES.every((r) => except.includes(r)));
+              allow(isPublic ? 'public' : `ip-block ${cidr}`, ports);
+            }
+          }
+        }
+      }
+      return { isolated: selecting.length > 0, allowed };
+    }
+
+    /** Which apps call each app, as its code says (`@CalledBy(...)` on its internal routes). */
+    const callersOf = (app: string): string[] => {
+      const sources = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory()
+            ? sources(join(dir, e.name))
+            : /(?<!spec)\.ts$/.test(e.name)
+              ? [readFileSync(join(dir, e.name), 'utf8')]
+              : [],
+        );
+      const callers = sources(join(REPO_ROOT, 'apps', app, 'src')).flatMap((text) =>
+        [...text.matchAll(/@CalledBy\(([^)]*)\)/g)].flatMap(([, args]) =>
+          args.split(',').map((a) => a.trim().replace(/^'|'$/g, '')),
+        ),
+      );
+      return [...new Set(callers)].sort();
+    };
+
+    /** What `dependencies` allow, by destination. */
+    const expectedEgress = (dependencies: readonly Dependency[]) => {
+      const expected: Record<string, string[]> = {
+        anywhere: [
+          ...DNS,
+          ...dependencies.flatMap((d) => (d === 'public' ? [] : [DEPENDENCY_PORTS[d]])),
+        ].sort(),
+      };
+      if (dependencies.includes('public')) expected.public = ['any'];
+      return expected;
+    };
+
+    it('should isolate every platform pod, in and out but DNS (default deny)', () => {
       const denyAll = policies().filter(
-        (p) => (p.spec?.ingress ?? []).length === 0 && p.spec?.policyTypes?.includes('Ingress'),
+        (p) =>
+          (p.spec?.ingress ?? []).length === 0 &&
+          p.spec?.policyTypes?.includes('Ingress') &&
+          p.spec?.policyTypes?.includes('Egress'),
       );
       expect(denyAll.length).toBeGreaterThan(0);
+      for (const policy of denyAll) {
+        expect(egressFrom(policy.spec?.podSelector?.matchLabels ?? {}).allowed.anywhere).toEqual(
+          expect.arrayContaining(DNS),
+        );
+        const ports = (policy.spec?.egress ?? []).flatMap((r) => r.ports ?? []).map((p) => p.port);
+        expect(new Set(ports)).toEqual(new Set([53]));
+      }
       for (const w of workloads()) {
         const labels = podLabelsOf(w);
         expect(labels).toMatchObject(PART_OF);
@@ -792,7 +908,7 @@ describe('k8s manifests', () => {
     });
 
     it.each(APPS.filter((a) => a.name !== 'gateway'))(
-      'should let $name accept traffic only from the platform apps on its port',
+      'should let $name accept traffic only from the apps its code answers, on its port',
       (app) => {
         const deployment = named(deployments(), app.name);
         const { isolated, allowed } = ingressTo(
@@ -800,10 +916,10 @@ describe('k8s manifests', () => {
           appContainer(deployment, app),
         );
         expect(isolated).toBe(true);
-        const sources = [...allowed.keys()].sort();
-        expect(sources).toContain('gateway');
-        expect(sources.filter((s) => !(APP_NAMES as readonly string[]).includes(s))).toEqual([]);
-        for (const source of sources) {
+        const callers = callersOf(app.name);
+        expect(callers).toContain('gateway');
+        expect([...allowed.keys()].sort()).toEqual(callers);
+        for (const source of callers) {
           expect({ source, ports: [...(allowed.get(source) ?? [])] }).toEqual({
             source,
             ports: [app.port],
@@ -812,13 +928,46 @@ describe('k8s manifests', () => {
       },
     );
 
-    it('should let nothing connect to the Jobs', () => {
+    it.each(APPS)(
+      'should let $name reach only DNS, the apps it calls on their ports and its dependencies',
+      (app) => {
+        const { isolated, allowed } = egressFrom(podLabelsOf(named(deployments(), app.name)));
+        expect(isolated).toBe(true);
+        const expected = expectedEgress(app.dependencies);
+        for (const target of APPS) {
+          if (callersOf(target.name).includes(app.name)) {
+            expected[target.name] = [`TCP/${target.port}`];
+          }
+        }
+        expect(allowed).toEqual(expected);
+      },
+    );
+
+    it("should keep the flow-orchestrator's public egress off the private ranges", () => {
+      const policy = policies().find(
+        (p) => p.spec?.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'flow-orchestrator',
+      );
+      const blocks = (policy?.spec?.egress ?? [])
+        .flatMap((r) => r.to ?? [])
+        .flatMap((peer) => (peer.ipBlock ? [peer.ipBlock] : []));
+      expect(blocks).toEqual([
+        { cidr: '0.0.0.0/0', except: PRIVATE_RANGES },
+        { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] },
+      ]);
+    });
+
+    it('should let nothing connect to the Jobs, and each Job reach only its dependencies', () => {
       for (const job of jobs()) {
+        const name = String(job.metadata?.name);
         const { isolated, allowed } = ingressTo(podLabelsOf(job));
-        expect({ job: job.metadata?.name, isolated, sources: [...allowed.keys()] }).toEqual({
-          job: job.metadata?.name,
+        expect({ job: name, isolated, sources: [...allowed.keys()] }).toEqual({
+          job: name,
           isolated: true,
           sources: [],
+        });
+        expect({ job: name, egress: egressFrom(podLabelsOf(job)).allowed }).toEqual({
+          job: name,
+          egress: expectedEgress(JOB_DEPENDENCIES[name]),
         });
       }
     });

@@ -17,10 +17,39 @@ export interface PlatformApp {
   readonly env: readonly string[];
   /** Scaled by a CPU HorizontalPodAutoscaler in k8s. */
   readonly autoscaled: boolean;
+  /** What it connects to besides the other apps (whom it calls is in the code: their `@CalledBy`). */
+  readonly dependencies: readonly Dependency[];
 }
 
+/** A kind of destination of egress: infrastructure by its port, or public addresses (any port). */
+export type Dependency = 'postgres' | 'redis' | 'kafka' | 'https' | 'public';
+
+/** The port (range) of each infrastructure dependency, as NetworkPolicies allow it. */
+export const DEPENDENCY_PORTS: Readonly<Record<Exclude<Dependency, 'public'>, string>> = {
+  postgres: 'TCP/5432',
+  redis: 'TCP/6379',
+  // Plaintext, TLS and SASL listeners (AWS MSK's are 9092-9098).
+  kafka: 'TCP/9092-9098',
+  // S3, an IdP's JWKS, the credentials endpoints of a pod's role.
+  https: 'TCP/443',
+};
+
+/** The Jobs and what they connect to. */
+export const JOB_DEPENDENCIES: Readonly<Record<string, readonly Dependency[]>> = {
+  migrate: ['postgres'],
+  'kafka-topics': ['kafka'],
+  'sweep-orphans': ['postgres', 'https'],
+};
+
 /** Required by every app (LOG_LEVEL defaults to info, OTEL_EXPORTER_OTLP_ENDPOINT is optional). */
-export const COMMON_ENV = ['NODE_ENV', 'PORT', 'MANAGEMENT_PORT', 'KAFKA_BROKERS'] as const;
+export const COMMON_ENV = [
+  'NODE_ENV',
+  'PORT',
+  'MANAGEMENT_PORT',
+  'KAFKA_BROKERS',
+  'SERVICE_TOKEN_PRIVATE_KEY',
+  'SERVICE_TOKEN_PUBLIC_KEYS',
+] as const;
 
 export const APPS: readonly PlatformApp[] = [
   {
@@ -36,9 +65,13 @@ export const APPS: readonly PlatformApp[] = [
       'STORAGE_URL',
       'FLOW_ORCHESTRATOR_URL',
       'USAGE_AGGREGATOR_URL',
-      'BODY_LIMIT_BYTES',
+      'HTTP_HEADERS_TIMEOUT_MS',
+      'HTTP_REQUEST_TIMEOUT_MS',
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS',
     ],
     autoscaled: true,
+    // It streams downloads from presigned S3 URLs; an IdP's JWKS is https too.
+    dependencies: ['postgres', 'redis', 'https'],
   },
   {
     name: 'object-metadata',
@@ -57,6 +90,8 @@ export const APPS: readonly PlatformApp[] = [
       'S3_FORCE_PATH_STYLE',
     ],
     autoscaled: true,
+    // https: not S3 (it only signs), the credentials endpoints when it signs with the pod's role.
+    dependencies: ['postgres', 'redis', 'kafka', 'https'],
   },
   {
     name: 'storage',
@@ -70,6 +105,7 @@ export const APPS: readonly PlatformApp[] = [
       'S3_FORCE_PATH_STYLE',
     ],
     autoscaled: true,
+    dependencies: ['https'],
   },
   {
     name: 'flow-orchestrator',
@@ -89,6 +125,8 @@ export const APPS: readonly PlatformApp[] = [
       'S3_FORCE_PATH_STYLE',
     ],
     autoscaled: true,
+    // `http` steps call public addresses, on any port.
+    dependencies: ['postgres', 'redis', 'kafka', 'https', 'public'],
   },
   {
     name: 'usage-aggregator',
@@ -96,6 +134,7 @@ export const APPS: readonly PlatformApp[] = [
     managementPort: 3104,
     env: ['DATABASE_URL'],
     autoscaled: true,
+    dependencies: ['postgres', 'kafka'],
   },
 ];
 
@@ -109,7 +148,24 @@ export const SECRET_ENV = [
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
   'S3_NOTIFICATION_SECRET',
+  'SERVICE_TOKEN_PRIVATE_KEY',
 ] as const;
+
+/** The key of the base Secret holding each app's SERVICE_TOKEN_PRIVATE_KEY: an app reads its own only. */
+export const SERVICE_KEY_SECRETS: Readonly<Record<AppName, string>> = {
+  gateway: 'GATEWAY_SERVICE_TOKEN_PRIVATE_KEY',
+  'object-metadata': 'OBJECT_METADATA_SERVICE_TOKEN_PRIVATE_KEY',
+  storage: 'STORAGE_SERVICE_TOKEN_PRIVATE_KEY',
+  'flow-orchestrator': 'FLOW_ORCHESTRATOR_SERVICE_TOKEN_PRIVATE_KEY',
+  'usage-aggregator': 'USAGE_AGGREGATOR_SERVICE_TOKEN_PRIVATE_KEY',
+};
+
+/** The keys of the base Secret: the credentials, one service token key per app, and their public keys. */
+export const SECRET_KEYS = [
+  ...SECRET_ENV.filter((name) => name !== 'SERVICE_TOKEN_PRIVATE_KEY'),
+  ...Object.values(SERVICE_KEY_SECRETS),
+  'SERVICE_TOKEN_PUBLIC_KEYS',
+];
 
 /**
  * Credentials anyone could guess: the stock MinIO and Postgres ones and the development defaults this
@@ -129,6 +185,27 @@ export const KAFKA_PARTITIONS = 6;
 
 export const IMAGE_NAME = 'storage-flows-platform';
 export const S3_BUCKET = 'platform';
+
+/**
+ * What is wrong with the gateway's HTTP settings in `env`: its request deadline must cover its headers
+ * deadline, and an idle keep-alive connection must outlive a load balancer's (60 s, the common default),
+ * or the gateway closes connections the balancer is about to reuse. JSON body limits are per route, in the
+ * code: no setting raises them.
+ */
+export function gatewayHttpProblems(env: Record<string, string | undefined>): string[] {
+  const ms = (key: string) => Number(env[key]);
+  const problems: string[] = [];
+  if (!(ms('HTTP_HEADERS_TIMEOUT_MS') <= ms('HTTP_REQUEST_TIMEOUT_MS'))) {
+    problems.push('HTTP_REQUEST_TIMEOUT_MS must cover HTTP_HEADERS_TIMEOUT_MS');
+  }
+  if (!(ms('HTTP_KEEP_ALIVE_TIMEOUT_MS') > 60_000)) {
+    problems.push("HTTP_KEEP_ALIVE_TIMEOUT_MS must exceed a load balancer's 60 s idle timeout");
+  }
+  if ('BODY_LIMIT_BYTES' in env) {
+    problems.push('BODY_LIMIT_BYTES is no setting: JSON body limits are per route');
+  }
+  return problems;
+}
 
 export function requiredEnv(app: PlatformApp): string[] {
   return [...COMMON_ENV, ...app.env];

@@ -9,8 +9,12 @@ import {
   WithRedis,
   WithS3,
 } from '@lib/config';
+import { FLOW_LIMITS } from '@lib/contracts';
+import { WithServiceTokens } from '@lib/internal-http';
 
-export class FlowOrchestratorEnv extends WithS3(WithKafka(WithRedis(WithDatabase(AppEnv)))) {
+export class FlowOrchestratorEnv extends WithServiceTokens(
+  WithS3(WithKafka(WithRedis(WithDatabase(AppEnv)))),
+) {
   /** object-metadata: the owner of every stored file's record (run inputs and artifacts). */
   @ServiceUrl()
   OBJECT_METADATA_URL!: string;
@@ -31,6 +35,16 @@ export class FlowOrchestratorEnv extends WithS3(WithKafka(WithRedis(WithDatabase
   @Min(1000)
   @Max(600_000)
   RUN_LOCK_DURATION_MS: number = 30_000;
+
+  /**
+   * The largest upload to a waiting edge, whichever way it arrives (a PutURL cannot bound what it takes):
+   * a larger one is removed and its run ends in ERROR.
+   */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(1)
+  @Max(5 * 1024 ** 3)
+  RUN_INPUT_MAX_BYTES: number = FLOW_LIMITS.uploadBytes;
 
   /** Longest pause between two checks of a waiting PutURL (the watcher backs off up to this). */
   @Transform(envTransforms.toInt)

@@ -1,6 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import { FLOW_LIMITS, parseResourceUri, ResourceDownloadUrlView } from '@lib/contracts';
+import {
+  FLOW_LIMITS,
+  parseResourceUri,
+  ResourceDownloadUrlView,
+  type ServicePrincipal,
+} from '@lib/contracts';
 import { DomainException } from '@lib/errors';
 import { currentTraceId } from '@lib/observability';
 import { presignedUrlExpiry } from '@lib/s3';
@@ -44,22 +49,21 @@ export class ResourcesService {
     private readonly bytes: RunBytes,
   ) {}
 
-  async downloadUrl(
-    orgId: string,
-    uri: string,
-    scopeWorkflowId?: string,
-  ): Promise<ResourceDownloadUrlView> {
+  /** For `principal`: its org's file, and only of the workflow its token is scoped to, if it is. */
+  async downloadUrl(principal: ServicePrincipal, uri: string): Promise<ResourceDownloadUrlView> {
     const parsed = parseResourceUri(uri);
     if (!parsed.ok) throw new DomainException(400, 'INVALID_RESOURCE_URI', parsed.message);
     const { workflowId, type, filename } = parsed;
-    if (scopeWorkflowId !== undefined && scopeWorkflowId !== workflowId) throw accessDenied(uri);
+    if (principal.workflowId !== null && principal.workflowId !== workflowId) {
+      throw accessDenied(uri);
+    }
     if (!isUUID(workflowId)) throw notFound(uri);
     let objectKey: string | null = null;
     try {
-      const workflow = await this.repo.findWorkflow(orgId, workflowId);
+      const workflow = await this.repo.findWorkflow(principal.orgId, workflowId);
       if (!workflow) throw notFound(uri); // another org's workflow: not found, never "denied"
       const direction = type === 'uploads' ? 'input' : 'output';
-      const recorded = await this.files.latest(orgId, workflowId, direction, filename);
+      const recorded = await this.files.latest(principal, workflowId, direction, filename);
       if (recorded && (await this.bytes.head(recorded.objectKey))) objectKey = recorded.objectKey;
       if (!objectKey && type === 'artifacts') {
         const fromState = await this.repo.latestRunFile(workflowId, 'output', filename);

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { runFileKey, StepDefinition } from '@lib/contracts';
+import { QUOTA_EXCEEDED, runFileKey, StepDefinition } from '@lib/contracts';
+import { DomainException } from '@lib/errors';
 import { MicroBatcher } from '@lib/queue';
 import { RunBytes } from '../bytes/run-bytes';
-import { RunFilesClient } from '../bytes/run-files.client';
+import { principalOfRun, RunFilesClient } from '../bytes/run-files.client';
 import { StepFailedError, StepInput, StepOutput } from '../steps/step';
 import { StepRegistry } from '../steps/step-registry';
 import { RunDeadlines, untilAborted } from './run-deadlines';
@@ -151,22 +152,25 @@ export class RunExecutor {
       }),
     );
     const edge = step.Output ?? step.ID;
-    for (const o of outputs) {
-      await this.files.record({
-        orgId: run.orgId,
-        orgKey: run.orgKey,
-        workflowId: run.workflowId,
-        runId: run.id,
-        edge,
-        direction: 'output',
-        objectKey: o.objectKey,
-        filename: o.filename,
-        sizeBytes: o.stored.sizeBytes,
-        contentType: o.stored.contentType,
-        etag: o.stored.etag,
-        createdBy: null,
-        actor: SYSTEM_ACTOR,
-      });
+    for (const [i, o] of outputs.entries()) {
+      try {
+        await this.files.record(principalOfRun(run, SYSTEM_ACTOR, null), {
+          workflowId: run.workflowId,
+          runId: run.id,
+          edge,
+          direction: 'output',
+          objectKey: o.objectKey,
+          filename: o.filename,
+          sizeBytes: o.stored.sizeBytes,
+          contentType: o.stored.contentType,
+          etag: o.stored.etag,
+        });
+      } catch (err) {
+        if (!(err instanceof DomainException && err.code === QUOTA_EXCEEDED)) throw err;
+        // Over the org's quota: the outputs not recorded are removed, and the run ends in ERROR.
+        for (const left of outputs.slice(i)) await this.bytes.delete(left.objectKey);
+        throw new StepFailedError(`step '${step.ID}': ${err.message}`);
+      }
     }
     await this.repo.transaction(async (m) => {
       for (const o of outputs) {

@@ -35,3 +35,14 @@ export class UnknownEdgeException extends DomainException {
     super(404, CommonErrorCode.NotFound, `Run '${runId}' has no upload edge '${edge}'`);
   }
 }
+
+/** An upload to an edge larger than a run input may be (`RUN_INPUT_MAX_BYTES`): refused, its run ERROR. */
+export class RunInputTooLargeException extends DomainException {
+  constructor(edge: string, sizeBytes: number, maxBytes: number) {
+    super(
+      413,
+      'RUN_INPUT_TOO_LARGE',
+      `the upload to edge '${edge}' is ${sizeBytes} bytes, more than the ${maxBytes} a run input may hold`,
+    );
+  }
+}

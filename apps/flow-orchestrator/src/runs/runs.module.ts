@@ -3,7 +3,7 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { s3Settings } from '@lib/app';
 import { QueueName } from '@lib/contracts';
-import { ServiceClient } from '@lib/internal-http';
+import { ServiceClient, ServiceTokens } from '@lib/internal-http';
 import { createS3Client, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
@@ -51,12 +51,13 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
     },
     {
       provide: RunFilesClient,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
+      inject: [ConfigService, ServiceTokens],
+      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>, tokens: ServiceTokens) =>
         new RunFilesClient(
           new ServiceClient({
             name: 'object-metadata',
             baseUrl: config.get('OBJECT_METADATA_URL', { infer: true }),
+            tokens,
           }),
         ),
     },

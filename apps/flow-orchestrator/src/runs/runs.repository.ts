@@ -229,6 +229,17 @@ export class RunsRepository {
     return { run, previous: previous_status };
   }
 
+  /**
+   * Tells why a waiting run's last upload was refused (`Reason` of its status), without moving it: its
+   * edges go on waiting for another upload. The next status change replaces the reason.
+   */
+  async noteRefusedUpload(id: string, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE runs SET reason = $2, updated_at = now() WHERE id = $1 AND status = 'WAITING'`,
+      [id, reason],
+    );
+  }
+
   async setCurrentStep(manager: EntityManager, id: string, stepId: string | null): Promise<void> {
     await manager.query(`UPDATE runs SET current_step_id = $2, updated_at = now() WHERE id = $1`, [
       id,
@@ -339,6 +350,24 @@ export class RunsRepository {
       [runId, edge, inputKey],
     );
     return count === 1 ? inputKey : (await this.findEdge(runId, edge))!.inputKey!;
+  }
+
+  /**
+   * Takes back an open edge's input key (its copy was refused and removed): the next upload gets a copy of
+   * its own. Answers the key taken back, or null when the edge had none or was filled meanwhile.
+   */
+  async releaseInputKey(runId: string, edge: string): Promise<string | null> {
+    // An UPDATE answers [rows, count] through TypeORM's Postgres driver.
+    const [rows] = await this.db.query<[{ input_key: string }[], number]>(
+      `WITH old AS (
+         SELECT run_id, edge, input_key FROM run_edges
+         WHERE run_id = $1 AND edge = $2 AND filled_at IS NULL AND input_key IS NOT NULL FOR UPDATE)
+       UPDATE run_edges e SET input_key = NULL FROM old
+       WHERE e.run_id = old.run_id AND e.edge = old.edge
+       RETURNING old.input_key`,
+      [runId, edge],
+    );
+    return rows[0]?.input_key ?? null;
   }
 
   /** Marks an edge filled; false when it already was (another notice won). */

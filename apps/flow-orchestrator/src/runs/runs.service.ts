@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import {
   EventActor,
   expandKeyTemplate,
@@ -7,24 +8,28 @@ import {
   FlowDefinitionError,
   FlowRunView,
   parseFlowDefinition,
+  QUOTA_EXCEEDED,
   runFileKey,
   RunStatus,
   Topic,
   TriggerResultView,
   workflowResourceUri,
 } from '@lib/contracts';
+import { DomainException } from '@lib/errors';
 import { OutboxWriter, uuidv7 } from '@lib/events';
 import { MicroBatcher } from '@lib/queue';
 import { presignedUrlExpiry } from '@lib/s3';
 import type { EntityManager } from 'typeorm';
 import { isNoSuchKey, RunBytes, StoredObject } from '../bytes/run-bytes';
-import { RunFilesClient } from '../bytes/run-files.client';
+import { principalOfRun, RunFilesClient } from '../bytes/run-files.client';
+import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
 import { RunQueue } from './run-queue.service';
 import { runCreatedEvent, runUpdatedEvent } from './run-events';
 import {
   EdgeNotWaitingException,
   InvalidFlowDefinitionException,
   RunNotFoundException,
+  RunInputTooLargeException,
   RunNotWaitingException,
   UnknownEdgeException,
   WorkflowNotFoundException,
@@ -50,8 +55,12 @@ interface PendingTrigger {
   cmd: StartCommand;
 }
 
-/** What noticing an upload did: filled the edge (and resumed the run when it was the last), or nothing. */
-export type FillOutcome = 'filled' | 'not-uploaded' | 'already-filled' | 'not-waiting';
+/**
+ * What noticing an upload did: filled the edge (and resumed the run when it was the last), nothing, or
+ * refused the upload (the error the upload endpoint answers: too large, or over the org's quota).
+ */
+export type FillOutcome =
+  'filled' | 'not-uploaded' | 'already-filled' | 'not-waiting' | DomainException;
 
 /**
  * Workflows and the life of runs (SPEC 4.4): QUEUED → RUNNING → WAITING → RUNNING → COMPLETE, or ERROR,
@@ -61,6 +70,8 @@ export type FillOutcome = 'filled' | 'not-uploaded' | 'already-filled' | 'not-wa
 @Injectable()
 export class RunsService {
   private readonly logger = new Logger(RunsService.name);
+  /** The largest upload to an edge (`RUN_INPUT_MAX_BYTES`). */
+  private readonly maxInputBytes: number;
   /**
    * Concurrent triggers, batched: one workflow lookup, one transaction and one BullMQ round trip per batch.
    * One batch at a time: triggers arriving meanwhile form the next one, so batches grow with the load.
@@ -78,7 +89,10 @@ export class RunsService {
     private readonly queue: RunQueue,
     private readonly bytes: RunBytes,
     private readonly files: RunFilesClient,
-  ) {}
+    config: ConfigService<FlowOrchestratorEnv, true>,
+  ) {
+    this.maxInputBytes = config.get('RUN_INPUT_MAX_BYTES', { infer: true });
+  }
 
   /**
    * `POST /api/v1/flow/{name}`: with a definition, creates or updates the workflow, then starts a run; with
@@ -399,28 +413,35 @@ export class RunsService {
     if (!edge || !run) return 'not-waiting' as FillOutcome;
     if (edge.filledAt) return 'already-filled' as FillOutcome;
     if (run.status !== 'WAITING') return 'not-waiting' as FillOutcome;
-    const input = await this.inputOf(run, edge);
+    let input: { key: string; stored: StoredObject } | null;
+    try {
+      input = await this.inputOf(run, edge);
+      if (input) {
+        this.checkInputSize(edge, input.stored.sizeBytes);
+        const creator = run.actor.type === 'user' ? run.actor.id : null;
+        await this.files.record(principalOfRun(run, actor, creator), {
+          workflowId: run.workflowId,
+          runId,
+          edge: edge.edge,
+          direction: 'input',
+          objectKey: input.key,
+          filename: edge.filename,
+          sizeBytes: input.stored.sizeBytes,
+          contentType: input.stored.contentType,
+          etag: input.stored.etag,
+        });
+      }
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      await this.refuseUpload(run, edge, err);
+      return err;
+    }
     if (!input) {
       // Nothing uploaded yet; or another filler filled the edge and removed the upload since the reads above.
       const now = await this.repo.findEdge(runId, edgeName);
       return (now?.filledAt ? 'already-filled' : 'not-uploaded') as FillOutcome;
     }
     const { key, stored } = input;
-    await this.files.record({
-      orgId: run.orgId,
-      orgKey: run.orgKey,
-      workflowId: run.workflowId,
-      runId,
-      edge: edge.edge,
-      direction: 'input',
-      objectKey: key,
-      filename: edge.filename,
-      sizeBytes: stored.sizeBytes,
-      contentType: stored.contentType,
-      etag: stored.etag,
-      createdBy: run.actor.type === 'user' ? run.actor.id : null,
-      actor,
-    });
     const outcome = await this.repo.transaction(async (m): Promise<FillOutcome | 'resume'> => {
       const locked = await this.repo.findRun(runId, m, true);
       if (locked?.status !== 'WAITING') {
@@ -465,7 +486,10 @@ export class RunsService {
     let key = edge.inputKey;
     if (key === null) {
       // The watcher's usual answer (nothing yet) costs one HEAD.
-      if (!(await this.bytes.head(edge.objectKey))) return null;
+      const uploaded = await this.bytes.head(edge.objectKey);
+      if (!uploaded) return null;
+      // Refused before a copy is made of what would be refused anyway.
+      this.checkInputSize(edge, uploaded.sizeBytes);
       const copy = runFileKey(run.orgKey, run.workflowId, run.id, 'inputs', edge.filename);
       let copied: StoredObject;
       try {
@@ -482,6 +506,27 @@ export class RunsService {
     if (!stored)
       throw new Error(`the input of edge '${edge.edge}' of run ${run.id} is gone from S3`);
     return { key, stored };
+  }
+
+  /** Throws when an upload to `edge` is more than a run input may hold. */
+  private checkInputSize(edge: RunEdge, sizeBytes: number): void {
+    if (sizeBytes > this.maxInputBytes) {
+      throw new RunInputTooLargeException(edge.edge, sizeBytes, this.maxInputBytes);
+    }
+  }
+
+  /**
+   * An upload refused (too large, over the org's quota): nothing was recorded, so nothing counts; its bytes
+   * (and its copy, when one was made) are removed, and the run tells why in its `Reason` while its edges go
+   * on waiting. It stays WAITING rather than failing: a PutURL cannot be revoked, and only a waiting run's
+   * edges are watched, so whatever else lands on them is checked the same way until they expire.
+   */
+  private async refuseUpload(run: Run, edge: RunEdge, refusal: DomainException): Promise<void> {
+    this.logger.warn(`run ${run.id}: upload to edge '${edge.edge}' refused: ${refusal.message}`);
+    const reason = `the upload to edge '${edge.edge}' was refused and removed: ${refusal.message}`;
+    await this.repo.noteRefusedUpload(run.id, reason.slice(0, 1000));
+    const copy = await this.repo.releaseInputKey(run.id, edge.edge);
+    for (const key of [edge.objectKey, copy]) if (key) await this.discard(run.id, key);
   }
 
   /** Removes bytes nothing names any more; when S3 fails, they are left to the orphan sweep. */
@@ -522,6 +567,7 @@ export class RunsService {
     if (!(await this.repo.findEdge(runId, edgeName)))
       throw new UnknownEdgeException(runId, edgeName);
     const outcome = await this.fillEdge(runId, edgeName, actor);
+    if (outcome instanceof DomainException) throw outcome;
     if (outcome === 'not-uploaded') {
       throw new EdgeNotWaitingException(runId, edgeName, 'has no uploaded bytes');
     }
@@ -556,4 +602,12 @@ export class RunsService {
     if (!edge) return 'unknown-key';
     return this.fillEdge(edge.runId, edge.edge);
   }
+}
+
+/** A refusal of an upload: larger than a run input may be, or over the org's storage quota (object-metadata). */
+function isRefusal(err: unknown): err is DomainException {
+  return (
+    err instanceof RunInputTooLargeException ||
+    (err instanceof DomainException && err.code === QUOTA_EXCEEDED)
+  );
 }

@@ -62,7 +62,7 @@ export class UploadWatchProcessor extends WorkerHost {
     super();
     this.checks = metrics.counter({
       name: 'upload_watch_checks_total',
-      help: 'Checks of waiting PutURLs by the upload watcher, by outcome: waiting (checked again later), filled, expired, gone (filled by another notice, or the run moved on).',
+      help: 'Checks of waiting PutURLs by the upload watcher, by outcome: waiting (checked again later), filled, refused (too large or over quota: removed, checked again later), expired, gone (filled by another notice, or the run moved on).',
       labelNames: ['outcome'],
     });
   }
@@ -78,10 +78,14 @@ export class UploadWatchProcessor extends WorkerHost {
       this.checks.inc({ outcome: 'gone' });
       return;
     }
+    let waiting: 'waiting' | 'refused' = 'waiting';
     if (await this.bytes.head(watched.objectKey)) {
-      await this.runs.fillEdge(runId, edge);
-      this.checks.inc({ outcome: 'filled' });
-      return;
+      if (typeof (await this.runs.fillEdge(runId, edge)) === 'string') {
+        this.checks.inc({ outcome: 'filled' });
+        return;
+      }
+      // Refused (too large, over the org's quota) and removed: the edge waits for another upload.
+      waiting = 'refused';
     }
     const now = Date.now();
     const expiresAt = new Date(watched.expiresAt).getTime();
@@ -90,7 +94,7 @@ export class UploadWatchProcessor extends WorkerHost {
       this.checks.inc({ outcome: 'expired' });
       return;
     }
-    this.checks.inc({ outcome: 'waiting' });
+    this.checks.inc({ outcome: waiting });
     await job.moveToDelayed(
       nextCheckAt(new Date(watched.createdAt).getTime(), expiresAt, now),
       token,

@@ -1,10 +1,34 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  type ValidationArguments,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { AppEnv, envTransforms, ServiceUrl, WithDatabase, WithRedis } from '@lib/config';
+import { WithServiceTokens } from '@lib/internal-http';
 import { WithAuth } from '../identity/auth.env';
 import { TRUST_PROXY_PATTERN } from './trust-proxy';
 
-export class GatewayEnv extends WithAuth(WithRedis(WithDatabase(AppEnv))) {
+/** Not below the variable named by `constraints[0]`: the request's deadline includes its headers'. */
+@ValidatorConstraint({ name: 'notBelow' })
+class NotBelow implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const other = (args.object as Record<string, unknown>)[String(args.constraints[0])];
+    return typeof value !== 'number' || typeof other !== 'number' || value >= other;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must not be below ${String(args.constraints[0])}`;
+  }
+}
+
+export class GatewayEnv extends WithServiceTokens(WithAuth(WithRedis(WithDatabase(AppEnv)))) {
   @ServiceUrl()
   OBJECT_METADATA_URL!: string;
 
@@ -17,12 +41,30 @@ export class GatewayEnv extends WithAuth(WithRedis(WithDatabase(AppEnv))) {
   @ServiceUrl()
   USAGE_AGGREGATOR_URL!: string;
 
-  /** Largest JSON request body; larger ones get 413. Multipart uploads have their own limit. */
+  /** A client has this long to send its request line and headers (408 past it). */
   @Transform(envTransforms.toInt)
   @IsInt()
-  @Min(1024)
-  @Max(64 * 1024 * 1024)
-  BODY_LIMIT_BYTES: number = 1024 * 1024;
+  @Min(1_000)
+  @Max(300_000)
+  HTTP_HEADERS_TIMEOUT_MS: number = 10_000;
+
+  /**
+   * A client has this long to send its whole request, body included (408 past it, the connection closed):
+   * the bound on a slow body. Uploads through the gateway must arrive within it.
+   */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  @Validate(NotBelow, ['HTTP_HEADERS_TIMEOUT_MS'])
+  HTTP_REQUEST_TIMEOUT_MS: number = 120_000;
+
+  /** An idle keep-alive connection is closed after this long (above a load balancer's idle timeout). */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 72_000;
 
   /** Public downloads per client address per window (429 past it), counted in Redis across replicas. */
   @Transform(envTransforms.toInt)

@@ -9,12 +9,13 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
-import type { FlowRunView } from '@lib/contracts';
+import { FLOW_LIMITS, type FlowRunView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
 import type { FastifyRequest } from 'fastify';
+import { BodyLimit } from '../http/body-limits';
 import { refuseMultipartBody } from '../http/json-only-body';
-import { callerOf } from './caller';
+import { servicePrincipalOf } from '../services/service-principal';
 
 /** An absent body, `null` or `{}`: run the stored definition. */
 function definitionOf(body: unknown): unknown {
@@ -36,6 +37,7 @@ export class FlowsController {
   constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
 
   @Post(':name')
+  @BodyLimit(FLOW_LIMITS.bodyBytes)
   @WorkflowScoped({ workflowNameParam: 'name' })
   @HttpCode(200)
   @ApiOperation({
@@ -60,7 +62,8 @@ export class FlowsController {
       'POST',
       `/internal/flows/${encodeURIComponent(name)}/runs`,
       {
-        body: { ...callerOf(principal), definition: definitionOf(body) },
+        principal: servicePrincipalOf(principal),
+        body: { definition: definitionOf(body) },
       },
     );
   }
@@ -79,7 +82,7 @@ export class FlowsController {
     @Param('runId') runId: string,
   ): Promise<FlowRunView> {
     return this.flows.call<FlowRunView>('GET', `/internal/runs/${encodeURIComponent(runId)}`, {
-      query: { orgId: principal.orgId },
+      principal: servicePrincipalOf(principal),
     });
   }
 }

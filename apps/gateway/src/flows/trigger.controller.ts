@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import {
+  FLOW_LIMITS,
   FLOW_ORCHESTRATOR_BATCH_OPS as OPS,
   type RunTriggerCall,
   type TriggerResultView,
@@ -15,8 +16,9 @@ import {
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
 import type { FastifyRequest } from 'fastify';
+import { BodyLimit } from '../http/body-limits';
 import { refuseMultipartBody } from '../http/json-only-body';
-import { callerOf } from './caller';
+import { servicePrincipalOf } from '../services/service-principal';
 
 /** Seed 004's trigger: a run of the workflow at its starting step, through the run queue. */
 @ApiTags('private')
@@ -26,6 +28,7 @@ export class TriggerController {
   constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
 
   @Post(':workflowId')
+  @BodyLimit(FLOW_LIMITS.bodyBytes)
   @WorkflowScoped({ workflowIdParam: 'workflowId' })
   @HttpCode(200)
   @ApiOperation({
@@ -44,8 +47,12 @@ export class TriggerController {
     @Req() request: FastifyRequest,
   ): Promise<{ success: true; data: TriggerResultView }> {
     refuseMultipartBody(request);
-    const call: RunTriggerCall = { ...callerOf(principal), workflowId, payload: payload ?? null };
-    const data = await this.flows.batched<TriggerResultView>(OPS.runTrigger, call);
+    const call: RunTriggerCall = { workflowId, payload: payload ?? null };
+    const data = await this.flows.batched<TriggerResultView>(
+      OPS.runTrigger,
+      call,
+      servicePrincipalOf(principal),
+    );
     return { success: true, data };
   }
 }

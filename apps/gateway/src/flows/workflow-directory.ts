@@ -3,6 +3,7 @@ import type { Principal, WorkflowDirectory } from '@lib/auth';
 import { DomainException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
+import { servicePrincipalOf } from '../services/service-principal';
 
 /**
  * The guard's `WorkflowDirectory`, asked only for tokens scoped to one workflow: the flow-orchestrator owns
@@ -23,7 +24,7 @@ export class FlowOrchestratorWorkflowDirectory implements WorkflowDirectory {
   private async workflowIdAt(path: string, caller: Principal): Promise<string | null> {
     try {
       const workflow = await this.flows.call<{ id: string }>('GET', path, {
-        query: { orgId: caller.orgId },
+        principal: servicePrincipalOf(caller),
       });
       return workflow.id;
     } catch (err) {

@@ -1,10 +1,16 @@
-import { MIN_HS256_SECRET_LENGTH } from '@lib/auth';
+import {
+  DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+  jwksUrlProblem,
+  MAX_JWT_LIFETIME_SECONDS,
+  MIN_HS256_SECRET_LENGTH,
+} from '@lib/auth';
+import { envTransforms } from '@lib/config';
 import { Transform } from 'class-transformer';
 import {
-  IsNotEmpty,
-  IsOptional,
+  IsInt,
   IsString,
-  IsUrl,
+  Max,
+  Min,
   MinLength,
   registerDecorator,
   Validate,
@@ -30,6 +36,18 @@ class OptionalMinLength implements ValidatorConstraintInterface {
 
   defaultMessage(args: ValidationArguments): string {
     return `${args.property} must be at least ${String(args.constraints[0])} characters`;
+  }
+}
+
+/** A JWKS URL `jwksUrlProblem` accepts: https, or http to a loopback address. */
+@ValidatorConstraint({ name: 'jwksUrl' })
+class JwksUrl implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && jwksUrlProblem(value) === undefined;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} ${jwksUrlProblem(String(args.value)) ?? ''}`;
   }
 }
 
@@ -63,28 +81,30 @@ export function WithAuth<B extends Ctor>(Base: B) {
     @Validate(OptionalMinLength, [MIN_HS256_SECRET_LENGTH])
     JWT_SECRET?: string;
 
-    /** JWKS of the production identity provider (RS256). */
+    /** JWKS of the production identity provider (RS256): https (plain http only to a loopback address). */
     @Transform(emptyAsUnset)
     @ValidateIf((env: AuthEnv) => env.JWT_JWKS_URL !== undefined)
-    @IsUrl(
-      { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-      { message: 'JWT_JWKS_URL must be an http(s) URL' },
-    )
+    @Validate(JwksUrl)
     JWT_JWKS_URL?: string;
 
-    /** When set, JWTs must carry this `iss`. */
+    /** JWTs must carry this `iss`: required with JWT_JWKS_URL, checked when set with JWT_SECRET. */
     @Transform(emptyAsUnset)
-    @IsOptional()
-    @IsString()
-    @IsNotEmpty()
+    @ValidateIf((env: AuthEnv) => env.JWT_JWKS_URL !== undefined || env.JWT_ISSUER !== undefined)
+    @IsString({ message: 'JWT_ISSUER is required with JWT_JWKS_URL' })
     JWT_ISSUER?: string;
 
-    /** When set, JWTs must carry this `aud`. */
+    /** JWTs must carry this `aud`: required with JWT_JWKS_URL, checked when set with JWT_SECRET. */
     @Transform(emptyAsUnset)
-    @IsOptional()
-    @IsString()
-    @IsNotEmpty()
+    @ValidateIf((env: AuthEnv) => env.JWT_JWKS_URL !== undefined || env.JWT_AUDIENCE !== undefined)
+    @IsString({ message: 'JWT_AUDIENCE is required with JWT_JWKS_URL' })
     JWT_AUDIENCE?: string;
+
+    /** Longest life of a JWT (`exp - iat`, and `exp - now`); longer ones are refused with 401. */
+    @Transform(envTransforms.toInt)
+    @IsInt()
+    @Min(60)
+    @Max(MAX_JWT_LIFETIME_SECONDS)
+    JWT_MAX_LIFETIME_SECONDS: number = DEFAULT_JWT_MAX_LIFETIME_SECONDS;
 
     /** `Authorization: Bearer <OPERATOR_TOKEN>` opens the /admin endpoints. */
     @IsString()
@@ -104,5 +124,6 @@ export interface IdentityEnv {
   JWT_JWKS_URL?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
+  JWT_MAX_LIFETIME_SECONDS: number;
   OPERATOR_TOKEN: string;
 }

@@ -100,5 +100,6 @@ function jwtEnv(config: Config) {
     JWT_JWKS_URL: config.get('JWT_JWKS_URL', { infer: true }),
     JWT_ISSUER: config.get('JWT_ISSUER', { infer: true }),
     JWT_AUDIENCE: config.get('JWT_AUDIENCE', { infer: true }),
+    JWT_MAX_LIFETIME_SECONDS: config.get('JWT_MAX_LIFETIME_SECONDS', { infer: true }),
   };
 }

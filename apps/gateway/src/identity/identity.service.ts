@@ -4,7 +4,6 @@ import {
   DEFAULT_CAPABILITIES,
   generateApiKey,
   JwtIssuer,
-  MAX_JWT_LIFETIME_SECONDS,
   ORG_KEY_PATTERN,
   type Role,
 } from '@lib/auth';
@@ -234,9 +233,10 @@ export class IdentityService {
       );
     }
     const expiresIn = input.expiresInSeconds ?? 3600;
-    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_JWT_LIFETIME_SECONDS) {
+    const max = this.jwtIssuer.maxLifetimeSeconds;
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > max) {
       throw invalid(
-        `expiresInSeconds must be an integer between 1 and ${MAX_JWT_LIFETIME_SECONDS}`,
+        `expiresInSeconds must be an integer between 1 and ${max} (JWT_MAX_LIFETIME_SECONDS)`,
       );
     }
     const org = await this.getOrg(input.orgId);

@@ -7,6 +7,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiPayloadTooLargeResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -18,13 +19,16 @@ import {
   ObjectDownloadUrlView,
   ObjectIdParams,
   ObjectView,
+  OBJECT_LIMITS,
   OBJECT_METADATA_BATCH_OPS as OPS,
   ObjectCreateCall,
   ObjectDownloadUrlCall,
   ObjectReadCall,
 } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
+import { BodyLimit } from '../http/body-limits';
 import { ObjectMetadataClient } from '../services/service-clients.module';
+import { servicePrincipalOf } from '../services/service-principal';
 import { CreateObjectRequestDto } from './dto/create-object-request.dto';
 import { DownloadQueryDto, ListObjectsQueryDto } from './dto/object-queries.dto';
 import {
@@ -35,13 +39,6 @@ import {
   ObjectViewDto,
 } from './dto/object-views.dto';
 import { EmptyBodyPipe } from './empty-body.pipe';
-
-/** Who acts, for the events: the user behind the credential, else the API key. */
-function actorOf(p: Principal) {
-  return p.userId
-    ? { type: 'user' as const, id: p.userId }
-    : { type: 'api_key' as const, id: p.apiKeyId ?? p.orgId };
-}
 
 const objectPath = (id: string, action: string) => `/internal/objects/${id}${action}`;
 
@@ -65,6 +62,7 @@ export class ObjectsController {
   constructor(@Inject(ObjectMetadataClient) private readonly metadata: ServiceClient) {}
 
   @Post()
+  @BodyLimit(OBJECT_LIMITS.createBodyBytes)
   @HttpCode(200)
   @ApiOperation({ operationId: 'createObject', summary: 'Create an Object.' })
   @ApiOkResponse({ type: ObjectViewDto, description: 'With a presigned PUT `upload_url` (1 h).' })
@@ -72,13 +70,11 @@ export class ObjectsController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateObjectRequestDto,
   ): Promise<ObjectView> {
-    return this.metadata.batched<ObjectView>(OPS.objectCreate, {
-      ...body,
-      orgId: principal.orgId,
-      orgKey: principal.orgKey,
-      createdBy: principal.userId,
-      actor: actorOf(principal),
-    } satisfies ObjectCreateCall);
+    return this.metadata.batched<ObjectView>(
+      OPS.objectCreate,
+      body satisfies ObjectCreateCall,
+      servicePrincipalOf(principal),
+    );
   }
 
   @Get()
@@ -90,7 +86,8 @@ export class ObjectsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
     const page = await this.metadata.callJsonText('/internal/objects', {
-      query: { ...query, orgId: principal.orgId },
+      principal: servicePrincipalOf(principal),
+      query: { ...query },
     });
     void reply.type(JSON_TYPE);
     return page; // object-metadata's ObjectListView, passed on unparsed
@@ -118,7 +115,7 @@ export class ObjectsController {
   @ApiOkResponse({ type: MetadataKeysViewDto })
   metadataKeys(@CurrentPrincipal() principal: Principal): Promise<MetadataKeysView> {
     return this.metadata.call<MetadataKeysView>('GET', '/internal/objects/metadata/keys', {
-      query: { orgId: principal.orgId },
+      principal: servicePrincipalOf(principal),
     });
   }
 
@@ -135,7 +132,7 @@ export class ObjectsController {
     return this.metadata.call<MetadataValuesView>(
       'GET',
       `/internal/objects/metadata/keys/${encodeURIComponent(params.key)}/values`,
-      { query: { orgId: principal.orgId } },
+      { principal: servicePrincipalOf(principal) },
     );
   }
 
@@ -147,10 +144,11 @@ export class ObjectsController {
     @CurrentPrincipal() principal: Principal,
     @Param() params: ObjectIdParams,
   ): Promise<ObjectView> {
-    return this.metadata.batched<ObjectView>(OPS.objectGet, {
-      orgId: principal.orgId,
-      id: params.id,
-    } satisfies ObjectReadCall);
+    return this.metadata.batched<ObjectView>(
+      OPS.objectGet,
+      { id: params.id } satisfies ObjectReadCall,
+      servicePrincipalOf(principal),
+    );
   }
 
   @Post(':id/complete')
@@ -159,6 +157,10 @@ export class ObjectsController {
   @ApiOkResponse({ type: ObjectViewDto })
   @ApiNotFoundResponse({ description: 'Object not found.' })
   @ApiConflictResponse({ description: 'Object is not in UPLOADING state.' })
+  @ApiPayloadTooLargeResponse({
+    description:
+      'OBJECT_TOO_LARGE: the upload is larger than the most an object may hold; it was removed (the object stays UPLOADING). A 403 QUOTA_EXCEEDED likewise when it would pass the organization’s storage quota.',
+  })
   complete(
     @CurrentPrincipal() principal: Principal,
     @Param() params: ObjectIdParams,
@@ -192,11 +194,11 @@ export class ObjectsController {
     @Param() params: ObjectIdParams,
     @Query() query: DownloadQueryDto,
   ): Promise<ObjectDownloadUrlView> {
-    return this.metadata.batched<ObjectDownloadUrlView>(OPS.objectDownloadUrl, {
-      orgId: principal.orgId,
-      id: params.id,
-      duration_seconds: query.duration_seconds,
-    } satisfies ObjectDownloadUrlCall);
+    return this.metadata.batched<ObjectDownloadUrlView>(
+      OPS.objectDownloadUrl,
+      { id: params.id, duration_seconds: query.duration_seconds } satisfies ObjectDownloadUrlCall,
+      servicePrincipalOf(principal),
+    );
   }
 
   @Post(':id/publish')
@@ -233,7 +235,7 @@ export class ObjectsController {
 
   private command(principal: Principal, id: string, action: string): Promise<ObjectView> {
     return this.metadata.call<ObjectView>('POST', objectPath(id, action), {
-      body: { orgId: principal.orgId, actor: actorOf(principal) },
+      principal: servicePrincipalOf(principal),
     });
   }
 }

@@ -26,6 +26,7 @@ import { DependencyUnavailableException, ValidationFailedException } from '@lib/
 import { ServiceClient } from '@lib/internal-http';
 import { getPresigned } from '../http/presigned-get';
 import { ObjectMetadataClient } from '../services/service-clients.module';
+import { servicePrincipalOf } from '../services/service-principal';
 import { StreamingUploads } from '../uploads/streaming-uploads.service';
 import {
   CopyBody,
@@ -66,12 +67,6 @@ const checkName = (value: unknown, field: string) =>
 const checkCursor = (value: unknown, field: string) =>
   checked(field, () => parseOrgListCursor(value, field));
 
-/** Org keys have no user: the key is the actor. */
-const actorOf = (p: Principal) =>
-  p.userId
-    ? { type: 'user' as const, id: p.userId }
-    : { type: 'api_key' as const, id: p.apiKeyId ?? p.orgId };
-
 const files = (path: string) => `/internal/org-files/${path}`;
 
 /**
@@ -99,7 +94,8 @@ export class OrgStorageController {
     if (q.cursor !== undefined) checkCursor(q.cursor, 'cursor');
     return ok(
       await this.metadata.call('GET', files('children'), {
-        query: { orgId: p.orgId, path, limit: q.limit, cursor: q.cursor },
+        principal: servicePrincipalOf(p),
+        query: { path, limit: q.limit, cursor: q.cursor },
       }),
     );
   }
@@ -118,7 +114,8 @@ export class OrgStorageController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('if-match') ifMatch?: string,
   ) {
-    const up = await this.uploads.receiveMultipart(request, {
+    const principal = servicePrincipalOf(p);
+    const up = await this.uploads.receiveMultipart(request, principal, {
       maxBytes: ORG_STORAGE_LIMITS.uploadBytes,
       fields: ['path'],
       keyFor: ({ filename, fieldsBefore }) => {
@@ -131,11 +128,8 @@ export class OrgStorageController {
     try {
       const folder = checkPath(up.fields.path, 'path').path;
       result = await this.metadata.call('POST', files('uploads'), {
+        principal,
         body: {
-          orgId: p.orgId,
-          orgKey: p.orgKey,
-          actor: actorOf(p),
-          createdBy: p.userId,
           ifMatch,
           path: folder,
           name: up.filename,
@@ -146,7 +140,7 @@ export class OrgStorageController {
         },
       });
     } catch (err) {
-      await this.uploads.discardUnlessRecorded(up.key, err);
+      await this.uploads.discardUnlessRecorded(principal, up.key, err);
       throw err;
     }
     void reply.status(result.created ? 201 : 200).header('etag', result.file.etag);
@@ -162,7 +156,8 @@ export class OrgStorageController {
   ) {
     const path = checkPath(q.path, 'path').path;
     const view = await this.metadata.call<FileView>('GET', files('meta'), {
-      query: { orgId: p.orgId, path },
+      principal: servicePrincipalOf(p),
+      query: { path },
     });
     void reply.header('etag', view.etag);
     return ok(view);
@@ -178,7 +173,8 @@ export class OrgStorageController {
     const path = checkPath(q.path, 'path').path;
     return ok(
       await this.metadata.call('POST', files('delete'), {
-        body: { orgId: p.orgId, actor: actorOf(p), path, ifMatch },
+        principal: servicePrincipalOf(p),
+        body: { path, ifMatch },
       }),
     );
   }
@@ -192,7 +188,8 @@ export class OrgStorageController {
   ): Promise<void> {
     const path = checkPath(q.path, 'path').path;
     const file = await this.metadata.call<FileView & { url: string }>('GET', files('download'), {
-      query: { orgId: p.orgId, path },
+      principal: servicePrincipalOf(p),
+      query: { path },
     });
     const s3 = await getPresigned(file.url, undefined);
     if (!('body' in s3)) {
@@ -217,7 +214,8 @@ export class OrgStorageController {
     const path = checkPath(body.path, 'path').path;
     return ok(
       await this.metadata.call('POST', files('folders'), {
-        body: { orgId: p.orgId, actor: actorOf(p), path, name },
+        principal: servicePrincipalOf(p),
+        body: { path, name },
       }),
     );
   }
@@ -234,7 +232,8 @@ export class OrgStorageController {
     const newName = checkName(body.new_name, 'new_name');
     return ok(
       await this.metadata.call('POST', files('rename'), {
-        body: { orgId: p.orgId, actor: actorOf(p), path, newName, ifMatch },
+        principal: servicePrincipalOf(p),
+        body: { path, newName, ifMatch },
       }),
     );
   }
@@ -253,7 +252,8 @@ export class OrgStorageController {
     const destPath = checkPath(body.dest_path, 'dest_path').path;
     return ok(
       await this.metadata.call('POST', files('move'), {
-        body: { orgId: p.orgId, actor: actorOf(p), sourcePath, destPath, ifMatch },
+        principal: servicePrincipalOf(p),
+        body: { sourcePath, destPath, ifMatch },
       }),
     );
   }
@@ -267,15 +267,8 @@ export class OrgStorageController {
     const newName = body.new_name === undefined ? undefined : checkName(body.new_name, 'new_name');
     return ok(
       await this.metadata.call('POST', files('copy'), {
-        body: {
-          orgId: p.orgId,
-          orgKey: p.orgKey,
-          createdBy: p.userId,
-          actor: actorOf(p),
-          sourcePath,
-          destPath,
-          newName,
-        },
+        principal: servicePrincipalOf(p),
+        body: { sourcePath, destPath, newName },
       }),
     );
   }
@@ -284,6 +277,11 @@ export class OrgStorageController {
   @ApiOperation({ summary: 'Extension: bytes, files and folders under a folder (recursive)' })
   async stats(@CurrentPrincipal() p: Principal, @Query() q: OrgPathQuery) {
     const path = checkPath(q.path, 'path').path;
-    return ok(await this.metadata.call('GET', files('stats'), { query: { orgId: p.orgId, path } }));
+    return ok(
+      await this.metadata.call('GET', files('stats'), {
+        principal: servicePrincipalOf(p),
+        query: { path },
+      }),
+    );
   }
 }

@@ -14,6 +14,7 @@ import type { ResourceDownloadUrlView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { currentTraceId } from '@lib/observability';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
+import { servicePrincipalOf } from '../services/service-principal';
 
 export class GenerateDownloadUrlDto {
   @ApiProperty({ example: 'workflow://550e8400-e29b-41d4-a716-446655440000/uploads/customers.csv' })
@@ -55,11 +56,8 @@ export class ResourcesController {
       'POST',
       '/internal/resources/download-url',
       {
-        body: {
-          orgId: principal.orgId,
-          resourceUri: body.resource_uri,
-          scopeWorkflowId: principal.workflowId ?? undefined,
-        },
+        principal: servicePrincipalOf(principal),
+        body: { resourceUri: body.resource_uri },
       },
     );
     return { ...view, tool_trace_id: currentTraceId() ?? view.tool_trace_id };

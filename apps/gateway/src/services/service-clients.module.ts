@@ -1,6 +1,6 @@
 import { Global, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ServiceClient } from '@lib/internal-http';
+import { ServiceClient, ServiceTokens } from '@lib/internal-http';
 import { GatewayEnv } from '../config/gateway.env';
 
 /** Injection tokens of the internal HTTP clients, one per service the gateway routes to. */
@@ -24,15 +24,15 @@ class ServiceClientsShutdown implements OnApplicationShutdown {
   }
 }
 
-/** Keep-alive pools to every service (see `ServiceClient` for why HTTP and why pools). */
+/** Keep-alive pools to every service (see `ServiceClient` for why HTTP and why pools), signing as the gateway. */
 @Global()
 @Module({
   providers: [
     ...services.map((s) => ({
       provide: s.token,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<GatewayEnv, true>) =>
-        new ServiceClient({ name: s.name, baseUrl: config.get(s.env) }),
+      inject: [ConfigService, ServiceTokens],
+      useFactory: (config: ConfigService<GatewayEnv, true>, tokens: ServiceTokens) =>
+        new ServiceClient({ name: s.name, baseUrl: config.get(s.env), tokens }),
     })),
     {
       provide: ServiceClientsShutdown,

@@ -26,8 +26,8 @@ import {
 } from '@lib/contracts';
 import { ValidationFailedException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
-import { callerOf } from '../flows/caller';
 import { FlowOrchestratorClient, ObjectMetadataClient } from '../services/service-clients.module';
+import { servicePrincipalOf } from '../services/service-principal';
 import { StreamingUploads } from './streaming-uploads.service';
 
 export interface DirectUploadView {
@@ -75,7 +75,8 @@ export class FlowUploadsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<DirectUploadView> {
     let workflowId = '';
-    const up = await this.uploads.receiveMultipart(request, {
+    const caller = servicePrincipalOf(principal);
+    const up = await this.uploads.receiveMultipart(request, caller, {
       maxBytes: FLOW_LIMITS.uploadBytes,
       fields: ['workflow_id'],
       keyFor: async ({ filename, fieldsBefore }) => {
@@ -92,7 +93,7 @@ export class FlowUploadsController {
           );
         }
         await this.flows.call('GET', `/internal/workflows/${encodeURIComponent(workflowId)}`, {
-          query: { orgId: principal.orgId },
+          principal: caller,
         });
         return runFileKey(
           principal.orgKey,
@@ -103,12 +104,10 @@ export class FlowUploadsController {
         );
       },
     });
-    const caller = callerOf(principal);
     try {
       await this.metadata.call('POST', '/internal/run-files', {
+        principal: caller,
         body: {
-          orgId: principal.orgId,
-          orgKey: principal.orgKey,
           workflowId,
           runId: FLOW_LIMITS.directUploadRunId,
           edge: 'upload',
@@ -118,12 +117,10 @@ export class FlowUploadsController {
           sizeBytes: up.sizeBytes,
           contentType: up.contentType,
           etag: up.etag,
-          createdBy: caller.createdBy,
-          actor: caller.actor,
         },
       });
     } catch (err) {
-      await this.uploads.discardUnlessRecorded(up.key, err);
+      await this.uploads.discardUnlessRecorded(caller, up.key, err);
       throw err;
     }
     return {
@@ -156,17 +153,16 @@ export class FlowUploadsController {
     @Param('edgeName') edge: string,
   ): Promise<FlowRunView> {
     const path = `/internal/runs/${encodeURIComponent(runId)}/edges/${encodeURIComponent(edge)}`;
-    await this.uploads.receiveMultipart(request, {
+    const caller = servicePrincipalOf(principal);
+    await this.uploads.receiveMultipart(request, caller, {
       maxBytes: FLOW_LIMITS.uploadBytes,
       keyFor: async () => {
         const target = await this.flows.call<{ objectKey: string }>('GET', path, {
-          query: { orgId: principal.orgId },
+          principal: caller,
         });
         return target.objectKey;
       },
     });
-    return this.flows.call<FlowRunView>('POST', `${path}/complete`, {
-      body: callerOf(principal),
-    });
+    return this.flows.call<FlowRunView>('POST', `${path}/complete`, { principal: caller });
   }
 }

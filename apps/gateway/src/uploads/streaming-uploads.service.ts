@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { finished, Readable, Transform, TransformCallback } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import type { ServicePrincipal } from '@lib/contracts';
 import { CommonErrorCode, DomainException, ValidationFailedException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import { StorageClient } from '../services/service-clients.module';
@@ -78,17 +79,19 @@ const FIELD_MAX_BYTES = 4096;
  *
  * @Post('upload')
  * async upload(@Req() request: FastifyRequest, @CurrentPrincipal() p: Principal) {
- *   const up = await this.uploads.receiveMultipart(request, {
+ *   const principal = servicePrincipalOf(p);
+ *   const up = await this.uploads.receiveMultipart(request, principal, {
  *     maxBytes: 10 * 1024 * 1024,
  *     fields: ['path'],
  *     keyFor: ({ filename }) => runFileKey(p.orgKey, wfId, runId, 'inputs', checkName(filename)),
  *   });
  *   // up = {key, sizeBytes, etag, filename, contentType, fields}; bytes are in S3 now. If recording
- *   // them fails, call `this.uploads.discardUnlessRecorded(up.key, err)` before rethrowing.
+ *   // them fails, call `this.uploads.discardUnlessRecorded(principal, up.key, err)` before rethrowing.
  * }
  * ```
  *
- * Or `put(readable, {key, maxBytes})` for any other byte stream. Import `UploadsModule`.
+ * Or `put(readable, principal, {key, maxBytes})` for any other byte stream. Storage stores only keys of
+ * the principal's org. Import `UploadsModule`.
  */
 @Injectable()
 export class StreamingUploads {
@@ -97,7 +100,11 @@ export class StreamingUploads {
   constructor(@Inject(StorageClient) private readonly storage: ServiceClient) {}
 
   /** Streams `source` to S3 under `target.key`; 413 (`UploadTooLargeException`) past `maxBytes`. */
-  async put(source: Readable, target: StreamTarget): Promise<StoredUpload> {
+  async put(
+    source: Readable,
+    principal: ServicePrincipal,
+    target: StreamTarget,
+  ): Promise<StoredUpload> {
     const limited = new ByteLimit(target.maxBytes);
     // `finished` also reports a source that failed before this call (a multipart part cut short while the
     // caller's `keyFor` was awaiting): piping it alone would leave the internal upload waiting forever. A
@@ -115,6 +122,7 @@ export class StreamingUploads {
     source.pipe(limited);
     try {
       return await this.storage.upload<StoredUpload>('PUT', '/internal/uploads', limited, {
+        principal,
         query: { key: target.key, maxBytes: target.maxBytes, contentType: target.contentType },
         // A 10 MB body from a slow client may take a while; only silence counts as a timeout.
         timeoutMs: 60_000,
@@ -131,6 +139,7 @@ export class StreamingUploads {
    */
   async receiveMultipart(
     request: FastifyRequest,
+    principal: ServicePrincipal,
     opts: MultipartUploadOptions,
   ): Promise<ReceivedUpload> {
     if (!request.isMultipart()) {
@@ -179,7 +188,7 @@ export class StreamingUploads {
           throw err;
         }
         try {
-          const up = await this.put(part.file, {
+          const up = await this.put(part.file, principal, {
             key,
             maxBytes: opts.maxBytes,
             contentType: part.mimetype,
@@ -191,7 +200,7 @@ export class StreamingUploads {
         }
       }
     } catch (err) {
-      if (stored) await this.discard(stored.key);
+      if (stored) await this.discard(principal, stored.key);
       throw err;
     }
     if (!stored) throw new ValidationFailedException(`the '${fileField}' file part is required`);
@@ -203,9 +212,13 @@ export class StreamingUploads {
    * (a 4xx: nothing was written). On a 5xx or a lost answer (the service killed after its commit, a timeout)
    * the record may exist, so the bytes are kept; if it does not, `sweep-orphans` collects them later.
    */
-  async discardUnlessRecorded(key: string, recordError: unknown): Promise<void> {
+  async discardUnlessRecorded(
+    principal: ServicePrincipal,
+    key: string,
+    recordError: unknown,
+  ): Promise<void> {
     if (recordError instanceof DomainException && recordError.status < 500) {
-      await this.discard(key);
+      await this.discard(principal, key);
       return;
     }
     this.logger.warn(
@@ -214,9 +227,9 @@ export class StreamingUploads {
   }
 
   /** Removes stored bytes (cleanup after a failed upload); logs instead of throwing. */
-  async discard(key: string): Promise<void> {
+  async discard(principal: ServicePrincipal, key: string): Promise<void> {
     try {
-      await this.storage.call('DELETE', '/internal/bytes', { query: { key } });
+      await this.storage.call('DELETE', '/internal/bytes', { principal, query: { key } });
     } catch (err) {
       this.logger.warn(
         `could not remove the bytes of a failed upload ${key}: ${(err as Error).message}`,

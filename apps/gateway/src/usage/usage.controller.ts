@@ -8,20 +8,31 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
+import type { OrgQuotaView } from '@lib/contracts';
 import { ForbiddenException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
-import { UsageAggregatorClient } from '../services/service-clients.module';
-import { StorageUsageDto, StorageUsageQueryDto } from './dto/storage-usage.dto';
+import { ObjectMetadataClient, UsageAggregatorClient } from '../services/service-clients.module';
+import { servicePrincipalOf } from '../services/service-principal';
+import { StorageQuotaDto, StorageUsageDto, StorageUsageQueryDto } from './dto/storage-usage.dto';
 
-/** Seed 000 storage usage, read from the usage-aggregator's pre-computed aggregates (constant time). */
+/**
+ * Seed 000 storage usage, read from the usage-aggregator's pre-computed aggregates (constant time), with the
+ * org's storage quota and its counters from object-metadata (one primary-key read), fetched together.
+ */
 @ApiTags('usage')
 @Controller('api/v1/objects')
 @Authenticated('bearer')
 export class UsageController {
-  constructor(@Inject(UsageAggregatorClient) private readonly usage: ServiceClient) {}
+  constructor(
+    @Inject(UsageAggregatorClient) private readonly usage: ServiceClient,
+    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+  ) {}
 
   @Get('storage-usage')
-  @ApiOperation({ summary: 'Storage usage of the caller’s organization (or of one user in it)' })
+  @ApiOperation({
+    summary:
+      'Storage usage of the caller’s organization (or of one user in it), with the organization’s storage quota and what is left of it',
+  })
   @ApiOkResponse({ type: StorageUsageDto })
   @ApiBadRequestResponse({ description: 'createdBy is not a UUID' })
   @ApiUnauthorizedResponse({ description: 'Missing or invalid credentials' })
@@ -33,11 +44,15 @@ export class UsageController {
     if (query.createdBy !== undefined && principal.role !== 'admin') {
       throw new ForbiddenException('createdBy is for organization admins only');
     }
-    const usage = await this.usage.call<StorageUsageDto>(
-      'GET',
-      `/internal/usage/${principal.orgId}`,
-      { query: { createdBy: query.createdBy } },
-    );
-    return { ...usage, orgKey: principal.orgKey };
+    const [usage, quota] = await Promise.all([
+      this.usage.call<Omit<StorageUsageDto, 'quota'>>('GET', '/internal/usage', {
+        principal: servicePrincipalOf(principal),
+        query: { createdBy: query.createdBy },
+      }),
+      this.metadata.call<OrgQuotaView>('GET', '/internal/quotas', {
+        principal: servicePrincipalOf(principal),
+      }),
+    ]);
+    return { ...usage, orgKey: principal.orgKey, quota: StorageQuotaDto.from(quota) };
   }
 }

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { s3Settings } from '@lib/app';
-import { ServiceClient } from '@lib/internal-http';
+import { ServiceClient, ServiceTokens } from '@lib/internal-http';
 import { Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import { ObjectMetadataEnv } from '../config/object-metadata.env';
 import { ObjectBytesService } from './object-bytes.service';
@@ -12,8 +12,8 @@ import { ObjectBytesService } from './object-bytes.service';
   providers: [
     {
       provide: ObjectBytesService,
-      inject: [ConfigService],
-      useFactory: async (config: ConfigService<ObjectMetadataEnv, true>) => {
+      inject: [ConfigService, ServiceTokens],
+      useFactory: async (config: ConfigService<ObjectMetadataEnv, true>, tokens: ServiceTokens) => {
         const s3 = s3Settings(config);
         const credentials = await SigningCredentials.load(s3CredentialProvider(s3));
         return new ObjectBytesService(
@@ -22,6 +22,7 @@ import { ObjectBytesService } from './object-bytes.service';
           new ServiceClient({
             name: 'storage',
             baseUrl: config.get('STORAGE_URL', { infer: true }),
+            tokens,
           }),
         );
       },

@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ServiceClient } from '@lib/internal-http';
 import { PresignGetOptions, Presigner } from '@lib/s3';
-import { OBJECT_LIMITS } from '@lib/contracts';
+import { OBJECT_LIMITS, parseObjectKey, type ServicePrincipal } from '@lib/contracts';
 
 // S3's DeleteObjects limit.
 const DELETE_BATCH = 1000;
@@ -14,10 +14,33 @@ export interface StoredBytes {
   etag: string | null;
 }
 
+/** Stored bytes: their key, and the org whose record names them. */
+export interface StoredFileRef {
+  orgId: string;
+  objectKey: string;
+}
+
+/**
+ * The principal of object-metadata's calls to storage: the org of the files (its id from their records,
+ * its key the first segment of theirs: storage refuses a key of any other org), object-metadata the actor.
+ */
+function actingFor({ orgId, objectKey }: StoredFileRef): ServicePrincipal {
+  const orgKey = parseObjectKey(objectKey)?.orgKey;
+  if (!orgKey) throw new Error(`${objectKey} is no object key of the platform`);
+  return {
+    orgId,
+    orgKey,
+    userId: null,
+    role: null,
+    actor: { type: 'system', id: 'object-metadata' },
+    workflowId: null,
+  };
+}
+
 /**
  * An object's bytes, seen from object-metadata. Presigned URLs are signed here (pure CPU, ~100k/s per core
  * with the cached SigV4 key), so create and download take no hop beyond this service; byte operations
- * (copy, DELETE) are the storage service's, over its keep-alive pool.
+ * (copy, DELETE) are the storage service's, over its keep-alive pool, each for the org of its files.
  */
 @Injectable()
 export class ObjectBytesService implements OnApplicationShutdown {
@@ -52,25 +75,41 @@ export class ObjectBytesService implements OnApplicationShutdown {
     return this.internalPresigner.presignGet(objectKey, { expiresInSeconds });
   }
 
-  /** Copies the bytes under `from` to `to` inside S3 (no byte crosses a service); 404 when `from` is empty. */
-  async copy(from: string, to: string): Promise<StoredBytes> {
+  /**
+   * Copies the bytes under `from` to `to`, both of org `orgId`, inside S3 (no byte crosses a service); 404
+   * when `from` is empty, 413 (`BYTES_TOO_LARGE`, nothing copied) when they are more than `maxBytes`.
+   */
+  async copy(orgId: string, from: string, to: string, maxBytes?: number): Promise<StoredBytes> {
     return this.storage.call<StoredBytes>('POST', '/internal/bytes/copy', {
-      body: { from, to },
+      principal: actingFor({ orgId, objectKey: from }),
+      body: { from, to, maxBytes },
       timeoutMs: COPY_TIMEOUT_MS,
     });
   }
 
   /** Removes the bytes (idempotent); throws when storage or S3 fails, so the caller retries. */
-  async delete(objectKey: string): Promise<void> {
-    await this.storage.call('DELETE', '/internal/bytes', { query: { key: objectKey } });
+  async delete(file: StoredFileRef): Promise<void> {
+    await this.storage.call('DELETE', '/internal/bytes', {
+      principal: actingFor(file),
+      query: { key: file.objectKey },
+    });
   }
 
-  /** `delete` for many objects: one S3 DeleteObjects per 1000 keys. */
-  async deleteMany(objectKeys: string[]): Promise<void> {
-    for (let from = 0; from < objectKeys.length; from += DELETE_BATCH) {
-      await this.storage.call('POST', '/internal/bytes/delete', {
-        body: { keys: objectKeys.slice(from, from + DELETE_BATCH) },
-      });
+  /** `delete` for many files: a request per org, one S3 DeleteObjects per 1000 of its keys. */
+  async deleteMany(files: readonly StoredFileRef[]): Promise<void> {
+    const byOrg = new Map<string, string[]>();
+    for (const { orgId, objectKey } of files) {
+      const keys = byOrg.get(orgId);
+      if (keys) keys.push(objectKey);
+      else byOrg.set(orgId, [objectKey]);
+    }
+    for (const [orgId, keys] of byOrg) {
+      for (let from = 0; from < keys.length; from += DELETE_BATCH) {
+        await this.storage.call('POST', '/internal/bytes/delete', {
+          principal: actingFor({ orgId, objectKey: keys[from] }),
+          body: { keys: keys.slice(from, from + DELETE_BATCH) },
+        });
+      }
     }
   }
 

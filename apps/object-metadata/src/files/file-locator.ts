@@ -30,10 +30,10 @@ export interface FileLocator {
   readonly kind: ObjectKeyKind;
   findLive(objectKey: string): Promise<LiveFile | null>;
   /**
-   * Every live file of this kind, in pages ordered by `objectId` (keyset: ids greater than `afterObjectId`),
-   * optionally of one org. The truth that usage is checked against and rebuilt from.
+   * Every live file of this kind of one org, in pages ordered by `objectId` (keyset: ids greater than
+   * `afterObjectId`). The truth that usage is checked against and rebuilt from.
    */
-  listLive(page: { orgId?: string; afterObjectId?: string; limit: number }): Promise<LiveFile[]>;
+  listLive(page: { orgId: string; afterObjectId?: string; limit: number }): Promise<LiveFile[]>;
 }
 
 /**

@@ -1,17 +1,24 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import type { ServicePrincipal } from '@lib/contracts';
+import { CalledBy, OnBehalfOf } from '@lib/internal-http';
 import { LiveFilesQueryDto } from './dto/files-queries.dto';
 import { LiveFilesPage, FilesService } from './files.service';
 
 /**
- * Internal HTTP API over every kind of stored file: the census of live files (usage truth). The public
+ * Internal HTTP API over every kind of stored file: the census of an org's live files (usage truth), for
+ * the usage-aggregator's rebuild. Its token names the org: a census of every org answers no one. The public
  * download's lookups are the batched calls `files.downloadUrl` and `files.streamSource` (BatchController).
  */
 @Controller('internal/files')
+@CalledBy('usage-aggregator')
 export class FilesController {
   constructor(private readonly files: FilesService) {}
 
   @Get('live')
-  live(@Query() q: LiveFilesQueryDto): Promise<LiveFilesPage> {
-    return this.files.listLive(q);
+  live(
+    @OnBehalfOf() principal: ServicePrincipal,
+    @Query() q: LiveFilesQueryDto,
+  ): Promise<LiveFilesPage> {
+    return this.files.listLive({ ...q, orgId: principal.orgId });
   }
 }

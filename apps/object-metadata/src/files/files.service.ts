@@ -78,10 +78,10 @@ export class FilesService {
   }
 
   /**
-   * One page of every live file of every kind (kinds in a fixed order, each by objectId). The cursor is
-   * `{kind}:{lastObjectId}`.
+   * One page of every live file of every kind of org `orgId` (kinds in a fixed order, each by objectId).
+   * The cursor is `{kind}:{lastObjectId}`.
    */
-  async listLive(q: { orgId?: string; cursor?: string; limit?: number }): Promise<LiveFilesPage> {
+  async listLive(q: { orgId: string; cursor?: string; limit?: number }): Promise<LiveFilesPage> {
     const limit = q.limit ?? DEFAULT_PAGE;
     const locators = new Map(this.registry.all().map((l) => [l.kind, l]));
     const kinds = OBJECT_KEY_KINDS.filter((k) => locators.has(k));

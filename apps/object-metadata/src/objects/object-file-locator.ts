@@ -62,7 +62,7 @@ export class ObjectFileLocator implements FileLocator, OnModuleInit {
     return object ? toLiveFile(object) : null;
   }
 
-  async listLive(page: { orgId?: string; afterObjectId?: string; limit: number }) {
+  async listLive(page: { orgId: string; afterObjectId?: string; limit: number }) {
     const rows = await this.objects.listNotDeleted({
       orgId: page.orgId,
       afterId: page.afterObjectId,

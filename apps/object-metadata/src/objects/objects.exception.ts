@@ -6,6 +6,7 @@ export const ObjectsErrorCode = {
   ObjectNotUploaded: 'OBJECT_NOT_UPLOADED',
   ObjectNotUploading: 'OBJECT_NOT_UPLOADING',
   ObjectDeleted: 'OBJECT_DELETED',
+  ObjectTooLarge: 'OBJECT_TOO_LARGE',
 } as const;
 
 export class ObjectNotFoundException extends DomainException {
@@ -41,5 +42,17 @@ export class ObjectNotUploadingException extends DomainException {
 export class ObjectDeletedException extends DomainException {
   constructor(id: string, what: string) {
     super(400, ObjectsErrorCode.ObjectDeleted, `object ${id} is DELETED: cannot ${what}`);
+  }
+}
+
+/** complete of an upload larger than any object may be (`OBJECT_MAX_BYTES`): its bytes were removed. */
+export class ObjectTooLargeException extends DomainException {
+  constructor(id: string, maxBytes: number) {
+    super(
+      413,
+      ObjectsErrorCode.ObjectTooLarge,
+      `object ${id}: the upload is larger than ${maxBytes} bytes, the most an object may hold; ` +
+        'it was removed: PUT smaller bytes to its upload_url, then complete it',
+    );
   }
 }

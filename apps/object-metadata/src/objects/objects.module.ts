@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { QuotasModule } from '../quotas/quotas.module';
 import { TtlQueueModule } from '../ttl/ttl-queue.module';
 import { ObjectFileLocator } from './object-file-locator';
 import { ObjectsController } from './objects.controller';
@@ -6,7 +7,7 @@ import { ObjectsRepository } from './objects.repository';
 import { ObjectsService } from './objects.service';
 
 @Module({
-  imports: [TtlQueueModule],
+  imports: [QuotasModule, TtlQueueModule],
   controllers: [ObjectsController],
   providers: [ObjectsService, ObjectsRepository, ObjectFileLocator],
   exports: [ObjectsService, ObjectsRepository],

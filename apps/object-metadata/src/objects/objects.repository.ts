@@ -216,21 +216,15 @@ export class ObjectsRepository {
     return found;
   }
 
-  /** A keyset page (by id) of the objects that are not DELETED, of one org or of all. */
+  /** A keyset page (by id) of the objects of one org that are not DELETED. */
   async listNotDeleted(page: {
-    orgId?: string;
+    orgId: string;
     afterId?: string;
     limit: number;
   }): Promise<ObjectEntity[]> {
-    const params: unknown[] = [page.afterId ?? '', page.limit];
-    let org = '';
-    if (page.orgId) {
-      params.push(page.orgId);
-      org = 'AND org_id = $3';
-    }
     const rows = await this.dataSource.query<ObjectRow[]>(
-      `SELECT * FROM objects WHERE state <> 'DELETED' AND id > $1 ${org} ORDER BY id LIMIT $2`,
-      params,
+      `SELECT * FROM objects WHERE org_id = $1 AND state <> 'DELETED' AND id > $2 ORDER BY id LIMIT $3`,
+      [page.orgId, page.afterId ?? '', page.limit],
     );
     return rows.map(toEntity);
   }

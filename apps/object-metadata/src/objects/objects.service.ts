@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import {
   EventActor,
   FileChange,
@@ -11,6 +12,7 @@ import {
   ObjectListView,
   ObjectView,
   objectsApiKey,
+  type ServicePrincipal,
   Topic,
 } from '@lib/contracts';
 import { DomainException } from '@lib/errors';
@@ -18,6 +20,9 @@ import { OutboxWriter, type PreparedOutboxEvent } from '@lib/events';
 import { MicroBatcher } from '@lib/queue';
 import type { EntityManager } from 'typeorm';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
+import { ObjectMetadataEnv } from '../config/object-metadata.env';
+import { QuotaExceededException } from '../quotas/quotas.exception';
+import { StorageQuotas } from '../quotas/storage-quotas.service';
 import { TtlScheduler } from '../ttl/ttl-scheduler.service';
 import { objectChangedEvent, TTL_ACTOR } from './object-events';
 import { objectMediaType } from './object-file-locator';
@@ -29,6 +34,7 @@ import {
   ObjectNotFoundException,
   ObjectNotUploadedException,
   ObjectNotUploadingException,
+  ObjectTooLargeException,
 } from './objects.exception';
 import { ListScope, ObjectsRepository } from './objects.repository';
 
@@ -57,6 +63,8 @@ const LATE_PURGE_AFTER_MS = OBJECT_LIMITS.uploadUrlSeconds * 1000 + 60_000;
 export class ObjectsService {
   private readonly logger = new Logger(ObjectsService.name);
   /** Answers each create's error, or null once it is committed. */
+  /** The largest object (`OBJECT_MAX_BYTES`): the presigned PUT cannot bound what it takes. */
+  private readonly maxBytes: number;
   private readonly creates = new MicroBatcher<PendingCreate, Error | null>({
     ...CREATE_BATCH,
     run: (batch) => this.insertCreated(batch),
@@ -67,27 +75,31 @@ export class ObjectsService {
     private readonly outbox: OutboxWriter,
     private readonly bytes: ObjectBytesService,
     private readonly ttl: TtlScheduler,
-  ) {}
+    private readonly quotas: StorageQuotas,
+    config: ConfigService<ObjectMetadataEnv, true>,
+  ) {
+    this.maxBytes = config.get('OBJECT_MAX_BYTES', { infer: true });
+  }
 
   /**
    * Creates an object in `UPLOADING` and publishes `storage_file.updated` (created) in the same
    * transaction; then schedules its expiry, and answers with a presigned `upload_url`.
    */
-  async create(cmd: ObjectCreateCall): Promise<ObjectView> {
+  async create(cmd: ObjectCreateCall, principal: ServicePrincipal): Promise<ObjectView> {
     const id = newObjectId();
     const now = Date.now();
     const object: ObjectEntity = {
       id,
-      orgId: cmd.orgId,
-      orgKey: cmd.orgKey,
+      orgId: principal.orgId,
+      orgKey: principal.orgKey,
       name: cmd.name,
       contentType: cmd.content_type,
       state: 'UPLOADING',
       sizeBytes: null,
       metadata: cmd.metadata ?? null,
-      objectKey: objectsApiKey(cmd.orgKey, id),
+      objectKey: objectsApiKey(principal.orgKey, id),
       etag: null,
-      createdBy: cmd.createdBy ?? null,
+      createdBy: principal.userId,
       createTimeMs: now,
       deleteAfterTimeMs: typeof cmd.ttl_ms === 'number' ? now + cmd.ttl_ms : null,
       isPublic: false,
@@ -99,7 +111,7 @@ export class ObjectsService {
       {
         topic: Topic.StorageFileUpdated,
         key: id,
-        data: objectChangedEvent(object, 'created', cmd.actor, now),
+        data: objectChangedEvent(object, 'created', principal.actor, now),
       },
     ]);
     const failure = await this.creates.submit({ object, event });
@@ -153,7 +165,8 @@ export class ObjectsService {
 
   /**
    * UPLOADING → READ_ONLY once the bytes are in S3, recording their real size. No bytes yet: 400 and
-   * nothing changes; not UPLOADING: 409.
+   * nothing changes; not UPLOADING: 409. Bytes over `OBJECT_MAX_BYTES` (413), or over what the org's quota
+   * has left (403), are refused and removed: the object stays UPLOADING, counted as before.
    *
    * The upload URL stays valid until it expires (nothing revokes a presigned URL), so the uploaded bytes are
    * copied inside S3 to a new key that no URL names, which becomes the object's key: downloads serve exactly
@@ -164,10 +177,17 @@ export class ObjectsService {
     const object = await this.find(orgId, id);
     if (object.state !== 'UPLOADING') throw new ObjectNotUploadingException(id, object.state);
     const completedKey = objectsApiKey(object.orgKey, id);
-    const stored = await this.bytes.copy(object.objectKey, completedKey).catch((err: unknown) => {
-      if (err instanceof DomainException && err.status === 404) return null;
-      throw err;
-    });
+    const stored = await this.bytes
+      .copy(orgId, object.objectKey, completedKey, this.maxBytes)
+      .catch(async (err: unknown) => {
+        if (err instanceof DomainException && err.status === 404) return null;
+        if (err instanceof DomainException && err.status === 413) {
+          // Larger than any object may be: refused, and the upload's bytes go.
+          await this.discard(object, object.objectKey);
+          throw new ObjectTooLargeException(id, this.maxBytes);
+        }
+        throw err;
+      });
     if (!stored) {
       // Nothing uploaded; or a concurrent complete or delete took the upload key's bytes first.
       const current = await this.find(orgId, id);
@@ -175,18 +195,30 @@ export class ObjectsService {
       throw new ObjectNotUploadedException(id);
     }
     const now = Date.now();
-    const completed = await this.objects.transaction(async (manager) => {
-      const row = await this.objects.markCompleted(manager, orgId, id, completedKey, stored);
-      if (row) await this.appendEvent(manager, row, 'overwritten', actor, now);
-      return row;
-    });
+    const completed = await this.objects
+      .transaction(async (manager) => {
+        const row = await this.objects.markCompleted(manager, orgId, id, completedKey, stored);
+        if (row) {
+          await this.quotas.chargeOne(manager, { orgId, files: 0, bytes: stored.sizeBytes });
+          await this.appendEvent(manager, row, 'overwritten', actor, now);
+        }
+        return row;
+      })
+      .catch(async (err: unknown) => {
+        // Over the org's quota: nothing is recorded, and neither the upload nor its copy is kept.
+        if (err instanceof QuotaExceededException) {
+          await this.discard(object, completedKey);
+          await this.discard(object, object.objectKey);
+        }
+        throw err;
+      });
     if (!completed) {
       // Lost a race (a concurrent complete, delete or expiry): the copy is nobody's. Answer for the
       // state the object is in now.
-      await this.discard(id, completedKey);
+      await this.discard(object, completedKey);
       throw new ObjectNotUploadingException(id, (await this.find(orgId, id)).state);
     }
-    await this.discard(id, object.objectKey);
+    await this.discard(object, object.objectKey);
     return toObjectView(completed);
   }
 
@@ -199,6 +231,7 @@ export class ObjectsService {
     const { object, changed } = await this.objects.transaction(async (manager) => {
       const row = await this.objects.markDeleted(manager, orgId, id, now, LATE_PURGE_AFTER_MS);
       if (row) {
+        await this.quotas.charge(manager, [released(row)]);
         await this.appendEvent(manager, row, 'deleted', actor, now);
         return { object: row, changed: true };
       }
@@ -245,6 +278,7 @@ export class ObjectsService {
     const now = Date.now();
     const expired = await this.objects.transaction(async (manager) => {
       const rows = await this.objects.markExpired(manager, ids, now, LATE_PURGE_AFTER_MS);
+      await this.quotas.charge(manager, rows.map(released));
       await this.outbox.appendMany(
         manager,
         rows.map((row) => ({
@@ -286,7 +320,7 @@ export class ObjectsService {
   async latePurgeDue(max: number): Promise<number> {
     const due = await this.objects.findLatePurgesDue(Date.now(), max);
     if (due.length === 0) return 0;
-    await this.bytes.deleteMany(due.map((o) => o.objectKey));
+    await this.bytes.deleteMany(due);
     await this.objects.clearLatePurge(due.map((o) => o.id));
     return due.length;
   }
@@ -299,8 +333,8 @@ export class ObjectsService {
 
   private async purge(objects: ObjectEntity[]): Promise<void> {
     if (objects.length === 0) return;
-    if (objects.length === 1) await this.bytes.delete(objects[0].objectKey);
-    else await this.bytes.deleteMany(objects.map((o) => o.objectKey));
+    if (objects.length === 1) await this.bytes.delete(objects[0]);
+    else await this.bytes.deleteMany(objects);
     const pending = objects.filter((o) => o.purgePending).map((o) => o.id);
     if (pending.length > 0) await this.objects.clearPurgePending(pending);
   }
@@ -332,21 +366,31 @@ export class ObjectsService {
   private async insertCreated(batch: PendingCreate[]): Promise<Map<PendingCreate, Error | null>> {
     const insert = (creates: PendingCreate[]) =>
       this.objects.transaction(async (manager) => {
-        await this.objects.insertMany(
+        // An object counts against its org's quota from its create: one file, no bytes yet.
+        const refusals = await this.quotas.charge(
           manager,
-          creates.map((c) => c.object),
+          creates.map((c) => ({ orgId: c.object.orgId, files: 1, bytes: 0 })),
         );
-        await this.outbox.insert(
-          manager,
-          creates.map((c) => c.event),
-        );
+        const admitted = creates.filter((_, i) => !refusals[i]);
+        if (admitted.length > 0) {
+          await this.objects.insertMany(
+            manager,
+            admitted.map((c) => c.object),
+          );
+          await this.outbox.insert(
+            manager,
+            admitted.map((c) => c.event),
+          );
+        }
+        return new Map(creates.map((c, i) => [c, refusals[i]]));
       });
     try {
-      await insert(batch);
-      return new Map(batch.map((c) => [c, null] as const));
+      return await insert(batch);
     } catch (err) {
       if (batch.length === 1) return new Map([[batch[0], asError(err)]]);
-      const outcomes = await Promise.all(batch.map((c) => insert([c]).then(() => null, asError)));
+      const outcomes = await Promise.all(
+        batch.map((c) => insert([c]).then((answers) => answers.get(c)!, asError)),
+      );
       return new Map(batch.map((c, i) => [c, outcomes[i]]));
     }
   }
@@ -367,12 +411,12 @@ export class ObjectsService {
   }
 
   /** Removes bytes no record names; when storage fails, they are left to the orphan sweep. */
-  private async discard(id: string, objectKey: string): Promise<void> {
+  private async discard(object: ObjectEntity, objectKey: string): Promise<void> {
     try {
-      await this.bytes.delete(objectKey);
+      await this.bytes.delete({ orgId: object.orgId, objectKey });
     } catch (err) {
       this.logger.warn(
-        `could not remove spare bytes of ${id} (the orphan sweep will): ${String(err)}`,
+        `could not remove spare bytes of ${object.id} (the orphan sweep will): ${String(err)}`,
       );
     }
   }
@@ -397,3 +441,6 @@ export class ObjectsService {
 }
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/** What a deleted or expired object gives back to its org's quota: itself and its recorded bytes. */
+const released = (o: ObjectEntity) => ({ orgId: o.orgId, files: -1, bytes: -(o.sizeBytes ?? 0) });

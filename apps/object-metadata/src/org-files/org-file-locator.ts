@@ -38,7 +38,7 @@ export class OrgFileLocator implements FileLocator, OnModuleInit {
   }
 
   async listLive(page: {
-    orgId?: string;
+    orgId: string;
     afterObjectId?: string;
     limit: number;
   }): Promise<LiveFile[]> {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ObjectMetadataEnv } from '../config/object-metadata.env';
-import { ObjectBytesService } from '../bytes/object-bytes.service';
+import { ObjectBytesService, type StoredFileRef } from '../bytes/object-bytes.service';
 import { OrgFilesRepository } from './org-files.repository';
 
 const SWEEP_BATCH = 1000;
@@ -35,20 +35,19 @@ export class OrgFilePurger implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Removes these bytes now; on failure they stay recorded and the sweep retries. Never throws. */
-  async purgeNow(objectKeys: string[]): Promise<void> {
-    if (objectKeys.length === 0) return;
+  async purgeNow(files: readonly StoredFileRef[]): Promise<void> {
+    if (files.length === 0) return;
     try {
-      await this.bytes.deleteMany(objectKeys);
-      await this.repo.removePurges(objectKeys);
+      await this.bytes.deleteMany(files);
+      await this.repo.removePurges(files.map((f) => f.objectKey));
     } catch (err) {
-      this.logger.warn(`purge of ${objectKeys.length} key(s) deferred: ${(err as Error).message}`);
+      this.logger.warn(`purge of ${files.length} key(s) deferred: ${(err as Error).message}`);
     }
   }
 
   private async sweep(): Promise<void> {
     try {
-      const keys = await this.repo.pendingPurges(SWEEP_BATCH);
-      await this.purgeNow(keys);
+      await this.purgeNow(await this.repo.pendingPurges(SWEEP_BATCH));
     } catch (err) {
       this.logger.warn(`purge sweep failed: ${(err as Error).message}`);
     }

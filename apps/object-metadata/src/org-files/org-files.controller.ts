@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { parseObjectKey } from '@lib/contracts';
+import { parseObjectKey, type ServicePrincipal } from '@lib/contracts';
 import { ValidationFailedException } from '@lib/errors';
+import { CalledBy, OnBehalfOf } from '@lib/internal-http';
 import {
   OrgCommitUploadDto,
   OrgCopyDto,
@@ -15,43 +16,47 @@ import {
 import { OrgFilesService } from './org-files.service';
 
 /**
- * Internal org storage API, called by the gateway (one hop) once it has authenticated the org key. Answers
- * the `data` of seed 004's envelope.
+ * Internal org storage API, called by the gateway (one hop) once it has authenticated the org key: the org
+ * is the one of the call's principal. Answers the `data` of seed 004's envelope.
  */
 @Controller('internal/org-files')
+@CalledBy('gateway')
 export class OrgFilesController {
   constructor(private readonly files: OrgFilesService) {}
 
   @Get('children')
-  list(@Query() q: OrgListQueryDto) {
-    return this.files.list(q.orgId, q.path, { limit: q.limit, cursor: q.cursor });
+  list(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgListQueryDto) {
+    return this.files.list(p.orgId, q.path, { limit: q.limit, cursor: q.cursor });
   }
 
   @Get('meta')
-  meta(@Query() q: OrgRequiredPathQueryDto) {
-    return this.files.meta(q.orgId, q.path);
+  meta(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgRequiredPathQueryDto) {
+    return this.files.meta(p.orgId, q.path);
   }
 
   @Get('download')
-  download(@Query() q: OrgRequiredPathQueryDto) {
-    return this.files.download(q.orgId, q.path);
+  download(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgRequiredPathQueryDto) {
+    return this.files.download(p.orgId, q.path);
   }
 
   @Get('stats')
-  stats(@Query() q: OrgPathQueryDto) {
-    return this.files.stats(q.orgId, q.path);
+  stats(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgPathQueryDto) {
+    return this.files.stats(p.orgId, q.path);
   }
 
   @Post('uploads')
   @HttpCode(200)
-  commitUpload(@Body() cmd: OrgCommitUploadDto) {
+  commitUpload(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCommitUploadDto) {
     const parsed = parseObjectKey(cmd.objectKey);
-    if (parsed?.kind !== 'org_file' || parsed.orgKey !== cmd.orgKey) {
+    if (parsed?.kind !== 'org_file' || parsed.orgKey !== p.orgKey) {
       throw new ValidationFailedException('objectKey is not an org file key of this org');
     }
     return this.files.commitUpload({
       ...cmd,
-      createdBy: cmd.createdBy ?? null,
+      orgId: p.orgId,
+      orgKey: p.orgKey,
+      actor: p.actor,
+      createdBy: p.userId,
       s3Etag: cmd.s3Etag ?? null,
       contentType: cmd.contentType ?? null,
     });
@@ -59,33 +64,33 @@ export class OrgFilesController {
 
   @Post('folders')
   @HttpCode(200)
-  createFolder(@Body() cmd: OrgCreateFolderDto) {
-    return this.files.createFolder(cmd, cmd.path, cmd.name);
+  createFolder(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCreateFolderDto) {
+    return this.files.createFolder(p, cmd.path, cmd.name);
   }
 
   @Post('delete')
   @HttpCode(200)
-  remove(@Body() cmd: OrgDeleteDto) {
-    return this.files.remove(cmd, cmd.path, cmd.ifMatch);
+  remove(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgDeleteDto) {
+    return this.files.remove(p, cmd.path, cmd.ifMatch);
   }
 
   @Post('rename')
   @HttpCode(200)
-  rename(@Body() cmd: OrgRenameDto) {
-    return this.files.rename(cmd, cmd.path, cmd.newName, cmd.ifMatch);
+  rename(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgRenameDto) {
+    return this.files.rename(p, cmd.path, cmd.newName, cmd.ifMatch);
   }
 
   @Post('move')
   @HttpCode(200)
-  move(@Body() cmd: OrgMoveDto) {
-    return this.files.move(cmd, cmd.sourcePath, cmd.destPath, cmd.ifMatch);
+  move(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgMoveDto) {
+    return this.files.move(p, cmd.sourcePath, cmd.destPath, cmd.ifMatch);
   }
 
   @Post('copy')
   @HttpCode(200)
-  copy(@Body() cmd: OrgCopyDto) {
+  copy(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCopyDto) {
     return this.files.copy(
-      { ...cmd, createdBy: cmd.createdBy ?? null },
+      { ...p, createdBy: p.userId },
       cmd.sourcePath,
       cmd.destPath,
       cmd.newName,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { QuotasModule } from '../quotas/quotas.module';
 import { OrgFileLocator } from './org-file-locator';
 import { OrgFilePurger } from './org-file-purger.service';
 import { OrgFilesController } from './org-files.controller';
@@ -9,6 +10,7 @@ import { OrgFolderMoveWorker } from './org-folder-move.worker';
 
 /** Org storage (seed 004): folders, files, their events, and the `org_file` locator. */
 @Module({
+  imports: [QuotasModule],
   controllers: [OrgFilesController],
   providers: [
     OrgFilesRepository,

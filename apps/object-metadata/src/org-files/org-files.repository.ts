@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { EventActor, OrgListCursor } from '@lib/contracts';
 import { DataSource, EntityManager } from 'typeorm';
+import type { StoredFileRef } from '../bytes/object-bytes.service';
 
 export interface OrgFolder {
   id: string;
@@ -538,20 +539,22 @@ export class OrgFilesRepository {
     return rows.map(toFile).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  async addPurges(m: EntityManager, objectKeys: string[]): Promise<void> {
-    if (objectKeys.length === 0) return;
+  async addPurges(m: EntityManager, files: readonly StoredFileRef[]): Promise<void> {
+    if (files.length === 0) return;
     await m.query(
-      `INSERT INTO org_file_purges (object_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
-      [objectKeys],
+      `INSERT INTO org_file_purges (object_key, org_id)
+       SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`,
+      [files.map((f) => f.objectKey), files.map((f) => f.orgId)],
     );
   }
 
-  async pendingPurges(limit: number): Promise<string[]> {
-    const rows = await this.manager.query<{ object_key: string }[]>(
-      `SELECT object_key FROM org_file_purges ORDER BY created_at LIMIT $1`,
+  /** The oldest pending purges that name their org (older rows are left to `sweep-orphans`). */
+  async pendingPurges(limit: number): Promise<StoredFileRef[]> {
+    return this.manager.query(
+      `SELECT org_id AS "orgId", object_key AS "objectKey" FROM org_file_purges
+       WHERE org_id IS NOT NULL ORDER BY created_at LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => r.object_key);
   }
 
   async removePurges(objectKeys: string[]): Promise<void> {
@@ -654,13 +657,13 @@ export class OrgFilesRepository {
     return rows[0] ? toFile(rows[0]) : null;
   }
 
-  /** A page (by id) of live files, of one org or of all (none in a deleted folder). */
-  async listFiles(page: { orgId?: string; afterId?: string; limit: number }): Promise<OrgFile[]> {
+  /** A page (by id) of the live files of one org (none in a deleted folder). */
+  async listFiles(page: { orgId: string; afterId?: string; limit: number }): Promise<OrgFile[]> {
     const rows = await this.manager.query<FileRow[]>(
       `SELECT f.* FROM org_files f JOIN org_folders d ON d.id = f.folder_id AND d.deleted_by IS NULL
-       WHERE ($1::uuid IS NULL OR f.org_id = $1) AND f.id > $2
+       WHERE f.org_id = $1 AND f.id > $2
        ORDER BY f.id LIMIT $3`,
-      [page.orgId ?? null, page.afterId ?? '', page.limit],
+      [page.orgId, page.afterId ?? '', page.limit],
     );
     return rows.map(toFile);
   }

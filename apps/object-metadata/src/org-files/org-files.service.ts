@@ -42,6 +42,7 @@ import {
 import { OrgFile, OrgFilesRepository, OrgFolder } from './org-files.repository';
 import { OrgFilePurger } from './org-file-purger.service';
 import { OrgFolderDeleteWorker } from './org-folder-delete.worker';
+import { StorageQuotas } from '../quotas/storage-quotas.service';
 import { OrgFolderMoveWorker } from './org-folder-move.worker';
 import { contentDisposition } from '../files/content-disposition';
 
@@ -142,6 +143,7 @@ export class OrgFilesService {
     private readonly purger: OrgFilePurger,
     private readonly moves: OrgFolderMoveWorker,
     private readonly deletes: OrgFolderDeleteWorker,
+    private readonly quotas: StorageQuotas,
   ) {}
 
   /**
@@ -254,8 +256,8 @@ export class OrgFilesService {
    * One folder's pending commits (distinct names, in arrival order) in one transaction: the folder locked
    * once, its folders and files of those names read in one query each, the new files inserted in one
    * statement, its counters updated once, the events appended together. A commit refused on its own (a folder
-   * has the name, `ifMatch` fails) answers its error and the others go on; a failed transaction fails them all
-   * (the batcher rejects each).
+   * has the name, `ifMatch` fails, the org's quota has no room) answers its error and the others go on; a
+   * failed transaction fails them all (the batcher rejects each).
    */
   private async commitTogether(
     commits: PendingCommit[],
@@ -264,7 +266,7 @@ export class OrgFilesService {
     const folderPath = commits[0].folderPath;
     const now = Date.now();
     const answers = new Map<PendingCommit, CommittedUpload | Error>();
-    const replaced: string[] = [];
+    const replaced: OrgFile[] = [];
     await this.tx(async (m) => {
       answers.clear();
       replaced.length = 0;
@@ -274,6 +276,29 @@ export class OrgFilesService {
       const names = commits.map((c) => c.name);
       const folders = await this.repo.childFolderNames(m, folder.id, names);
       const existing = await this.repo.lockFilesIn(m, folder.id, names);
+      // Refused before anything is written: a folder has the name (409), If-Match fails (412), or the org's
+      // quota has no room for the commit (403; earlier commits first).
+      const refusals = new Map<PendingCommit, Error>();
+      const admissible: PendingCommit[] = [];
+      for (const commit of commits) {
+        const path = joinOrgPath(folderPath.path, commit.name);
+        const old = existing.get(commit.name);
+        if (folders.has(commit.name)) refusals.set(commit, new OrgNameTakenException(path));
+        else if (!ifMatchHolds(commit.cmd.ifMatch, old ? fileEtag(old) : null)) {
+          refusals.set(commit, new OrgPreconditionFailedException(path));
+        } else admissible.push(commit);
+      }
+      const overQuota = await this.quotas.charge(
+        m,
+        admissible.map(({ cmd, name }) => {
+          const old = existing.get(name);
+          return { orgId, files: old ? 0 : 1, bytes: cmd.sizeBytes - (old?.sizeBytes ?? 0) };
+        }),
+      );
+      admissible.forEach((commit, i) => {
+        const refusal = overQuota[i];
+        if (refusal) refusals.set(commit, refusal);
+      });
       const created: { commit: PendingCommit; file: OrgFile }[] = [];
       const events: StorageFileUpdatedEvent[] = [];
       let bytes = 0;
@@ -281,13 +306,12 @@ export class OrgFilesService {
         const { cmd, name } = commit;
         const path = joinOrgPath(folderPath.path, name);
         const old = existing.get(name) ?? null;
-        if (folders.has(name)) answers.set(commit, new OrgNameTakenException(path));
-        else if (!ifMatchHolds(cmd.ifMatch, old ? fileEtag(old) : null)) {
-          answers.set(commit, new OrgPreconditionFailedException(path));
-        } else if (old) {
+        const refusal = refusals.get(commit);
+        if (refusal) answers.set(commit, refusal);
+        else if (old) {
           const file = await this.repo.replaceContent(m, old.id, contentOf(cmd));
           bytes += file.sizeBytes - old.sizeBytes;
-          replaced.push(old.objectKey);
+          replaced.push(old);
           events.push(orgFileEvent(file, path, 'overwritten', old.sizeBytes, cmd.actor, now));
           answers.set(commit, { file: fileView(file, folderPath.path), created: false });
         } else {
@@ -374,12 +398,13 @@ export class OrgFilesService {
           throw new OrgPreconditionFailedException(p.path);
         await this.repo.deleteFile(m, file.id);
         await this.repo.addToCounts(m, t.folder.id, -1, -file.sizeBytes);
-        await this.repo.addPurges(m, [file.objectKey]);
+        await this.quotas.charge(m, [{ orgId: caller.orgId, files: -1, bytes: -file.sizeBytes }]);
+        await this.repo.addPurges(m, [file]);
         const gone = { ...file, version: file.version + 1 };
         await this.append(m, [
           orgFileEvent(gone, p.path, 'deleted', file.sizeBytes, caller.actor, now),
         ]);
-        return { type: 'file' as const, keys: [file.objectKey], files: 1, folders: 0 };
+        return { type: 'file' as const, purged: [file], files: 1, folders: 0 };
       }
       await this.repo.lockOrgTree(m, caller.orgId);
       const folder = await this.repo.lockFolder(m, t.folder.id);
@@ -391,10 +416,14 @@ export class OrgFilesService {
       await this.repo.lockFolders(m, ids);
       const job = await this.repo.addFolderDelete(m, caller.orgId, folder.id, p.path, caller.actor);
       const held = await this.repo.markDeleted(m, folder.id, ids, job);
-      return { type: 'folder' as const, keys: [], files: held.files, folders: ids.length };
+      // Its files stop counting against the org's quota now, not as the worker removes them.
+      await this.quotas.charge(m, [
+        { orgId: caller.orgId, files: -held.files, bytes: -held.bytes },
+      ]);
+      return { type: 'folder' as const, purged: [], files: held.files, folders: ids.length };
     });
     if (result.type === 'folder') this.deletes.kick();
-    await this.purger.purgeNow(result.keys);
+    await this.purger.purgeNow(result.purged);
     return {
       type: result.type,
       path: p.path,
@@ -468,7 +497,7 @@ export class OrgFilesService {
     if (source.kind === 'folder')
       throw new ValidationFailedException('copying folders is not supported');
     const objectKey = orgFileKey(caller.orgKey);
-    const copied = await this.bytes.copy(source.file.objectKey, objectKey);
+    const copied = await this.bytes.copy(caller.orgId, source.file.objectKey, objectKey);
     const now = Date.now();
     try {
       const file = await this.tx(async (m) => {
@@ -479,6 +508,7 @@ export class OrgFilesService {
         if (!(await this.repo.lockFolder(m, dest.folder.id))) throw new OrgTreeChangedException();
         if (await this.repo.nameTaken(m, dest.folder.id, name))
           throw new OrgNameTakenException(newPath);
+        await this.quotas.chargeOne(m, { orgId: caller.orgId, files: 1, bytes: copied.sizeBytes });
         const [f] = await this.repo.insertFiles(m, [
           {
             id: newOrgFileId(),
@@ -502,7 +532,7 @@ export class OrgFilesService {
       });
       return { type: 'file', path: newPath, previousPath: s.path, etag: fileEtag(file) };
     } catch (err) {
-      await this.purger.purgeNow([objectKey]);
+      await this.purger.purgeNow([{ orgId: caller.orgId, objectKey }]);
       throw err;
     }
   }

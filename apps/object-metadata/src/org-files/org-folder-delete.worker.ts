@@ -4,7 +4,7 @@ import { OutboxWriter } from '@lib/events';
 import { BatchLoop } from './batch-loop';
 import { joinPathParts, orgFileEvent } from './org-file-events';
 import { OrgFilePurger } from './org-file-purger.service';
-import { OrgFilesRepository } from './org-files.repository';
+import { OrgFile, OrgFilesRepository } from './org-files.repository';
 
 /** Files deleted per transaction, with their `deleted` events (the same bound as a folder move's batch). */
 export const FOLDER_DELETE_BATCH = 100;
@@ -52,9 +52,9 @@ export class OrgFolderDeleteWorker implements OnModuleInit, OnApplicationShutdow
 
   /** One batch of one delete, then the purge of its bytes; false when nothing is pending. */
   async step(): Promise<boolean> {
-    const keys: string[] = [];
+    const purged: OrgFile[] = [];
     const worked = await this.repo.transaction(async (m) => {
-      keys.length = 0;
+      purged.length = 0;
       const job = await this.repo.claimFolderDelete(m);
       if (!job) return false;
       const sub = await this.repo.subtree(m, job.folderId);
@@ -77,15 +77,15 @@ export class OrgFolderDeleteWorker implements OnModuleInit, OnApplicationShutdow
           ),
         })),
       );
-      keys.push(...files.map((f) => f.objectKey));
-      await this.repo.addPurges(m, keys);
+      purged.push(...files);
+      await this.repo.addPurges(m, purged);
       if (files.length < FOLDER_DELETE_BATCH) {
         await this.repo.deleteFolders(m, folderIds);
         await this.repo.finishFolderDelete(m, job.id);
       }
       return true;
     });
-    await this.purger.purgeNow(keys);
+    await this.purger.purgeNow(purged);
     return worked;
   }
 }

@@ -1,9 +1,6 @@
-import { IsIn, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 
 export class LatestRunFileQueryDto {
-  @IsUUID()
-  orgId!: string;
-
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   workflowId!: string;
 

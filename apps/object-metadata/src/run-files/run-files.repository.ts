@@ -82,12 +82,13 @@ export class RunFilesRepository {
     return rows[0] ?? null;
   }
 
-  async page(orgId: string | undefined, afterId: string | undefined, limit: number) {
+  /** A keyset page (by id) of the run files of one org. */
+  async page(orgId: string, afterId: string | undefined, limit: number) {
     const rows = await this.db.query<RunFileRow[]>(
       `SELECT ${COLUMNS} FROM run_files
-       WHERE ($1::uuid IS NULL OR org_id = $1) AND ($2::uuid IS NULL OR id > $2)
+       WHERE org_id = $1 AND ($2::uuid IS NULL OR id > $2)
        ORDER BY id LIMIT $3`,
-      [orgId ?? null, afterId ?? null, limit],
+      [orgId, afterId ?? null, limit],
     );
     return rows;
   }

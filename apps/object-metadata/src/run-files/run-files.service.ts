@@ -1,8 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { StorageFileUpdatedEvent, Topic } from '@lib/contracts';
+import { type ServicePrincipal, StorageFileUpdatedEvent, Topic } from '@lib/contracts';
 import { NotFoundException } from '@lib/errors';
 import { OutboxWriter, uuidv7 } from '@lib/events';
 import { FileLocator, FileLocatorRegistry, LiveFile } from '../files/file-locator';
+import { StorageQuotas } from '../quotas/storage-quotas.service';
 import { RecordRunFileCommand } from '@lib/contracts';
 import { RunFileRow, RunFilesRepository } from './run-files.repository';
 
@@ -37,18 +38,23 @@ export class RunFilesService implements FileLocator, OnModuleInit {
     private readonly files: RunFilesRepository,
     private readonly outbox: OutboxWriter,
     private readonly locators: FileLocatorRegistry,
+    private readonly quotas: StorageQuotas,
   ) {}
 
   onModuleInit(): void {
     this.locators.register(this);
   }
 
-  async record(cmd: RecordRunFileCommand): Promise<{ objectId: string; created: boolean }> {
+  /** Records the file for `principal`: its org's, stored by its user, `principal.actor` acting. */
+  async record(
+    cmd: RecordRunFileCommand,
+    principal: ServicePrincipal,
+  ): Promise<{ objectId: string; created: boolean }> {
     return this.files.transaction(async (manager) => {
       const row = await this.files.insert(manager, {
         id: uuidv7(),
-        orgId: cmd.orgId,
-        orgKey: cmd.orgKey,
+        orgId: principal.orgId,
+        orgKey: principal.orgKey,
         workflowId: cmd.workflowId,
         runId: cmd.runId,
         edge: cmd.edge,
@@ -58,13 +64,15 @@ export class RunFilesService implements FileLocator, OnModuleInit {
         sizeBytes: cmd.sizeBytes,
         contentType: cmd.contentType ?? null,
         etag: cmd.etag ?? null,
-        createdBy: cmd.createdBy ?? null,
+        createdBy: principal.userId,
         version: 1,
       });
       if (!row) {
         const existing = await this.files.findByKey(cmd.objectKey);
         return { objectId: existing?.id ?? '', created: false };
       }
+      // Over the org's quota: nothing is recorded (the caller removes the bytes).
+      await this.quotas.chargeOne(manager, { orgId: row.orgId, files: 1, bytes: row.sizeBytes });
       const event: StorageFileUpdatedEvent = {
         orgId: row.orgId,
         orgKey: row.orgKey,
@@ -80,7 +88,7 @@ export class RunFilesService implements FileLocator, OnModuleInit {
         etag: row.etag,
         change: 'created',
         version: row.version,
-        actor: cmd.actor,
+        actor: principal.actor,
         createdBy: row.createdBy,
         occurredAt: new Date().toISOString(),
       };
@@ -105,7 +113,7 @@ export class RunFilesService implements FileLocator, OnModuleInit {
     return row ? toLiveFile(row) : null;
   }
 
-  async listLive(page: { orgId?: string; afterObjectId?: string; limit: number }) {
+  async listLive(page: { orgId: string; afterObjectId?: string; limit: number }) {
     return (await this.files.page(page.orgId, page.afterObjectId, page.limit)).map(toLiveFile);
   }
 }

@@ -1,34 +1,52 @@
 import { Body, Controller, Delete, HttpCode, Post, Query } from '@nestjs/common';
+import type { ServicePrincipal } from '@lib/contracts';
+import { CalledBy, OnBehalfOf } from '@lib/internal-http';
 import { CopyBytesDto, DeleteKeysDto, ObjectKeyQueryDto, ObjectStatDto } from './bytes.dto';
 import { BytesService } from './bytes.service';
+import { assertKeysOfOrg } from './org-keys';
 
 /**
  * Internal byte operations, called by object-metadata: copy (a completed upload to its final key, an org
  * file copy: size and ETag of the copy, 404 when nothing was uploaded), DELETE one object (an API delete)
- * and DELETE many (TTL expiries, in batches). File bytes never pass through here; clients move them with
+ * and DELETE many (TTL expiries, in batches); the gateway also removes what a failed upload stored. Only
+ * keys of the org of the call's principal. File bytes never pass through here; clients move them with
  * presigned URLs.
  */
 @Controller('internal/bytes')
+@CalledBy('object-metadata')
 export class BytesController {
   constructor(private readonly bytes: BytesService) {}
 
   @Delete()
   @HttpCode(200)
-  async delete(@Query() query: ObjectKeyQueryDto): Promise<{ deleted: true }> {
+  @CalledBy('object-metadata', 'gateway')
+  async delete(
+    @OnBehalfOf() principal: ServicePrincipal,
+    @Query() query: ObjectKeyQueryDto,
+  ): Promise<{ deleted: true }> {
+    assertKeysOfOrg(principal, [query.key]);
     await this.bytes.delete(query.key);
     return { deleted: true };
   }
 
   @Post('delete')
   @HttpCode(200)
-  async deleteMany(@Body() cmd: DeleteKeysDto): Promise<{ deleted: number }> {
+  async deleteMany(
+    @OnBehalfOf() principal: ServicePrincipal,
+    @Body() cmd: DeleteKeysDto,
+  ): Promise<{ deleted: number }> {
+    assertKeysOfOrg(principal, cmd.keys);
     await this.bytes.deleteMany(cmd.keys);
     return { deleted: cmd.keys.length };
   }
 
   @Post('copy')
   @HttpCode(200)
-  copy(@Body() cmd: CopyBytesDto): Promise<ObjectStatDto> {
-    return this.bytes.copy(cmd.from, cmd.to);
+  copy(
+    @OnBehalfOf() principal: ServicePrincipal,
+    @Body() cmd: CopyBytesDto,
+  ): Promise<ObjectStatDto> {
+    assertKeysOfOrg(principal, [cmd.from, cmd.to]);
+    return this.bytes.copy(cmd.from, cmd.to, cmd.maxBytes);
   }
 }

@@ -1,4 +1,13 @@
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Length } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Min,
+} from 'class-validator';
 
 /** Internal query: one object key of the platform's bucket. */
 export class ObjectKeyQueryDto {
@@ -23,7 +32,10 @@ export class DeleteKeysDto {
   keys!: string[];
 }
 
-/** Internal command: copy the bytes under `from` to `to` (S3 CopyObject: no byte leaves S3). */
+/**
+ * Internal command: copy the bytes under `from` to `to` (S3 CopyObject: no byte leaves S3), unless they are
+ * more than `maxBytes`.
+ */
 export class CopyBytesDto {
   @IsString()
   @Length(1, 1024)
@@ -32,4 +44,9 @@ export class CopyBytesDto {
   @IsString()
   @Length(1, 1024)
   to!: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxBytes?: number;
 }

@@ -11,7 +11,11 @@ import { DependencyUnavailableException } from '@lib/errors';
 import { S3Settings } from '@lib/s3';
 import { S3_SETTINGS } from '../s3/s3.module';
 import { ObjectStatDto } from './bytes.dto';
-import { BytesNotFoundException } from './bytes.exception';
+import {
+  BytesChangedException,
+  BytesNotFoundException,
+  BytesTooLargeException,
+} from './bytes.exception';
 
 /** Byte operations on the platform's bucket that other services ask for (presigning is theirs: pure CPU). */
 @Injectable()
@@ -34,18 +38,36 @@ export class BytesService {
     }
   }
 
-  /** Copies the bytes under `from` to `to` inside S3; 404 when nothing is stored under `from`. */
-  async copy(from: string, to: string): Promise<ObjectStatDto> {
+  /**
+   * Copies the bytes under `from` to `to` inside S3 and answers their size and the copy's ETag; 404 when
+   * nothing is stored under `from`, 413 when they are more than `maxBytes` (nothing is copied). The copy is
+   * of the bytes measured: S3 copies only while `from` has the ETag its HEAD answered, so a PUT in between
+   * is a 409, never a copy larger than checked.
+   */
+  async copy(from: string, to: string, maxBytes?: number): Promise<ObjectStatDto> {
+    const measured = await this.stat(from);
+    if (maxBytes !== undefined && measured.sizeBytes > maxBytes) {
+      throw new BytesTooLargeException(from, measured.sizeBytes, maxBytes);
+    }
     const source = `${this.settings.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
     try {
-      await this.s3.send(
-        new CopyObjectCommand({ Bucket: this.settings.bucket, Key: to, CopySource: source }),
+      const out = await this.s3.send(
+        new CopyObjectCommand({
+          Bucket: this.settings.bucket,
+          Key: to,
+          CopySource: source,
+          CopySourceIfMatch: measured.etag ?? undefined,
+        }),
       );
+      return {
+        sizeBytes: measured.sizeBytes,
+        etag: out.CopyObjectResult?.ETag ?? measured.etag,
+      };
     } catch (err) {
       if (isNotFound(err)) throw new BytesNotFoundException(from);
+      if (isPreconditionFailed(err)) throw new BytesChangedException(from);
       throw unavailable('CopyObject', err);
     }
-    return this.stat(to);
   }
 
   /** Removes the bytes under `key`; removing what is not there succeeds (S3's DeleteObject is idempotent). */
@@ -88,6 +110,10 @@ function isNotFound(err: unknown): boolean {
     err instanceof S3ServiceException &&
     (err.$metadata.httpStatusCode === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey')
   );
+}
+
+function isPreconditionFailed(err: unknown): boolean {
+  return err instanceof S3ServiceException && err.$metadata.httpStatusCode === 412;
 }
 
 function unavailable(operation: string, err: unknown): DependencyUnavailableException {

@@ -1,8 +1,9 @@
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 import { AppEnv, envTransforms, WithDatabase, WithKafka } from '@lib/config';
+import { WithServiceTokens } from '@lib/internal-http';
 
-export class UsageAggregatorEnv extends WithKafka(WithDatabase(AppEnv)) {
+export class UsageAggregatorEnv extends WithServiceTokens(WithKafka(WithDatabase(AppEnv))) {
   /**
    * How long consumed event ids are kept for dedupe. Replays older than this are still harmless (per-file
    * versions reject them); the ids only save re-checking recent redeliveries.

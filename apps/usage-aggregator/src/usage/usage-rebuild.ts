@@ -14,23 +14,23 @@ export interface TruthFile {
   version: number;
 }
 
-/** One page of the census; `nextCursor` null on the last. */
+/** One page of the census of the org; `nextCursor` null on the last. */
 export type TruthPages = (
   cursor: string | null,
 ) => Promise<{ files: TruthFile[]; nextCursor: string | null }>;
 
 /**
- * Recomputes usage from scratch (`rebuild-usage`): every file's state from the census of live files, and
- * every total from the file states. Runs in one transaction that first locks the usage tables against the
- * consumer (reads of the endpoint go on): whatever the consumer applied happened before the census is read,
- * so the census includes it, and whatever it applies afterwards is newer (higher versions) and lands on top.
- * Files missing from the census stay known (their version keeps late events out) but count no more.
- * Returns the number of live files counted.
+ * Recomputes an org's usage from scratch (`rebuild-usage`): every file's state from the org's census of live
+ * files, and every total from the file states. Runs in one transaction that first locks the usage tables
+ * against the consumer (reads of the endpoint go on): whatever the consumer applied happened before the
+ * census is read, so the census includes it, and whatever it applies afterwards is newer (higher versions)
+ * and lands on top. Files missing from the census stay known (their version keeps late events out) but count
+ * no more. Returns the number of live files counted.
  */
 export async function rebuildUsage(
   dataSource: DataSource,
+  orgId: string,
   pages: TruthPages,
-  opts: { orgId?: string } = {},
 ): Promise<number> {
   const repository = new UsageRepository(dataSource);
   return dataSource.transaction(async (manager) => {
@@ -47,7 +47,7 @@ export async function rebuildUsage(
     let cursor: string | null = null;
     do {
       const page = await pages(cursor);
-      const files = opts.orgId ? page.files.filter((f) => f.orgId === opts.orgId) : page.files;
+      const files = page.files.filter((f) => f.orgId === orgId);
       if (files.length > 0) {
         await manager.query(
           `INSERT INTO truth_files
@@ -68,7 +68,7 @@ export async function rebuildUsage(
       count += files.length;
       cursor = page.nextCursor;
     } while (cursor !== null);
-    await repository.replaceWithTruth(manager, opts.orgId ?? null);
+    await repository.replaceWithTruth(manager, orgId);
     return count;
   });
 }

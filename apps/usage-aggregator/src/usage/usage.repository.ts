@@ -176,17 +176,15 @@ export class UsageRepository {
   }
 
   /**
-   * Replaces the file states with the truth (in `truth_files`, a temporary table of the transaction) and
-   * recomputes every total from them. Files absent from the truth stay known (their version keeps late
-   * events out) but count no more. `orgId` narrows the rebuild to one org.
+   * Replaces the file states of org `orgId` with the truth (in `truth_files`, a temporary table of the
+   * transaction) and recomputes its totals from them. Files absent from the truth stay known (their version
+   * keeps late events out) but count no more.
    */
-  async replaceWithTruth(manager: EntityManager, orgId: string | null): Promise<void> {
-    const scope = orgId === null ? '' : 'AND org_id = $1';
-    const params = orgId === null ? [] : [orgId];
+  async replaceWithTruth(manager: EntityManager, orgId: string): Promise<void> {
     await manager.query(
       `UPDATE file_usage SET live = false
-       WHERE live ${scope} AND object_id NOT IN (SELECT object_id FROM truth_files)`,
-      params,
+       WHERE live AND org_id = $1 AND object_id NOT IN (SELECT object_id FROM truth_files)`,
+      [orgId],
     );
     await manager.query(
       `INSERT INTO file_usage (object_id, org_id, org_key, workflow_id, created_by, direction, size_bytes, live, version)
@@ -198,12 +196,12 @@ export class UsageRepository {
          live = true, version = EXCLUDED.version
        WHERE file_usage.version <= EXCLUDED.version`,
     );
-    await manager.query(`DELETE FROM usage_totals WHERE true ${scope}`, params);
+    await manager.query(`DELETE FROM usage_totals WHERE org_id = $1`, [orgId]);
     await manager.query(
       `INSERT INTO usage_totals (org_id, user_id, workflow_id, total_bytes, input_bytes, output_bytes, file_count)
-       ${TOTALS_FROM_FILES} ${scope.replace('org_id', 'f.org_id')}
+       ${TOTALS_FROM_FILES} AND f.org_id = $1
        GROUP BY 1, 2, 3`,
-      params,
+      [orgId],
     );
   }
 }

@@ -7,12 +7,9 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { ActingOrgWriter, FLOW_LIMITS } from '@lib/contracts';
+import { FLOW_LIMITS } from '@lib/contracts';
 
-/** Who asks, as the gateway authenticated them. The org always comes from here. */
-export class OrgCallerDto extends ActingOrgWriter() {}
-
-export class StartFlowDto extends OrgCallerDto {
+export class StartFlowDto {
   /** Seed 002's definition body; absent or null: run the stored one. Checked by `parseFlowDefinition`. */
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
@@ -42,21 +39,7 @@ export class RunEdgeParams extends RunIdParams {
   edge!: string;
 }
 
-export class OrgQueryDto {
-  @IsUUID()
-  orgId!: string;
-}
-
 export class ResourceUrlDto {
-  @IsUUID()
-  orgId!: string;
-
-  /** The workflow a caller's token is scoped to, if any (seed 003's session). */
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  scopeWorkflowId?: string;
-
   @IsString()
   @MaxLength(2048)
   resourceUri!: string;

@@ -1,11 +1,8 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
+/** A page of the census of the org of the call's principal. */
 export class LiveFilesQueryDto {
-  @IsOptional()
-  @IsUUID()
-  orgId?: string;
-
   /** The previous page's `nextCursor`. */
   @IsOptional()
   @IsString()

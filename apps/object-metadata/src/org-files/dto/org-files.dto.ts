@@ -1,18 +1,13 @@
-import { IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
-import { ActingOrg, ActingOrgWriter, ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
+import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import { ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
 
-// Internal commands from the gateway, which authenticated the org. Paths and names are checked by the
-// service with @lib/contracts' parseOrgPath / parseOrgName (the same rules as the gateway's); here they
-// only need to be strings of a sane length.
+// Internal commands from the gateway, which authenticated the org: the org is the principal's of the call.
+// Paths and names are checked by the service with @lib/contracts' parseOrgPath / parseOrgName (the same
+// rules as the gateway's); here they only need to be strings of a sane length.
 
 const PATH_CHARS = 4 * ORG_STORAGE_LIMITS.pathBytes;
 
-export class OrgQueryDto {
-  @IsUUID()
-  orgId!: string;
-}
-
-export class OrgPathQueryDto extends OrgQueryDto {
+export class OrgPathQueryDto {
   @IsOptional()
   @IsString()
   @Length(0, PATH_CHARS)
@@ -30,21 +25,19 @@ export class OrgListQueryDto extends OrgPathQueryDto {
   cursor?: string;
 }
 
-export class OrgRequiredPathQueryDto extends OrgQueryDto {
+export class OrgRequiredPathQueryDto {
   @IsString()
   @Length(0, PATH_CHARS)
   path!: string;
 }
 
-class IfMatchDto {
+export class OrgCommandDto {
   /** RFC 9110 `If-Match` of the client, passed through. */
   @IsOptional()
   @IsString()
   @Length(1, 2048)
   ifMatch?: string;
 }
-
-export class OrgCommandDto extends ActingOrg(IfMatchDto) {}
 
 export class OrgDeleteDto extends OrgCommandDto {
   @IsString()
@@ -83,9 +76,7 @@ export class OrgMoveDto extends OrgCommandDto {
   destPath!: string;
 }
 
-export class OrgOwnedCommandDto extends ActingOrgWriter(IfMatchDto) {}
-
-export class OrgCopyDto extends OrgOwnedCommandDto {
+export class OrgCopyDto extends OrgCommandDto {
   @IsString()
   @Length(0, PATH_CHARS)
   sourcePath!: string;
@@ -100,7 +91,7 @@ export class OrgCopyDto extends OrgOwnedCommandDto {
   newName?: string;
 }
 
-export class OrgCommitUploadDto extends OrgOwnedCommandDto {
+export class OrgCommitUploadDto extends OrgCommandDto {
   @IsOptional()
   @IsString()
   @Length(0, PATH_CHARS)
