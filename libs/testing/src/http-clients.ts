@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -97,15 +98,20 @@ export function https1Request(
   ca: string | Buffer,
   req: RawRequest,
 ): Promise<RawResponse> {
+  return http1Request(origin, req, ca);
+}
+
+/** One request over HTTP/1.1 by Node's `http` (or `https`, trusting `ca`), on a connection of its own. */
+export function http1Request(
+  origin: string,
+  req: RawRequest,
+  ca?: string | Buffer,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const request = https.request(
+    const options = { method: req.method ?? 'GET', headers: req.headers, agent: false as const };
+    const request = (ca ? https : http).request(
       new URL(req.path, origin),
-      {
-        method: req.method ?? 'GET',
-        headers: req.headers,
-        ca,
-        agent: false,
-      },
+      ca ? { ...options, ca } : options,
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

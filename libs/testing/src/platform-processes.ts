@@ -60,9 +60,10 @@ export interface RunningPlatform {
   /**
    * Starts one more process of `app` with the same environment, on a port of its own (log
    * `<app>-<n>.log`), and waits until it is ready: a second replica, e.g. another member of a consumer
-   * group. The other apps keep calling the first one (`urls`); `stop()` stops it too.
+   * group. The other apps keep calling the first one (`urls`); `stop()` stops it too. `env` adds to or
+   * overrides its environment (e.g. a gateway serving TLS).
    */
-  startInstance(app: AppName): Promise<AppInstance>;
+  startInstance(app: AppName, env?: Record<string, string>): Promise<AppInstance>;
   /** The process id of a running app (benchmarks read its CPU time). */
   pid(app: AppName): number | undefined;
   stop(): Promise<void>;
@@ -106,7 +107,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
    * Spawns `app` listening on `port` and `managementPort`, logging to `<logDir>/<logName>.log`; `ready`
    * resolves once it serves.
    */
-  const spawnApp = (app: AppName, port: number, managementPort: number, logName: string) => {
+  const spawnApp = (
+    app: AppName,
+    port: number,
+    managementPort: number,
+    logName: string,
+    env: Record<string, string> = {},
+  ) => {
     const url = `http://127.0.0.1:${port}`;
     const managementUrl = `http://127.0.0.1:${managementPort}`;
     const child = spawn(
@@ -120,6 +127,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
           ...serviceUrls,
           ...opts.env,
           ...opts.appEnv?.[app],
+          ...env,
           PORT: String(port),
           MANAGEMENT_PORT: String(managementPort),
         },
@@ -164,12 +172,16 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
   const kill = (app: AppName, sig: NodeJS.Signals = 'SIGTERM') =>
     endProcess(children.get(app), sig);
 
-  const startInstance = async (app: AppName): Promise<AppInstance> => {
+  const startInstance = async (
+    app: AppName,
+    env?: Record<string, string>,
+  ): Promise<AppInstance> => {
     const { child, url, ready } = spawnApp(
       app,
       await freePort(),
       await freePort(),
       `${app}-${++instanceCount[app]}`,
+      env,
     );
     instances.add(child);
     try {
