@@ -7,6 +7,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { CreateKafkaOptions } from '@lib/kafka';
+import { Metrics } from '@lib/observability';
 import { DataSource } from 'typeorm';
 import { createRelayKafka, OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 import { OutboxWriter } from './outbox-writer';
@@ -46,6 +47,55 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationS
   }
 }
 
+/** The relay's backlog, leadership and counters on `/metrics`, read at each scrape. */
+@Injectable()
+class OutboxRelayMetrics {
+  constructor(relay: OutboxRelay, metrics: Metrics) {
+    const backlog = () => relay.backlog().catch(() => ({ count: NaN, oldestAgeMs: NaN }));
+    metrics.gauge({
+      name: 'outbox_backlog_events',
+      help: 'Events written to the outbox and not yet acknowledged by Kafka.',
+      async collect() {
+        this.set((await backlog()).count);
+      },
+    });
+    metrics.gauge({
+      name: 'outbox_oldest_event_age_seconds',
+      help: 'Age of the oldest event not yet acknowledged by Kafka (0 when none waits).',
+      async collect() {
+        this.set((await backlog()).oldestAgeMs / 1000);
+      },
+    });
+    metrics.gauge({
+      name: 'outbox_relay_leader',
+      help: 'This replica holds the relay lock and publishes the outbox (1), or stands by (0).',
+      collect() {
+        this.set(relay.counters().leader ? 1 : 0);
+      },
+    });
+    const totals = {
+      published: ['outbox_published_events_total', 'Events Kafka acknowledged.'],
+      failedAttempts: [
+        'outbox_failed_rounds_total',
+        'Publish rounds that failed and were retried.',
+      ],
+    } as const;
+    for (const [key, [name, help]] of Object.entries(totals) as [
+      keyof typeof totals,
+      (typeof totals)[keyof typeof totals],
+    ][]) {
+      metrics.counter({
+        name,
+        help,
+        collect() {
+          this.reset();
+          this.inc(relay.counters()[key]);
+        },
+      });
+    }
+  }
+}
+
 /**
  * The publishing side of events in a Nest app: `OutboxWriter` to inject into services, and the
  * `OutboxRelay` of the app's schema, started at bootstrap. Needs the app's TypeORM `DataSource`
@@ -80,6 +130,7 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationS
       },
     },
     OutboxRelayLifecycle,
+    OutboxRelayMetrics,
   ],
   exports: [OutboxWriter, OutboxRelay],
 })

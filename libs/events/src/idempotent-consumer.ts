@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/api';
 import type { Consumer, ConsumerConfig, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
+import { backoffDelayMs } from './backoff';
 import { envelopeProblem, type CloudEvent } from './cloud-event';
 import { validateEventData } from './event-validation';
 import { errorMessage, type EventsLogger } from './events-logger';
@@ -74,8 +75,10 @@ export interface IdempotentConsumerCounters {
   deadLettered: number;
   /** Batches whose transaction failed (handler or database) and were retried. */
   failedBatches: number;
-  /** kafkajs consumer crashes (it restarts itself after retriable ones). */
+  /** kafkajs consumer crashes (it restarts itself after retriable ones; the consumer after the others). */
   crashes: number;
+  /** In a consumer group and fetching: false while Kafka is unreachable or the consumer is restarting. */
+  consuming: boolean;
 }
 
 /** Wraps a handler/database failure so kafkajs always retries (it gives up on TypeError & co. otherwise). */
@@ -143,6 +146,11 @@ export class IdempotentConsumer<T extends Topic> {
   private readonly processedTable: string;
   private readonly deadLetterTable: string;
   private started = false;
+  /** The connect loop in flight (`keepConsuming`), and how to cut its backoff short. */
+  private connecting?: Promise<void>;
+  private wakeUp?: () => void;
+  /** Settles when the first connect attempt of `keepConsuming` has succeeded or failed. */
+  private firstAttempt = Promise.resolve();
   /** Partition batches gathered into one transaction (see the class comment). */
   private readonly transactions: MicroBatcher<PartitionBatch<T>, PartitionOutcome>;
   private readonly stats: IdempotentConsumerCounters = {
@@ -151,6 +159,7 @@ export class IdempotentConsumer<T extends Topic> {
     deadLettered: 0,
     failedBatches: 0,
     crashes: 0,
+    consuming: false,
   };
 
   constructor(private readonly opts: IdempotentConsumerOptions<T>) {
@@ -167,41 +176,78 @@ export class IdempotentConsumer<T extends Topic> {
     this.processedTable = `${schema}.processed_events`;
     this.deadLetterTable = `${schema}.dead_letters`;
     this.consumer = opts.kafka.consumer(consumerConfig(opts.groupId, opts.consumer));
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+    const { events } = this.consumer;
+    this.consumer.on(events.GROUP_JOIN, () => (this.stats.consuming = true));
+    this.consumer.on(events.STOP, () => (this.stats.consuming = false));
+    this.consumer.on(events.CRASH, ({ payload }) => {
       this.stats.crashes += 1;
+      this.stats.consuming = false;
       this.logger.error(
         `consumer ${opts.groupId} crashed (${errorMessage(payload.error)}); restart: ${payload.restart}`,
       );
+      // kafkajs gives up after a crash it deems final: start over, as at boot.
+      if (!payload.restart && this.started) this.connecting ??= this.keepConsuming();
     });
   }
 
-  /** Connects, subscribes and starts consuming (resolves once running, before the group is joined). */
+  /**
+   * Connects, subscribes and starts consuming. Resolves once running (before the group is joined), or after
+   * a first failed attempt: while Kafka is unreachable the consumer keeps trying in the background, with
+   * backoff, so the app starts and stays up and `consuming` says it is not consuming.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    try {
-      await this.consumer.connect();
-      await this.consumer.subscribe({
-        topics: [...this.opts.topics],
-        fromBeginning: this.opts.fromBeginning ?? true,
-      });
-      await this.consumer.run({
-        partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
-        eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.eachBatch(payload),
-      });
-    } catch (err) {
-      this.started = false;
-      await this.consumer.disconnect().catch(() => undefined);
-      throw err;
-    }
+    this.connecting = this.keepConsuming();
+    await Promise.race([this.connecting, this.firstAttempt]);
   }
 
-  /** Waits for the batch in flight, commits resolved offsets, leaves the group. Idempotent. */
+  /** Tries to connect, subscribe and run until it succeeds or the consumer is stopped. */
+  private async keepConsuming(): Promise<void> {
+    let settleFirst!: () => void;
+    this.firstAttempt = new Promise((resolve) => (settleFirst = resolve));
+    for (let attempt = 1; this.started; attempt++) {
+      try {
+        await this.consumer.connect();
+        await this.consumer.subscribe({
+          topics: [...this.opts.topics],
+          fromBeginning: this.opts.fromBeginning ?? true,
+        });
+        await this.consumer.run({
+          partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+          eachBatchAutoResolve: false,
+          eachBatch: (payload) => this.eachBatch(payload),
+        });
+        break;
+      } catch (err) {
+        await this.consumer.disconnect().catch(() => undefined);
+        const delay = backoffDelayMs(attempt, { maxMs: 10_000 });
+        this.logger.warn(
+          `consumer ${this.opts.groupId} cannot start (${errorMessage(err)}); attempt ${attempt}, retrying in ${delay} ms`,
+        );
+        settleFirst();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeUp = undefined;
+      }
+    }
+    settleFirst();
+    this.connecting = undefined;
+  }
+
+  /** Stops retrying, waits for the batch in flight, commits resolved offsets, leaves the group. Idempotent. */
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.wakeUp?.();
+    await this.connecting;
     await this.consumer.disconnect();
+    this.stats.consuming = false;
   }
 
   /** The kafkajs consumer, for instrumentation events (GROUP_JOIN, ...). */

@@ -5,7 +5,16 @@ import {
   producerConfig,
   type CreateKafkaOptions,
 } from '@lib/kafka';
-import { Kafka, type Message, type Producer, type ProducerConfig } from 'kafkajs';
+import {
+  type Admin,
+  Kafka,
+  type Message,
+  Partitioners,
+  type PartitionMetadata,
+  type Producer,
+  type ProducerConfig,
+  type RecordMetadata,
+} from 'kafkajs';
 import type { Notification, Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { backoffDelayMs, type BackoffOptions } from './backoff';
@@ -32,10 +41,7 @@ export interface OutboxRelayOptions {
   retentionMs?: number;
   /** How often published rows past retention are pruned. Default 60 s. */
   pruneIntervalMs?: number;
-  /**
-   * Overrides of `producerConfig()` and of the relay's own settings (`RELAY_PRODUCER`: one attempt per send,
-   * not idempotent).
-   */
+  /** Overrides of `producerConfig()` and of the relay's own settings (`RELAY_PRODUCER`). */
   producer?: Partial<ProducerConfig>;
   logger?: EventsLogger;
 }
@@ -88,22 +94,21 @@ class PublishFailed extends Error {
 export const RELAY_KAFKA_RETRY = { ...KAFKA_RETRY, maxRetryTime: 1_000, retries: 3 };
 
 /**
- * The relay's producer: `producerConfig()` with one attempt per send and without idempotence, because of two
- * failure modes of kafkajs 2.2 when a partition leader dies under load:
+ * The relay's producer: `producerConfig()` (idempotent, acks=all, one request in flight) with one retry per
+ * send. Two failure modes of kafkajs 2.2 when a partition leader dies under load shape the relay:
  * - After a send whose outcome it cannot know (the leader died before answering), the idempotent producer's
- *   sequence numbers no longer match the brokers': they refuse every later send to that partition with
- *   OUT_OF_ORDER_SEQUENCE_NUMBER, forever (seen in test/e2e/faults/kafka-brokers: the relay stopped publishing
- *   for good after one broker was killed).
- * - A send kafkajs retries goes only to the brokers that have not answered yet, so the messages of a partition
- *   whose leadership moved to a broker that had already answered are never sent, and the send resolves
- *   (`sendMessages.js`: its per-broker response map outlives the retry).
- * The relay's loop retries the whole round instead. acks=all (kafkajs' default) still makes an acknowledged
- * event survive a broker; a round that failed after some brokers took their part sends that part again, which
- * at-least-once delivery allows (consumers dedupe by event id).
+ *   sequence numbers may no longer match the brokers': they refuse every later send to that partition with
+ *   OUT_OF_ORDER_SEQUENCE_NUMBER, for as long as the producer lives. So a failed round replaces the producer
+ *   (a new producer id starts its sequences afresh).
+ * - A send kafkajs retries goes only to the brokers that have not answered yet, so the messages of a
+ *   partition whose leadership moved to a broker that had already answered are never sent, and the send
+ *   resolves (`sendMessages.js`: its per-broker response map outlives the retry). So the relay picks each
+ *   message's partition itself (the default partitioner's, from the key) and fails the round unless Kafka
+ *   acknowledged every partition it sent to.
+ * A failed round is sent again whole; at-least-once delivery allows it (consumers dedupe by event id).
  */
 const RELAY_PRODUCER: Partial<ProducerConfig> = {
-  idempotent: false,
-  retry: { ...RELAY_KAFKA_RETRY, retries: 0 },
+  retry: { ...RELAY_KAFKA_RETRY, retries: 1 },
 };
 
 /** The kafkajs client to give an `OutboxRelay`: the platform's settings with `RELAY_KAFKA_RETRY`. */
@@ -134,7 +139,11 @@ export class OutboxRelay {
   private readonly logger: EventsLogger;
   private readonly schema: string;
   private readonly table: string;
-  private readonly producer: Producer;
+  private producer: Producer;
+  private admin?: Admin;
+  /** Partitions per topic, read from Kafka when a topic is first sent to and again after a failed round. */
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly partitionOf = Partitioners.DefaultPartitioner();
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly standbyRetryMs: number;
@@ -165,7 +174,7 @@ export class OutboxRelay {
     this.logger = opts.logger ?? new Logger(OutboxRelay.name);
     this.schema = dataSource.driver.schema ?? 'public';
     this.table = `${dataSource.driver.escape(this.schema)}.outbox`;
-    this.producer = opts.kafka.producer(producerConfig({ ...RELAY_PRODUCER, ...opts.producer }));
+    this.producer = this.newProducer();
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
     this.standbyRetryMs = opts.standbyRetryMs ?? 2_000;
@@ -238,12 +247,62 @@ export class OutboxRelay {
       }
     }
     this.resign(false);
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
     if (this.producerConnected) {
       this.producerConnected = false;
       await this.producer.disconnect().catch((err: unknown) => {
         this.logger.warn(`outbox ${this.schema}: producer disconnect: ${errorMessage(err)}`);
       });
     }
+  }
+
+  private newProducer(): Producer {
+    return this.opts.kafka.producer(producerConfig({ ...RELAY_PRODUCER, ...this.opts.producer }));
+  }
+
+  /** After a failed send: a fresh producer (and producer id), and partition counts read again. */
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.partitionCounts.clear();
+    if (!this.producerConnected) return;
+    this.producerConnected = false;
+    await old.disconnect().catch((err: unknown) => {
+      this.logger.warn(`outbox ${this.schema}: producer disconnect: ${errorMessage(err)}`);
+    });
+  }
+
+  /** The rows as kafkajs messages per topic, each with its partition (the default partitioner's, by key). */
+  private async partitioned(rows: OutboxRow[]): Promise<{ topic: string; messages: Message[] }[]> {
+    const topics = groupByTopic(rows);
+    const unknown = topics.map((t) => t.topic).filter((t) => !this.partitionCounts.has(t));
+    if (unknown.length > 0) {
+      if (!this.admin) {
+        const admin = this.opts.kafka.admin();
+        await admin.connect();
+        this.admin = admin;
+      }
+      const metadata = await this.admin.fetchTopicMetadata({ topics: unknown });
+      for (const topic of metadata.topics)
+        this.partitionCounts.set(topic.name, topic.partitions.length);
+    }
+    for (const { topic, messages } of topics) {
+      const partitionMetadata = Array.from(
+        { length: this.partitionCounts.get(topic)! },
+        (_, partitionId): PartitionMetadata => ({
+          partitionId,
+          leader: 0,
+          partitionErrorCode: 0,
+          replicas: [],
+          isr: [],
+        }),
+      );
+      for (const message of messages) {
+        message.partition = this.partitionOf({ topic, partitionMetadata, message });
+      }
+    }
+    return topics;
   }
 
   /** Takes the schema's relay lock on a dedicated connection; false (connection returned) if another holds it. */
@@ -317,8 +376,10 @@ export class OutboxRelay {
         await this.producer.connect();
         this.producerConnected = true;
       }
-      await this.producer.sendBatch({ topicMessages: groupByTopic(rows) });
+      const topicMessages = await this.partitioned(rows);
+      checkAcknowledged(topicMessages, await this.producer.sendBatch({ topicMessages }));
     } catch (err) {
+      await this.replaceProducer();
       await client
         .query(
           `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`,
@@ -371,6 +432,27 @@ export class OutboxRelay {
       // Notifications only cut a poll wait short, never a backoff; stop() cuts both.
       this.wakeUp = onNotify ? done : () => (this.running ? undefined : done());
     });
+  }
+}
+
+/** Throws unless Kafka acknowledged every partition the messages went to (see `RELAY_PRODUCER`). */
+function checkAcknowledged(
+  sent: { topic: string; messages: Message[] }[],
+  acknowledged: RecordMetadata[],
+): void {
+  const acks = new Set(
+    acknowledged.filter((r) => r.errorCode === 0).map((r) => `${r.topicName}/${r.partition}`),
+  );
+  const missing = new Set<string>();
+  for (const { topic, messages } of sent) {
+    for (const { partition } of messages) {
+      if (!acks.has(`${topic}/${partition}`)) missing.add(`${topic}/${partition}`);
+    }
+  }
+  if (missing.size > 0) {
+    throw new Error(
+      `Kafka did not acknowledge ${[...missing].join(', ')}; sending the round again`,
+    );
   }
 }
 

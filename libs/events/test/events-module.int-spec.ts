@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
+import { Metrics } from '@lib/observability';
 import { startTestKafka, waitFor, type KafkaCluster } from '@lib/testing';
 import { logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -44,8 +45,15 @@ describe(EventsModule.name, () => {
       relay: { logger: memoryLogger() },
     };
 
+    // The app's metrics registry (MetricsModule without its HTTP route: this app context serves none).
+    const metrics = new Metrics({ service: 'flow-orchestrator', defaultMetrics: false });
+    @Global()
+    @Module({ providers: [{ provide: Metrics, useValue: metrics }], exports: [Metrics] })
+    class MetricsRegistryModule {}
+
     @Module({
       imports: [
+        MetricsRegistryModule,
         TypeOrmModule.forRoot(
           dataSourceOptions({
             url: db.url,
@@ -71,6 +79,16 @@ describe(EventsModule.name, () => {
       expect(event.source).toBe('/flow-orchestrator');
       await waitFor('the relay to publish', () => relay.counters().published === 1);
       expect(relay.counters().leader).toBe(true);
+      // The same, as /metrics shows it.
+      const scraped = await metrics.registry.metrics();
+      for (const line of [
+        'outbox_published_events_total{service="flow-orchestrator"} 1',
+        'outbox_relay_leader{service="flow-orchestrator"} 1',
+        'outbox_backlog_events{service="flow-orchestrator"} 0',
+        'outbox_oldest_event_age_seconds{service="flow-orchestrator"} 0',
+      ]) {
+        expect(scraped).toContain(line);
+      }
     } finally {
       await app.close();
     }

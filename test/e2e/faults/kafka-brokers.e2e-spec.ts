@@ -1,6 +1,6 @@
 import { ALL_TOPICS, Topic, TOPIC_PARTITIONS } from '@lib/contracts';
 import { createKafka } from '@lib/kafka';
-import { readTopics, waitFor, type KafkaNode, type TestOrg } from '@lib/testing';
+import { readTopics, waitFor, type AppName, type KafkaNode, type TestOrg } from '@lib/testing';
 import { AssignerProtocol, logLevel, type Admin } from 'kafkajs';
 import {
   bytesOf,
@@ -21,9 +21,18 @@ const USAGE_GROUP = 'usage-aggregator';
 // each event with its change), so whatever the brokers do, writes answer 2xx; afterwards every
 // storage_file.updated of the org is read back from the topic (by event id, and per file every version)
 // and usage equals the truth of object-metadata's records.
+
 describe('fault: Kafka brokers (3 nodes, replication factor 3, min.insync.replicas 2)', () => {
   let f: FaultPlatform;
   let admin: Admin;
+
+  /** The value of an app's metric `name` (its only series) on its management port's `/metrics`. */
+  async function metric(app: AppName, name: string): Promise<number> {
+    const text = await (await fetch(`${f.t.platform.managementUrls[app]}/metrics`)).text();
+    const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    if (!line) throw new Error(`${app} has no metric ${name}`);
+    return Number(line[1]);
+  }
 
   // Three Kafka nodes, S3 and the apps: more than the default 120 s hook timeout on a loaded machine (a node's
   // start alone may take up to 90 s).
@@ -232,6 +241,13 @@ describe('fault: Kafka brokers (3 nodes, replication factor 3, min.insync.replic
     try {
       await run(() => Date.now() < outageEnds && ops < BEFORE_OUTAGE + DURING_OUTAGE_MAX);
       expect(ops).toBeGreaterThan(BEFORE_OUTAGE);
+      // The outbox holds what waits, on /metrics; a usage-aggregator (re)started without Kafka starts,
+      // stays up and says it does not consume.
+      expect(await metric('object-metadata', 'outbox_backlog_events')).toBeGreaterThan(0);
+      expect(await metric('object-metadata', 'outbox_oldest_event_age_seconds')).toBeGreaterThan(0);
+      await f.t.platform.kill('usage-aggregator');
+      await f.t.platform.restart('usage-aggregator');
+      expect(await metric('usage-aggregator', 'events_consumer_consuming')).toBe(0);
       const rest = outageEnds - Date.now();
       // The outage lasts its full 30 s even when the load finished early.
       if (rest > 0) await new Promise((r) => setTimeout(r, rest));
@@ -246,6 +262,12 @@ describe('fault: Kafka brokers (3 nodes, replication factor 3, min.insync.replic
     const { files } = await expectEveryEventOnTheTopic(org);
     expect(files).toBeGreaterThan(units / 2);
     await expectUsageIsTruth(f.t, org, 90_000);
+    expect(await metric('usage-aggregator', 'events_consumer_consuming')).toBe(1);
+    expect(await metric('usage-aggregator', 'events_consumer_processed_total')).toBeGreaterThan(0);
+    await waitFor(
+      'the outbox to drain on /metrics',
+      async () => (await metric('object-metadata', 'outbox_backlog_events')) === 0,
+    );
     await everyReplicaInSync();
   }, 240_000);
 

@@ -10,6 +10,7 @@ import { Topic } from '@lib/contracts';
 import { ConsumedEvent, IdempotentConsumer } from '@lib/events';
 import { kafkaConnection, kafkaLogger } from '@lib/app';
 import { createKafka } from '@lib/kafka';
+import { Metrics } from '@lib/observability';
 import { DataSource, EntityManager } from 'typeorm';
 import { UsageAggregatorEnv } from '../config/usage-aggregator.env';
 import { UsageService } from './usage.service';
@@ -33,6 +34,7 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
     config: ConfigService<UsageAggregatorEnv, true>,
     @InjectDataSource() dataSource: DataSource,
     private readonly usage: UsageService,
+    metrics: Metrics,
   ) {
     const logger = new Logger(StorageFileConsumer.name);
     this.consumer = new IdempotentConsumer({
@@ -48,6 +50,37 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
       partitionsConsumedConcurrently: config.get('USAGE_CONSUMER_CONCURRENCY', { infer: true }),
       logger,
     });
+    this.exportCounters(metrics);
+  }
+
+  /** The consumer's state and counters on `/metrics`, read at each scrape. */
+  private exportCounters(metrics: Metrics): void {
+    const counters = () => this.consumer.counters();
+    metrics.gauge({
+      name: 'events_consumer_consuming',
+      help: 'The consumer is in its group and fetching (1), or not: Kafka unreachable, restarting (0).',
+      collect() {
+        this.set(counters().consuming ? 1 : 0);
+      },
+    });
+    const totals = {
+      processed: 'Events applied (first seen) and committed.',
+      duplicates: 'Redelivered events skipped because their id was already applied.',
+      deadLettered: 'Poison messages recorded in dead_letters.',
+      failedBatches: 'Batches whose transaction failed and were retried.',
+      crashes: 'Crashes of the Kafka consumer.',
+    } as const;
+    for (const [key, help] of Object.entries(totals) as [keyof typeof totals, string][]) {
+      const name = `events_consumer_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+      metrics.counter({
+        name,
+        help,
+        collect() {
+          this.reset();
+          this.inc(counters()[key]);
+        },
+      });
+    }
   }
 
   private async handle(manager: EntityManager, events: ConsumedEvent<UsageTopic>[]) {
