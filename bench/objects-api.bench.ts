@@ -41,11 +41,17 @@ const percentile = (sorted: number[], p: number) =>
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** A short warm-up, then the measured run (`bench/lib/load.ts`). */
-async function measure(url: string, request: (i: number) => LoadRequest, durationMs = DURATION_MS) {
+async function measure(
+  url: string,
+  request: (i: number) => LoadRequest,
+  durationMs = DURATION_MS,
+  protocol: 'http1' | 'h2c' = 'http1',
+) {
   const first = request(0);
-  process.stderr.write(`measuring ${first.method} ${first.path}\n`);
-  await runLoad({ url, connections: CONNECTIONS, durationMs: 2_000, request });
-  return runLoad({ url, connections: CONNECTIONS, durationMs, request, ok: (s) => s === 200 });
+  process.stderr.write(`measuring ${first.method} ${first.path} (${protocol})\n`);
+  const load = { url, connections: CONNECTIONS, request, protocol };
+  await runLoad({ ...load, durationMs: 2_000 });
+  return runLoad({ ...load, durationMs, ok: (s) => s === 200 });
 }
 
 async function createObject(
@@ -80,17 +86,26 @@ async function benchRequests(t: TestPlatform, pool: Pool, org: TestOrg): Promise
   });
   try {
     const baseline = await measure(bare.url, () => ({ method: 'GET', path: '/' }));
-    const get = await measure(t.gatewayUrl, (i) => ({
+    const getRequest = (i: number): LoadRequest => ({
       method: 'GET',
       path: `/v1/objects/${ids[i % ids.length]}`,
       headers,
-    }));
-    const download = await measure(t.gatewayUrl, (i) => ({
+    });
+    const downloadRequest = (i: number): LoadRequest => ({
       method: 'GET',
       path: `/v1/objects/${ids[i % ids.length]}/download`,
       headers,
-    }));
-    const create = await measure(t.gatewayUrl, (i) => createObjectRequest(i, headers));
+    });
+    const createRequest = (i: number) => createObjectRequest(i, headers);
+    const get = await measure(t.gatewayUrl, getRequest);
+    const download = await measure(t.gatewayUrl, downloadRequest);
+    const create = await measure(t.gatewayUrl, createRequest);
+    // The same over one HTTP/2 session, as an SDK speaking HTTP/2 sends them.
+    const h2 = (request: (i: number) => LoadRequest) =>
+      measure(t.gatewayUrl, request, DURATION_MS, 'h2c');
+    const getH2 = await h2(getRequest);
+    const downloadH2 = await h2(downloadRequest);
+    const createH2 = await h2(createRequest);
     process.stdout.write(
       `\n${CONNECTIONS} connections, ${DURATION_MS / 1000} s per run\n\n${TABLE_HEADER}\n` +
         [
@@ -98,6 +113,9 @@ async function benchRequests(t: TestPlatform, pool: Pool, org: TestOrg): Promise
           tableRow('get `GET /v1/objects/{id}`', get, baseline),
           tableRow('download URL `GET /v1/objects/{id}/download`', download, baseline),
           tableRow('create `POST /v1/objects`', create, baseline),
+          tableRow('get, HTTP/2 (one session)', getH2, get),
+          tableRow('download URL, HTTP/2 (one session)', downloadH2, download),
+          tableRow('create, HTTP/2 (one session)', createH2, create),
         ].join('\n') +
         '\n',
     );

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { connectHttp2, http2Request } from '@lib/testing';
 import { startCpuWindow, type CpuWindow } from './process-cpu';
 import { processesServing, resetPeakRssOfAll, summedPeakRss } from './process-memory';
 import { loadRow, report, ReportRow } from './report';
@@ -19,6 +20,12 @@ export interface LoadOptions {
   request: (i: number) => LoadRequest;
   /** Status counted as success (default: any 2xx or 3xx). */
   ok?: (status: number) => boolean;
+  /**
+   * `http1` (default): `connections` keep-alive HTTP/1.1 connections, one request in flight on each.
+   * `h2c`: one cleartext HTTP/2 session with prior knowledge (what an SDK opens to an http:// base URL),
+   * `connections` streams in flight on it.
+   */
+  protocol?: 'http1' | 'h2c';
 }
 
 export interface LoadResult {
@@ -45,8 +52,21 @@ function percentile(sorted: Float64Array, p: number): number {
  * latency. Returns throughput and latency percentiles; errors are counted, never retried.
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const pool = new Pool(opts.url, { connections: opts.connections, pipelining: 1 });
   const ok = opts.ok ?? ((s: number) => s >= 200 && s < 400);
+  if (opts.protocol === 'h2c') {
+    const session = await connectHttp2(opts.url);
+    try {
+      return await closedLoop({
+        connections: opts.connections,
+        durationMs: opts.durationMs,
+        servedBy: opts.url,
+        exchange: async (i) => ok((await http2Request(session, opts.request(i))).status),
+      });
+    } finally {
+      session.close();
+    }
+  }
+  const pool = new Pool(opts.url, { connections: opts.connections, pipelining: 1 });
   try {
     return await closedLoop({
       connections: opts.connections,
