@@ -4,18 +4,18 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-node';
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createRequire } from 'node:module';
 import { setOtelContextEnabled } from './context-mode';
 import { RedactingSpanProcessor } from './redacting-span-processor';
+import { samplerFromEnv } from './trace-sampler';
 
 export interface TracingOptions {
   /** `service.name` of every span, e.g. `gateway`. */
@@ -25,8 +25,6 @@ export interface TracingOptions {
    * (`.../v1/traces`). Without it spans are still created and propagated, never exported.
    */
   otlpEndpoint?: string;
-  /** Share of new root traces that are sampled (0..1, default 1). Children follow their parent. */
-  sampleRatio?: number;
 }
 
 export interface TracingHandle {
@@ -39,22 +37,21 @@ let active: TracingHandle | undefined;
 /**
  * Starts OpenTelemetry tracing for this process: a client span and `traceparent` on outgoing
  * http/undici (fetch) calls; with `installRequestContext` on the Fastify instance, a server span per
- * incoming request (continuing its `traceparent`).
+ * incoming request (continuing its `traceparent`). OpenTelemetry's standard variables apply: sampling by
+ * `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` (default: every trace, children following their
+ * parent), resource attributes by `OTEL_RESOURCE_ATTRIBUTES` and `OTEL_SERVICE_NAME` (over the app's name).
  * Call it in a file of its own imported first by `main.ts` (SWC hoists all imports above a file's
  * statements), before Nest and Fastify load. Calling it again returns the running instance.
  */
 export function initTracing(options: TracingOptions): TracingHandle {
   if (active !== undefined) return active;
 
-  const ratio = options.sampleRatio ?? 1;
   const exporterUrl = options.otlpEndpoint ? tracesUrl(options.otlpEndpoint) : undefined;
   const provider = new NodeTracerProvider({
-    resource: defaultResource().merge(
-      resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
-    ),
-    sampler: new ParentBasedSampler({
-      root: ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio),
-    }),
+    resource: defaultResource()
+      .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }))
+      .merge(detectResources({ detectors: [envDetector] })),
+    sampler: samplerFromEnv(),
     // Spans leave the process without object keys or URL signatures (`RedactingSpanProcessor`).
     spanProcessors: exporterUrl
       ? [

@@ -103,23 +103,25 @@ function lineage(s: Stage): Stage[] {
 }
 
 describe('docker/Dockerfile', () => {
-  it('should build every stage on node:20-bookworm-slim', () => {
+  it('should build every stage on node:24-bookworm-slim, the active LTS line', () => {
     expect(stages.length).toBeGreaterThanOrEqual(3);
     for (const s of stages) {
       const root = lineage(s).at(-1);
       expect({ stage: s.name, base: root?.from }).toEqual({
         stage: s.name,
-        base: 'node:20-bookworm-slim',
+        base: 'node:24-bookworm-slim',
       });
     }
   });
 
   it('should install dependencies from the lockfile before copying sources', () => {
-    const installs = stages.filter((s) => runs(s).some((r) => /\bnpm install\b/.test(r)));
+    const installs = stages.filter((s) => runs(s).some((r) => /\bnpm (install|ci)\b/.test(r)));
+    // `npm ci`: exactly the lock file, never a rewrite of it.
+    expect(installs.flatMap(runs).filter((r) => /\bnpm install\b/.test(r))).toEqual([]);
     expect(installs.length).toBeGreaterThanOrEqual(2);
     for (const s of installs) {
       const index = s.instructions.findIndex(
-        (i) => i.keyword === 'RUN' && /\bnpm install\b/.test(i.args),
+        (i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args),
       );
       const before = s.instructions.slice(0, index).filter((i) => i.keyword === 'COPY');
       expect({ stage: s.name, copied: before.map((i) => i.args) }).toEqual({
@@ -153,7 +155,7 @@ describe('docker/Dockerfile', () => {
       .filter((m) => m !== null)
       .map((m) => ({ stage: stage(m[1]), path: m[2] }));
     const nodeModules = fromStages.find((c) => c.path === '/app/node_modules');
-    expect(runs(nodeModules?.stage as Stage).join(' ')).toMatch(/npm install --omit=dev/);
+    expect(runs(nodeModules?.stage as Stage).join(' ')).toMatch(/npm ci --omit=dev/);
     const dist = fromStages.find((c) => c.path === '/app/dist');
     expect(
       lineage(dist?.stage as Stage)
@@ -208,6 +210,16 @@ describe('.dockerignore', () => {
       'tools/cli/main.ts',
     ];
     expect(sample.filter(isIgnored)).toEqual([]);
+  });
+
+  it('should keep the test and local-run code out of the image', () => {
+    const kept = [
+      'libs/testing/src/test-platform.ts',
+      'tools/local/start.ts',
+      'tools/local-servers/kafka/kafka-cluster.ts',
+      'tools/local-servers/s3/pom.xml',
+    ].filter((path) => !isIgnored(path));
+    expect(kept).toEqual([]);
   });
 
   it('should keep local state, secrets and tests out of the build context', () => {
