@@ -20,3 +20,14 @@ export function databaseFromEnv(why: string): PostgresConnection {
     caFile: optionalEnv('DATABASE_CA_FILE') ?? undefined,
   };
 }
+
+/** A whole number of milliseconds from `name`, `fallback` when unset; a CliError naming it otherwise. */
+export function millisecondsFromEnv(name: string, fallback: number): number {
+  const text = optionalEnv(name);
+  if (text === null) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new CliError(`${name} must be a whole number of milliseconds, 0 or more (got "${text}")`);
+  }
+  return value;
+}

@@ -1,14 +1,14 @@
 import 'reflect-metadata';
 import type { Role } from '@lib/auth';
 import { InvalidEnvironmentError } from '@lib/config';
-import { migrateAll } from '@lib/database';
+import { DEFAULT_MIGRATION_TIMEOUTS, migrateAll, migrationStatus } from '@lib/database';
 import { OrgQuotaParams } from '@lib/contracts';
 import { DomainException } from '@lib/errors';
 import { generateServiceKeys, SERVICE_NAMES } from '@lib/internal-http';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command, InvalidArgumentError } from 'commander';
-import { CliError, databaseFromEnv } from './cli-env';
+import { CliError, databaseFromEnv, millisecondsFromEnv } from './cli-env';
 import { ensureDemo } from './demo';
 import { withIdentity } from './identity-context';
 import { runKafkaTopics } from './kafka-topics';
@@ -96,12 +96,31 @@ const program = new Command('cli')
 
 program
   .command('migrate')
-  .description("run every service schema's pending migrations")
-  .action(async () => {
+  .description(
+    "run every service schema's pending migrations (MIGRATION_STATEMENT_TIMEOUT_MS, default none; " +
+      'MIGRATION_LOCK_TIMEOUT_MS, default 10000), or with --status list what each schema lacks',
+  )
+  .option('--status', 'apply nothing: print each schema’s applied count and pending migrations')
+  .action(async (options: { status?: boolean }) => {
     const database = databaseFromEnv('to migrate');
-    const applied = await migrateAll(
-      migrationSources.map((source) => ({ ...source, ...database })),
-    );
+    const sources = migrationSources.map((source) => ({ ...source, ...database }));
+    if (options.status) {
+      const status = await migrationStatus(sources);
+      const pending = status.reduce((n, s) => n + s.pending.length, 0);
+      note(pending ? `${pending} migration(s) pending` : 'every schema is current');
+      out(status);
+      return;
+    }
+    const applied = await migrateAll(sources, {
+      statementTimeoutMs: millisecondsFromEnv(
+        'MIGRATION_STATEMENT_TIMEOUT_MS',
+        DEFAULT_MIGRATION_TIMEOUTS.statementTimeoutMs,
+      ),
+      lockTimeoutMs: millisecondsFromEnv(
+        'MIGRATION_LOCK_TIMEOUT_MS',
+        DEFAULT_MIGRATION_TIMEOUTS.lockTimeoutMs,
+      ),
+    });
     note(applied.length ? `applied ${applied.length} migration(s)` : 'nothing to migrate');
     out({ applied });
   });

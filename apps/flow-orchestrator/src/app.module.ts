@@ -7,10 +7,11 @@ import { QueueName } from '@lib/contracts';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
 import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
+import { schemaCheck } from '@lib/database';
 import { DEFAULT_JOB_OPTIONS, queueConnection } from '@lib/queue';
 import { DataSource } from 'typeorm';
 import { FlowOrchestratorEnv } from './config/flow-orchestrator.env';
-import { FLOW_SCHEMA } from './database/migrations';
+import { FLOW_SCHEMA, flowMigrations } from './database/migrations';
 import { BatchModule } from './batch/batch.module';
 import { RunsModule } from './runs/runs.module';
 
@@ -38,6 +39,7 @@ export const SERVICE = 'flow-orchestrator';
       inject: [DataSource, getQueueToken(QueueName.Runs)],
       useFactory: (dataSource: DataSource, runs: Queue) => [
         postgresCheck(dataSource),
+        schemaCheck(dataSource, FLOW_SCHEMA, flowMigrations),
         redisCheck({ ping: async () => (await runs.client).ping() }),
       ],
     }),

@@ -3,6 +3,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { configModule } from '@lib/app';
 import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
+import { schemaCheck } from '@lib/database';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AdminModule } from './admin/admin.module';
@@ -10,6 +11,7 @@ import { FlowsController } from './flows/flows.controller';
 import { TriggerController } from './flows/trigger.controller';
 import { GatewayEnv } from './config/gateway.env';
 import { DownloadsModule } from './downloads/downloads.module';
+import { IDENTITY_SCHEMA, identityMigrations } from './database/migrations';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
 import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
@@ -38,6 +40,7 @@ export const SERVICE = 'gateway';
       inject: [getDataSourceToken(IDENTITY_CONNECTION), GATEWAY_REDIS],
       useFactory: (identity: DataSource, redis: Redis) => [
         postgresCheck(identity),
+        schemaCheck(identity, IDENTITY_SCHEMA, identityMigrations),
         redisCheck(redis),
       ],
     }),

@@ -3,12 +3,13 @@ import { configModule, databaseModule, eventsPublisherModule } from '@lib/app';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
 import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
+import { schemaCheck } from '@lib/database';
 import { DataSource } from 'typeorm';
 import { BatchModule } from './batch/batch.module';
 import { BytesModule } from './bytes/bytes.module';
 import { ObjectMetadataEnv } from './config/object-metadata.env';
 import { FilesModule } from './files/files.module';
-import { OBJECT_METADATA_SCHEMA } from './database/migrations';
+import { OBJECT_METADATA_SCHEMA, objectMetadataMigrations } from './database/migrations';
 import { ObjectEntity } from './objects/object.entity';
 import { ObjectsModule } from './objects/objects.module';
 import { OrgFilesModule } from './org-files/org-files.module';
@@ -37,6 +38,7 @@ export const SERVICE = 'object-metadata';
       inject: [DataSource, TtlScheduler],
       useFactory: (dataSource: DataSource, ttl: TtlScheduler) => [
         postgresCheck(dataSource),
+        schemaCheck(dataSource, OBJECT_METADATA_SCHEMA, objectMetadataMigrations),
         redisCheck({ ping: () => ttl.ping() }),
       ],
     }),

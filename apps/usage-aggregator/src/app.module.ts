@@ -3,9 +3,10 @@ import { configModule, databaseModule } from '@lib/app';
 import { EVENTS_CONSUMER_ENTITIES } from '@lib/events';
 import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck } from '@lib/observability';
+import { schemaCheck } from '@lib/database';
 import { DataSource } from 'typeorm';
 import { UsageAggregatorEnv } from './config/usage-aggregator.env';
-import { USAGE_SCHEMA } from './database/migrations';
+import { USAGE_SCHEMA, usageMigrations } from './database/migrations';
 import { UsageModule } from './usage/usage.module';
 
 export const SERVICE = 'usage-aggregator';
@@ -20,7 +21,10 @@ export const SERVICE = 'usage-aggregator';
     // broker is away, and the consumer catches up when it returns.
     HealthModule.forRootAsync({
       inject: [DataSource],
-      useFactory: (dataSource: DataSource) => [postgresCheck(dataSource)],
+      useFactory: (dataSource: DataSource) => [
+        postgresCheck(dataSource),
+        schemaCheck(dataSource, USAGE_SCHEMA, usageMigrations),
+      ],
     }),
     UsageModule,
   ],
