@@ -53,6 +53,19 @@ describe('platform surface', () => {
       const metrics = await (await fetch(`${management}/metrics`)).text();
       expect(metrics).toContain('process_cpu_seconds_total');
       expect(metrics).toContain('http_server_request_duration_seconds');
+      // Each app's own failure modes: its Postgres pool, its outbox, its consumer, its S3 operations.
+      const series: Record<string, string[]> = {
+        gateway: [],
+        'object-metadata': [
+          'db_pool_connections',
+          'db_pool_waiting_queries',
+          'outbox_backlog_events',
+        ],
+        storage: ['s3_operations_total'],
+        'flow-orchestrator': ['db_pool_waiting_queries', 'outbox_oldest_event_age_seconds'],
+        'usage-aggregator': ['db_pool_connections', 'events_consumer_consuming'],
+      };
+      for (const name of series[app]) expect(metrics).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
     },
   );
 

@@ -1,11 +1,13 @@
-import { DynamicModule } from '@nestjs/common';
+import { DynamicModule, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { validateEnv, type KafkaOnlyEnv } from '@lib/config';
 import { dataSourceOptions, DatabaseSettings } from '@lib/database';
 import { EventsModule } from '@lib/events';
 import { kafkaConnectionFromEnv, type KafkaConnection, type KafkaLogger } from '@lib/kafka';
-import { createLogger } from '@lib/observability';
+import { createLogger, Metrics } from '@lib/observability';
 import { s3AccessKeys, type S3Settings } from '@lib/s3';
 
 // The modules every app wires the same way; each app's AppModule lists what it uses of them.
@@ -26,24 +28,63 @@ interface DatabaseEnvShape {
   DATABASE_POOL_SIZE: number;
 }
 
-/** TypeORM on the app's own schema, from DATABASE_URL, DATABASE_CA_FILE and DATABASE_POOL_SIZE. */
+/**
+ * The app's Postgres pool on `/metrics`: connections open and idle, and queries waiting for one (the pool
+ * is saturated while any wait).
+ */
+@Injectable()
+class DatabasePoolMetrics {
+  constructor(dataSource: DataSource, metrics: Metrics) {
+    const pool = () => (dataSource.driver as unknown as { master?: Pool }).master;
+    metrics.gauge({
+      name: 'db_pool_connections',
+      help: 'Connections of the Postgres pool: open (total) and idle.',
+      labelNames: ['state'],
+      collect() {
+        this.set({ state: 'total' }, pool()?.totalCount ?? 0);
+        this.set({ state: 'idle' }, pool()?.idleCount ?? 0);
+      },
+    });
+    metrics.gauge({
+      name: 'db_pool_waiting_queries',
+      help: 'Queries waiting for a free connection of the Postgres pool (saturated while above 0).',
+      collect() {
+        this.set(pool()?.waitingCount ?? 0);
+      },
+    });
+  }
+}
+
+@Module({})
+class AppDatabaseModule {}
+
+/**
+ * TypeORM on the app's own schema, from DATABASE_URL, DATABASE_CA_FILE and DATABASE_POOL_SIZE, and its
+ * pool's metrics (needs `MetricsModule`).
+ */
 export function databaseModule(opts: {
   service: string;
   schema: string;
   entities: DatabaseSettings['entities'];
 }): DynamicModule {
-  return TypeOrmModule.forRootAsync({
-    inject: [ConfigService],
-    useFactory: (config: ConfigService<DatabaseEnvShape, true>) =>
-      dataSourceOptions({
-        url: config.get('DATABASE_URL', { infer: true }),
-        caFile: config.get('DATABASE_CA_FILE', { infer: true }),
-        schema: opts.schema,
-        entities: opts.entities,
-        poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
-        applicationName: opts.service,
+  return {
+    module: AppDatabaseModule,
+    imports: [
+      TypeOrmModule.forRootAsync({
+        inject: [ConfigService],
+        useFactory: (config: ConfigService<DatabaseEnvShape, true>) =>
+          dataSourceOptions({
+            url: config.get('DATABASE_URL', { infer: true }),
+            caFile: config.get('DATABASE_CA_FILE', { infer: true }),
+            schema: opts.schema,
+            entities: opts.entities,
+            poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
+            applicationName: opts.service,
+          }),
       }),
-  });
+    ],
+    providers: [DatabasePoolMetrics],
+  };
 }
 
 /** kafkajs logs as JSON lines of the app's logger. */

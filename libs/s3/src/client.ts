@@ -13,6 +13,11 @@ export interface S3ClientOptions {
   connectionTimeoutMs?: number;
   /** Socket idle timeout in ms while waiting for or streaming a response (default 60000). */
   requestTimeoutMs?: number;
+  /**
+   * Told of every operation once it ends (retries included): the SDK's command name (`PutObjectCommand`)
+   * and S3's HTTP status, or `none` when no answer came (network error, timeout).
+   */
+  onOperation?: (operation: string, status: string) => void;
 }
 
 /**
@@ -30,7 +35,7 @@ export function createS3Client(settings: S3Settings, options: S3ClientOptions = 
   const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
   const maxSockets = options.maxSockets ?? 64;
   const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: Math.min(maxSockets, 16) };
-  return new S3Client({
+  const client = new S3Client({
     region: settings.region,
     endpoint: settings.endpoint,
     forcePathStyle: settings.forcePathStyle,
@@ -46,4 +51,25 @@ export function createS3Client(settings: S3Settings, options: S3ClientOptions = 
       requestTimeout: options.requestTimeoutMs ?? 60_000,
     },
   });
+  const observe = options.onOperation;
+  if (observe) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = context.commandName ?? 'unknown';
+        try {
+          const result = await next(args);
+          const { statusCode } = result.response as { statusCode?: number };
+          observe(operation, String(statusCode ?? 200));
+          return result;
+        } catch (err) {
+          const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata
+            ?.httpStatusCode;
+          observe(operation, status === undefined ? 'none' : String(status));
+          throw err;
+        }
+      },
+      { step: 'initialize', name: 'platformOperationObserver' },
+    );
+  }
+  return client;
 }

@@ -2,10 +2,27 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3Settings } from '@lib/app';
-import { createS3Client, s3CredentialProvider, S3Settings, SigningCredentials } from '@lib/s3';
+import { Metrics } from '@lib/observability';
+import {
+  createS3Client,
+  s3CredentialProvider,
+  S3Settings,
+  SigningCredentials,
+  type S3ClientOptions,
+} from '@lib/s3';
 import { StorageEnv } from '../config/storage.env';
 
 export const S3_SETTINGS = Symbol('S3_SETTINGS');
+
+/** Counts each S3 operation on `/metrics` by command and status (`S3ClientOptions.onOperation`). */
+export function countS3Operations(metrics: Metrics): S3ClientOptions['onOperation'] {
+  const requests = metrics.counter({
+    name: 's3_operations_total',
+    help: 'S3 operations by SDK command and HTTP status (none: no answer, e.g. a network error).',
+    labelNames: ['operation', 'status'],
+  });
+  return (operation, status) => requests.inc({ operation, status });
+}
 
 /** The bucket's client and the credentials presigned requests are signed with, built once from the environment. */
 @Global()
@@ -18,8 +35,9 @@ export const S3_SETTINGS = Symbol('S3_SETTINGS');
     },
     {
       provide: S3Client,
-      inject: [S3_SETTINGS],
-      useFactory: (settings: S3Settings) => createS3Client(settings),
+      inject: [S3_SETTINGS, Metrics],
+      useFactory: (settings: S3Settings, metrics: Metrics) =>
+        createS3Client(settings, { onOperation: countS3Operations(metrics) }),
     },
     {
       provide: SigningCredentials,

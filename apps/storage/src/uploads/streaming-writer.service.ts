@@ -8,6 +8,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { DependencyUnavailableException, DomainException } from '@lib/errors';
+import { Metrics } from '@lib/observability';
 import {
   createS3Client,
   Presigner,
@@ -17,7 +18,7 @@ import {
   withS3Retries,
 } from '@lib/s3';
 import { request } from 'undici';
-import { S3_SETTINGS } from '../s3/s3.module';
+import { countS3Operations, S3_SETTINGS } from '../s3/s3.module';
 import { StreamUploadResultDto } from './uploads.dto';
 import { UploadInterruptedException, UploadTooLargeException } from './uploads.exception';
 
@@ -53,8 +54,12 @@ export class StreamingWriter implements OnApplicationShutdown {
   constructor(
     @Inject(S3_SETTINGS) private readonly settings: S3Settings,
     credentials: SigningCredentials,
+    metrics: Metrics,
   ) {
-    this.s3 = createS3Client(settings, { maxAttempts: 1 });
+    this.s3 = createS3Client(settings, {
+      maxAttempts: 1,
+      onOperation: countS3Operations(metrics),
+    });
     this.putSigner = Presigner.internal(settings, credentials);
   }
 
