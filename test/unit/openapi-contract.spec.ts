@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { OpenApiContract } from '../support/openapi-contract';
 
-const SEED = join(__dirname, '..', '..', 'docs', 'seeds', 'runloop-objects.openapi.json');
+const DOCUMENT = join(__dirname, '..', '..', 'docs', 'api', 'objects-api.openapi.json');
 
 const view = {
   id: 'obj_0196f3c2a1b07c4d9e8f0a1b2c3d4e5f',
@@ -17,7 +17,7 @@ const view = {
 const error = { error: { code: 'NOT_FOUND', message: 'object x not found', requestId: 'r1' } };
 
 describe(OpenApiContract.name, () => {
-  const sut = OpenApiContract.load(SEED, {
+  const sut = OpenApiContract.load(DOCUMENT, {
     generalErrorStatuses: [400, 401, 403],
     extensions: [
       {
