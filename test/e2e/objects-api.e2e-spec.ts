@@ -372,7 +372,7 @@ describe('Objects API', () => {
         'photo-2.dat',
         'photo-20.dat',
       ]);
-      // The seed's list parameters allow empty values: they mean "not given".
+      // The OpenAPI document's list parameters allow empty values: they mean "not given".
       expect(await names('?name=&state=')).toHaveLength(22);
     });
   });

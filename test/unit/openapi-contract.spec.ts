@@ -39,7 +39,7 @@ describe(OpenApiContract.name, () => {
   it.each([
     ['an unknown field', { ...view, extra: 1 }],
     ['a missing required field', { ...view, name: undefined }],
-    ['null where the seed has no nullable', { ...view, name: null }],
+    ['null where the document has no nullable', { ...view, name: null }],
     ['a fraction for an int64', { ...view, size_bytes: 1.5 }],
     ['a string for an integer', { ...view, create_time_ms: '1' }],
     ['a value outside the enum', { ...view, state: 'GONE' }],
