@@ -34,8 +34,8 @@ const transient = () =>
   );
 
 /**
- * The resource URL contract's `generate_download_url`: `workflow://{workflowId}/{uploads|artifacts}/{filename}` → a presigned
- * GET valid one hour. `uploads` are the workflow's runs' inputs, `artifacts` their outputs, newest first;
+ * The resource URL contract's `generate_download_url`:
+ * `workflow://{workflowId}/{uploads|artifacts}/{filename}` → a presigned GET valid one hour. `uploads` are the workflow's runs' inputs, `artifacts` their outputs, newest first;
  * the file must be recorded (object-metadata) and its bytes in S3. For artifacts, the run state recorded
  * here is the fallback when object-metadata knows no live file of that name.
  */
