@@ -1,5 +1,5 @@
 /**
- * Seed 004's trigger through the run queue, with the whole platform running locally as in the e2e suites
+ * The org trigger (`POST /api/private/trigger/{workflow_id}`) through the run queue, with the whole platform running locally as in the e2e suites
  * (five apps as processes, Postgres, Redis, Apache Kafka, S3Proxy) on the same machine as
  * the load generator. Run: `npm run build && npm run bench:flows`.
  *
@@ -17,7 +17,7 @@
  * - upload watch: the `upload-watch` queue resumes over the runs left waiting; after 5 s, checks per second
  *   (the flow-orchestrator's `upload_watch_checks_total`) and its CPU per check over BENCH_WATCH_MS (15 s).
  *
- * The workflow awaits one upload before its `checksum` step (seed 002's shape): a triggered run goes QUEUED →
+ * The workflow awaits one upload before its `checksum` step (the flows API's usual shape): a triggered run goes QUEUED →
  * RUNNING → WAITING (its edge, PutURL and watch job created) and stays there; the `upload-watch` queue is
  * paused during the trigger measurements, so thousands of watchers do not poll S3 meanwhile. BENCH_EXECUTE=1 uses a
  * workflow with one `http` step instead, so every run also executes to COMPLETE while the load runs (the

@@ -1,5 +1,5 @@
 /**
- * Org storage (seed 004) benchmarks, with the whole platform running locally as in the e2e suites (five
+ * Org storage benchmarks, with the whole platform running locally as in the e2e suites (five
  * apps as processes, Postgres, Redis, Apache Kafka, S3Proxy). Run:
  * `npm run build && npm run bench:org-storage`. Figures are noisy on a shared 2-core machine.
  *

@@ -1,6 +1,6 @@
 /**
  * The four scenarios measured on a peer open-source storage service (Fastify, Postgres metadata, file
- * backend, no S3 latency) on this machine kind at 10 connections (/work/shared/notes/local-infra.md):
+ * backend, no S3 latency) on this machine kind at 10 connections:
  * our goal is at least twice each. The whole platform runs locally as in the e2e suites (five apps as
  * processes, Postgres, Redis, Apache Kafka, S3Proxy) on the same machine as the load.
  * Run: `npm run build && npm run bench:reference` (`BENCH_ONLY=download-url,upload,list,public` to pick).

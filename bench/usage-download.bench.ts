@@ -1,5 +1,5 @@
 /**
- * Seed 000 benchmarks, with the whole platform running locally as in the e2e suites (five apps as
+ * Storage usage and public download benchmarks, with the whole platform running locally as in the e2e suites (five apps as
  * processes, Postgres, Redis, Apache Kafka, S3Proxy) on the same machine as the load.
  * Run: `npm run build && npm run bench:usage` (`BENCH_ONLY=usage,aggregator,lag,download` to pick).
  *

@@ -22,7 +22,7 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v kcat >/dev/null || missing+=(kcat)
 command -v pg_isready >/dev/null || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
-# curl and jq: the flows e2e suite runs seed 002's shell script as its documentation writes it.
+# curl and jq: the flows e2e suite runs the flows API's documented shell script as written.
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
 if [ ${#missing[@]} -gt 0 ]; then

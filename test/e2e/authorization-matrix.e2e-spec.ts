@@ -41,7 +41,7 @@ interface Answer {
  * Anything else without a security scheme fails the suite: a new route must say how it is protected.
  */
 const PUBLIC_OPERATIONS = new Set([
-  // Seed 000: the object key is the capability (rate limited per IP, answers a presigned redirect).
+  // Public download: the object key is the capability (rate limited per IP, answers a presigned redirect).
   'GET /api/v1/objects/download',
 ]);
 
@@ -66,7 +66,7 @@ const JWT_SECRET = randomBytes(32).toString('base64url');
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const unb64 = (s: string) => JSON.parse(Buffer.from(s, 'base64url').toString()) as object;
 
-// Issue 7 item 3: every operation of the gateway's own OpenAPI document (a new route is covered without
+// Every operation of the gateway's own OpenAPI document (a new route is covered without
 // editing this file) against missing, wrong-scheme, expired, tampered, other-org and under-privileged
 // credentials; each answer is 401/403/404 with a JSON error and nothing of org A changes.
 describe('authorization matrix (every operation of /docs-json)', () => {
@@ -152,7 +152,7 @@ describe('authorization matrix (every operation of /docs-json)', () => {
     role: 'admin',
   });
 
-  /** The error body of the route's prefix: `/api/private` has seed 004's envelope, the rest the platform's. */
+  /** The error body of the route's prefix: `/api/private` has org storage's envelope, the rest the platform's. */
   function jsonErrorProblem(op: Operation, res: Answer): string | null {
     const body = res.json as
       { success?: boolean; error?: { code?: unknown; message?: unknown } } | undefined;

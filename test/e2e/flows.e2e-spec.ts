@@ -111,9 +111,9 @@ class Receiver {
   }
 }
 
-// Seed 002 (flows, runs, waiting uploads), seed 004's trigger and seed 003's resource download URLs, end
-// to end through the gateway on the real local infrastructure.
-describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
+// Flows (runs, waiting uploads), the org trigger and resource download URLs, end to end through the
+// gateway on the real local infrastructure.
+describe('Flows, runs, the trigger and resource URLs', () => {
   let t: TestPlatform;
   let org: TestOrg;
   let other: TestOrg;
@@ -235,7 +235,7 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
     await t?.stop();
   });
 
-  describe('seed 002: the complete upload workflow', () => {
+  describe('flows: the complete upload workflow', () => {
     it('should answer WAITING with a PutURL, notice the upload and complete, publishing every change', async () => {
       const run = await start('test', uploadFlow());
       expect(run).toMatchObject({ Status: 'WAITING', WorkflowName: 'test' });
@@ -266,7 +266,7 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
           SizeBytes: 3000,
         },
       ]);
-      // The input's key is a public download capability (seed 000), like every stored file's.
+      // The input's key is a public download capability, like every stored file's.
       const redirect = await fetch(
         `${t.gatewayUrl}/api/v1/objects/download?objectKey=${encodeURIComponent(done.Inputs[0].ObjectKey)}`,
         { redirect: 'manual' },
@@ -309,12 +309,12 @@ describe('Flows, runs and resource URLs (seeds 002, 003, 004 trigger)', () => {
       });
     });
 
-    it('should run seed 002’s complete upload workflow script as written, with an auth header added', async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'seed-002-'));
+    it('should run the documented complete upload workflow script as written, with an auth header added', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'flow-script-'));
       try {
         await writeFile(join(dir, 'flow-definition.json'), JSON.stringify(uploadFlow()));
         await writeFile(join(dir, 'input-image.jpg'), randomBytes(2048));
-        // The seed's script; changes: the auth header, the gateway's address, a bounded poll loop.
+        // The documented script; changes: the auth header, the gateway's address, a bounded poll loop.
         const script = `set -eu
 RUN_RESPONSE=$(curl -s -X POST "$BASE/api/v1/flow/test" -H "$AUTH" \\
   -H "Content-Type: application/json" \\
@@ -554,7 +554,7 @@ done
     });
   });
 
-  describe('seed 002: the two upload endpoints', () => {
+  describe('flows: the two upload endpoints', () => {
     const multipart = (fields: Record<string, string>, file?: { name: string; bytes: string }) => {
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.append(k, v);
@@ -751,7 +751,7 @@ done
     });
   });
 
-  describe('seed 004: the trigger', () => {
+  describe('org storage: the trigger', () => {
     const trigger = (workflowId: string, payload: unknown, key = org.orgPrivateKey) =>
       api<{
         success: boolean;
@@ -819,7 +819,7 @@ done
     });
   });
 
-  describe('seed 003: resource download URLs', () => {
+  describe('resource download URLs', () => {
     let workflowId: string;
     const uri = (type: string, name: string, id = workflowId) => `workflow://${id}/${type}/${name}`;
 
@@ -877,7 +877,7 @@ done
       expect(await (await fetch(res.body.download_url)).text()).toBe('id,name\n1,Ada\n');
     });
 
-    it('should produce every error message of seed 003 verbatim', async () => {
+    it('should produce every error message of the resource URL contract verbatim', async () => {
       const notFound = (u: string) =>
         `No resource at ${u}. The artifact does not exist or has expired. Retrying with the same URI will not succeed.`;
       const expectError = async (

@@ -21,7 +21,7 @@ import {
   routesOf,
 } from '../support/hostile-input';
 
-// Issue 7 item 2: every route of the gateway's own OpenAPI document gets at least 200 generated malformed
+// Every route of the gateway's own OpenAPI document gets at least 200 generated malformed
 // requests (bodies, query strings, path params, headers, multipart parts). None may answer 5xx; every error is
 // JSON naming the problem; and nothing changes: the database (every table of every service), the S3 bucket
 // and the runs are the same afterwards. Oversized bodies and slow or truncated uploads are included.

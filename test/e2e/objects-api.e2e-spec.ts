@@ -57,11 +57,11 @@ interface Answer<T> {
 
 const UNKNOWN_ID = 'obj_0190000000007000800000000000beef';
 
-// The Objects API (seed 001) end to end through the gateway, with a plain HTTP client: every response of
-// every request below is checked against the seed's OpenAPI document (docs/seeds/), success and errors.
-describe('Objects API (seed 001)', () => {
+// The Objects API end to end through the gateway, with a plain HTTP client: every response of every
+// request below is checked against its OpenAPI document (docs/api/objects-api.openapi.json), success and errors.
+describe('Objects API', () => {
   const contract = OpenApiContract.load(
-    join(REPO_ROOT, 'docs', 'seeds', 'runloop-objects.openapi.json'),
+    join(REPO_ROOT, 'docs', 'api', 'objects-api.openapi.json'),
     {
       // Validation and authentication apply to every operation, documented there or not.
       generalErrorStatuses: [400, 401, 403],
@@ -372,7 +372,7 @@ describe('Objects API (seed 001)', () => {
         'photo-2.dat',
         'photo-20.dat',
       ]);
-      // The seed's list parameters allow empty values: they mean "not given".
+      // The OpenAPI document's list parameters allow empty values: they mean "not given".
       expect(await names('?name=&state=')).toHaveLength(22);
     });
   });

@@ -51,9 +51,9 @@ interface FileEvent {
 const MiB = 1024 * 1024;
 const LIMIT = 10 * MiB;
 
-// Seed 004's org storage (`/api/private/storage`) end to end: the five apps as processes, the org private
+// Org storage (`/api/private/storage`) end to end: the five apps as processes, the org private
 // key in `api-key`, bytes streamed to the verifying local S3, events read back from Kafka.
-describe('org storage (seed 004)', () => {
+describe('org storage', () => {
   let t: TestPlatform;
   let org: TestOrg;
   let other: TestOrg;
@@ -301,7 +301,7 @@ describe('org storage (seed 004)', () => {
       expect((await api('GET', `/download${q('bin/none')}`)).status).toBe(404);
     });
 
-    it('should give a file a public download key (seed 000) that serves its bytes, and stops at its delete', async () => {
+    it('should give a file a public download key that serves its bytes, and stops at its delete', async () => {
       const bytes = randomBytes(5_000);
       const stored = await upload('shared report.pdf', bytes, 'public');
       const { objectKey } = stored.body.data;

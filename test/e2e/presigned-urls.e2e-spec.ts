@@ -54,9 +54,9 @@ const flipSignature = (q: URLSearchParams) => {
   q.set('X-Amz-Signature', (sig.startsWith('0') ? '1' : '0') + sig.slice(1));
 };
 
-// Issue 7 item 4: presigned URL security end to end, through URLs the platform itself issued (Objects API
-// upload and download URLs, seed 002 PutURLs, seed 000 redirects, seed 003 download_url), against the
-// verifying local S3. The S3-level refusals of hand-made URLs are in tools/local-s3/local-s3.int-spec.ts.
+// Presigned URL security end to end, through URLs the platform itself issued (Objects API upload and
+// download URLs, flow PutURLs, public download redirects, resource download_url), against the verifying
+// local S3. The S3-level refusals of hand-made URLs are in tools/local-servers/s3/s3-server.int-spec.ts.
 describe('presigned URL security (URLs the platform issued)', () => {
   let t: TestPlatform;
   let org: TestOrg;
@@ -67,13 +67,13 @@ describe('presigned URL security (URLs the platform issued)', () => {
     objectXPut: '',
     /** PUT: upload URL of object Y, still UPLOADING. */
     objectYPut: '',
-    /** GET: seed 000's 302 Location for an org storage file. */
+    /** GET: the public download's 302 Location for an org storage file. */
     redirectGet: '',
-    /** GET: seed 003's download_url of a run input. */
+    /** GET: the resource URL download_url of a run input. */
     resourceGet: '',
-    /** PUT: seed 002's PutURL of a waiting run. */
+    /** PUT: the PutURL of a waiting run. */
     runPut: '',
-    /** PUT: seed 002's PutURL of a run whose input was noticed (the run is COMPLETE). */
+    /** PUT: the PutURL of a run whose input was noticed (the run is COMPLETE). */
     inputPut: '',
   };
   const bytes = { object: 'object X bytes', file: 'org file bytes', input: 'run input bytes' };

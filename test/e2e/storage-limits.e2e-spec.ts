@@ -324,7 +324,7 @@ describe('storage limits: upload bounds and per-org quotas', () => {
       expect(await usageOf(t, org)).toMatchObject({ totalBytes: 2_000, fileCount: 2 });
     });
 
-    it('should refuse org storage uploads and copies past the quota in seed 004 envelope, keeping no bytes', async () => {
+    it('should refuse org storage uploads and copies past the quota in the org storage envelope, keeping no bytes', async () => {
       const org = await t.createOrg();
       await setQuota(org, 10_000, 3);
       expect((await orgUpload(org, 'a.bin', randomBytes(6_000))).status).toBe(201);

@@ -17,7 +17,7 @@ interface RunView {
 /** The redaction marker of @lib/observability. */
 const REDACTED = '[REDACTED]';
 
-// An object key is a download capability (seed 000's public download needs nothing else), and a presigned
+// An object key is a download capability (the public download needs nothing else), and a presigned
 // URL's signature one for as long as it lives. The platform runs as in production, with its traces exported
 // to a collector (here, a stand-in that keeps what it receives) and its logs at debug; every kind of file
 // is uploaded, downloaded (302, streamed, presigned) and deleted, and S3 fails some requests with errors

@@ -25,10 +25,10 @@ import { expectUsageIsTruth as expectTruth, type Usage } from '../support/usage-
 
 const RATE_LIMIT = 400;
 
-// Seed 000 end to end: storage usage fed by storage_file.updated / run.created through the real Kafka
+// Storage usage and public download end to end: storage usage fed by storage_file.updated / run.created through the real Kafka
 // (idempotent and order-safe), compared with the truth of object-metadata's records; rebuild-usage; and the
 // public download of Objects API files (302 with Content-Disposition, stream with Range, 400/404/429).
-describe('usage and public download (seed 000)', () => {
+describe('usage and public download', () => {
   let t: TestPlatform;
   let org: TestOrg;
   let other: TestOrg;

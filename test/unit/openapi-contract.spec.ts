@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { OpenApiContract } from '../support/openapi-contract';
 
-const SEED = join(__dirname, '..', '..', 'docs', 'seeds', 'runloop-objects.openapi.json');
+const DOCUMENT = join(__dirname, '..', '..', 'docs', 'api', 'objects-api.openapi.json');
 
 const view = {
   id: 'obj_0196f3c2a1b07c4d9e8f0a1b2c3d4e5f',
@@ -17,7 +17,7 @@ const view = {
 const error = { error: { code: 'NOT_FOUND', message: 'object x not found', requestId: 'r1' } };
 
 describe(OpenApiContract.name, () => {
-  const sut = OpenApiContract.load(SEED, {
+  const sut = OpenApiContract.load(DOCUMENT, {
     generalErrorStatuses: [400, 401, 403],
     extensions: [
       {
@@ -39,7 +39,7 @@ describe(OpenApiContract.name, () => {
   it.each([
     ['an unknown field', { ...view, extra: 1 }],
     ['a missing required field', { ...view, name: undefined }],
-    ['null where the seed has no nullable', { ...view, name: null }],
+    ['null where the document has no nullable', { ...view, name: null }],
     ['a fraction for an int64', { ...view, size_bytes: 1.5 }],
     ['a string for an integer', { ...view, create_time_ms: '1' }],
     ['a value outside the enum', { ...view, state: 'GONE' }],

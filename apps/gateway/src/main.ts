@@ -22,7 +22,7 @@ void bootstrapService(AppModule, {
   ignoreTrailingSlash: true,
   // HTTP/2 and HTTP/1.1 on the one port; TLS with GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE.
   http2: { tls: () => gatewayTls(process.env) },
-  // Seed 004's envelope for the org private API.
+  // Org storage's `{success, data}` envelope for the org private API.
   errorEnvelopes: [
     {
       prefix: '/api/private/',

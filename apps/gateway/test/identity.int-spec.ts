@@ -342,7 +342,7 @@ describe('identity (integration)', () => {
       }
     });
 
-    it("should answer 403 with seed 001's message when the org lacks the objects capability", async () => {
+    it("should answer 403 with the Objects API's message when the org lacks the objects capability", async () => {
       const res = await call(a, 'GET', '/v1/objects', bearer(noObjectsKey));
       expect(res.status).toBe(403);
       expect(res.body.error).toMatchObject({ code: 'FORBIDDEN', message: DEVBOX_MESSAGE });

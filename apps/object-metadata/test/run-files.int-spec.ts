@@ -25,7 +25,7 @@ const PRINCIPAL: ServicePrincipal = {
 };
 
 // Run files against a real Postgres: recorded once by key with one storage_file.updated, found by the
-// run_file locator and by seed 003's newest-by-name lookup.
+// run_file locator and by the resource URLs' newest-by-name lookup.
 describe(RunFilesService.name, () => {
   let db: TestDatabase;
   let dataSource: DataSource;

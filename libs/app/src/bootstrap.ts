@@ -25,7 +25,7 @@ export interface ServiceOptions {
   service: string;
   /** Largest JSON body accepted (Fastify answers 413 past it). */
   bodyLimitBytes?: number;
-  /** Per URL prefix error envelopes (seed 004's `/api/private` wants `{success: false, error}`). */
+  /** Per URL prefix error envelopes (org storage's `/api/private` wants `{success: false, error}`). */
   errorEnvelopes?: { prefix: string; envelope: ErrorEnvelope }[];
   /**
    * Fastify's `trustProxy`: which proxies' `X-Forwarded-For` sets the client address (`request.ip`), e.g. a
@@ -37,7 +37,7 @@ export interface ServiceOptions {
    * like `/metrics` and the detailed `/health/ready`.
    */
   managementRoutes?: string[];
-  /** `/a/` routes like `/a` (seed 004 documents its list route as `GET /api/private/storage/`). */
+  /** `/a/` routes like `/a` (org storage documents its list route as `GET /api/private/storage/`). */
   ignoreTrailingSlash?: boolean;
   /**
    * Serve HTTP/2 beside HTTP/1.1 on the public port (`DualProtocolServer`): cleartext HTTP/2 with prior

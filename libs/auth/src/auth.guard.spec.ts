@@ -259,7 +259,7 @@ describe(AuthGuard.name, () => {
       expect(e.message).toMatch(/requires the admin role; user .* is a member/);
     });
 
-    it('should refuse with 403 and the seed message when the org lacks objects', async () => {
+    it('should refuse with 403 and the Objects API message when the org lacks objects', async () => {
       findApiKeyByHash.mockResolvedValue(keyRecord({ capabilities: [] }));
       const { ctx } = context(BearerRoutes, 'objects', {
         authorization: `Bearer ${generateApiKey('bearer').secret}`,

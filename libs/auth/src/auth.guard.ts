@@ -34,7 +34,7 @@ import {
 const BEARER_HINT = 'send `Authorization: Bearer <api key or JWT>`';
 const ORG_KEY_HINT = `send the organization private key (${API_KEY_PREFIX.org_private}…) in the \`api-key\` header`;
 
-/** The 403 text of a missing capability; seed 001 fixes the one for `objects`. */
+/** The 403 text of a missing capability; the Objects API fixes the one for `objects`. */
 export function capabilityDeniedMessage(capability: string, orgKey: string): string {
   if (capability === Capability.Objects)
     return 'Forbidden. Account does not have devbox capability';

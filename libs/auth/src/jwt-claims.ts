@@ -9,7 +9,7 @@ export interface PlatformJwtClaims {
   /** The org's stable key (slug). */
   org_key: string;
   role: Role;
-  /** Optional: a session scoped to one workflow (seed 003: other workflows' resources are denied). */
+  /** Optional: a session scoped to one workflow (resource URLs of other workflows are denied). */
   workflow_id?: string;
 }
 

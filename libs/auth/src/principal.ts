@@ -26,7 +26,7 @@ export interface Principal {
 
 /** Org capabilities the code checks. Stored as text, so adding one needs no migration. */
 export const Capability = {
-  /** Seed 001's Objects API ("devbox capability"); on by default for new orgs. */
+  /** The Objects API ("devbox capability"); on by default for new orgs. */
   Objects: 'objects',
 } as const;
 

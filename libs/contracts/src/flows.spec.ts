@@ -13,7 +13,7 @@ describe('parseFlowDefinition', () => {
     Key: '${RUN_ID}/input.jpg',
   };
 
-  it('should accept seed 002 data wells without steps', () => {
+  it('should accept flow data wells without steps', () => {
     const sut = parseFlowDefinition({ Flow: { DataWells: [well] } });
     expect(sut).toEqual({ DataWells: [well], Steps: [], StartingStepID: null });
   });
@@ -146,7 +146,7 @@ describe('parseResourceUri', () => {
       `workflow://${id}/outputs/x.csv`,
       "Invalid resource type 'outputs'. Expected 'uploads' or 'artifacts'",
     ],
-  ])('should refuse %s with seed 003’s message', (uri, message) => {
+  ])('should refuse %s with the resource URL contract’s message', (uri, message) => {
     expect(parseResourceUri(uri)).toEqual({ ok: false, message });
   });
 });

@@ -1,6 +1,6 @@
 import type { RunStatus } from './events';
 
-// Flows, runs and uploads (SPEC 4.4, seed 002) and resource URIs (SPEC 4.5, seed 003): the definition shape,
+// Flows, runs and uploads, and resource URIs: the definition shape,
 // its validation (pure, shared by the gateway and the flow-orchestrator), the views and the limits.
 
 /** Built-in step types (the flow-orchestrator's step registry implements each). */
@@ -27,7 +27,7 @@ export const FLOW_LIMITS = {
   storePattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
   /** A PutURL's lifetime. */
   uploadUrlSeconds: 3600,
-  /** A seed 003 download URL's lifetime (one hour). */
+  /** A resource download URL's lifetime (one hour). */
   downloadUrlSeconds: 3600,
   /** Largest HTTP step response stored as an artifact. */
   httpResponseBytes: 10 * 1024 * 1024,
@@ -136,7 +136,7 @@ export function expandKeyTemplate(key: string, vars: Record<KeyTemplateVariable,
 }
 
 /**
- * Parses and checks seed 002's definition body `{Flow: {DataWells, Steps?, StartingStepID?}}`. Throws a
+ * Parses and checks the flow definition body `{Flow: {DataWells, Steps?, StartingStepID?}}`. Throws a
  * FlowDefinitionError naming the problem: unknown fields, an unsupported source, an unknown step type, an
  * unknown edge or step, a missing starting step, a cycle.
  */
@@ -328,7 +328,7 @@ export function isRunFilename(name: string): boolean {
   );
 }
 
-/** Seed 002's `WaitingURLs` entry. */
+/** The flows API's `WaitingURLs` entry. */
 export interface WaitingUrlView {
   Artifact: { StoreName: string; ObjectName: string; EdgeName: string };
   PutURL: string;
@@ -336,8 +336,8 @@ export interface WaitingUrlView {
   TTL: string;
 }
 
-/** Seed 002's run answer (`POST /api/v1/flow/{name}`, `GET /api/v1/flow/status/{runId}`). */
-/** A run's input or artifact: `ObjectKey` is its public download key (seed 000's `objectKey`). */
+/** The flows API's run answer (`POST /api/v1/flow/{name}`, `GET /api/v1/flow/status/{runId}`). */
+/** A run's input or artifact: `ObjectKey` is its public download key (the public download's `objectKey`). */
 export interface RunFileView {
   Edge: string;
   Name: string;
@@ -360,13 +360,13 @@ export interface FlowRunView {
   UpdatedAt: string;
 }
 
-/** Seed 004 trigger answer's `data`. */
+/** The org trigger answer's `data`. */
 export interface TriggerResultView {
   runId: string;
   result: { jobId: string; queue: string; state: string };
 }
 
-/** Seed 003 `generate_download_url` answer. */
+/** The resource URL `generate_download_url` answer. */
 export interface ResourceDownloadUrlView {
   download_url: string;
   download_expires_at: string;
@@ -392,7 +392,7 @@ export type ParsedResourceUri =
   | { ok: true; workflowId: string; type: ResourceType; filename: string }
   | { ok: false; message: string };
 
-/** Parses a seed 003 resource URI; the error messages are seed 003's, verbatim. */
+/** Parses a resource URI; the error messages are the resource URL contract's, verbatim. */
 export function parseResourceUri(uri: string): ParsedResourceUri {
   const scheme = 'workflow://';
   if (!uri.startsWith(scheme)) {

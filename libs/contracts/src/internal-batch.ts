@@ -3,7 +3,7 @@ import { OBJECT_LIMITS, ObjectCreateParams, ObjectIdParams } from './objects';
 
 // The calls the gateway sends to a service in batches (`ServiceClient.batched` → `POST /internal/batch`): the
 // single-item operations of the hot paths (object-metadata: create, get, download URL, public redirect;
-// flow-orchestrator: seed 004's trigger). The gateway validated the client's input with the public contract
+// flow-orchestrator: the org trigger). The gateway validated the client's input with the public contract
 // first; these classes are what the service checks again, per call. Who the call acts for is no argument: it
 // is the principal of the call's service token.
 
@@ -11,10 +11,10 @@ import { OBJECT_LIMITS, ObjectCreateParams, ObjectIdParams } from './objects';
 export const DISPOSITION_TYPES = ['attachment', 'inline'] as const;
 export type DispositionType = (typeof DISPOSITION_TYPES)[number];
 
-/** `objects.create`: a new object of the authenticated org (seed 001 view with its `upload_url`). */
+/** `objects.create`: a new object of the authenticated org (Objects API view with its `upload_url`). */
 export class ObjectCreateCall extends ObjectCreateParams {}
 
-/** `objects.get`: one object of the org (seed 001 view). */
+/** `objects.get`: one object of the org (Objects API view). */
 export class ObjectReadCall extends ObjectIdParams {}
 
 /** `objects.downloadUrl`: a presigned GET of one READ_ONLY object of the org. */
@@ -59,7 +59,7 @@ export const OBJECT_METADATA_BATCH_OPS = {
   fileStreamSource: 'files.streamSource',
 } as const;
 
-/** `runs.trigger`: seed 004's trigger, a run of the org's workflow at its starting step with any JSON payload. */
+/** `runs.trigger`: the org trigger, a run of the org's workflow at its starting step with any JSON payload. */
 export class RunTriggerCall {
   @IsUUID('all', { message: 'workflow_id must be a UUID' })
   workflowId!: string;

@@ -44,7 +44,7 @@ export class ServicePrincipal {
   @Type(() => EventActor)
   actor!: EventActor;
 
-  /** The workflow the client's token is scoped to (seed 003); null for an unscoped credential. */
+  /** The workflow the client's token is scoped to; null for an unscoped credential. */
   @ValidateIf((_, v) => v !== null)
   @IsString()
   @MaxLength(64)
@@ -53,7 +53,7 @@ export class ServicePrincipal {
 
 /**
  * flow-orchestrator → object-metadata (`POST /internal/run-files`): record a run's input or artifact (once,
- * by key); object-metadata owns every stored file's record (SPEC 2).
+ * by key); object-metadata owns every stored file's record.
  */
 export class RecordRunFileCommand {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ORG_KEY_PATTERN } from './internal-commands';
 
-// S3 object keys (SPEC 4.2). A key is a download capability (seed 000's public download needs nothing
+// S3 object keys. A key is a download capability (the public download needs nothing
 // else), so every key carries a token of 192 random bits. The structure says which kind of file a key
 // names, so a lookup by key knows which table to ask without trying them all.
 //
@@ -49,12 +49,12 @@ export function newKeyToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');
 }
 
-/** `{orgKey}/objects/{objectId}/{token}`: an Objects API object (seed 001). */
+/** `{orgKey}/objects/{objectId}/{token}`: an Objects API object. */
 export function objectsApiKey(orgKey: string, objectId: string): string {
   return `${orgKey}/objects/${objectId}/${newKeyToken()}`;
 }
 
-/** `{orgKey}/files/{token}`: an org storage file (seed 004); its folder path lives in metadata only. */
+/** `{orgKey}/files/{token}`: an org storage file; its folder path lives in metadata only. */
 export function orgFileKey(orgKey: string): string {
   return `${orgKey}/files/${newKeyToken()}`;
 }

@@ -12,9 +12,9 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 
-// Seed 001's Objects API: its enums, limits and views, shared by the gateway (public validation) and
-// object-metadata (its internal API), so both check the same rules. The wire format itself is the seed's
-// OpenAPI (docs/seeds/runloop-objects.openapi.json).
+// The Objects API: its enums, limits and views, shared by the gateway (public validation) and
+// object-metadata (its internal API), so both check the same rules. The wire format itself is its
+// OpenAPI document (docs/api/objects-api.openapi.json).
 
 /** WARNING: persisted values (the `objects.content_type` column) and a public contract. */
 export const OBJECT_CONTENT_TYPES = [
@@ -60,7 +60,7 @@ export const OBJECT_LIMITS = {
   metadataListMax: 10_000,
 } as const;
 
-/** Seed 001 `ObjectView`. `upload_url` is present on create only. */
+/** The Objects API's `ObjectView`. `upload_url` is present on create only. */
 export interface ObjectView {
   id: string;
   name: string;
@@ -73,7 +73,7 @@ export interface ObjectView {
   upload_url?: string;
 }
 
-/** Seed 001 `ObjectListView`; `total_count` is absent when `include_total_count=false`. */
+/** The Objects API's `ObjectListView`; `total_count` is absent when `include_total_count=false`. */
 export interface ObjectListView {
   objects: ObjectView[];
   has_more: boolean;
@@ -169,7 +169,7 @@ export function IsObjectMetadata(options?: ValidationOptions) {
 
 /**
  * class-transformer helpers for query strings (every value arrives as a string). An empty value means
- * "not given" (the seed marks its list parameters `allowEmptyValue`); anything that does not parse is
+ * "not given" (the OpenAPI document marks its list parameters `allowEmptyValue`); anything that does not parse is
  * left as is, so the validator rejects it naming the parameter.
  */
 export const queryTransforms = {
@@ -218,7 +218,7 @@ const objectIdMessage = (field: string) =>
 // The request parameters of each operation, validated once here for the gateway (public input) and
 // object-metadata (internal input). The gateway's DTOs extend them with their OpenAPI annotations.
 
-/** Seed 001 `ObjectCreateParameters`. */
+/** The Objects API's `ObjectCreateParameters`. */
 export class ObjectCreateParams {
   @IsBoundedString(OBJECT_LIMITS.nameBytes)
   name!: string;

@@ -1,4 +1,4 @@
-// Seed 004's org storage: the rules of paths and names, shared by the gateway (public input) and
+// Org storage: the rules of paths and names, shared by the gateway (public input) and
 // object-metadata (its internal input), so both refuse the same things.
 //
 // A canonical path is relative: names joined by `/`, no leading or trailing `/`; the root folder is `/`
@@ -10,7 +10,7 @@ export const ORG_STORAGE_LIMITS = {
   nameBytes: 255,
   /** A whole path: at most 1024 UTF-8 bytes. */
   pathBytes: 1024,
-  /** Upload size: 10 MiB (seed 004's "10 MB"); one byte more is a 413. */
+  /** Upload size: 10 MiB (org storage's documented "10 MB"); one byte more is a 413. */
   uploadBytes: 10 * 1024 * 1024,
   /** Entries per folder listing page (`limit`): 1 to 5000, default 1000. */
   list: { default: 1000, max: 5000 },

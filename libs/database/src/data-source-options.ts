@@ -3,7 +3,7 @@ import { pgConnectionConfig, type PostgresConnection } from './connection';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
 export interface DatabaseSettings extends PostgresConnection {
-  /** The Postgres schema this service owns; no service reads another's (SPEC 2). */
+  /** The Postgres schema this service owns; no service reads another's. */
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities: MixedList<Function | string | EntitySchema>;

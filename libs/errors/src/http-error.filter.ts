@@ -10,7 +10,7 @@ export interface ErrorBody {
   requestId?: string;
 }
 
-/** How a surface wraps its errors: seed 004's `/api/private` wants `{success: false, error}`. */
+/** How a surface wraps its errors: org storage's `/api/private` wants `{success: false, error}`. */
 export type ErrorEnvelope = (error: ErrorBody, request: FastifyRequest) => unknown;
 
 export const defaultEnvelope: ErrorEnvelope = (error) => ({ error });

@@ -36,7 +36,7 @@ export interface CallOptions {
 }
 
 /**
- * Internal HTTP between the gateway and a service (SPEC 2: JSON over HTTP with a keep-alive pool).
+ * Internal HTTP between the gateway and a service (JSON over HTTP with a keep-alive pool).
  *
  * Why a pool of many connections whose clients are recycled (`clientTtl`): a Kubernetes ClusterIP Service
  * balances per TCP connection, so one pinned socket would send everything to one replica. Several pooled

@@ -13,7 +13,7 @@ import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
 import { RunsRepository } from '../runs/runs.repository';
 
-// Seed 003's messages, verbatim.
+// The resource URL contract's messages, verbatim.
 const notFound = (uri: string) =>
   new DomainException(
     404,
@@ -34,8 +34,8 @@ const transient = () =>
   );
 
 /**
- * Seed 003's `generate_download_url`: `workflow://{workflowId}/{uploads|artifacts}/{filename}` → a presigned
- * GET valid one hour. `uploads` are the workflow's runs' inputs, `artifacts` their outputs, newest first;
+ * The resource URL contract's `generate_download_url`:
+ * `workflow://{workflowId}/{uploads|artifacts}/{filename}` → a presigned GET valid one hour. `uploads` are the workflow's runs' inputs, `artifacts` their outputs, newest first;
  * the file must be recorded (object-metadata) and its bytes in S3. For artifacts, the run state recorded
  * here is the fallback when object-metadata knows no live file of that name.
  */

@@ -30,7 +30,7 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
   }
 }
 
-/** Workflows, runs, their queues and workers, steps, upload notices and seed 003's resource URLs. */
+/** Workflows, runs, their queues and workers, steps, upload notices and resource URLs. */
 @Module({
   imports: [BullModule.registerQueue({ name: QueueName.Runs }, { name: QueueName.UploadWatch })],
   controllers: [RunsController, ResourcesController, S3WebhookController],

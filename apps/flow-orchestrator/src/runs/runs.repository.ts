@@ -456,7 +456,7 @@ export class RunsRepository {
     );
   }
 
-  /** The newest recorded file of a workflow with this name and direction (seed 003's lookup). */
+  /** The newest recorded file of a workflow with this name and direction (the resource URL lookup). */
   async latestRunFile(
     workflowId: string,
     direction: 'input' | 'output',

@@ -63,7 +63,7 @@ export type FillOutcome =
   'filled' | 'not-uploaded' | 'already-filled' | 'not-waiting' | DomainException;
 
 /**
- * Workflows and the life of runs (SPEC 4.4): QUEUED → RUNNING → WAITING → RUNNING → COMPLETE, or ERROR,
+ * Workflows and the life of runs: QUEUED → RUNNING → WAITING → RUNNING → COMPLETE, or ERROR,
  * or EXPIRED. Every creation publishes `run.created` and every status change `run.updated`, in the
  * transaction of the change.
  */
@@ -132,7 +132,7 @@ export class RunsService {
     return this.view(run);
   }
 
-  /** Seed 004's trigger: a run of the workflow at its starting step, through the run queue. */
+  /** Org storage's trigger: a run of the workflow at its starting step, through the run queue. */
   async trigger(
     workflowId: string,
     payload: unknown,
@@ -391,7 +391,7 @@ export class RunsService {
         .map((e) => ({
           Artifact: { StoreName: e.store, ObjectName: e.objectName, EdgeName: e.edge },
           PutURL: e.putUrl,
-          // Whole seconds, as seed 002 shows it (rounded down: the URL is valid a little longer).
+          // Whole seconds, as the flows API shows it (rounded down: the URL is valid a little longer).
           TTL: new Date(e.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         }));
     }

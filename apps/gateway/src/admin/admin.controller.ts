@@ -38,7 +38,7 @@ const uuid = (name: string) =>
     exceptionFactory: () => new ValidationFailedException(`${name} must be a UUID`),
   });
 
-/** Operator endpoints: provision orgs, users, keys and tokens without SQL (SPEC 3). */
+/** Operator endpoints: provision orgs, users, keys and tokens without SQL. */
 @ApiTags('admin')
 @ApiUnauthorizedResponse({ description: 'Missing or wrong operator token' })
 @OperatorOnly()

@@ -8,8 +8,8 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     new DocumentBuilder()
       .setTitle('Storage & flows platform')
       .setDescription(
-        'Objects API (seed 001), objects & storage usage (seed 000), org storage and triggers (seed 004), ' +
-          'flows (seed 002), resource download URLs (seed 003), and operator endpoints (`/admin`, served on ' +
+        'Objects API, storage usage and public download, org storage and triggers, flows, ' +
+          'resource download URLs, and operator endpoints (`/admin`, served on ' +
           'the management port only, never on the public one).',
       )
       .setVersion('1'),

@@ -33,7 +33,7 @@ export function absoluteSuffix(range: string, sizeBytes: number): string {
 }
 
 /**
- * Seed 000 public download: the object key is the capability (no authentication), rate-limited per client
+ * Public download: the object key is the capability (no authentication), rate-limited per client
  * address. The redirect is one hop: object-metadata finds the live file of any kind by its key and signs
  * the GET itself. `stream=true` streams the bytes through here: the same lookup also signs a GET over S3's
  * internal endpoint, which this sends itself (one byte range at most), so the bytes take no other hop.

@@ -26,8 +26,8 @@ function definitionOf(body: unknown): unknown {
 }
 
 /**
- * Seed 002's flows: start a run (creating or updating the workflow from the body's definition) and poll
- * its status. The flow-orchestrator checks the definition and answers seed 002's views as they are sent.
+ * Flows: start a run (creating or updating the workflow from the body's definition) and poll its status.
+ * The flow-orchestrator checks the definition and answers the flows API's views as they are sent.
  */
 @ApiTags('flows')
 @ApiUnauthorizedResponse({ description: 'Invalid or missing authentication.' })
@@ -43,7 +43,7 @@ export class FlowsController {
   @ApiOperation({
     operationId: 'startFlow',
     summary:
-      'Create or update the workflow {name} from a seed 002 definition ({Flow: {DataWells, Steps, StartingStepID}}) and start a run; an empty body runs the stored definition',
+      'Create or update the workflow {name} from a flow definition ({Flow: {DataWells, Steps, StartingStepID}}) and start a run; an empty body runs the stored definition',
   })
   @ApiBody({ required: false, schema: { type: 'object' } })
   @ApiOkResponse({

@@ -20,7 +20,7 @@ import { BodyLimit } from '../http/body-limits';
 import { refuseMultipartBody } from '../http/json-only-body';
 import { servicePrincipalOf } from '../services/service-principal';
 
-/** Seed 004's trigger: a run of the workflow at its starting step, through the run queue. */
+/** Org storage's trigger: a run of the workflow at its starting step, through the run queue. */
 @ApiTags('private')
 @Controller('api/private/trigger')
 @Authenticated('org-key')

@@ -194,7 +194,7 @@ export class IdentityService {
     return this.createKey(org, 'bearer', input.name, user?.id ?? null);
   }
 
-  /** The org private key of seed 004 (`api-key` header on /api/private). */
+  /** The org private key of org storage (`api-key` header on /api/private). */
   async createPrivateKey(orgId: string, input: { name: string }): Promise<CreatedApiKey> {
     const org = await this.getOrg(orgId);
     return this.createKey(org, 'org_private', input.name, null);

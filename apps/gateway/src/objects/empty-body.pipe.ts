@@ -2,7 +2,7 @@ import { Injectable, PipeTransform } from '@nestjs/common';
 import { ValidationFailedException } from '@lib/errors';
 
 /**
- * Seed 001's optional `EmptyRecord` body (complete, delete): absent or `{}`; any field is refused, like
+ * The Objects API's optional `EmptyRecord` body (complete, delete): absent or `{}`; any field is refused, like
  * unknown fields everywhere else.
  */
 @Injectable()

@@ -46,8 +46,8 @@ const objectPath = (id: string, action: string) => `/internal/objects/${id}${act
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * Seed 001 Objects API (`/v1/objects`) plus the publish/unpublish extension. Every operation is one call to
- * object-metadata (one hop after the gateway), which answers the seed's views as they are sent: it signs
+ * The Objects API (`/v1/objects`) plus the publish/unpublish extension. Every operation is one call to
+ * object-metadata (one hop after the gateway), which answers the Objects API's views as they are sent: it signs
  * upload and download URLs itself. Validation (the shared contract) and authentication happen here; the
  * org always comes from the credential, never from the request.
  */

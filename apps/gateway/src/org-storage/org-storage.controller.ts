@@ -46,7 +46,7 @@ interface FileView {
   contentType: string | null;
 }
 
-/** Seed 004's success envelope. */
+/** Org storage's success envelope. */
 const ok = <T>(data: T) => ({ success: true as const, data });
 
 function checked<T>(field: string, parse: () => T): T {
@@ -70,7 +70,7 @@ const checkCursor = (value: unknown, field: string) =>
 const files = (path: string) => `/internal/org-files/${path}`;
 
 /**
- * Seed 004's organization storage (`/api/private/storage`), authenticated by the org private key in the
+ * Organization storage (`/api/private/storage`), authenticated by the org private key in the
  * `api-key` header only. Metadata is one call to object-metadata; upload bytes stream through the storage
  * service to S3 (`StreamingUploads`); downloads stream from S3 through a presigned URL. Extensions:
  * `ETag` / `If-Match`, `POST /copy`, `GET /stats`.

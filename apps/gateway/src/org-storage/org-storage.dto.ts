@@ -2,7 +2,7 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
 
-// Seed 004's request shapes. Paths and names are strings here; their rules (relative, no `..`, NFC, …)
+// Org storage's request shapes. Paths and names are strings here; their rules (relative, no `..`, NFC, …)
 // are @lib/contracts' parseOrgPath / parseOrgName, applied by the controller so a 400 names the field.
 
 const MAX = 4096;
@@ -15,7 +15,7 @@ export class OrgPathQuery {
   path?: string;
 }
 
-/** A page of a folder listing (extension: seed 004 lists without pages). */
+/** A page of a folder listing (extension: the org storage contract lists without pages). */
 export class OrgListQuery extends OrgPathQuery {
   @ApiPropertyOptional({
     type: 'integer',

@@ -23,7 +23,7 @@ export class GenerateDownloadUrlDto {
   resource_uri!: string;
 }
 
-/** Seed 003's `generate_download_url` tool: a `workflow://` resource URI → a presigned GET (one hour). */
+/** The resource URL contract's `generate_download_url` tool: a `workflow://` resource URI → a presigned GET (one hour). */
 @ApiTags('resources')
 @Controller('api/v1/resources')
 @Authenticated('bearer')
@@ -31,7 +31,7 @@ export class ResourcesController {
   constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
 
   @Post('download-url')
-  // The URI names the workflow; the flow-orchestrator answers seed 003's "Access denied" outside the scope.
+  // The URI names the workflow; the flow-orchestrator answers the contract's "Access denied" outside the scope.
   @WorkflowScoped({ inBody: true })
   @HttpCode(200)
   @ApiOperation({

@@ -40,7 +40,7 @@ export interface DirectUploadView {
 }
 
 /**
- * Seed 002's two "planned" upload endpoints, on the streaming upload primitive (multipart → storage → S3,
+ * The flows API's two upload endpoints, on the streaming upload primitive (multipart → storage → S3,
  * never buffered whole; 413 past FLOW_LIMITS.uploadBytes with nothing stored).
  */
 @ApiTags('flows')

@@ -16,7 +16,7 @@ import { servicePrincipalOf } from '../services/service-principal';
 import { StorageQuotaDto, StorageUsageDto, StorageUsageQueryDto } from './dto/storage-usage.dto';
 
 /**
- * Seed 000 storage usage, read from the usage-aggregator's pre-computed aggregates (constant time), with the
+ * Storage usage, read from the usage-aggregator's pre-computed aggregates (constant time), with the
  * org's storage quota and its counters from object-metadata (one primary-key read), fetched together.
  */
 @ApiTags('usage')

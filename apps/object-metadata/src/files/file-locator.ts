@@ -37,7 +37,7 @@ export interface FileLocator {
 }
 
 /**
- * Answers "which live file has this S3 key?" for every kind of stored file (seed 000's public download).
+ * Answers "which live file has this S3 key?" for every kind of stored file (the public download).
  * The key's structure names its kind (@lib/contracts object-keys), so one table is asked, never all.
  * Modules register their locator in `onModuleInit`.
  */

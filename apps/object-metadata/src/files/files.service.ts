@@ -33,7 +33,7 @@ export interface LiveFilesPage {
 const DEFAULT_PAGE = 1_000;
 
 /**
- * Files of every kind, by key (seed 000's public download) and as a census (usage truth and rebuild),
+ * Files of every kind, by key (the public download) and as a census (usage truth and rebuild),
  * through the FileLocatorRegistry: this service knows no kind of file itself.
  */
 @Injectable()

@@ -5,7 +5,7 @@ import type { ObjectEntity } from './object.entity';
 export const TTL_ACTOR: EventActor = { type: 'system', id: 'ttl-expiry' };
 
 /**
- * `storage_file.updated` for one change of an object (SPEC 5). Sizes follow the object's content:
+ * `storage_file.updated` for one change of an object. Sizes follow the object's content:
  * created → 0 (nothing uploaded yet); complete → `overwritten` from 0 to the uploaded size; deleted and
  * expired → from the last size to 0. `version` is the row's, bumped by the same UPDATE.
  */

@@ -42,7 +42,7 @@ function toLiveFile(o: ObjectEntity): LiveFile {
 /**
  * Objects API objects as files (kind `object`). A download finds READ_ONLY objects only (their bytes are
  * confirmed); the usage census also lists UPLOADING ones, as files of 0 bytes, because their `created`
- * event counts them so (seed 001: an object exists from its create on).
+ * event counts them so (in the Objects API an object exists from its create on).
  */
 @Injectable()
 export class ObjectFileLocator implements FileLocator, OnModuleInit {

@@ -1,7 +1,7 @@
 import type { ObjectView } from '@lib/contracts';
 import type { ObjectEntity } from './object.entity';
 
-/** Seed 001's `ObjectView`, field for field (`upload_url` is added on create only). */
+/** The Objects API's `ObjectView`, field for field (`upload_url` is added on create only). */
 export function toObjectView(o: ObjectEntity): ObjectView {
   return {
     id: o.id,

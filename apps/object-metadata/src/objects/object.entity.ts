@@ -7,7 +7,7 @@ const bigintAsNumber = {
   from: (v: string | null) => (v === null ? null : Number(v)),
 };
 
-/** An Objects API object (seed 001): one stored file with its state, metadata and TTL. */
+/** An Objects API object: one stored file with its state, metadata and TTL. */
 @Entity({ name: 'objects' })
 export class ObjectEntity {
   @PrimaryColumn({ type: 'text' })
@@ -35,7 +35,7 @@ export class ObjectEntity {
   @Column({ type: 'jsonb', nullable: true })
   metadata!: Record<string, string> | null;
 
-  /** The S3 key of the bytes: `{orgKey}/objects/{objectId}/{token}` (SPEC 4.2). */
+  /** The S3 key of the bytes: `{orgKey}/objects/{objectId}/{token}`. */
   @Column({ type: 'text' })
   objectKey!: string;
 

@@ -14,7 +14,7 @@ import { ObjectsService } from './objects.service';
 
 /**
  * Internal HTTP API, called by the gateway once it has authenticated the org: the org is the one of the
- * call's principal. Answers are seed 001's views, ready to send: the gateway adds nothing. Create, get and
+ * call's principal. Answers are the Objects API's views, ready to send: the gateway adds nothing. Create, get and
  * download URL are batched calls (BatchController).
  */
 @Controller('internal/objects')

@@ -11,7 +11,7 @@ export const ObjectsErrorCode = {
 
 export class ObjectNotFoundException extends DomainException {
   constructor(id: string) {
-    // Another org's object answers the same 404, so ids cannot be probed (SPEC 3).
+    // Another org's object answers the same 404, so ids cannot be probed.
     super(404, ObjectsErrorCode.ObjectNotFound, `object ${id} not found`);
   }
 }
@@ -27,7 +27,7 @@ export class ObjectNotUploadedException extends DomainException {
   }
 }
 
-/** Seed 001: complete answers 409 when the object is not UPLOADING. */
+/** The Objects API: complete answers 409 when the object is not UPLOADING. */
 export class ObjectNotUploadingException extends DomainException {
   constructor(id: string, state: ObjectState) {
     super(
@@ -38,7 +38,7 @@ export class ObjectNotUploadingException extends DomainException {
   }
 }
 
-/** Seed 001: a download URL of a DELETED object is a 400. */
+/** The Objects API: a download URL of a DELETED object is a 400. */
 export class ObjectDeletedException extends DomainException {
   constructor(id: string, what: string) {
     super(400, ObjectsErrorCode.ObjectDeleted, `object ${id} is DELETED: cannot ${what}`);

@@ -2,7 +2,7 @@ import type { EventActor, FileChange, StorageFileUpdatedEvent } from '@lib/contr
 import type { OrgFile } from './org-files.repository';
 
 /**
- * `storage_file.updated` for one change of an org file (SPEC 5): created (0 → size), overwritten (old →
+ * `storage_file.updated` for one change of an org file: created (0 → size), overwritten (old →
  * new size), moved (size unchanged; `path` is the new one), deleted (size → 0). `version` is the row's,
  * bumped by the same transaction.
  */

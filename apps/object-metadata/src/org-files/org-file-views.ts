@@ -8,7 +8,7 @@ export interface OrgFileView {
   sizeBytes: number;
   contentType: string | null;
   etag: string;
-  /** Extension: the file's public download key (seed 000's `GET /api/v1/objects/download?objectKey=`). */
+  /** Extension: the file's public download key (the public download's `GET /api/v1/objects/download?objectKey=`). */
   objectKey: string;
   createdAt: string;
   updatedAt: string;

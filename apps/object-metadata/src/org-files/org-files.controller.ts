@@ -17,7 +17,7 @@ import { OrgFilesService } from './org-files.service';
 
 /**
  * Internal org storage API, called by the gateway (one hop) once it has authenticated the org key: the org
- * is the one of the call's principal. Answers the `data` of seed 004's envelope.
+ * is the one of the call's principal. Answers the `data` of org storage's `{success, data}` envelope.
  */
 @Controller('internal/org-files')
 @CalledBy('gateway')

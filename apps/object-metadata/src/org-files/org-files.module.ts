@@ -8,7 +8,7 @@ import { OrgFilesService } from './org-files.service';
 import { OrgFolderDeleteWorker } from './org-folder-delete.worker';
 import { OrgFolderMoveWorker } from './org-folder-move.worker';
 
-/** Org storage (seed 004): folders, files, their events, and the `org_file` locator. */
+/** Org storage: folders, files, their events, and the `org_file` locator. */
 @Module({
   imports: [QuotasModule],
   controllers: [OrgFilesController],

@@ -119,7 +119,7 @@ const parentOf = (p: OrgPath) => p.segments.slice(0, -1).join('/');
 const lastOf = (p: OrgPath) => p.segments[p.segments.length - 1];
 
 /**
- * Org storage (seed 004) over a folder tree: files and folders reference their parent by id, so a folder
+ * Org storage over a folder tree: files and folders reference their parent by id, so a folder
  * rename or move is one row whatever it holds; its files' `moved` events follow from a background worker
  * (`OrgFolderMoveWorker`). A folder delete marks the folder's subtree and queues the removal of its files,
  * which another worker does in batches (`OrgFolderDeleteWorker`). Every change and its

@@ -26,7 +26,7 @@ function toLiveFile(f: RunFileRow): LiveFile {
 }
 
 /**
- * A run's inputs and artifacts (SPEC 2: object-metadata records every stored file). The flow-orchestrator
+ * A run's inputs and artifacts (object-metadata records every stored file). The flow-orchestrator
  * records each file once its bytes are in S3; a repeat (a retried step, a second upload notice) changes
  * nothing and publishes nothing. Files are immutable, so each has one `storage_file.updated` (created).
  */

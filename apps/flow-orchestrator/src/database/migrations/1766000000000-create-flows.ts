@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Workflows, runs, their steps, their waiting upload edges and their files (SPEC 4.4). Postgres holds every
+ * Workflows, runs, their steps, their waiting upload edges and their files. Postgres holds every
  * run's truth and every deadline (a PutURL's TTL); BullMQ only schedules.
  */
 export class CreateFlows1766000000000 implements MigrationInterface {
@@ -67,7 +67,7 @@ export class CreateFlows1766000000000 implements MigrationInterface {
         completed_at timestamptz,
         PRIMARY KEY (run_id, step_id)
       )`);
-    // The run's recorded files: its inputs and artifacts (the seed 003 fallback for artifacts URIs).
+    // The run's recorded files: its inputs and artifacts (the resource URL fallback for artifacts URIs).
     await q.query(`
       CREATE TABLE run_files (
         object_key   text PRIMARY KEY,

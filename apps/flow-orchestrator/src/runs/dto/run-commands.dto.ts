@@ -10,7 +10,7 @@ import {
 import { FLOW_LIMITS } from '@lib/contracts';
 
 export class StartFlowDto {
-  /** Seed 002's definition body; absent or null: run the stored one. Checked by `parseFlowDefinition`. */
+  /** The flow definition body; absent or null: run the stored one. Checked by `parseFlowDefinition`. */
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
   @IsObject()

@@ -8,7 +8,7 @@ import {
 
 const { metadata } = OBJECT_LIMITS;
 
-/** Seed 001 `ObjectCreateParameters` (validated by the shared contract); unknown fields are a 400. */
+/** The Objects API's `ObjectCreateParameters` (validated by the shared contract); unknown fields are a 400. */
 export class CreateObjectRequestDto extends ObjectCreateParams {
   @ApiProperty({ description: `The name of the Object (1 to ${OBJECT_LIMITS.nameBytes} bytes).` })
   override name!: string;

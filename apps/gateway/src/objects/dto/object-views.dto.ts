@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { OBJECT_CONTENT_TYPES, OBJECT_STATES } from '@lib/contracts';
 
-// OpenAPI descriptions of seed 001's views (the answers themselves come from object-metadata as is).
+// OpenAPI descriptions of the Objects API's views (the answers themselves come from object-metadata as is).
 
 export class ObjectViewDto {
   @ApiProperty() id!: string;

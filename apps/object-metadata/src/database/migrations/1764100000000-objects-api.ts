@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The full Objects API (seed 001): publishing, the byte purge after a delete, the ETag recorded on
+ * The full Objects API: publishing, the byte purge after a delete, the ETag recorded on
  * complete, and the indexes of the list filters.
  */
 export class ObjectsApi1764100000000 implements MigrationInterface {

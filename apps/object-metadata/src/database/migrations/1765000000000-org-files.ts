@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Org storage (seed 004): a folder tree and the files in it. Files point at their folder by id and folders
+ * Org storage: a folder tree and the files in it. Files point at their folder by id and folders
  * at their parent by id; no row stores a full path, so renaming or moving a folder changes one row
  * whatever it holds. Paths resolve by walking the tree from the org's root (one indexed step per name).
  */

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Run files: the inputs uploaded to a run's edges and the artifacts its steps wrote (SPEC 4.4). */
+/** Run files: the inputs uploaded to a run's edges and the artifacts its steps wrote. */
 export class CreateRunFiles1766000000100 implements MigrationInterface {
   name = 'CreateRunFiles1766000000100';
 
@@ -23,7 +23,7 @@ export class CreateRunFiles1766000000100 implements MigrationInterface {
         version      int NOT NULL,
         created_at   timestamptz NOT NULL DEFAULT now()
       )`);
-    // Seed 003: the newest file of a workflow with a name, per direction.
+    // Resource URLs: the newest file of a workflow with a name, per direction.
     await q.query(
       `CREATE INDEX run_files_lookup ON run_files (org_id, workflow_id, direction, filename, created_at DESC)`,
     );

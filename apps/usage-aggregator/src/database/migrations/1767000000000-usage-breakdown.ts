@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Per-workflow and per-user usage (seed 000's `breakdown` and `createdBy`), and workflow names from
+ * Per-workflow and per-user usage (storage usage's `breakdown` and `createdBy`), and workflow names from
  * `run.created`. `usage_totals` replaces `org_usage`: one row per (org, user, workflow), where the nil UUID
  * means "every user" and `''` "every workflow", so each answer reads a handful of rows whatever the number
  * of files.
