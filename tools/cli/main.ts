@@ -15,7 +15,7 @@ import { runKafkaTopics } from './kafka-topics';
 import { migrationSources } from './migration-sources';
 import { withQuotas } from './quotas';
 import { runRebuildUsage } from './rebuild-usage';
-import { runSweepOrphans } from './sweep-orphans';
+import { runSweepOrphans, SweepRefusedError } from './sweep-orphans';
 import {
   ApiKeyResponseDto,
   CREDENTIAL_CACHE_TTL_MS,
@@ -333,16 +333,29 @@ program
 program
   .command('sweep-orphans')
   .description(
-    'delete S3 bytes no file record points at (uploads whose record was never written, uploads past ' +
-      'OBJECT_MAX_BYTES never completed), older than --older-than-minutes (reads DATABASE_URL, S3_* ' +
-      'and OBJECT_MAX_BYTES)',
+    'find S3 bytes no file record points at (uploads whose record was never written, uploads past ' +
+      "OBJECT_MAX_BYTES never completed), older than --older-than-minutes, under each org's prefix; " +
+      'reports them, and deletes them only with --delete. Refuses when the database looks empty or the ' +
+      'orphans are more than SWEEP_MAX_DELETES or SWEEP_MAX_DELETE_RATIO of the keys seen (reads ' +
+      'DATABASE_URL, S3_*, OBJECT_MAX_BYTES, SWEEP_MAX_DELETES and SWEEP_MAX_DELETE_RATIO)',
   )
   .option('--older-than-minutes <n>', 'grace for uploads in progress', nonNegativeInt, 120)
-  .option('--dry-run', 'count the orphans, delete nothing', false)
-  .action(async (opts: { olderThanMinutes: number; dryRun: boolean }) => {
-    const result = await runSweepOrphans(opts);
-    note(`${result.orphans} orphan(s) of ${result.scanned} key(s), ${result.deleted} deleted`);
-    out(result);
+  .option('--dry-run', 'report the orphans, delete nothing (the default)', false)
+  .option('--delete', 'delete the orphans', false)
+  .action(async (opts: { olderThanMinutes: number; dryRun: boolean; delete: boolean }) => {
+    if (opts.dryRun && opts.delete) throw new CliError('--dry-run and --delete exclude each other');
+    try {
+      const result = await runSweepOrphans(opts);
+      note(
+        `${result.orphans} orphan(s) of ${result.platformKeys} platform key(s) under ` +
+          `${result.orgs} org(s), ${result.deleted} deleted` +
+          (opts.delete ? '' : ' (dry run: --delete deletes them)'),
+      );
+      out(result);
+    } catch (e) {
+      if (e instanceof SweepRefusedError) out(e.report);
+      throw e;
+    }
   });
 
 program

@@ -11,3 +11,4 @@ export * from './health/health-checks';
 export * from './health/health.service';
 export * from './health/health.module';
 export * from './management-listener';
+export { REDACTED, redactSecrets } from './redaction';

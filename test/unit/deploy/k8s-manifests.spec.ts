@@ -715,7 +715,7 @@ describe('k8s manifests', () => {
       expect(Number(config.KAFKA_TOPIC_MIN_INSYNC_REPLICAS)).toBe(KAFKA_REPLICATION_FACTOR - 1);
     });
 
-    it('should sweep orphaned S3 bytes every hour, one run at a time, past the presigned-PUT lifetime', () => {
+    it('should look for orphaned S3 bytes every hour, one run at a time, past the presigned-PUT lifetime, deleting nothing', () => {
       const cron = named(docsOfKind<ICronJob>('CronJob'), 'sweep-orphans');
       expect(cron.spec?.concurrencyPolicy).toBe('Forbid');
       expect(cron.spec?.schedule).toMatch(/^\d+ \* \* \* \*$/);
@@ -724,10 +724,12 @@ describe('k8s manifests', () => {
       expect(c.image).toBe(IMAGE_NAME);
       const [, minutes] =
         scriptOf(c).match(
-          /^node dist\/tools\/cli\/main\.js sweep-orphans --older-than-minutes (\d+)$/,
+          /^node dist\/tools\/cli\/main\.js sweep-orphans --older-than-minutes (\d+) --dry-run$/,
         ) ?? [];
       // Uploads in progress (presigned PUT URLs live at most an hour) must never look orphaned.
       expect(Number(minutes)).toBeGreaterThanOrEqual(120);
+      // Deleting is the operator's choice: an overlay replaces `--dry-run` (args/5) with `--delete`.
+      expect(c.args?.[5]).toBe('--dry-run');
       const sources = envSources(c);
       for (const key of ['DATABASE_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'])
         expect({ key, source: sources.get(key) }).toEqual({ key, source: 'secret' });
