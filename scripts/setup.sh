@@ -14,12 +14,13 @@ apt_install() {
 }
 
 # Debian packages: Java and Maven (Apache Kafka and S3Proxy run from Maven Central's jars), kcat (the
-# outside-subscriber test reads the topics with it), and the Postgres / Redis servers in case this machine
-# does not run them already.
+# outside-subscriber test reads the topics with it), Chromium (the browser test drives it headless), and the
+# Postgres / Redis servers in case this machine does not run them already.
 missing=()
 command -v java >/dev/null || missing+=(default-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v kcat >/dev/null || missing+=(kcat)
+command -v chromium >/dev/null || missing+=(chromium)
 command -v pg_isready >/dev/null || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # curl and jq: the flows e2e suite runs the flows API's documented shell script as written.

@@ -8,6 +8,7 @@ import { generateServiceKeys, SERVICE_NAMES } from '@lib/internal-http';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Command, InvalidArgumentError } from 'commander';
+import { runBucketCors } from './bucket-cors';
 import { CliError, databaseFromEnv, millisecondsFromEnv } from './cli-env';
 import { ensureDemo } from './demo';
 import { withIdentity } from './identity-context';
@@ -136,6 +137,22 @@ program
     const topics = await runKafkaTopics();
     for (const t of topics) note(`${t.topic}: ${t.outcome} (${t.partitions} partitions)`);
     out(topics);
+  });
+
+program
+  .command('bucket-cors')
+  .description(
+    'give the bucket the CORS rule that lets pages of CORS_ALLOWED_ORIGINS PUT to upload URLs and GET ' +
+      'download URLs (PutBucketCors; set empty: DeleteBucketCors); reads S3_* and CORS_ALLOWED_ORIGINS',
+  )
+  .action(async () => {
+    const result = await runBucketCors();
+    note(
+      result.outcome === 'set'
+        ? `bucket ${result.bucket}: CORS for ${result.origins.join(', ')}`
+        : `bucket ${result.bucket}: CORS rules removed`,
+    );
+    out(result);
   });
 
 const org = program.command('org').description('organizations');

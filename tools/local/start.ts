@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { parseCorsOrigins } from '@lib/config';
 import { generateServiceKeys } from '@lib/internal-http';
 import {
   ADMIN_DATABASE_URL,
@@ -89,6 +90,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
+    // Pages that may use the local platform from a browser: the gateway's CORS and S3Proxy's alike.
+    const corsOrigins = parseCorsOrigins(process.env.CORS_ALLOWED_ORIGINS);
     const kafka = await startKafkaCluster({
       directory: join(LOCAL, 'kafka'),
       clientPorts: [KAFKA_PORT],
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
       secretAccessKey: secrets.S3_SECRET_ACCESS_KEY,
       buckets: [BUCKET],
       faults: false,
+      corsAllowedOrigins: corsOrigins,
     });
     stops.push(() => s3.stop());
     say(`S3 (S3Proxy): ${s3.endpoint}`);
@@ -119,6 +123,7 @@ async function main(): Promise<void> {
       S3_REGION: s3.region,
       S3_BUCKET: BUCKET,
       S3_FORCE_PATH_STYLE: 'true',
+      CORS_ALLOWED_ORIGINS: corsOrigins.join(','),
     };
     const cli = join(ROOT, 'dist', 'tools', 'cli', 'main.js');
     await run(process.execPath, [cli, 'migrate'], { env: { ...process.env, ...env } });

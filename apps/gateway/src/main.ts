@@ -1,6 +1,7 @@
 import './tracing';
 import fastifyMultipart from '@fastify/multipart';
 import { bootstrapService } from '@lib/app';
+import { parseCorsOrigins } from '@lib/config';
 import { ErrorBody } from '@lib/errors';
 import { AppModule, SERVICE } from './app.module';
 import { setupOpenApi } from './docs/openapi';
@@ -8,6 +9,7 @@ import { gatewayTls } from './config/gateway-tls';
 import { trustProxySetting } from './config/trust-proxy';
 import { authenticateBeforeBody } from './http/authenticate-before-body';
 import { applyRouteBodyLimits, JSON_BODY_LIMIT_BYTES } from './http/body-limits';
+import { applyCors } from './http/cors';
 import { allowEmptyJsonBody } from './http/empty-json-body';
 import { applyServerTimeouts } from './http/server-timeouts';
 
@@ -35,6 +37,8 @@ void bootstrapService(AppModule, {
     applyRouteBodyLimits(app);
     authenticateBeforeBody(app);
     applyServerTimeouts(app);
+    // Browser pages of CORS_ALLOWED_ORIGINS (validated in GatewayEnv): preflights answered before auth.
+    await applyCors(app, parseCorsOrigins(process.env.CORS_ALLOWED_ORIGINS));
     // Multipart bodies are parsed as streams by the routes that take them (see StreamingUploads).
     // The byte limit is counted by StreamingUploads (413), so the parser must not truncate silently first.
     await app.register(fastifyMultipart, { throwFileSizeLimit: false });

@@ -4,3 +4,4 @@ export * from './client';
 export * from './presigner';
 export * as sigv4 from './sigv4';
 export * from './retries';
+export * from './bucket-cors';

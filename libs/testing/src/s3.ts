@@ -18,7 +18,7 @@ export interface TestS3 extends S3Server {
 
 export interface TestS3Options extends Pick<
   S3ServerOptions,
-  'region' | 'faults' | 'ignoreUnknownHeaders' | 'jvm'
+  'region' | 'faults' | 'ignoreUnknownHeaders' | 'corsAllowedOrigins' | 'jvm'
 > {
   /** Extra buckets besides `platform-test`. */
   buckets?: string[];
@@ -37,6 +37,7 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
     region: options.region,
     faults: options.faults,
     ignoreUnknownHeaders: options.ignoreUnknownHeaders,
+    corsAllowedOrigins: options.corsAllowedOrigins,
     jvm: options.jvm,
     buckets: [TEST_S3_BUCKET, ...(options.buckets ?? [])],
   });

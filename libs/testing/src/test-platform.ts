@@ -65,6 +65,11 @@ export async function startTestPlatform(
     kafka?: Omit<TestKafkaOptions, 'nodes'>;
     /** The S3 server's options (default: in memory, behind the fault proxy). */
     s3?: TestS3Options;
+    /**
+     * Origins whose pages may use the platform from a browser: the gateway's `CORS_ALLOWED_ORIGINS` and the
+     * S3 server's CORS settings (presigned URLs). Default: none.
+     */
+    corsAllowedOrigins?: readonly string[];
   } = {},
 ): Promise<TestPlatform> {
   const stops: (() => Promise<unknown>)[] = [];
@@ -74,7 +79,7 @@ export async function startTestPlatform(
   try {
     const kafka = await startTestKafka({ ...opts.kafka, nodes: opts.kafkaNodes });
     stops.push(() => kafka.stop());
-    const s3 = await startTestS3(opts.s3);
+    const s3 = await startTestS3({ corsAllowedOrigins: opts.corsAllowedOrigins, ...opts.s3 });
     stops.push(() => s3.stop());
     const db = await createTestDatabase('e2e');
     stops.push(() => db.drop());
@@ -111,6 +116,9 @@ export async function startTestPlatform(
         SERVICE_TOKEN_PUBLIC_KEYS: serviceKeys.publicKeys,
         LOG_LEVEL: 'info',
         SHUTDOWN_GRACE_SECONDS: '10',
+        ...(opts.corsAllowedOrigins
+          ? { CORS_ALLOWED_ORIGINS: opts.corsAllowedOrigins.join(',') }
+          : {}),
         ...opts.env,
       },
     });

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { createS3Client, sigv4 } from '@lib/s3';
+import { BUCKET_CORS, createS3Client, sigv4 } from '@lib/s3';
 import {
   freePorts,
   freshServerDirectory,
@@ -40,6 +40,12 @@ export interface S3ServerOptions {
    * signature still covers it). Default false.
    */
   ignoreUnknownHeaders?: boolean;
+  /**
+   * Origins whose pages may PUT to and GET from presigned URLs (`CORS_ALLOWED_ORIGINS`), with the rule bucket
+   * CORS gets on S3 (`BUCKET_CORS`). S3Proxy has no per-bucket CORS: its CORS settings are given at start and
+   * apply to every bucket. Default: none (preflights are refused, no CORS headers).
+   */
+  corsAllowedOrigins?: readonly string[];
   jvm?: JvmProfile;
 }
 
@@ -82,6 +88,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
     'jclouds.credential': opts.secretAccessKey,
     'jclouds.regions': region,
     's3proxy.ignore-unknown-headers': String(opts.ignoreUnknownHeaders ?? false),
+    ...s3ProxyCors(opts.corsAllowedOrigins ?? []),
     ...store,
   };
   if (opts.directory) await mkdir(opts.directory, { recursive: true });
@@ -89,7 +96,8 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
   await writeFile(
     propertiesFile,
     Object.entries(properties)
-      .map(([key, value]) => `${key}=${value}`)
+      // A backslash escapes in a properties file: written doubled, read as one.
+      .map(([key, value]) => `${key}=${value.replace(/\\/g, '\\\\')}`)
       .join('\n') + '\n',
   );
   const server = await startJavaServer({
@@ -154,6 +162,22 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * S3Proxy's CORS properties for `origins`: lists separated by spaces, origins as regular expressions (each
+ * escaped here, so it matches that origin exactly).
+ */
+export function s3ProxyCors(origins: readonly string[]): Record<string, string> {
+  if (origins.length === 0) return {};
+  return {
+    's3proxy.cors-allow-origins': origins
+      .map((origin) => origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join(' '),
+    's3proxy.cors-allow-methods': BUCKET_CORS.methods.join(' '),
+    's3proxy.cors-allow-headers': BUCKET_CORS.allowedHeaders.join(' '),
+    's3proxy.cors-exposed-headers': BUCKET_CORS.exposedHeaders.join(' '),
+  };
 }
 
 const HOP_BY_HOP = [

@@ -10,7 +10,15 @@ import {
   ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { AppEnv, envTransforms, ServiceUrl, WithDatabase, WithRedis } from '@lib/config';
+import {
+  AppEnv,
+  corsOriginsProblem,
+  EnvCheck,
+  envTransforms,
+  ServiceUrl,
+  WithDatabase,
+  WithRedis,
+} from '@lib/config';
 import { WithServiceTokens } from '@lib/internal-http';
 import { WithAuth } from '../identity/auth.env';
 import { TRUST_PROXY_PATTERN } from './trust-proxy';
@@ -90,4 +98,11 @@ export class GatewayEnv extends WithServiceTokens(WithAuth(WithRedis(WithDatabas
   @IsOptional()
   @Matches(TRUST_PROXY_PATTERN, { message: 'TRUST_PROXY must be a hop count or addresses/CIDRs' })
   TRUST_PROXY?: string;
+
+  /**
+   * Web origins whose pages may call the public API from a browser (CORS), comma-separated, each exact
+   * (`https://app.example.com`). Unset or empty: no CORS headers, preflights unanswered.
+   */
+  @EnvCheck<GatewayEnv>((value) => corsOriginsProblem(value))
+  CORS_ALLOWED_ORIGINS?: string;
 }
