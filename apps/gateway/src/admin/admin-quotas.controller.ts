@@ -36,6 +36,7 @@ export class AdminQuotasController {
   @Get()
   @ApiOperation({ summary: "An org's storage quota and what counts against it now" })
   @ApiOkResponse({ type: OrgQuotaResponseDto })
+  @ApiBadRequestResponse({ description: 'orgId is not a UUID' })
   @ApiNotFoundResponse({ description: 'No such org' })
   async get(@Param('orgId', orgIdPipe) orgId: string): Promise<OrgQuotaResponseDto> {
     const view = await this.metadata.call<OrgQuotaView>('GET', '/internal/quotas', {

@@ -30,7 +30,7 @@ export class CreateOrgDto {
   name!: string;
 
   @ApiPropertyOptional({
-    description: 'Org capabilities; default `["objects"]` (the Objects API, seed 001)',
+    description: 'Org capabilities; default `["objects"]` (the Objects API)',
     example: ['objects'],
     type: [String],
   })
