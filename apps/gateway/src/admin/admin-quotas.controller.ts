@@ -4,6 +4,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -25,6 +26,9 @@ const orgIdPipe = new ParseUUIDPipe({
  */
 @ApiTags('admin')
 @ApiUnauthorizedResponse({ description: 'Missing or wrong operator token' })
+@ApiServiceUnavailableResponse({
+  description: 'Storage quotas cannot be read or set right now; retry.',
+})
 @OperatorOnly()
 @Controller('admin/orgs/:orgId/quota')
 export class AdminQuotasController {

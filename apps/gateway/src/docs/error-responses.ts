@@ -137,7 +137,7 @@ const WITH_BODY = new Set<string>(['post', 'put', 'patch']);
  * Completes the error answers of every operation, as the code answers them whatever the route's own
  * decorators say: a guarded operation answers 401 to missing or invalid credentials; one that takes a body
  * answers 400 to a malformed one, 413 past its size limit and 415 to a media type it does not parse; any
- * answers 500 when something unexpected fails. Each error status without a body gets the JSON error the
+ * answers 500 when something unexpected fails, and a public one 503 when a service behind it is down. Each error status without a body gets the JSON error the
  * filter sends (org storage's envelope under `/api/private/`) with an example.
  */
 export function completeErrorResponses(document: OpenAPIObject): OpenAPIObject {
@@ -159,6 +159,10 @@ export function completeErrorResponses(document: OpenAPIObject): OpenAPIObject {
         add(415, 'The request body is of a media type this operation does not take.');
       }
       add(500, 'Internal server error.');
+      // Every public route calls a service behind the gateway; the operator API's org routes do not.
+      if (!path.startsWith('/admin/')) {
+        add(503, 'A service behind the gateway is unavailable or did not answer in time; retry.');
+      }
       for (const [status, response] of Object.entries(responses)) {
         const code = Number(status);
         if (!(code >= 400) || !response || '$ref' in response || response.content) continue;

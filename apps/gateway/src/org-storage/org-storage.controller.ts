@@ -128,7 +128,7 @@ export class OrgStorageController {
   })
   @okExample('One page of the folder’s entries.', {
     path: 'reports',
-    entries: [FOLDER_EXAMPLE, FILE_EXAMPLE],
+    entries: [{ ...FOLDER_EXAMPLE, name: '2026', path: 'reports/2026' }, FILE_EXAMPLE],
     hasMore: false,
     nextCursor: null,
   })
