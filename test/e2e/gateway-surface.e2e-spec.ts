@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { newKeyToken, OBJECT_LIMITS } from '@lib/contracts';
 import { APP_NAMES, REPO_ROOT, startTestPlatform, TestOrg, TestPlatform } from '@lib/testing';
@@ -15,6 +17,57 @@ const DEPLOYED_TRUST_PROXY = (
   }
 ).data.TRUST_PROXY;
 const DOWNLOAD_RATE_LIMIT = 3;
+
+interface Schema {
+  $ref?: string;
+  example?: unknown;
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  allOf?: Schema[];
+}
+
+interface MediaType {
+  schema?: Schema;
+  example?: unknown;
+  examples?: unknown;
+}
+
+interface OpenApiOperation {
+  summary?: string;
+  security?: object[];
+  parameters?: { in: string; name: string }[];
+  requestBody?: { content?: Record<string, MediaType> };
+  responses: Record<string, { content?: Record<string, MediaType> }>;
+}
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+/** Every operation of the document: `METHOD /path`, its path, method and operation. */
+const operationsOf = (doc: OpenApiDocument) =>
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(
+      ([method, op]) => [`${method.toUpperCase()} ${path}`, path, method, op] as const,
+    ),
+  );
+
+/** A schema that gives its own example, or whose every property (or item) does. */
+function schemaExampled(doc: OpenApiDocument, schema: Schema | undefined, depth = 0): boolean {
+  if (!schema || depth > 5) return false;
+  if (schema.example !== undefined) return true;
+  if (schema.$ref) {
+    const name = schema.$ref.replace('#/components/schemas/', '');
+    return schemaExampled(doc, doc.components.schemas[name], depth + 1);
+  }
+  if (schema.allOf) return schema.allOf.every((s) => schemaExampled(doc, s, depth + 1));
+  if (schema.type === 'array') return schemaExampled(doc, schema.items, depth + 1);
+  const properties = Object.values(schema.properties ?? {});
+  return properties.length > 0 && properties.every((p) => schemaExampled(doc, p, depth + 1));
+}
 
 // What every app and the gateway promise regardless of feature: health, metrics, JSON errors, request ids,
 // body limits, the OpenAPI document, the management port, the client address behind the ingress, and a
@@ -206,6 +259,77 @@ describe('platform surface', () => {
     const ui = await fetch(`${t.gatewayUrl}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger-ui');
+  });
+
+  describe('OpenAPI document (/docs-json)', () => {
+    let doc: OpenApiDocument;
+
+    beforeAll(async () => {
+      doc = (await (await fetch(`${t.gatewayUrl}/docs-json`)).json()) as OpenApiDocument;
+    });
+
+    it('should be a valid OpenAPI document', async () => {
+      // The parser dereferences in place: it gets a copy.
+      await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toMatchObject({
+        openapi: doc.openapi,
+      });
+    });
+
+    it('should give every operation a summary and document its 4xx answers with the JSON error body', () => {
+      const ajv = new Ajv({ strict: false });
+      const problems: string[] = [];
+      for (const [key, path, method, op] of operationsOf(doc)) {
+        const statuses = Object.keys(op.responses).map(Number);
+        if (!op.summary?.trim()) problems.push(`${key}: no summary`);
+        if (!statuses.some((s) => s >= 400 && s < 500)) problems.push(`${key}: no 4xx answer`);
+        if ((op.security ?? []).length > 0 && !statuses.includes(401)) {
+          problems.push(`${key}: guarded, but no 401`);
+        }
+        if (['post', 'put', 'patch'].includes(method)) {
+          for (const status of [400, 413]) {
+            if (!statuses.includes(status)) problems.push(`${key}: takes a body, but no ${status}`);
+          }
+        }
+        if ((op.parameters ?? []).some((p) => p.in === 'path')) {
+          if (!statuses.includes(400) && !statuses.includes(404)) {
+            problems.push(`${key}: has a path parameter, but neither 400 nor 404`);
+          }
+        }
+        // Org storage (and its triggers) wrap errors in their own envelope; every other route does not.
+        const schema = path.startsWith('/api/private/') ? 'OrgStorageError' : 'Error';
+        for (const status of statuses.filter((s) => s >= 400)) {
+          const json = op.responses[status].content?.['application/json'];
+          if (json?.schema?.$ref !== `#/components/schemas/${schema}`) {
+            problems.push(`${key} ${status}: body is not the ${schema} schema`);
+          } else if (!ajv.validate(doc.components.schemas[schema], json.example)) {
+            problems.push(
+              `${key} ${status}: example does not match ${schema}: ${ajv.errorsText()}`,
+            );
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('should give an example of every JSON request body and success answer', () => {
+      const problems: string[] = [];
+      const exampled = (media: MediaType | undefined): boolean =>
+        media === undefined ||
+        media.example !== undefined ||
+        media.examples !== undefined ||
+        schemaExampled(doc, media.schema);
+      for (const [key, , , op] of operationsOf(doc)) {
+        if (!exampled(op.requestBody?.content?.['application/json'])) {
+          problems.push(`${key}: request body without an example`);
+        }
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) < 300 && !exampled(response.content?.['application/json'])) {
+            problems.push(`${key} ${status}: answer without an example`);
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    });
   });
 
   it('should refuse to boot and name each bad variable when the environment is invalid', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { JobName, Topic } from '@lib/contracts';
@@ -57,22 +58,65 @@ interface Answer<T> {
 
 const UNKNOWN_ID = 'obj_0190000000007000800000000000beef';
 
+/** The Objects API's OpenAPI document: the public contract. */
+const CONTRACT_FILE = join(REPO_ROOT, 'docs', 'api', 'objects-api.openapi.json');
+
+/** Ids that name no object, in every format but the one of object ids (as they go in a URL path). */
+const FOREIGN_IDS: [string, string][] = [
+  ['a made-up name', 'obj_doesnotexist'],
+  ['a number', '123'],
+  ['a UUID', '0196f3c2-a1b0-7c4d-9e8f-0a1b2c3d4e5f'],
+  ['300 characters', 'a'.repeat(300)],
+  ['unicode', encodeURIComponent('obj_é😀')],
+  ['an encoded NUL', '%00'],
+  ['SQL', encodeURIComponent("obj_' OR 1=1 --")],
+  ['a short object id', 'obj_123'],
+  ['an upper-case prefix', `OBJ_${UNKNOWN_ID.slice(4)}`],
+  ['a digit too many', `${UNKNOWN_ID}0`],
+  ['one letter', 'x'],
+  ['a route name', 'metadata'],
+];
+
+/** Every operation on one object, as `[method, path]`. */
+const idRoutes = (id: string): [string, string][] => [
+  ['GET', `/v1/objects/${id}`],
+  ['POST', `/v1/objects/${id}/complete`],
+  ['POST', `/v1/objects/${id}/delete`],
+  ['GET', `/v1/objects/${id}/download`],
+  ['POST', `/v1/objects/${id}/publish`],
+  ['POST', `/v1/objects/${id}/unpublish`],
+];
+
+interface GatewayOperation {
+  operationId: string;
+  responses: Record<string, unknown>;
+}
+
+interface GatewayDocument {
+  paths: Record<string, Record<string, GatewayOperation>>;
+}
+
+/** The Objects API operations of the gateway's own document. */
+const objectsOperations = (doc: GatewayDocument) =>
+  Object.entries(doc.paths)
+    .filter(([path]) => path === '/v1/objects' || path.startsWith('/v1/objects/'))
+    .flatMap(([, item]) => Object.values(item));
+
 // The Objects API end to end through the gateway, with a plain HTTP client: every response of every
-// request below is checked against its OpenAPI document (docs/api/objects-api.openapi.json), success and errors.
+// request below is checked against its OpenAPI document (docs/api/objects-api.openapi.json), success and
+// errors.
 describe('Objects API', () => {
-  const contract = OpenApiContract.load(
-    join(REPO_ROOT, 'docs', 'api', 'objects-api.openapi.json'),
-    {
-      // Validation and authentication apply to every operation, documented there or not.
-      generalErrorStatuses: [400, 401, 403],
-      extensions: ['publish', 'unpublish'].map((action) => ({
-        method: 'post' as const,
-        path: `/v1/objects/{id}/${action}`,
-        operationId: `${action}Object`,
-        responses: { 200: 'ObjectView', 404: null },
-      })),
-    },
-  );
+  const contract = OpenApiContract.load(CONTRACT_FILE, {
+    // Authentication applies to every operation, documented there or not. Any other status beyond the
+    // document must be one the gateway documents for the operation in its own (`/docs-json`, below).
+    generalErrorStatuses: [401, 403],
+    extensions: ['publish', 'unpublish'].map((action) => ({
+      method: 'post' as const,
+      path: `/v1/objects/{id}/${action}`,
+      operationId: `${action}Object`,
+      responses: { 200: 'ObjectView', 404: null },
+    })),
+  });
   let t: TestPlatform;
   let org: TestOrg;
   let other: TestOrg;
@@ -80,6 +124,8 @@ describe('Objects API', () => {
   let reader: TopicReader;
   let s3: S3Client;
   let db: Client;
+  /** The gateway's own OpenAPI document. */
+  let gatewayDoc: GatewayDocument;
 
   /** One request to the gateway; its answer must honour the OpenAPI contract. */
   async function api<T = ErrorBody>(
@@ -153,6 +199,10 @@ describe('Objects API', () => {
       t.createOrg(),
       t.createOrg({ capabilities: [] }),
     ]);
+    gatewayDoc = (await (await fetch(`${t.gatewayUrl}/docs-json`)).json()) as GatewayDocument;
+    for (const op of objectsOperations(gatewayDoc)) {
+      contract.allowErrorStatuses(op.operationId, Object.keys(op.responses).map(Number));
+    }
     reader = await readTopics(t.kafka.brokers, [Topic.StorageFileUpdated]);
     s3 = createS3Client(t.s3.settings);
     db = new Client({ connectionString: t.db.url });
@@ -647,24 +697,44 @@ describe('Objects API', () => {
       expect((await api('GET', '/v1/objects?limit=5000')).status).toBe(200);
     });
 
-    it.each(['obj_123', `OBJ_${UNKNOWN_ID.slice(4)}`, `${UNKNOWN_ID}0`, 'x'])(
-      'should answer 400 naming id to the malformed id %s on every operation',
-      async (id) => {
-        const routes: [string, string][] = [
-          ['GET', `/v1/objects/${id}`],
-          ['POST', `/v1/objects/${id}/complete`],
-          ['POST', `/v1/objects/${id}/delete`],
-          ['GET', `/v1/objects/${id}/download`],
-          ['POST', `/v1/objects/${id}/publish`],
-          ['POST', `/v1/objects/${id}/unpublish`],
-        ];
-        for (const [method, path] of routes) {
+    it.each(FOREIGN_IDS)(
+      'should answer 404 to an unknown id in a foreign format (%s) on every operation on an object',
+      async (_what, id) => {
+        for (const [method, path] of idRoutes(id)) {
           const res = await api(method, path);
-          expect([method, path, res.status]).toEqual([method, path, 400]);
-          expect(res.body.error.message).toContain('id must be an object id');
+          expect([method, path, res.status]).toEqual([method, path, 404]);
+          expect(res.body.error.code).toBe('OBJECT_NOT_FOUND');
         }
+        // Whatever else the request holds: the id is looked at first.
+        for (const action of ['complete', 'delete', 'publish']) {
+          const res = await api('POST', `/v1/objects/${id}/${action}`, { body: { force: true } });
+          expect([action, res.status]).toEqual([action, 404]);
+        }
+        const download = await api('GET', `/v1/objects/${id}/download?duration_seconds=0`);
+        expect(download.status).toBe(404);
       },
     );
+
+    it('should answer 404 to a well-formed unknown id on every operation on an object', async () => {
+      for (const [method, path] of idRoutes(UNKNOWN_ID)) {
+        const res = await api(method, path);
+        expect([method, path, res.status]).toEqual([method, path, 404]);
+        expect(res.body.error).toMatchObject({
+          code: 'OBJECT_NOT_FOUND',
+          message: `object ${UNKNOWN_ID} not found`,
+        });
+      }
+    });
+
+    it('should answer 401 before 404 to an unknown id without credentials', async () => {
+      for (const [method, path] of idRoutes('obj_doesnotexist')) {
+        expect([method, path, (await api(method, path, { key: null })).status]).toEqual([
+          method,
+          path,
+          401,
+        ]);
+      }
+    });
 
     it('should refuse a complete or delete body with fields', async () => {
       const o = await create({ name: 'b', content_type: 'text' });
@@ -739,6 +809,19 @@ describe('Objects API', () => {
   });
 
   describe('wire format', () => {
+    it("should document in the gateway's own OpenAPI document every status the Objects API documents", () => {
+      const contractDoc = JSON.parse(readFileSync(CONTRACT_FILE, 'utf8')) as GatewayDocument;
+      const gateway = new Map(objectsOperations(gatewayDoc).map((op) => [op.operationId, op]));
+      const missing = objectsOperations(contractDoc).flatMap((op) =>
+        Object.keys(op.responses)
+          .filter((status) => !(status in (gateway.get(op.operationId)?.responses ?? {})))
+          .map((status) => `${op.operationId} ${status}`),
+      );
+      expect(missing).toEqual([]);
+      // And no id operation documents a 400 for its id alone (getObject takes nothing else).
+      expect(Object.keys(gateway.get('getObject')?.responses ?? {})).not.toContain('400');
+    });
+
     it('should have validated a response of every operation and every documented schema', () => {
       const missing = contract.schemaResponses().filter((r) => !contract.checked.has(r));
       expect(missing).toEqual([]);

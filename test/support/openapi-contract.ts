@@ -60,6 +60,8 @@ interface Operation {
   params: number;
   /** Status → schema name (null: documented without a JSON body schema). */
   responses: Map<number, string | null>;
+  /** Error statuses documented elsewhere (`allowErrorStatuses`): their bodies are the error body. */
+  alsoAllowed: Set<number>;
 }
 
 export interface CheckedResponse {
@@ -148,7 +150,18 @@ export class OpenApiContract {
       pattern: new RegExp(`^${source}$`),
       params: (template.match(/\{/g) ?? []).length,
       responses,
+      alsoAllowed: new Set(),
     });
+  }
+
+  /**
+   * Error statuses one operation may answer beyond the document, e.g. those the platform documents in its
+   * own OpenAPI document (413, 415, a 400 for query parameters): their bodies must be the error body.
+   */
+  allowErrorStatuses(operationId: string, statuses: number[]): void {
+    const op = this.operations.find((o) => o.operationId === operationId);
+    if (!op) throw new Error(`no operation ${operationId} in the document`);
+    for (const status of statuses) if (status >= 400) op.alsoAllowed.add(status);
   }
 
   /** The operation serving `method path` (a literal segment wins over a `{param}`), or undefined. */
@@ -168,7 +181,10 @@ export class OpenApiContract {
     if (op.responses.has(status) && op.responses.get(status)) {
       const name = op.responses.get(status)!;
       validate = this.validatorOf(name);
-    } else if ((op.responses.has(status) || this.general.has(status)) && status >= 400) {
+    } else if (
+      (op.responses.has(status) || op.alsoAllowed.has(status) || this.general.has(status)) &&
+      status >= 400
+    ) {
       validate = this.errorValidator;
     } else {
       return [

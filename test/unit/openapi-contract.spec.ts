@@ -82,4 +82,14 @@ describe(OpenApiContract.name, () => {
     expect(sut.problems('POST', `/v1/objects/${view.id}/publish`, 200, {})).not.toEqual([]);
     expect(sut.checked).toContain('publishObject 200');
   });
+
+  it('should accept error statuses allowed for one operation only', () => {
+    const strict = OpenApiContract.load(DOCUMENT);
+    expect(strict.problems('GET', '/v1/objects?limit=0', 400, error)).not.toEqual([]);
+    strict.allowErrorStatuses('listObjects', [400, 413]);
+    expect(strict.problems('GET', '/v1/objects?limit=0', 400, error)).toEqual([]);
+    expect(strict.problems('GET', '/v1/objects?limit=0', 400, { message: 'no' })).not.toEqual([]);
+    expect(strict.problems('GET', `/v1/objects/${view.id}`, 400, error)).not.toEqual([]);
+    expect(() => strict.allowErrorStatuses('noSuchOperation', [400])).toThrow('noSuchOperation');
+  });
 });

@@ -292,7 +292,10 @@ export class ObjectDownloadParams {
   duration_seconds?: number;
 }
 
-/** The `{id}` of the per-object operations. Malformed ids answer 400 (a well-formed unknown id, 404). */
+/**
+ * The `{id}` of object-metadata's per-object operations (a malformed one is a 400 there). The public API
+ * answers 404 to a malformed id before calling it: the gateway's `ObjectIdGuard`.
+ */
 export class ObjectIdParams {
   @Matches(OBJECT_ID_PATTERN, { message: objectIdMessage('id') })
   id!: string;

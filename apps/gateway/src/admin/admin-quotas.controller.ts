@@ -4,6 +4,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -25,6 +26,9 @@ const orgIdPipe = new ParseUUIDPipe({
  */
 @ApiTags('admin')
 @ApiUnauthorizedResponse({ description: 'Missing or wrong operator token' })
+@ApiServiceUnavailableResponse({
+  description: 'Storage quotas cannot be read or set right now; retry.',
+})
 @OperatorOnly()
 @Controller('admin/orgs/:orgId/quota')
 export class AdminQuotasController {
@@ -36,6 +40,7 @@ export class AdminQuotasController {
   @Get()
   @ApiOperation({ summary: "An org's storage quota and what counts against it now" })
   @ApiOkResponse({ type: OrgQuotaResponseDto })
+  @ApiBadRequestResponse({ description: 'orgId is not a UUID' })
   @ApiNotFoundResponse({ description: 'No such org' })
   async get(@Param('orgId', orgIdPipe) orgId: string): Promise<OrgQuotaResponseDto> {
     const view = await this.metadata.call<OrgQuotaView>('GET', '/internal/quotas', {

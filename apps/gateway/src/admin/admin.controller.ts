@@ -64,6 +64,7 @@ export class AdminController {
   @Get('orgs/:orgId')
   @ApiOperation({ summary: 'Get an org with its users and API keys (no secrets)' })
   @ApiOkResponse({ type: OrgDetailsResponseDto })
+  @ApiBadRequestResponse({ description: 'orgId is not a UUID' })
   @ApiNotFoundResponse()
   async getOrg(@Param('orgId', uuid('orgId')) orgId: string): Promise<OrgDetailsResponseDto> {
     return OrgDetailsResponseDto.fromDetails(await this.identity.getOrgDetails(orgId));
@@ -98,6 +99,7 @@ export class AdminController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a user and their API keys; their JWTs stop working at once' })
   @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'orgId or userId is not a UUID' })
   @ApiNotFoundResponse()
   async deleteUser(
     @Param('orgId', uuid('orgId')) orgId: string,
@@ -134,6 +136,7 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an API key on every replica at once (idempotent)' })
   @ApiOkResponse({ type: ApiKeyResponseDto })
+  @ApiBadRequestResponse({ description: 'id is not a UUID' })
   @ApiNotFoundResponse()
   async revokeApiKey(@Param('id', uuid('id')) id: string): Promise<ApiKeyResponseDto> {
     return ApiKeyResponseDto.from(await this.identity.revokeApiKey(id));

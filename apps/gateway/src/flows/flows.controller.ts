@@ -8,6 +8,11 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import {
+  FLOW_DEFINITION_EXAMPLE,
+  FLOW_RUN_EXAMPLE,
+  FLOW_RUN_RUNNING_EXAMPLE,
+} from '../docs/flow-examples';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import { FLOW_LIMITS, type FlowRunView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
@@ -45,9 +50,17 @@ export class FlowsController {
     summary:
       'Create or update the workflow {name} from a flow definition ({Flow: {DataWells, Steps, StartingStepID}}) and start a run; an empty body runs the stored definition',
   })
-  @ApiBody({ required: false, schema: { type: 'object' } })
+  @ApiBody({
+    required: false,
+    schema: { type: 'object' },
+    examples: {
+      definition: { summary: 'A flow with one upload', value: FLOW_DEFINITION_EXAMPLE },
+      stored: { summary: 'Run the stored definition', value: {} },
+    },
+  })
   @ApiOkResponse({
     description: '`{ID, Status, WaitingURLs?}`: WAITING with PutURLs when the flow awaits uploads',
+    example: FLOW_RUN_EXAMPLE,
   })
   @ApiBadRequestResponse({ description: 'Invalid definition: the message names the problem' })
   @ApiNotFoundResponse({ description: 'Empty body and no stored definition' })
@@ -74,7 +87,7 @@ export class FlowsController {
     operationId: 'getFlowStatus',
     summary: 'A run’s status, waiting URLs, inputs and artifacts',
   })
-  @ApiOkResponse({ description: '`{ID, Status, ...}`' })
+  @ApiOkResponse({ description: '`{ID, Status, ...}`', example: FLOW_RUN_RUNNING_EXAMPLE })
   @ApiBadRequestResponse({ description: 'runId is not a UUID' })
   @ApiNotFoundResponse({ description: 'No such run in the caller’s organization' })
   status(

@@ -6,6 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { TRIGGER_PAYLOAD_EXAMPLE, TRIGGER_RESULT_EXAMPLE } from '../docs/flow-examples';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import {
   FLOW_LIMITS,
@@ -35,8 +36,15 @@ export class TriggerController {
     operationId: 'triggerWorkflow',
     summary: 'Start a run of a workflow with any JSON payload',
   })
-  @ApiBody({ required: false, schema: {} })
-  @ApiOkResponse({ description: '`{success: true, data: {runId, result: {jobId, queue, state}}}`' })
+  @ApiBody({
+    required: false,
+    schema: {},
+    examples: { payload: { summary: 'Any JSON payload', value: TRIGGER_PAYLOAD_EXAMPLE } },
+  })
+  @ApiOkResponse({
+    description: '`{success: true, data: {runId, result: {jobId, queue, state}}}`',
+    example: TRIGGER_RESULT_EXAMPLE,
+  })
   @ApiNotFoundResponse({
     description: 'No such workflow in the org, or it has no flow or no starting_step_id',
   })

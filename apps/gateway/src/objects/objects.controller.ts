@@ -1,23 +1,23 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal, RequireCapability } from '@lib/auth';
 import {
   MetadataKeyParams,
   MetadataKeysView,
   MetadataValuesView,
   ObjectDownloadUrlView,
-  ObjectIdParams,
   ObjectView,
   OBJECT_LIMITS,
   OBJECT_METADATA_BATCH_OPS as OPS,
@@ -26,6 +26,7 @@ import {
   ObjectReadCall,
 } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
+import { ApiErrors, ErrorAnswer } from '../docs/error-responses';
 import { BodyLimit } from '../http/body-limits';
 import { ObjectMetadataClient } from '../services/service-clients.module';
 import { servicePrincipalOf } from '../services/service-principal';
@@ -39,11 +40,73 @@ import {
   ObjectViewDto,
 } from './dto/object-views.dto';
 import { EmptyBodyPipe } from './empty-body.pipe';
+import { ObjectIdGuard } from './object-id.guard';
 
 const objectPath = (id: string, action: string) => `/internal/objects/${id}${action}`;
 
 /** The content type Fastify gives JSON answers, for the ones passed on as text. */
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+// The examples and error answers of the OpenAPI document (`/docs-json`).
+const EXAMPLE_ID = 'obj_0196f3c2a1b07c4d9e8f0a1b2c3d4e5f';
+const CREATED_EXAMPLE = {
+  id: EXAMPLE_ID,
+  name: 'report.txt',
+  state: 'UPLOADING',
+  size_bytes: null,
+  content_type: 'text',
+  create_time_ms: 1_767_225_600_000,
+  delete_after_time_ms: 1_767_312_000_000,
+  metadata: { team: 'blue' },
+  upload_url: `https://objects.example.com/org/uploads/${EXAMPLE_ID}?X-Amz-Expires=3600&X-Amz-Signature=…`,
+};
+const COMPLETED_EXAMPLE = {
+  ...CREATED_EXAMPLE,
+  state: 'READ_ONLY',
+  size_bytes: 14,
+  upload_url: undefined,
+};
+const LIST_EXAMPLE = { objects: [COMPLETED_EXAMPLE], has_more: false, total_count: 1 };
+const CREATE_EXAMPLES = {
+  text: {
+    summary: 'A text file kept for a day',
+    value: {
+      name: 'report.txt',
+      content_type: 'text',
+      metadata: { team: 'blue' },
+      ttl_ms: 86_400_000,
+    },
+  },
+  archive: {
+    summary: 'An archive kept until deleted',
+    value: { name: 'site.tgz', content_type: 'tgz' },
+  },
+};
+const ID_PARAM = {
+  name: 'id',
+  description: 'The Object’s id (`obj_` and 32 hex digits); any other id is a 404.',
+  example: EXAMPLE_ID,
+};
+const EMPTY_BODY = {
+  required: false,
+  description: 'Absent or `{}`: a body with any field is a 400.',
+  schema: { type: 'object', additionalProperties: false, properties: {} },
+  examples: { empty: { summary: 'No fields', value: {} } },
+} as const;
+const NOT_FOUND: ErrorAnswer = {
+  description: 'Object not found: no Object of the organization has this id.',
+  code: 'OBJECT_NOT_FOUND',
+  message: `object ${EXAMPLE_ID} not found`,
+};
+const BODY_WITH_FIELDS: ErrorAnswer = {
+  description: 'A body with fields (it must be absent or `{}`).',
+  message: 'property force should not exist',
+};
+const QUERY_INVALID: ErrorAnswer = {
+  description:
+    'A query parameter out of range, of the wrong type, unknown or repeated: the message names it.',
+  message: `limit must not be greater than ${OBJECT_LIMITS.list.max}`,
+};
 
 /**
  * The Objects API (`/v1/objects`) plus the publish/unpublish extension. Every operation is one call to
@@ -52,9 +115,13 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * org always comes from the credential, never from the request.
  */
 @ApiTags('objects')
-@ApiUnauthorizedResponse({ description: 'Unauthorized. Invalid or missing authentication.' })
-@ApiForbiddenResponse({ description: 'Forbidden. Account does not have devbox capability.' })
-@ApiBadRequestResponse({ description: 'Invalid parameters: the message names each field.' })
+@ApiErrors({
+  401: { description: 'Unauthorized. Invalid or missing authentication.', code: 'UNAUTHORIZED' },
+  403: {
+    description: 'Forbidden. Account does not have devbox capability.',
+    message: 'Forbidden. Account does not have devbox capability',
+  },
+})
 @Controller('v1/objects')
 @Authenticated('bearer')
 @RequireCapability('objects')
@@ -64,8 +131,29 @@ export class ObjectsController {
   @Post()
   @BodyLimit(OBJECT_LIMITS.createBodyBytes)
   @HttpCode(200)
-  @ApiOperation({ operationId: 'createObject', summary: 'Create an Object.' })
-  @ApiOkResponse({ type: ObjectViewDto, description: 'With a presigned PUT `upload_url` (1 h).' })
+  @ApiOperation({
+    operationId: 'createObject',
+    summary: 'Create an Object.',
+    description:
+      'Create a new Object with a name, a content type and optional metadata and lifetime; PUT its bytes ' +
+      'to `upload_url`, then complete it.',
+  })
+  @ApiBody({ type: CreateObjectRequestDto, required: false, examples: CREATE_EXAMPLES })
+  @ApiOkResponse({
+    type: ObjectViewDto,
+    description: 'The new Object, UPLOADING, with a presigned PUT `upload_url` (valid 1 h).',
+    example: CREATED_EXAMPLE,
+  })
+  @ApiErrors({
+    400: {
+      description: 'Invalid body: the message names each invalid or unknown field.',
+      message: 'content_type must be one of unspecified, text, binary, gzip, tar, tgz',
+    },
+    413: {
+      description: `The body is larger than ${OBJECT_LIMITS.createBodyBytes} bytes.`,
+      message: `The request body is larger than the ${OBJECT_LIMITS.createBodyBytes} bytes this route accepts`,
+    },
+  })
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateObjectRequestDto,
@@ -78,8 +166,17 @@ export class ObjectsController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listObjects', summary: 'List Objects.' })
-  @ApiOkResponse({ type: ObjectListViewDto })
+  @ApiOperation({
+    operationId: 'listObjects',
+    summary: 'List Objects.',
+    description: "The org's Objects, newest first, a page at a time.",
+  })
+  @ApiOkResponse({
+    type: ObjectListViewDto,
+    description: 'One page of Objects.',
+    example: LIST_EXAMPLE,
+  })
+  @ApiErrors({ 400: QUERY_INVALID })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListObjectsQueryDto,
@@ -94,8 +191,17 @@ export class ObjectsController {
   }
 
   @Get('list_public')
-  @ApiOperation({ operationId: 'listPublicObjects', summary: 'List Public Objects.' })
-  @ApiOkResponse({ type: ObjectListViewDto })
+  @ApiOperation({
+    operationId: 'listPublicObjects',
+    summary: 'List Public Objects.',
+    description: 'The Objects every org has published, newest first, a page at a time.',
+  })
+  @ApiOkResponse({
+    type: ObjectListViewDto,
+    description: 'One page of Objects.',
+    example: LIST_EXAMPLE,
+  })
+  @ApiErrors({ 400: QUERY_INVALID })
   async listPublic(
     @Query() query: ListObjectsQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -112,7 +218,11 @@ export class ObjectsController {
     operationId: 'getObjectMetadataKeys',
     summary: "Distinct metadata keys of the org's live objects.",
   })
-  @ApiOkResponse({ type: MetadataKeysViewDto })
+  @ApiOkResponse({
+    type: MetadataKeysViewDto,
+    description: 'The keys, sorted.',
+    example: { keys: ['project', 'team'] },
+  })
   metadataKeys(@CurrentPrincipal() principal: Principal): Promise<MetadataKeysView> {
     return this.metadata.call<MetadataKeysView>('GET', '/internal/objects/metadata/keys', {
       principal: servicePrincipalOf(principal),
@@ -124,7 +234,17 @@ export class ObjectsController {
     operationId: 'getObjectMetadataValues',
     summary: "Distinct values of one metadata key over the org's live objects.",
   })
-  @ApiOkResponse({ type: MetadataValuesViewDto })
+  @ApiOkResponse({
+    type: MetadataValuesViewDto,
+    description: 'The values, sorted (none for an unknown key).',
+    example: { key: 'team', values: ['blue', 'green'] },
+  })
+  @ApiErrors({
+    400: {
+      description: 'Invalid metadata key provided.',
+      message: `key must be a metadata key: 1 to ${OBJECT_LIMITS.metadata.keyBytes} bytes without control characters`,
+    },
+  })
   metadataValues(
     @CurrentPrincipal() principal: Principal,
     @Param() params: MetadataKeyParams,
@@ -138,48 +258,87 @@ export class ObjectsController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'getObject', summary: 'Get an Object.' })
-  @ApiOkResponse({ type: ObjectViewDto })
-  @ApiNotFoundResponse({ description: 'Object not found.' })
-  get(
-    @CurrentPrincipal() principal: Principal,
-    @Param() params: ObjectIdParams,
-  ): Promise<ObjectView> {
+  @UseGuards(ObjectIdGuard)
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({ type: ObjectViewDto, description: 'The Object.', example: COMPLETED_EXAMPLE })
+  @ApiErrors({ 404: NOT_FOUND })
+  get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ObjectView> {
     return this.metadata.batched<ObjectView>(
       OPS.objectGet,
-      { id: params.id } satisfies ObjectReadCall,
+      { id } satisfies ObjectReadCall,
       servicePrincipalOf(principal),
     );
   }
 
   @Post(':id/complete')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'completeObject', summary: 'Complete Object Upload.' })
-  @ApiOkResponse({ type: ObjectViewDto })
-  @ApiNotFoundResponse({ description: 'Object not found.' })
-  @ApiConflictResponse({ description: 'Object is not in UPLOADING state.' })
-  @ApiPayloadTooLargeResponse({
-    description:
-      'OBJECT_TOO_LARGE: the upload is larger than the most an object may hold; it was removed (the object stays UPLOADING). A 403 QUOTA_EXCEEDED likewise when it would pass the organization’s storage quota.',
+  @ApiOperation({
+    operationId: 'completeObject',
+    summary: 'Complete Object Upload.',
+    description: 'Mark the upload complete: the Object turns READ_ONLY with its `size_bytes`.',
+  })
+  @UseGuards(ObjectIdGuard)
+  @ApiParam(ID_PARAM)
+  @ApiBody(EMPTY_BODY)
+  @ApiOkResponse({ type: ObjectViewDto, description: 'The Object.', example: COMPLETED_EXAMPLE })
+  @ApiErrors({
+    400: {
+      description:
+        'OBJECT_NOT_UPLOADED: no bytes reached `upload_url` yet (the object stays UPLOADING); or a body ' +
+        'with fields.',
+      code: 'OBJECT_NOT_UPLOADED',
+      message: `object ${EXAMPLE_ID} has no content yet: PUT the bytes to its upload_url, then complete it`,
+    },
+    403: {
+      description:
+        'Forbidden. Account does not have devbox capability; or QUOTA_EXCEEDED: the bytes would pass ' +
+        'the organization’s storage quota (they were removed; the object stays UPLOADING).',
+      code: 'QUOTA_EXCEEDED',
+    },
+    404: NOT_FOUND,
+    409: {
+      description: 'Object is not in UPLOADING state.',
+      code: 'OBJECT_NOT_UPLOADING',
+      message: `object ${EXAMPLE_ID} is READ_ONLY, not UPLOADING: only an uploading object can be completed`,
+    },
+    413: {
+      description:
+        'OBJECT_TOO_LARGE: the upload is larger than the most an object may hold; it was removed (the ' +
+        'object stays UPLOADING). Or a request body over the limit.',
+      code: 'OBJECT_TOO_LARGE',
+    },
   })
   complete(
     @CurrentPrincipal() principal: Principal,
-    @Param() params: ObjectIdParams,
+    @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, params.id, '/complete');
+    return this.command(principal, id, '/complete');
   }
 
   @Post(':id/delete')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'deleteObject', summary: 'Delete an Object.' })
-  @ApiOkResponse({ type: ObjectViewDto })
-  @ApiNotFoundResponse({ description: 'Object not found.' })
+  @ApiOperation({
+    operationId: 'deleteObject',
+    summary: 'Delete an Object.',
+    description:
+      'The Object turns DELETED and its bytes are removed; deleting it again answers it again.',
+  })
+  @UseGuards(ObjectIdGuard)
+  @ApiParam(ID_PARAM)
+  @ApiBody(EMPTY_BODY)
+  @ApiOkResponse({
+    type: ObjectViewDto,
+    description: 'The deleted Object.',
+    example: { ...COMPLETED_EXAMPLE, state: 'DELETED' },
+  })
+  @ApiErrors({ 400: BODY_WITH_FIELDS, 404: NOT_FOUND })
   delete(
     @CurrentPrincipal() principal: Principal,
-    @Param() params: ObjectIdParams,
+    @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, params.id, '/delete');
+    return this.command(principal, id, '/delete');
   }
 
   @Get(':id/download')
@@ -187,16 +346,31 @@ export class ObjectsController {
     operationId: 'generateDownloadUrl',
     summary: 'Generate Download URL for Object.',
   })
-  @ApiOkResponse({ type: ObjectDownloadUrlViewDto })
-  @ApiNotFoundResponse({ description: 'Object not found.' })
+  @UseGuards(ObjectIdGuard)
+  @ApiParam(ID_PARAM)
+  @ApiOkResponse({
+    type: ObjectDownloadUrlViewDto,
+    description: 'A presigned GET URL, valid for `duration_seconds` (default 1 h).',
+    example: {
+      download_url: `https://objects.example.com/org/objects/${EXAMPLE_ID}?X-Amz-Expires=3600&X-Amz-Signature=…`,
+    },
+  })
+  @ApiErrors({
+    400: {
+      description: 'Bad request. Object is in deleted state or invalid parameters.',
+      code: 'OBJECT_DELETED',
+      message: `object ${EXAMPLE_ID} is DELETED: cannot download it`,
+    },
+    404: NOT_FOUND,
+  })
   download(
     @CurrentPrincipal() principal: Principal,
-    @Param() params: ObjectIdParams,
+    @Param('id') id: string,
     @Query() query: DownloadQueryDto,
   ): Promise<ObjectDownloadUrlView> {
     return this.metadata.batched<ObjectDownloadUrlView>(
       OPS.objectDownloadUrl,
-      { id: params.id, duration_seconds: query.duration_seconds } satisfies ObjectDownloadUrlCall,
+      { id, duration_seconds: query.duration_seconds } satisfies ObjectDownloadUrlCall,
       servicePrincipalOf(principal),
     );
   }
@@ -207,14 +381,24 @@ export class ObjectsController {
     operationId: 'publishObject',
     summary: 'List the Object in list_public (extension; owner org only).',
   })
-  @ApiOkResponse({ type: ObjectViewDto })
-  @ApiNotFoundResponse({ description: 'Object not found.' })
+  @UseGuards(ObjectIdGuard)
+  @ApiParam(ID_PARAM)
+  @ApiBody(EMPTY_BODY)
+  @ApiOkResponse({ type: ObjectViewDto, description: 'The Object.', example: COMPLETED_EXAMPLE })
+  @ApiErrors({
+    400: {
+      description: 'OBJECT_DELETED: a DELETED object cannot be published; or a body with fields.',
+      code: 'OBJECT_DELETED',
+      message: `object ${EXAMPLE_ID} is DELETED: cannot publish it`,
+    },
+    404: NOT_FOUND,
+  })
   publish(
     @CurrentPrincipal() principal: Principal,
-    @Param() params: ObjectIdParams,
+    @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, params.id, '/publish');
+    return this.command(principal, id, '/publish');
   }
 
   @Post(':id/unpublish')
@@ -223,14 +407,17 @@ export class ObjectsController {
     operationId: 'unpublishObject',
     summary: 'Stop listing the Object in list_public (extension; owner org only).',
   })
-  @ApiOkResponse({ type: ObjectViewDto })
-  @ApiNotFoundResponse({ description: 'Object not found.' })
+  @UseGuards(ObjectIdGuard)
+  @ApiParam(ID_PARAM)
+  @ApiBody(EMPTY_BODY)
+  @ApiOkResponse({ type: ObjectViewDto, description: 'The Object.', example: COMPLETED_EXAMPLE })
+  @ApiErrors({ 400: BODY_WITH_FIELDS, 404: NOT_FOUND })
   unpublish(
     @CurrentPrincipal() principal: Principal,
-    @Param() params: ObjectIdParams,
+    @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, params.id, '/unpublish');
+    return this.command(principal, id, '/unpublish');
   }
 
   private command(principal: Principal, id: string, action: string): Promise<ObjectView> {

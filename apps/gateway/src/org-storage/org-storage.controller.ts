@@ -11,7 +11,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
 import {
@@ -24,6 +24,7 @@ import {
 } from '@lib/contracts';
 import { DependencyUnavailableException, ValidationFailedException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
+import { OrgStorageErrors } from '../docs/error-responses';
 import { getPresigned } from '../http/presigned-get';
 import { ObjectMetadataClient } from '../services/service-clients.module';
 import { servicePrincipalOf } from '../services/service-principal';
@@ -69,6 +70,42 @@ const checkCursor = (value: unknown, field: string) =>
 
 const files = (path: string) => `/internal/org-files/${path}`;
 
+// The examples and error answers of the OpenAPI document (`/docs-json`).
+const ETAG = '"6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b.3"';
+const FILE_EXAMPLE = {
+  type: 'file',
+  name: 'q3.csv',
+  path: 'reports/q3.csv',
+  sizeBytes: 2048,
+  contentType: 'text/csv',
+  etag: ETAG,
+  objectKey: 'acme/files/1f0c6a5e9d8b4c7a',
+  createdAt: '2026-01-05T09:30:00.000Z',
+  updatedAt: '2026-01-05T09:30:00.000Z',
+};
+const FOLDER_EXAMPLE = {
+  type: 'folder',
+  name: 'reports',
+  path: 'reports',
+  etag: ETAG,
+  updatedAt: '2026-01-05T09:30:00.000Z',
+};
+const MOVED_EXAMPLE = {
+  type: 'file',
+  path: 'archive/q3.csv',
+  previousPath: 'reports/q3.csv',
+  etag: ETAG,
+};
+const okExample = (description: string, data: unknown) =>
+  ApiOkResponse({ description, example: { success: true, data } });
+const PATH_INVALID =
+  'A path or name that is not valid (absolute, `..`, control characters, too long).';
+const NOT_FOUND = 'No such file or folder.';
+const IF_MATCH_FAILED = 'Extension: `If-Match` does not match the entry’s current `ETag`.';
+const NAME_TAKEN =
+  'PATH_EXISTS: the name is taken; or TREE_CHANGED: a folder moved meanwhile (retry).';
+const QUOTA = 'QUOTA_EXCEEDED: the organization’s storage quota would be passed.';
+
 /**
  * Organization storage (`/api/private/storage`), authenticated by the org private key in the
  * `api-key` header only. Metadata is one call to object-metadata; upload bytes stream through the storage
@@ -89,6 +126,13 @@ export class OrgStorageController {
     summary:
       'List the direct children of a folder, folders first, by name, a page at a time (404: missing, or a file)',
   })
+  @okExample('One page of the folder’s entries.', {
+    path: 'reports',
+    entries: [{ ...FOLDER_EXAMPLE, name: '2026', path: 'reports/2026' }, FILE_EXAMPLE],
+    hasMore: false,
+    nextCursor: null,
+  })
+  @OrgStorageErrors({ 400: `${PATH_INVALID} Or a bad \`limit\` or \`cursor\`.`, 404: NOT_FOUND })
   async list(@CurrentPrincipal() p: Principal, @Query() q: OrgListQuery) {
     const path = checkPath(q.path, 'path').path;
     if (q.cursor !== undefined) checkCursor(q.cursor, 'cursor');
@@ -107,6 +151,24 @@ export class OrgStorageController {
     summary:
       'Upload a file (multipart `file`, optional `path`); 10 MB max (413); overwrites (last write wins) ' +
       'unless `If-Match` (extension) does not match (412). 201 for a new file, 200 for an overwrite.',
+  })
+  @okExample('An existing file overwritten (`ETag` header: its new ETag).', {
+    ...FILE_EXAMPLE,
+    created: false,
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'A new file (`ETag` header: its ETag).',
+    example: { success: true, data: { ...FILE_EXAMPLE, created: true } },
+  })
+  @OrgStorageErrors({
+    400: `No \`file\` part, a broken multipart body, or ${PATH_INVALID.toLowerCase()}`,
+    403: QUOTA,
+    404: 'The folder `path` does not exist.',
+    409: NAME_TAKEN,
+    412: IF_MATCH_FAILED,
+    413: `The file is larger than ${ORG_STORAGE_LIMITS.uploadBytes} bytes.`,
+    415: 'The body is not multipart/form-data.',
   })
   async upload(
     @CurrentPrincipal() p: Principal,
@@ -149,6 +211,8 @@ export class OrgStorageController {
 
   @Get('meta')
   @ApiOperation({ summary: 'A file’s metadata (400: a folder; 404: missing); `ETag` header' })
+  @okExample('The file (`ETag` header: its ETag).', FILE_EXAMPLE)
+  @OrgStorageErrors({ 400: `${PATH_INVALID} Or a folder.`, 404: NOT_FOUND })
   async meta(
     @CurrentPrincipal() p: Principal,
     @Query() q: OrgRequiredPathQuery,
@@ -165,6 +229,18 @@ export class OrgStorageController {
 
   @Delete('file')
   @ApiOperation({ summary: 'Delete a file or a folder with everything in it (400: the root)' })
+  @okExample('What was deleted.', {
+    type: 'folder',
+    path: 'reports',
+    deletedFiles: 12,
+    deletedFolders: 2,
+  })
+  @OrgStorageErrors({
+    400: `${PATH_INVALID} Or the root.`,
+    404: NOT_FOUND,
+    409: NAME_TAKEN,
+    412: IF_MATCH_FAILED,
+  })
   async remove(
     @CurrentPrincipal() p: Principal,
     @Query() q: OrgRequiredPathQuery,
@@ -181,6 +257,15 @@ export class OrgStorageController {
 
   @Get('download')
   @ApiOperation({ summary: 'Download a file’s bytes (400: a folder; 404: missing)' })
+  @ApiOkResponse({
+    description: 'The file’s bytes, with its `Content-Type`, `Content-Length` and `ETag`.',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @OrgStorageErrors({
+    400: `${PATH_INVALID} Or a folder.`,
+    404: NOT_FOUND,
+    503: 'Storage did not serve the bytes; retry.',
+  })
   async download(
     @CurrentPrincipal() p: Principal,
     @Query() q: OrgRequiredPathQuery,
@@ -209,6 +294,16 @@ export class OrgStorageController {
   @ApiOperation({
     summary: 'Create a folder `name` in `path`; answers its canonical path (409: exists)',
   })
+  @ApiResponse({
+    status: 201,
+    description: 'The new folder.',
+    example: { success: true, data: { type: 'folder', path: 'reports/2026', etag: ETAG } },
+  })
+  @OrgStorageErrors({
+    400: `${PATH_INVALID} Or \`path\` is a file.`,
+    404: 'The parent folder `path` does not exist.',
+    409: NAME_TAKEN,
+  })
   async createFolder(@CurrentPrincipal() p: Principal, @Body() body: CreateFolderBody) {
     const name = checkName(body.name, 'name');
     const path = checkPath(body.path, 'path').path;
@@ -223,6 +318,16 @@ export class OrgStorageController {
   @Post('rename')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rename a file or folder in place (409: the name is taken)' })
+  @okExample('The entry at its new path.', {
+    ...MOVED_EXAMPLE,
+    path: 'reports/q3-final.csv',
+  })
+  @OrgStorageErrors({
+    400: `${PATH_INVALID} Or the root.`,
+    404: NOT_FOUND,
+    409: NAME_TAKEN,
+    412: IF_MATCH_FAILED,
+  })
   async rename(
     @CurrentPrincipal() p: Principal,
     @Body() body: RenameBody,
@@ -243,6 +348,13 @@ export class OrgStorageController {
   @ApiOperation({
     summary: 'Move a file or folder into the folder `dest_path` (409: name taken there)',
   })
+  @okExample('The entry at its new path.', MOVED_EXAMPLE)
+  @OrgStorageErrors({
+    400: `${PATH_INVALID} Or the root, a file as \`dest_path\`, or a folder into itself.`,
+    404: 'No such file or folder, or no folder `dest_path`.',
+    409: NAME_TAKEN,
+    412: IF_MATCH_FAILED,
+  })
   async move(
     @CurrentPrincipal() p: Principal,
     @Body() body: MoveBody,
@@ -261,6 +373,13 @@ export class OrgStorageController {
   @Post('copy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Extension: copy a file into the folder `dest_path` (409: name taken)' })
+  @okExample('The copy.', { ...MOVED_EXAMPLE, previousPath: 'reports/q3.csv' })
+  @OrgStorageErrors({
+    400: `${PATH_INVALID} Or a folder as the source, or a file as \`dest_path\`.`,
+    403: QUOTA,
+    404: 'No such file, or no folder `dest_path`.',
+    409: NAME_TAKEN,
+  })
   async copy(@CurrentPrincipal() p: Principal, @Body() body: CopyBody) {
     const sourcePath = checkPath(body.source_path, 'source_path').path;
     const destPath = checkPath(body.dest_path, 'dest_path').path;
@@ -275,6 +394,14 @@ export class OrgStorageController {
 
   @Get('stats')
   @ApiOperation({ summary: 'Extension: bytes, files and folders under a folder (recursive)' })
+  @okExample('The totals.', {
+    path: 'reports',
+    type: 'folder',
+    bytes: 1048576,
+    files: 12,
+    folders: 2,
+  })
+  @OrgStorageErrors({ 400: PATH_INVALID, 404: NOT_FOUND })
   async stats(@CurrentPrincipal() p: Principal, @Query() q: OrgPathQuery) {
     const path = checkPath(q.path, 'path').path;
     return ok(

@@ -42,12 +42,12 @@ export class OrgRequiredPathQuery {
 }
 
 export class CreateFolderBody {
-  @ApiProperty()
+  @ApiProperty({ example: '2026' })
   @IsString()
   @MaxLength(MAX)
   name!: string;
 
-  @ApiPropertyOptional({ description: 'Parent folder; the root when absent' })
+  @ApiPropertyOptional({ description: 'Parent folder; the root when absent', example: 'reports' })
   @IsOptional()
   @IsString()
   @MaxLength(MAX)
@@ -55,31 +55,37 @@ export class CreateFolderBody {
 }
 
 export class RenameBody {
-  @ApiProperty()
+  @ApiProperty({ example: 'reports/q3.csv' })
   @IsString()
   @MaxLength(MAX)
   path!: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'q3-final.csv' })
   @IsString()
   @MaxLength(MAX)
   new_name!: string;
 }
 
 export class MoveBody {
-  @ApiProperty()
+  @ApiProperty({ example: 'reports/q3.csv' })
   @IsString()
   @MaxLength(MAX)
   source_path!: string;
 
-  @ApiProperty({ description: 'The destination folder (not a full target name)' })
+  @ApiProperty({
+    description: 'The destination folder (not a full target name)',
+    example: 'archive',
+  })
   @IsString()
   @MaxLength(MAX)
   dest_path!: string;
 }
 
 export class CopyBody extends MoveBody {
-  @ApiPropertyOptional({ description: 'Name of the copy; the source name when absent' })
+  @ApiPropertyOptional({
+    description: 'Name of the copy; the source name when absent',
+    example: 'q3-copy.csv',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(MAX)

@@ -8,6 +8,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { RESOURCE_DOWNLOAD_URL_EXAMPLE } from '../docs/flow-examples';
 import { IsString, MaxLength } from 'class-validator';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import type { ResourceDownloadUrlView } from '@lib/contracts';
@@ -42,6 +43,7 @@ export class ResourcesController {
   @ApiOkResponse({
     description:
       '`{download_url, download_expires_at, resource_uri, filename, tool_trace_id, workflow_id}`',
+    example: RESOURCE_DOWNLOAD_URL_EXAMPLE,
   })
   @ApiBadRequestResponse({ description: 'Invalid URI protocol, path or resource type' })
   @ApiNotFoundResponse({ description: 'No resource at the URI (missing or expired)' })

@@ -9,6 +9,7 @@ import {
   ApiPayloadTooLargeResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { FLOW_RUN_RUNNING_EXAMPLE, WORKFLOW_UPLOAD_EXAMPLE } from '../docs/flow-examples';
 import type { FastifyRequest } from 'fastify';
 import {
   assertWorkflowInScope,
@@ -64,6 +65,7 @@ export class FlowUploadsController {
   })
   @ApiOkResponse({
     description: '`{objectKey, uri, workflowId, filename, sizeBytes, contentType}`',
+    example: WORKFLOW_UPLOAD_EXAMPLE,
   })
   @ApiBadRequestResponse({
     description: 'Not multipart, no file, no workflow_id, or a bad filename',
@@ -142,7 +144,10 @@ export class FlowUploadsController {
     summary:
       'Upload a file (multipart `file`) straight into a waiting run’s edge and resume the run',
   })
-  @ApiOkResponse({ description: 'The run (`{ID, Status, ...}`)' })
+  @ApiOkResponse({
+    description: 'The run (`{ID, Status, ...}`)',
+    example: FLOW_RUN_RUNNING_EXAMPLE,
+  })
   @ApiNotFoundResponse({ description: 'No such run in the caller’s organization, or no such edge' })
   @ApiConflictResponse({ description: 'The run is not WAITING, or the edge is already filled' })
   @ApiPayloadTooLargeResponse({ description: 'Larger than 100 MiB' })

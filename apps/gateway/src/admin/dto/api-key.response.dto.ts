@@ -4,20 +4,28 @@ import type { ApiKeyEntity } from '../../identity/api-key.entity';
 import type { CreatedApiKey } from '../../identity/identity.service';
 
 export class ApiKeyResponseDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) orgId!: string;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String }) userId!: string | null;
+  @ApiProperty({ format: 'uuid', example: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }) id!: string;
+  @ApiProperty({ format: 'uuid', example: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }) orgId!: string;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    example: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+  })
+  userId!: string | null;
   @ApiProperty({
     enum: ['bearer', 'org_private'],
     description:
       '`bearer`: Authorization: Bearer on /v1 and /api/v1; `org_private`: api-key header on /api/private',
+    example: 'bearer',
   })
   kind!: ApiKeyKind;
   @ApiProperty({ example: 'ci uploader' }) name!: string;
   @ApiProperty({ description: 'Non-secret head of the key', example: 'sfp_live_Ab3xY_' })
   prefix!: string;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt!: string | null;
+  @ApiProperty({ format: 'date-time', example: '2026-01-05T09:30:00.000Z' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, example: null }) revokedAt!:
+    string | null;
 
   static from(key: ApiKeyEntity): ApiKeyResponseDto {
     return {

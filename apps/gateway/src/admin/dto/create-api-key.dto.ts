@@ -10,6 +10,7 @@ export class CreateApiKeyDto {
   @ApiPropertyOptional({
     description: 'A user of the org the key acts as (their role applies); omit for an org-wide key',
     format: 'uuid',
+    example: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
   })
   @IsOptional()
   @IsUUID('all', { message: 'userId must be a UUID' })

@@ -21,10 +21,10 @@ export class OrgQuotaDto extends OrgQuotaParams {
 }
 
 export class OrgQuotaResponseDto extends OrgQuotaDto {
-  @ApiProperty({ description: 'Bytes that count against the quota now' })
+  @ApiProperty({ description: 'Bytes that count against the quota now', example: 52_428_800 })
   usedBytes!: number;
 
-  @ApiProperty({ description: 'Files that count against the quota now' })
+  @ApiProperty({ description: 'Files that count against the quota now', example: 1_240 })
   usedFiles!: number;
 
   static from(view: OrgQuotaView): OrgQuotaResponseDto {

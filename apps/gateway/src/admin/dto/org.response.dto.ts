@@ -5,11 +5,11 @@ import { ApiKeyResponseDto } from './api-key.response.dto';
 import { UserResponseDto } from './user.response.dto';
 
 export class OrgResponseDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid', example: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }) id!: string;
   @ApiProperty({ example: 'acme' }) key!: string;
   @ApiProperty({ example: 'Acme Corp' }) name!: string;
   @ApiProperty({ type: [String], example: ['objects'] }) capabilities!: string[];
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-01-05T09:30:00.000Z' }) createdAt!: string;
 
   static from(org: OrgEntity): OrgResponseDto {
     return {

@@ -10,11 +10,14 @@ export class StorageUsageQueryDto {
 }
 
 export class WorkflowUsageDto {
-  @ApiProperty() workflowId!: string;
-  @ApiProperty({ description: 'Empty until the workflow’s run.created has been seen' })
+  @ApiProperty({ example: '550e8400-e29b-41d4-a716-446655440000' }) workflowId!: string;
+  @ApiProperty({
+    description: 'Empty until the workflow’s run.created has been seen',
+    example: 'customer-cleanup',
+  })
   workflowName!: string;
-  @ApiProperty() bytes!: number;
-  @ApiProperty() fileCount!: number;
+  @ApiProperty({ example: 5_120 }) bytes!: number;
+  @ApiProperty({ example: 2 }) fileCount!: number;
 }
 
 export class StorageQuotaDto {
@@ -22,33 +25,39 @@ export class StorageQuotaDto {
     type: Number,
     nullable: true,
     description: 'Most bytes the org may store; null: unlimited',
+    example: 10_737_418_240,
   })
   maxBytes!: number | null;
   @ApiProperty({
     type: Number,
     nullable: true,
     description: 'Most files the org may store; null: unlimited',
+    example: 100_000,
   })
   maxFiles!: number | null;
   @ApiProperty({
     description:
       'Bytes that count against the quota now: every live file of the org, counted as each change commits',
+    example: 52_428_800,
   })
   usedBytes!: number;
   @ApiProperty({
     description: 'Files that count against the quota now (objects from their create)',
+    example: 1_240,
   })
   usedFiles!: number;
   @ApiProperty({
     type: Number,
     nullable: true,
     description: 'Bytes the org may still add (0 when over a lowered quota); null: unlimited',
+    example: 10_684_989_440,
   })
   remainingBytes!: number | null;
   @ApiProperty({
     type: Number,
     nullable: true,
     description: 'Files the org may still add (0 when over a lowered quota); null: unlimited',
+    example: 98_760,
   })
   remainingFiles!: number | null;
 
@@ -64,11 +73,11 @@ export class StorageQuotaDto {
 }
 
 export class StorageUsageDto {
-  @ApiProperty() orgKey!: string;
-  @ApiProperty() totalBytes!: number;
-  @ApiProperty() inputBytes!: number;
-  @ApiProperty() outputBytes!: number;
-  @ApiProperty() fileCount!: number;
+  @ApiProperty({ example: 'acme' }) orgKey!: string;
+  @ApiProperty({ example: 52_428_800 }) totalBytes!: number;
+  @ApiProperty({ example: 41_943_040 }) inputBytes!: number;
+  @ApiProperty({ example: 10_485_760 }) outputBytes!: number;
+  @ApiProperty({ example: 1_240 }) fileCount!: number;
   @ApiProperty({ type: [WorkflowUsageDto] }) breakdown!: WorkflowUsageDto[];
   @ApiProperty({
     type: StorageQuotaDto,
