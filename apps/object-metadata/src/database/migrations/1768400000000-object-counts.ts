@@ -6,6 +6,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * of a count of every object (~5 s at 1,000,000 objects). Eight shards per group (by backend process) keep
  * concurrent writers of one org off each other's counter row; a count sums them.
  *
+ * The function keeps the schema it was created in (`SET search_path FROM CURRENT`): a write to
+ * `object_metadata.objects` from a connection on another search path counts in this schema too.
+ *
  * Expand-only: a new table and triggers. Filled from `objects` in the migration's transaction, which holds
  * writes to `objects` back for the time of one scan (about a second per million rows).
  */
@@ -23,7 +26,8 @@ export class ObjectCounts1768400000000 implements MigrationInterface {
         PRIMARY KEY (org_id, state, content_type, shard)
       )`);
     await q.query(`
-      CREATE FUNCTION object_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION object_counts_apply() RETURNS trigger LANGUAGE plpgsql
+      SET search_path FROM CURRENT AS $$
       DECLARE
         writer_shard smallint := (pg_backend_pid() % 8)::smallint;
       BEGIN
