@@ -113,9 +113,14 @@ describe('platform surface', () => {
           'db_pool_connections',
           'db_pool_waiting_queries',
           'outbox_backlog_events',
+          'bullmq_queue_jobs',
         ],
         storage: ['s3_operations_total'],
-        'flow-orchestrator': ['db_pool_waiting_queries', 'outbox_oldest_event_age_seconds'],
+        'flow-orchestrator': [
+          'db_pool_waiting_queries',
+          'outbox_oldest_event_age_seconds',
+          'bullmq_queue_jobs',
+        ],
         'usage-aggregator': ['db_pool_connections', 'events_consumer_consuming'],
       };
       for (const name of series[app]) expect(metrics).toMatch(new RegExp(`^${name}[{ ]`, 'm'));

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { queueMetricsProvider } from '@lib/queue';
 import { s3Settings } from '@lib/app';
 import { QueueName } from '@lib/contracts';
 import { ServiceClient, ServiceTokens } from '@lib/internal-http';
@@ -35,6 +36,7 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
   imports: [BullModule.registerQueue({ name: QueueName.Runs }, { name: QueueName.UploadWatch })],
   controllers: [RunsController, ResourcesController, S3WebhookController],
   providers: [
+    queueMetricsProvider(QueueName.Runs, QueueName.UploadWatch),
     {
       provide: RunBytes,
       inject: [ConfigService],

@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { QueueName } from '@lib/contracts';
-import { DEFAULT_JOB_OPTIONS, queueConnection } from '@lib/queue';
+import { DEFAULT_JOB_OPTIONS, queueConnection, queueMetricsProvider } from '@lib/queue';
 import { ObjectMetadataEnv } from '../config/object-metadata.env';
 import { TtlScheduler } from './ttl-scheduler.service';
 
@@ -19,7 +19,7 @@ import { TtlScheduler } from './ttl-scheduler.service';
     }),
     BullModule.registerQueue({ name: QueueName.TtlExpiry }),
   ],
-  providers: [TtlScheduler],
+  providers: [TtlScheduler, queueMetricsProvider(QueueName.TtlExpiry)],
   exports: [TtlScheduler, BullModule],
 })
 export class TtlQueueModule {}
