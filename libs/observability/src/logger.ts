@@ -38,8 +38,18 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.object_key',
 ];
 
+/** pino's level labels as log backends' severities (Google Cloud Logging's names, also OpenTelemetry's). */
+const SEVERITY: Record<string, string> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
 /**
- * A pino logger writing one JSON object per line: `level` (label), `time` (epoch ms), `service`,
+ * A pino logger writing one JSON object per line: `level` (label), `severity`, `time` (epoch ms), `service`,
  * `msg`, plus `trace_id`/`span_id` of the active span and `request_id` of the current request.
  * Fields named in `REDACTED_PATHS` are censored, and every line is passed through `redactSecrets` as it
  * is written, so no object key or URL signature reaches the logs whatever field, message or error
@@ -52,7 +62,8 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       // No pid/hostname: the platform labels lines with pod and container already.
       base: { service: options.service },
       // Epoch ms, pino's default: an ISO string doubles the cost of a short line.
-      formatters: { level: (label) => ({ level: label }) },
+      // `level` as a label (Loki, Datadog, Elastic read it) and `severity` as Google Cloud Logging names it.
+      formatters: { level: (label) => ({ level: label, severity: SEVERITY[label] ?? 'DEFAULT' }) },
       mixin: correlationFields,
       redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
       hooks: { streamWrite: redactSecrets },

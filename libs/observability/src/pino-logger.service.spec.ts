@@ -46,7 +46,7 @@ describe(PinoLoggerService.name, () => {
     const { logger, lines } = capture();
     new PinoLoggerService(logger).warn('careful');
 
-    expect(lines()[0]).toMatchObject({ level: 'warn', msg: 'careful' });
+    expect(lines()[0]).toMatchObject({ level: 'warn', severity: 'WARNING', msg: 'careful' });
     expect(lines()[0]).not.toHaveProperty('context');
   });
 
