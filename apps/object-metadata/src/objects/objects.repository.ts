@@ -347,33 +347,11 @@ export class ObjectsRepository {
     return rows.map(toEntity);
   }
 
-  /**
-   * How many objects of `scope` match `filter`, all pages together. An org's count by state and content
-   * type is a sum of the counters the `objects` triggers keep (`object_counts`); a name or search filter,
-   * or the public listing, counts the matching rows.
-   */
+  /** How many objects of `scope` match `filter`, all pages together. */
   async count(scope: ListScope, filter: ListFilter): Promise<number> {
-    if ('orgId' in scope && filter.name === undefined && filter.search === undefined) {
-      return this.countFromCounters(scope.orgId, filter);
-    }
     const { where, params } = this.where(scope, filter, false);
     const [row] = await this.prepared<{ n: number }>(
       `SELECT count(*)::int AS n FROM objects WHERE ${where}`,
-      params,
-    );
-    return row.n;
-  }
-
-  private async countFromCounters(orgId: string, filter: ListFilter): Promise<number> {
-    const params: unknown[] = [orgId];
-    const clauses = ['org_id = $1'];
-    if (filter.state === undefined) clauses.push(`state <> 'DELETED'`);
-    else clauses.push(`state = $${params.push(filter.state)}`);
-    if (filter.contentType !== undefined) {
-      clauses.push(`content_type = $${params.push(filter.contentType)}`);
-    }
-    const [row] = await this.prepared<{ n: number }>(
-      `SELECT coalesce(sum(n), 0)::int AS n FROM object_counts WHERE ${clauses.join(' AND ')}`,
       params,
     );
     return row.n;

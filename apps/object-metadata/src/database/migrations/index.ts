@@ -6,7 +6,6 @@ import { CreateRunFiles1766000000100 } from './1766000000100-create-run-files';
 import { OrgFolderDeletes1768000000000 } from './1768000000000-org-folder-deletes';
 import { OrgFilePurgesOrg1768200000000 } from './1768200000000-org-file-purges-org';
 import { OrgQuotas1768300000000 } from './1768300000000-org-quotas';
-import { ObjectCounts1768400000000 } from './1768400000000-object-counts';
 
 /** WARNING: persisted name. The Postgres schema object-metadata owns; no other service reads it. */
 export const OBJECT_METADATA_SCHEMA = 'object_metadata';
@@ -20,5 +19,4 @@ export const objectMetadataMigrations = [
   OrgFolderDeletes1768000000000,
   OrgFilePurgesOrg1768200000000,
   OrgQuotas1768300000000,
-  ObjectCounts1768400000000,
 ];
