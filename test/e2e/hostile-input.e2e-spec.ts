@@ -448,19 +448,32 @@ describe('hostile input', () => {
     });
   });
 
-  it('should refuse a multipart body on the JSON routes whose body is optional, rather than run anything', async () => {
-    for (const [url, auth] of [
-      ['/api/v1/flow/hostile-flow', 'bearer'],
-      [`/api/private/trigger/${valid.workflowId}`, 'api-key'],
-    ]) {
-      const route = routes.find((r) => r.auth === auth && url.startsWith(r.path.split('{')[0]))!;
+  it('should refuse a multipart body on every route but the uploads, rather than run anything', async () => {
+    // Routes whose JSON body is optional (Objects API complete and delete, flows, trigger) would otherwise
+    // take it for no body at all and act.
+    const targets = routes.filter(
+      (r) => r.method !== 'GET' && !r.multipart && (r.auth === 'bearer' || r.auth === 'api-key'),
+    );
+    expect(targets.map((r) => `${r.method} ${r.path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /v1/objects/{id}/complete',
+        'POST /v1/objects/{id}/delete',
+        'POST /api/v1/flow/{name}',
+        'POST /api/private/trigger/{workflowId}',
+      ]),
+    );
+    for (const route of targets) {
+      const url = route.path.replace(/\{([^}]+)\}/g, (_, p: string) => valid[p]);
       const ans = await send(t.gatewayUrl, {
-        method: 'POST',
+        method: route.method,
         url,
-        headers: [...credentials(auth), 'content-type', 'multipart/form-data; boundary=zz'],
+        headers: [...credentials(route.auth), 'content-type', 'multipart/form-data; boundary=zz'],
         body: 'true',
       });
-      expect(ans.status).toBe(415);
+      expect({ route: `${route.method} ${route.path}`, status: ans.status }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 415,
+      });
       expect(judge(route, ans, true)).toBeUndefined();
     }
     await expectUnchanged();

@@ -11,6 +11,7 @@ import { authenticateBeforeBody } from './http/authenticate-before-body';
 import { applyRouteBodyLimits, JSON_BODY_LIMIT_BYTES } from './http/body-limits';
 import { applyCors } from './http/cors';
 import { allowEmptyJsonBody } from './http/empty-json-body';
+import { refuseMultipartOutsideUploads } from './http/json-only-body';
 import { applyServerTimeouts } from './http/server-timeouts';
 
 void bootstrapService(AppModule, {
@@ -36,6 +37,7 @@ void bootstrapService(AppModule, {
     // Before any route is registered: both read each route's decorators as Fastify registers it.
     applyRouteBodyLimits(app);
     authenticateBeforeBody(app);
+    refuseMultipartOutsideUploads(app);
     applyServerTimeouts(app);
     // Browser pages of CORS_ALLOWED_ORIGINS (validated in GatewayEnv): preflights answered before auth.
     await applyCors(app, parseCorsOrigins(process.env.CORS_ALLOWED_ORIGINS));

@@ -1,4 +1,4 @@
-import { Body, Controller, Req, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -17,9 +17,7 @@ import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib
 import { FLOW_LIMITS, type FlowRunView } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
-import type { FastifyRequest } from 'fastify';
 import { BodyLimit } from '../http/body-limits';
-import { refuseMultipartBody } from '../http/json-only-body';
 import { servicePrincipalOf } from '../services/service-principal';
 
 /** An absent body, `null` or `{}`: run the stored definition. */
@@ -68,9 +66,7 @@ export class FlowsController {
     @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Body() body: unknown,
-    @Req() request: FastifyRequest,
   ): Promise<FlowRunView> {
-    refuseMultipartBody(request);
     return this.flows.call<FlowRunView>(
       'POST',
       `/internal/flows/${encodeURIComponent(name)}/runs`,

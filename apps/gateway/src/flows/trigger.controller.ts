@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import {
   ApiBody,
   ApiNotFoundResponse,
@@ -16,9 +16,7 @@ import {
 } from '@lib/contracts';
 import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient } from '../services/service-clients.module';
-import type { FastifyRequest } from 'fastify';
 import { BodyLimit } from '../http/body-limits';
-import { refuseMultipartBody } from '../http/json-only-body';
 import { servicePrincipalOf } from '../services/service-principal';
 
 /** Org storage's trigger: a run of the workflow at its starting step, through the run queue. */
@@ -52,9 +50,7 @@ export class TriggerController {
     @CurrentPrincipal() principal: Principal,
     @Param('workflowId') workflowId: string,
     @Body() payload: unknown,
-    @Req() request: FastifyRequest,
   ): Promise<{ success: true; data: TriggerResultView }> {
-    refuseMultipartBody(request);
     const call: RunTriggerCall = { workflowId, payload: payload ?? null };
     const data = await this.flows.batched<TriggerResultView>(
       OPS.runTrigger,

@@ -38,6 +38,7 @@ import {
   OrgRequiredPathQuery,
   RenameBody,
 } from './org-storage.dto';
+import { MultipartBody } from '../http/json-only-body';
 
 interface FileView {
   path: string;
@@ -144,6 +145,7 @@ export class OrgStorageController {
     );
   }
 
+  @MultipartBody()
   @Post('upload')
   @HttpCode(200)
   @ApiConsumes('multipart/form-data')

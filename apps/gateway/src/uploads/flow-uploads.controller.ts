@@ -30,6 +30,7 @@ import { ServiceClient } from '@lib/internal-http';
 import { FlowOrchestratorClient, ObjectMetadataClient } from '../services/service-clients.module';
 import { servicePrincipalOf } from '../services/service-principal';
 import { StreamingUploads } from './streaming-uploads.service';
+import { MultipartBody } from '../http/json-only-body';
 
 export interface DirectUploadView {
   objectKey: string;
@@ -54,6 +55,7 @@ export class FlowUploadsController {
     private readonly uploads: StreamingUploads,
   ) {}
 
+  @MultipartBody()
   @Post()
   @WorkflowScoped({ inBody: true }) // the multipart field `workflow_id`, checked below
   @HttpCode(200)
@@ -135,6 +137,7 @@ export class FlowUploadsController {
     };
   }
 
+  @MultipartBody()
   @Post(':flowRunID/:edgeName')
   @WorkflowScoped({ runIdParam: 'flowRunID' })
   @HttpCode(200)
