@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '@lib/s3';
-import { REPO_ROOT, startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
+import { runAdminCli, startTestPlatform, TestOrg, TestPlatform, waitFor } from '@lib/testing';
 import { expectUsageIsTruth, usageOf } from '../support/usage-truth';
-
-const execFileAsync = promisify(execFile);
 
 /** The bounds of this platform: small, so that a test's uploads pass them with a few KiB. */
 const OBJECT_MAX_BYTES = 4096;
@@ -187,33 +183,17 @@ describe('storage limits: upload bounds and per-org quotas', () => {
       const keyOf = (url: string) =>
         decodeURIComponent(new URL(url).pathname).split('/').slice(2).join('/');
 
-      await execFileAsync(
-        process.execPath,
-        [
-          '-r',
-          '@swc-node/register',
-          'tools/cli/main.ts',
-          'sweep-orphans',
-          '--older-than-minutes',
-          '0',
-          '--delete',
-        ],
-        {
-          cwd: REPO_ROOT,
-          env: {
-            ...process.env,
-            DATABASE_URL: t.db.url,
-            S3_ENDPOINT: t.s3.settings.endpoint!,
-            S3_REGION: t.s3.settings.region,
-            S3_BUCKET: t.s3.settings.bucket,
-            S3_ACCESS_KEY_ID: t.s3.settings.credentials.accessKeyId,
-            S3_SECRET_ACCESS_KEY: t.s3.settings.credentials.secretAccessKey,
-            OBJECT_MAX_BYTES: String(OBJECT_MAX_BYTES),
-            // A small bucket: one orphan may be more than the default share of it.
-            SWEEP_MAX_DELETE_RATIO: '1',
-          },
-        },
-      );
+      await runAdminCli(['sweep-orphans', '--older-than-minutes', '0', '--delete'], {
+        DATABASE_URL: t.db.url,
+        S3_ENDPOINT: t.s3.settings.endpoint!,
+        S3_REGION: t.s3.settings.region,
+        S3_BUCKET: t.s3.settings.bucket,
+        S3_ACCESS_KEY_ID: t.s3.settings.credentials.accessKeyId,
+        S3_SECRET_ACCESS_KEY: t.s3.settings.credentials.secretAccessKey,
+        OBJECT_MAX_BYTES: String(OBJECT_MAX_BYTES),
+        // A small bucket: one orphan may be more than the default share of it.
+        SWEEP_MAX_DELETE_RATIO: '1',
+      });
 
       expect(await s3Keys(`${org.orgKey}/`)).toEqual([keyOf(small.body.upload_url)]);
       expect((await complete(org, big.body.id)).body.error.code).toBe('OBJECT_NOT_UPLOADED');
@@ -422,22 +402,9 @@ describe('storage limits: upload bounds and per-org quotas', () => {
 
     it('should show the quota and what is left in the usage endpoint, set by the admin CLI too', async () => {
       const org = await t.createOrg();
-      const { stdout } = await execFileAsync(
-        process.execPath,
-        [
-          '-r',
-          '@swc-node/register',
-          'tools/cli/main.ts',
-          'quota',
-          'set',
-          '--org',
-          org.orgKey,
-          '--max-bytes',
-          '10000',
-          '--max-files',
-          'unlimited',
-        ],
-        { cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: t.db.url } },
+      const { stdout } = await runAdminCli(
+        ['quota', 'set', '--org', org.orgKey, '--max-bytes', '10000', '--max-files', 'unlimited'],
+        { DATABASE_URL: t.db.url },
       );
       expect(JSON.parse(stdout)).toEqual({
         orgId: org.orgId,

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import {
   DeleteObjectsCommand,
   ListObjectsV2Command,
@@ -13,7 +11,7 @@ import { createLogger } from '@lib/observability';
 import { createS3Client } from '@lib/s3';
 import {
   createTestDatabase,
-  REPO_ROOT,
+  runAdminCli,
   startTestS3,
   type TestDatabase,
   type TestS3,
@@ -408,19 +406,9 @@ describe('sweep-orphans', () => {
     await addOrphans();
     const before = await keysInBucket();
 
-    const failure = (await promisify(execFile)(
-      process.execPath,
-      [
-        '-r',
-        '@swc-node/register',
-        'tools/cli/main.ts',
-        'sweep-orphans',
-        '--older-than-minutes',
-        '0',
-        '--delete',
-      ],
-      { cwd: REPO_ROOT, env: { ...process.env, SWEEP_MAX_DELETE_RATIO: '1' } },
-    ).then(
+    const failure = (await runAdminCli(['sweep-orphans', '--older-than-minutes', '0', '--delete'], {
+      SWEEP_MAX_DELETE_RATIO: '1',
+    }).then(
       () => null,
       (e: { code: number; stdout: string; stderr: string }) => e,
     ))!;

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import {
   connectHttp2,
   http2Request,
-  https1Request,
+  http1Request,
   testCertificate,
   type TestCertificate,
 } from '@lib/testing';
@@ -178,7 +178,7 @@ describe(DualProtocolServer.name, () => {
       } finally {
         session.close();
       }
-      const h1 = await https1Request(origin, certificate.cert, { path: '/hello' });
+      const h1 = await http1Request(origin, { path: '/hello' }, certificate.cert);
       expect(h1.httpVersion).toBe('1.1');
       expect(h1.json()).toEqual({ hello: 'world', httpVersion: '1.1' });
     });

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { validateEnv, type KafkaOnlyEnv } from '@lib/config';
-import { dataSourceOptions, DatabaseSettings } from '@lib/database';
+import { dataSourceOptions, DatabaseSettings, pgPoolOf } from '@lib/database';
 import { EventsModule } from '@lib/events';
 import { kafkaConnectionFromEnv, type KafkaConnection, type KafkaLogger } from '@lib/kafka';
 import { createLogger, Metrics } from '@lib/observability';
@@ -35,7 +35,7 @@ interface DatabaseEnvShape {
 @Injectable()
 class DatabasePoolMetrics {
   constructor(dataSource: DataSource, metrics: Metrics) {
-    const pool = () => (dataSource.driver as unknown as { master?: Pool }).master;
+    const pool = () => pgPoolOf(dataSource) as Pool | undefined;
     metrics.gauge({
       name: 'db_pool_connections',
       help: 'Connections of the Postgres pool: open (total) and idle.',

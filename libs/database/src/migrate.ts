@@ -23,6 +23,20 @@ export const DEFAULT_MIGRATION_TIMEOUTS: MigrationTimeouts = {
 
 type MigrationSource = Omit<DatabaseSettings, 'entities'>;
 
+/** Runs `fn` on a one-connection DataSource of `source` (no entities), closed after. */
+async function withMigrationDataSource<T>(
+  source: MigrationSource,
+  fn: (ds: DataSource) => Promise<T>,
+): Promise<T> {
+  const ds = new DataSource(dataSourceOptions({ ...source, entities: [], poolSize: 1 }));
+  await ds.initialize();
+  try {
+    return await fn(ds);
+  } finally {
+    await ds.destroy();
+  }
+}
+
 /**
  * Runs the pending migrations of each service schema, in order, under a Postgres advisory lock so that
  * several migrators (a Kubernetes Job retried, two developers) never interleave. Idempotent.
@@ -34,9 +48,7 @@ export async function migrateAll(
 ): Promise<string[]> {
   const applied: string[] = [];
   for (const source of sources) {
-    const ds = new DataSource(dataSourceOptions({ ...source, entities: [], poolSize: 1 }));
-    await ds.initialize();
-    try {
+    await withMigrationDataSource(source, async (ds) => {
       // One connection (poolSize 1): these settings hold for every migration that follows.
       await ds.query(`SET statement_timeout = ${Math.trunc(timeouts.statementTimeoutMs)}`);
       await ds.query(`SET lock_timeout = ${Math.trunc(timeouts.lockTimeoutMs)}`);
@@ -45,9 +57,7 @@ export async function migrateAll(
       const ran = await ds.runMigrations({ transaction: 'each' });
       applied.push(...ran.map((m) => `${source.schema}: ${m.name}`));
       await ds.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
-    } finally {
-      await ds.destroy();
-    }
+    });
   }
   return applied;
 }
@@ -82,15 +92,12 @@ export async function migrationStatus(
 ): Promise<{ schema: string; applied: number; pending: string[] }[]> {
   const status = [];
   for (const source of sources) {
-    const ds = new DataSource(dataSourceOptions({ ...source, entities: [], poolSize: 1 }));
-    await ds.initialize();
-    try {
-      const names = migrationNames(source.migrations as Function[]); // eslint-disable-line @typescript-eslint/no-unsafe-function-type
-      const pending = await pendingMigrations(ds, source.schema, names);
-      status.push({ schema: source.schema, applied: names.length - pending.length, pending });
-    } finally {
-      await ds.destroy();
-    }
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type
+    const names = migrationNames(source.migrations as Function[]);
+    const pending = await withMigrationDataSource(source, (ds) =>
+      pendingMigrations(ds, source.schema, names),
+    );
+    status.push({ schema: source.schema, applied: names.length - pending.length, pending });
   }
   return status;
 }

@@ -1,6 +1,11 @@
 import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 
+/** The pg pool under a TypeORM Postgres DataSource (set once it is initialized). */
+export function pgPoolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
+}
+
 /**
  * Runs one statement as a named prepared statement on the data source's own pg pool (same connections,
  * search_path and timeouts), for the hot single-row reads of a request path. Postgres parses and plans a
@@ -14,7 +19,6 @@ export async function queryPrepared<T extends QueryResultRow>(
   text: string,
   values: unknown[],
 ): Promise<T[]> {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  const result = await pool.query<T>({ name, text, values });
+  const result = await pgPoolOf(dataSource).query<T>({ name, text, values });
   return result.rows;
 }

@@ -15,7 +15,8 @@ export type ErrorEnvelope = (error: ErrorBody, request: FastifyRequest) => unkno
 
 export const defaultEnvelope: ErrorEnvelope = (error) => ({ error });
 
-const STATUS_CODES: Record<number, string> = {
+/** The code an error answer of this status carries when nothing more specific names one. */
+export const ERROR_CODE_OF_STATUS: Readonly<Record<number, string>> = {
   400: CommonErrorCode.ValidationFailed,
   401: CommonErrorCode.Unauthorized,
   403: CommonErrorCode.Forbidden,
@@ -58,7 +59,10 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
         : exception.message;
     return {
       status,
-      body: { code: STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'), message },
+      body: {
+        code: ERROR_CODE_OF_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'),
+        message,
+      },
     };
   }
   if (isFastifyClientError(exception)) {
@@ -66,7 +70,7 @@ export function toErrorResponse(exception: unknown): { status: number; body: Err
     const status = exception.statusCode!;
     return {
       status,
-      body: { code: STATUS_CODES[status] ?? 'BAD_REQUEST', message: exception.message },
+      body: { code: ERROR_CODE_OF_STATUS[status] ?? 'BAD_REQUEST', message: exception.message },
     };
   }
   return {

@@ -9,7 +9,12 @@ import {
 import type { CreateKafkaOptions } from '@lib/kafka';
 import { Metrics } from '@lib/observability';
 import { DataSource } from 'typeorm';
-import { createRelayKafka, OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+import {
+  createRelayKafka,
+  OutboxRelay,
+  type OutboxBacklog,
+  type OutboxRelayOptions,
+} from './outbox-relay';
 import { OutboxWriter } from './outbox-writer';
 
 export interface EventsPublisherOptions {
@@ -51,7 +56,13 @@ class OutboxRelayLifecycle implements OnApplicationBootstrap, BeforeApplicationS
 @Injectable()
 class OutboxRelayMetrics {
   constructor(relay: OutboxRelay, metrics: Metrics) {
-    const backlog = () => relay.backlog().catch(() => ({ count: NaN, oldestAgeMs: NaN }));
+    // One query per scrape for both backlog gauges: their collects run together and share it.
+    let reading: Promise<OutboxBacklog> | undefined;
+    const backlog = () =>
+      (reading ??= relay
+        .backlog()
+        .catch(() => ({ count: NaN, oldestAgeMs: NaN }))
+        .finally(() => (reading = undefined)));
     metrics.gauge({
       name: 'outbox_backlog_events',
       help: 'Events written to the outbox and not yet acknowledged by Kafka.',

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { pgPoolOf } from '@lib/database';
 import {
   KAFKA_RETRY,
   kafkaClientConfig,
@@ -201,7 +202,7 @@ export class OutboxRelay {
 
   /** The DataSource's pg pool (set when the DataSource is initialized). */
   private get pool(): Pool {
-    return (this.opts.dataSource.driver as unknown as { master: Pool }).master;
+    return pgPoolOf(this.opts.dataSource);
   }
 
   /** A snapshot of the counters. */

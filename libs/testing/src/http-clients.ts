@@ -92,16 +92,10 @@ export function http2Request(
   });
 }
 
-/** One request over HTTPS by Node's `https`, an HTTP/1.1-only client (it offers no ALPN), trusting `ca`. */
-export function https1Request(
-  origin: string,
-  ca: string | Buffer,
-  req: RawRequest,
-): Promise<RawResponse> {
-  return http1Request(origin, req, ca);
-}
-
-/** One request over HTTP/1.1 by Node's `http` (or `https`, trusting `ca`), on a connection of its own. */
+/**
+ * One request over HTTP/1.1 by Node's `http`, or `https` trusting `ca` (an HTTP/1.1-only client: it offers no
+ * ALPN), on a connection of its own.
+ */
 export function http1Request(
   origin: string,
   req: RawRequest,

@@ -9,3 +9,4 @@ export * from './repo-root';
 export * from './topic-reader';
 export * from './test-platform';
 export * from './http-clients';
+export * from './admin-cli';

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { runAdminCli } from './admin-cli';
 import { REPO_ROOT } from './repo-root';
-
-const run = promisify(execFile);
 
 /** Superuser connection of the local Postgres; tests create and drop their own databases through it. */
 export const ADMIN_DATABASE_URL =
@@ -37,10 +34,7 @@ async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
 
 /** Runs the admin CLI's `migrate` (every service schema) against a database, from source. */
 export async function migrateDatabase(url: string): Promise<void> {
-  await run(process.execPath, ['-r', '@swc-node/register', 'tools/cli/main.ts', 'migrate'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, DATABASE_URL: url },
-  });
+  await runAdminCli(['migrate'], { DATABASE_URL: url });
 }
 
 /** Recreates the template database and migrates it; called once by the integration and e2e global setup. */

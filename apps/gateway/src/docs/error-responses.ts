@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { CommonErrorCode } from '@lib/errors';
+import { CommonErrorCode, ERROR_CODE_OF_STATUS } from '@lib/errors';
 
 /** The platform's JSON error (`HttpErrorFilter`): every error status of every route but org storage's. */
 export const ERROR_SCHEMA_NAME = 'Error';
@@ -62,19 +62,10 @@ const errorSchemas = {
   },
 };
 
-/** The code an error status carries unless the operation names its own. */
+/** The code an error status carries unless the operation names its own (as the error filter answers). */
 const DEFAULT_CODES: Record<number, string> = {
-  400: CommonErrorCode.ValidationFailed,
-  401: CommonErrorCode.Unauthorized,
-  403: CommonErrorCode.Forbidden,
-  404: CommonErrorCode.NotFound,
-  409: CommonErrorCode.Conflict,
-  412: CommonErrorCode.PreconditionFailed,
-  413: CommonErrorCode.PayloadTooLarge,
-  415: CommonErrorCode.UnsupportedMediaType,
-  429: CommonErrorCode.TooManyRequests,
+  ...ERROR_CODE_OF_STATUS,
   500: CommonErrorCode.Internal,
-  503: CommonErrorCode.DependencyUnavailable,
 };
 
 /** One documented error answer: when it happens, and an example of its code and message. */
