@@ -100,16 +100,10 @@ const ROUTES: InternalRoute[] = [
         'DELETE',
         '/internal/bytes',
         `/internal/bytes?key=${orgFileKey('victim')}`,
-        ['object-metadata', 'gateway'],
+        ['object-metadata'],
       ],
       ['POST', '/internal/bytes/delete', '/internal/bytes/delete', ['object-metadata']],
       ['POST', '/internal/bytes/copy', '/internal/bytes/copy', ['object-metadata']],
-      [
-        'PUT',
-        '/internal/uploads',
-        `/internal/uploads?key=${orgFileKey('victim')}&maxBytes=10`,
-        ['gateway'],
-      ],
     ] as const
   ).map(([method, pattern, path, callers]) => ({
     app: 'storage' as const,
@@ -353,23 +347,13 @@ describe('service credentials (every internal route)', () => {
       expect(refusal(none)).toMatchObject({ status: 403, reason: 'missing_principal' });
     });
 
-    it("should store, copy and remove bytes only under the keys of the call's org", async () => {
-      const asA = t.serviceToken('gateway', 'storage', principalOf(a));
-      const upload = await call(
-        {
-          app: 'storage',
-          method: 'PUT',
-          path: `/internal/uploads?key=${orgFileKey(b.orgKey)}&maxBytes=10`,
-        },
-        asA,
-      );
-      expect(refusal(upload)).toMatchObject({ status: 403, reason: 'outside_org' });
+    it("should copy and remove bytes only under the keys of the call's org", async () => {
+      const asMetadataForA = t.serviceToken('object-metadata', 'storage', principalOf(a));
       const remove = await call(
         { app: 'storage', method: 'DELETE', path: `/internal/bytes?key=${orgFileKey(b.orgKey)}` },
-        asA,
+        asMetadataForA,
       );
       expect(refusal(remove)).toMatchObject({ status: 403, reason: 'outside_org' });
-      const asMetadataForA = t.serviceToken('object-metadata', 'storage', principalOf(a));
       const copy = await call(
         { app: 'storage', method: 'POST', path: '/internal/bytes/copy' },
         asMetadataForA,

@@ -2,7 +2,7 @@ import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Queue } from 'bullmq';
-import { configModule, databaseModule, eventsPublisherModule } from '@lib/app';
+import { configModule, databaseModule, eventsPublisherModule, objectStoreModule } from '@lib/app';
 import { QueueName } from '@lib/contracts';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
 import { ServiceTokensModule } from '@lib/internal-http';
@@ -32,6 +32,7 @@ export const SERVICE = 'flow-orchestrator';
       }),
     }),
     MetricsModule.forRoot({ service: SERVICE }),
+    objectStoreModule(),
     RunsModule,
     BatchModule,
     HealthModule.forRootAsync({

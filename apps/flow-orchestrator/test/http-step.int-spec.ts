@@ -8,7 +8,7 @@ import { FLOW_LIMITS, parseFlowDefinition, QueueName } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
 import { queueConnection } from '@lib/queue';
-import { createS3Client, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
+import { ObjectStore, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import {
   createTestDatabase,
   startTestS3,
@@ -195,9 +195,7 @@ describe('http steps: targets, reasons, limits and deadlines', () => {
     repo = new RunsRepository(dataSource);
     const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
     bytes = new RunBytes(
-      createS3Client(s3.settings),
-      s3.settings.bucket,
-      new Presigner(s3.settings, credentials),
+      new ObjectStore(s3.settings, credentials),
       new Presigner(s3.settings, credentials),
     );
     const queue = new RunQueue(runsQueue, watchQueue);

@@ -14,7 +14,7 @@ import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
 import { Metrics } from '@lib/observability';
 import { queueConnection } from '@lib/queue';
-import { createS3Client, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
+import { ObjectStore, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import {
   createTestDatabase,
   startTestS3,
@@ -132,9 +132,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     files = new RecordingRunFiles();
     const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
     bytes = new RunBytes(
-      createS3Client(s3.settings),
-      s3.settings.bucket,
-      new Presigner(s3.settings, credentials),
+      new ObjectStore(s3.settings, credentials),
       new Presigner(s3.settings, credentials),
     );
     copy = new CrashingCopy();

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { configModule } from '@lib/app';
+import { configModule, objectStoreModule } from '@lib/app';
 import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/observability';
 import { schemaCheck } from '@lib/database';
@@ -36,6 +36,7 @@ export const SERVICE = 'gateway';
     DownloadsModule,
     UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
+    objectStoreModule(),
     HealthModule.forRootAsync({
       inject: [getDataSourceToken(IDENTITY_CONNECTION), GATEWAY_REDIS],
       useFactory: (identity: DataSource, redis: Redis) => [

@@ -1,14 +1,11 @@
 import { Module } from '@nestjs/common';
-import { S3Client } from '@aws-sdk/client-s3';
-import { configModule } from '@lib/app';
+import { configModule, objectStoreModule } from '@lib/app';
 import { ServiceTokensModule } from '@lib/internal-http';
-import { S3Settings } from '@lib/s3';
+import { ObjectStore } from '@lib/s3';
 import { HealthModule, MetricsModule, s3Check } from '@lib/observability';
 import { StorageEnv } from './config/storage.env';
 import { BytesController } from './bytes/bytes.controller';
 import { BytesService } from './bytes/bytes.service';
-import { S3_SETTINGS, S3Module } from './s3/s3.module';
-import { UploadsModule } from './uploads/uploads.module';
 
 export const SERVICE = 'storage';
 
@@ -16,12 +13,11 @@ export const SERVICE = 'storage';
   imports: [
     configModule(StorageEnv),
     ServiceTokensModule.forApp(SERVICE),
-    S3Module,
-    UploadsModule,
     MetricsModule.forRoot({ service: SERVICE }),
+    objectStoreModule(),
     HealthModule.forRootAsync({
-      inject: [S3Client, S3_SETTINGS],
-      useFactory: (client: S3Client, settings: S3Settings) => [s3Check(client, settings.bucket)],
+      inject: [ObjectStore],
+      useFactory: (store: ObjectStore) => [s3Check(store)],
     }),
   ],
   controllers: [BytesController],

@@ -1,6 +1,5 @@
 import './tracing';
 import { bootstrapService } from '@lib/app';
 import { AppModule, SERVICE } from './app.module';
-import { allowRawStreamBodies } from './uploads/uploads.module';
 
-void bootstrapService(AppModule, { service: SERVICE, configure: allowRawStreamBodies });
+void bootstrapService(AppModule, { service: SERVICE });

@@ -1,4 +1,4 @@
-import { DynamicModule, Injectable, Module } from '@nestjs/common';
+import { DynamicModule, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
@@ -8,7 +8,14 @@ import { dataSourceOptions, DatabaseSettings, pgPoolOf } from '@lib/database';
 import { EventsModule } from '@lib/events';
 import { kafkaConnectionFromEnv, type KafkaConnection, type KafkaLogger } from '@lib/kafka';
 import { createLogger, Metrics } from '@lib/observability';
-import { s3AccessKeys, type S3Settings } from '@lib/s3';
+import {
+  ObjectStore,
+  s3AccessKeys,
+  s3CredentialProvider,
+  SigningCredentials,
+  type S3ClientOptions,
+  type S3Settings,
+} from '@lib/s3';
 
 // The modules every app wires the same way; each app's AppModule lists what it uses of them.
 
@@ -150,5 +157,63 @@ export function s3Settings(config: ConfigService<S3EnvShape, true>): S3Settings 
       config.get('S3_SECRET_ACCESS_KEY', { infer: true }),
     ),
     forcePathStyle: config.get('S3_FORCE_PATH_STYLE', { infer: true }),
+  };
+}
+
+/** The bucket's settings (`S3Settings`) in an app that imports `objectStoreModule`. */
+export const S3_SETTINGS = Symbol('S3_SETTINGS');
+
+/** Counts each S3 operation on `/metrics` by command and status (`S3ClientOptions.onOperation`). */
+export function countS3Operations(metrics: Metrics): S3ClientOptions['onOperation'] {
+  const requests = metrics.counter({
+    name: 's3_operations_total',
+    help: 'S3 operations by command and HTTP status (none: no answer, e.g. a network error).',
+    labelNames: ['operation', 'status'],
+  });
+  return (operation, status) => requests.inc({ operation, status });
+}
+
+@Injectable()
+class ObjectStoreShutdown implements OnApplicationShutdown {
+  constructor(private readonly store: ObjectStore) {}
+
+  onApplicationShutdown(): void {
+    this.store.close();
+  }
+}
+
+@Module({})
+class AppObjectStoreModule {}
+
+/**
+ * The bucket, global: its settings (`S3_SETTINGS`), the credentials presigned requests are signed with
+ * (`SigningCredentials`, loaded once, renewed before they expire) and the `ObjectStore` the app moves bytes
+ * with, its operations counted on `/metrics` (needs `MetricsModule`).
+ */
+export function objectStoreModule(): DynamicModule {
+  return {
+    module: AppObjectStoreModule,
+    global: true,
+    providers: [
+      {
+        provide: S3_SETTINGS,
+        inject: [ConfigService],
+        useFactory: (config: ConfigService<S3EnvShape, true>): S3Settings => s3Settings(config),
+      },
+      {
+        provide: SigningCredentials,
+        inject: [S3_SETTINGS],
+        useFactory: (settings: S3Settings) =>
+          SigningCredentials.load(s3CredentialProvider(settings)),
+      },
+      {
+        provide: ObjectStore,
+        inject: [S3_SETTINGS, SigningCredentials, Metrics],
+        useFactory: (settings: S3Settings, credentials: SigningCredentials, metrics: Metrics) =>
+          new ObjectStore(settings, credentials, { onOperation: countS3Operations(metrics) }),
+      },
+      ObjectStoreShutdown,
+    ],
+    exports: [S3_SETTINGS, SigningCredentials, ObjectStore],
   };
 }

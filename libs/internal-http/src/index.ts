@@ -4,3 +4,4 @@ export * from './service-tokens.env';
 export * from './service-auth';
 export * from './service-client';
 export * from './batched-calls';
+export * from './org-keys';

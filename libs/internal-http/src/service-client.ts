@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { context, propagation } from '@opentelemetry/api';
 import { Pool } from 'undici';
 import type { ServicePrincipal } from '@lib/contracts';
@@ -181,48 +180,6 @@ export class ServiceClient {
       );
     }
     return answers as BatchAnswer[];
-  }
-
-  /**
-   * Sends `body` as a raw `application/octet-stream` request body, piped as it is read (never buffered
-   * whole), and parses the JSON answer like `call`. When `body` fails (e.g. a size limit enforced while
-   * reading it), the request is aborted and that error is thrown as it is; the service sees an aborted
-   * request.
-   */
-  async upload<T>(
-    method: 'POST' | 'PUT',
-    path: string,
-    body: Readable,
-    opts: Omit<CallOptions, 'body'> = {},
-  ): Promise<T> {
-    const timeout = opts.timeoutMs ?? this.timeoutMs;
-    let response;
-    try {
-      response = await this.pool.request({
-        method,
-        path: withQuery(path, opts.query),
-        headers: {
-          accept: 'application/json',
-          ...opts.headers,
-          authorization: this.authorization(opts.principal),
-          'content-type': 'application/octet-stream',
-        },
-        body,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-    } catch (err) {
-      if (body.errored) throw body.errored;
-      if (err instanceof DomainException) throw err;
-      throw new DependencyUnavailableException(
-        `${this.opts.name} is unavailable: ${(err as Error).message}`,
-      );
-    }
-    const text = await response.body.text();
-    const json: unknown = text ? parseJson(text, this.opts.name) : undefined;
-    if (response.statusCode >= 400)
-      throw toDomainException(response.statusCode, json, this.opts.name);
-    return json as T;
   }
 
   async close(): Promise<void> {

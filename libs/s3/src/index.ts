@@ -5,3 +5,4 @@ export * from './presigner';
 export * as sigv4 from './sigv4';
 export * from './retries';
 export * from './bucket-cors';
+export * from './object-store';

@@ -62,15 +62,20 @@ export const APPS: readonly PlatformApp[] = [
       'JWT_SECRET',
       'OPERATOR_TOKEN',
       'OBJECT_METADATA_URL',
-      'STORAGE_URL',
       'FLOW_ORCHESTRATOR_URL',
       'USAGE_AGGREGATOR_URL',
       'HTTP_HEADERS_TIMEOUT_MS',
       'HTTP_REQUEST_TIMEOUT_MS',
       'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+      'S3_REGION',
+      'S3_BUCKET',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+      'S3_FORCE_PATH_STYLE',
     ],
     autoscaled: true,
-    // It streams downloads from presigned S3 URLs; an IdP's JWKS is https too.
+    // It writes the uploads it receives to S3 and streams downloads from presigned S3 URLs; an IdP's
+    // JWKS is https too.
     dependencies: ['postgres', 'redis', 'https'],
   },
   {

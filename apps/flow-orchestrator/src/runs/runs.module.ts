@@ -2,10 +2,10 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { queueMetricsProvider } from '@lib/queue';
-import { s3Settings } from '@lib/app';
+import { S3_SETTINGS } from '@lib/app';
 import { QueueName } from '@lib/contracts';
 import { ServiceClient, ServiceTokens } from '@lib/internal-http';
-import { createS3Client, Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
+import { ObjectStore, Presigner, S3Settings, SigningCredentials } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
 import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
@@ -39,17 +39,9 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
     queueMetricsProvider(QueueName.Runs, QueueName.UploadWatch),
     {
       provide: RunBytes,
-      inject: [ConfigService],
-      useFactory: async (config: ConfigService<FlowOrchestratorEnv, true>) => {
-        const settings = s3Settings(config);
-        const credentials = await SigningCredentials.load(s3CredentialProvider(settings));
-        return new RunBytes(
-          createS3Client(settings),
-          settings.bucket,
-          new Presigner(settings, credentials),
-          Presigner.internal(settings, credentials),
-        );
-      },
+      inject: [ObjectStore, S3_SETTINGS, SigningCredentials],
+      useFactory: (store: ObjectStore, settings: S3Settings, credentials: SigningCredentials) =>
+        new RunBytes(store, new Presigner(settings, credentials)),
     },
     {
       provide: RunFilesClient,

@@ -18,6 +18,7 @@ import {
   ServiceUrl,
   WithDatabase,
   WithRedis,
+  WithS3,
 } from '@lib/config';
 import { WithServiceTokens } from '@lib/internal-http';
 import { WithAuth } from '../identity/auth.env';
@@ -36,12 +37,11 @@ class NotBelow implements ValidatorConstraintInterface {
   }
 }
 
-export class GatewayEnv extends WithServiceTokens(WithAuth(WithRedis(WithDatabase(AppEnv)))) {
+export class GatewayEnv extends WithServiceTokens(
+  WithAuth(WithS3(WithRedis(WithDatabase(AppEnv)))),
+) {
   @ServiceUrl()
   OBJECT_METADATA_URL!: string;
-
-  @ServiceUrl()
-  STORAGE_URL!: string;
 
   @ServiceUrl()
   FLOW_ORCHESTRATOR_URL!: string;

@@ -204,7 +204,7 @@ export class OrgStorageController {
         },
       });
     } catch (err) {
-      await this.uploads.discardUnlessRecorded(principal, up.key, err);
+      await this.uploads.discardUnlessRecorded(up.key, err);
       throw err;
     }
     void reply.status(result.created ? 201 : 200).header('etag', result.file.etag);

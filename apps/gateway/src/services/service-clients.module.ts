@@ -5,13 +5,11 @@ import { GatewayEnv } from '../config/gateway.env';
 
 /** Injection tokens of the internal HTTP clients, one per service the gateway routes to. */
 export const ObjectMetadataClient = Symbol('ObjectMetadataClient');
-export const StorageClient = Symbol('StorageClient');
 export const FlowOrchestratorClient = Symbol('FlowOrchestratorClient');
 export const UsageAggregatorClient = Symbol('UsageAggregatorClient');
 
 const services = [
   { token: ObjectMetadataClient, name: 'object-metadata', env: 'OBJECT_METADATA_URL' },
-  { token: StorageClient, name: 'storage', env: 'STORAGE_URL' },
   { token: FlowOrchestratorClient, name: 'flow-orchestrator', env: 'FLOW_ORCHESTRATOR_URL' },
   { token: UsageAggregatorClient, name: 'usage-aggregator', env: 'USAGE_AGGREGATOR_URL' },
 ] as const;

@@ -124,7 +124,7 @@ export class FlowUploadsController {
         },
       });
     } catch (err) {
-      await this.uploads.discardUnlessRecorded(caller, up.key, err);
+      await this.uploads.discardUnlessRecorded(up.key, err);
       throw err;
     }
     return {

@@ -1,11 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { finished, Readable, Transform, TransformCallback } from 'node:stream';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { ServicePrincipal } from '@lib/contracts';
-import { CommonErrorCode, DomainException, ValidationFailedException } from '@lib/errors';
-import { ServiceClient } from '@lib/internal-http';
-import { StorageClient } from '../services/service-clients.module';
+import { assertKeysOfOrg } from '@lib/internal-http';
+import {
+  CommonErrorCode,
+  DependencyUnavailableException,
+  DomainException,
+  ValidationFailedException,
+} from '@lib/errors';
+import { ObjectStore, ObjectTooLargeError } from '@lib/s3';
 
 /** Where streamed bytes go, and how many are allowed. */
 export interface StreamTarget {
@@ -64,13 +69,13 @@ export class UploadTooLargeException extends DomainException {
 const FIELD_MAX_BYTES = 4096;
 
 /**
- * Streaming uploads from the gateway to S3 through the storage service: the reusable primitive of every
- * upload route (org storage `POST /api/private/storage/upload`, flows `POST /api/v1/upload`, …).
+ * Streaming uploads from the gateway straight to S3: the reusable primitive of every upload route (org
+ * storage `POST /api/private/storage/upload`, flows `POST /api/v1/upload`, …).
  *
- * Bytes are never buffered whole: the gateway pipes the request's file part to storage
- * (`PUT /internal/uploads`), which pipes it to S3 holding at most one 5 MiB multipart part. The byte limit
- * is enforced on both sides: past `maxBytes` the internal request is aborted, storage aborts its S3
- * upload, and the caller gets 413 with nothing stored. A failed or aborted upload stores nothing either.
+ * Bytes are never buffered whole: the request's file part is written to S3 as it arrives by the
+ * `ObjectStore` of `@lib/s3`, holding at most one 5 MiB multipart part (one PUT when the file is smaller).
+ * Past `maxBytes` the write stops and the caller gets 413 with nothing stored; a failed or aborted upload
+ * stores nothing either. Keys are always of the principal's org.
  *
  * Usage, in a gateway controller (`@fastify/multipart` is registered by the gateway's `main.ts`):
  *
@@ -86,49 +91,42 @@ const FIELD_MAX_BYTES = 4096;
  *     keyFor: ({ filename }) => runFileKey(p.orgKey, wfId, runId, 'inputs', checkName(filename)),
  *   });
  *   // up = {key, sizeBytes, etag, filename, contentType, fields}; bytes are in S3 now. If recording
- *   // them fails, call `this.uploads.discardUnlessRecorded(principal, up.key, err)` before rethrowing.
+ *   // them fails, call `this.uploads.discardUnlessRecorded(up.key, err)` before rethrowing.
  * }
  * ```
  *
- * Or `put(readable, principal, {key, maxBytes})` for any other byte stream. Storage stores only keys of
- * the principal's org. Import `UploadsModule`.
+ * Or `put(readable, principal, {key, maxBytes})` for any other byte stream. Import `UploadsModule`.
  */
 @Injectable()
 export class StreamingUploads {
   private readonly logger = new Logger(StreamingUploads.name);
 
-  constructor(@Inject(StorageClient) private readonly storage: ServiceClient) {}
+  constructor(private readonly store: ObjectStore) {}
 
-  /** Streams `source` to S3 under `target.key`; 413 (`UploadTooLargeException`) past `maxBytes`. */
+  /**
+   * Writes `source` to S3 under `target.key` (a key of the principal's org); 413
+   * (`UploadTooLargeException`) past `maxBytes`, 400 when the source fails (a client's truncated or
+   * malformed body is its fault), 503 when S3 does.
+   */
   async put(
     source: Readable,
     principal: ServicePrincipal,
     target: StreamTarget,
   ): Promise<StoredUpload> {
-    const limited = new ByteLimit(target.maxBytes);
-    // `finished` also reports a source that failed before this call (a multipart part cut short while the
-    // caller's `keyFor` was awaiting): piping it alone would leave the internal upload waiting forever. A
-    // client's truncated or malformed body is its fault: 400, not 500.
-    finished(source, (err) => {
-      if (!err) return;
-      limited.destroy(
-        err instanceof DomainException
-          ? err
-          : new ValidationFailedException(
-              `the upload body is malformed or ended early: ${err.message}`,
-            ),
-      );
-    });
-    source.pipe(limited);
+    assertKeysOfOrg(principal, [target.key]);
     try {
-      return await this.storage.upload<StoredUpload>('PUT', '/internal/uploads', limited, {
-        principal,
-        query: { key: target.key, maxBytes: target.maxBytes, contentType: target.contentType },
-        // A 10 MB body from a slow client may take a while; only silence counts as a timeout.
-        timeoutMs: 60_000,
-      });
-    } finally {
-      source.unpipe(limited);
+      const { key, sizeBytes, etag } = await this.store.write(source, target);
+      return { key, sizeBytes, etag };
+    } catch (err) {
+      if (err instanceof ObjectTooLargeError) throw new UploadTooLargeException(target.maxBytes);
+      if (err instanceof DomainException) throw err;
+      if (source.errored) {
+        throw new ValidationFailedException(
+          `the upload body is malformed or ended early: ${(err as Error).message}`,
+        );
+      }
+      this.logger.warn(`S3 write of ${target.key} failed: ${(err as Error).message}`);
+      throw new DependencyUnavailableException(`S3 upload failed: ${(err as Error).name}`);
     }
   }
 
@@ -200,7 +198,7 @@ export class StreamingUploads {
         }
       }
     } catch (err) {
-      if (stored) await this.discard(principal, stored.key);
+      if (stored) await this.discard(stored.key);
       throw err;
     }
     if (!stored) throw new ValidationFailedException(`the '${fileField}' file part is required`);
@@ -212,13 +210,9 @@ export class StreamingUploads {
    * (a 4xx: nothing was written). On a 5xx or a lost answer (the service killed after its commit, a timeout)
    * the record may exist, so the bytes are kept; if it does not, `sweep-orphans` collects them later.
    */
-  async discardUnlessRecorded(
-    principal: ServicePrincipal,
-    key: string,
-    recordError: unknown,
-  ): Promise<void> {
+  async discardUnlessRecorded(key: string, recordError: unknown): Promise<void> {
     if (recordError instanceof DomainException && recordError.status < 500) {
-      await this.discard(principal, key);
+      await this.discard(key);
       return;
     }
     this.logger.warn(
@@ -227,9 +221,9 @@ export class StreamingUploads {
   }
 
   /** Removes stored bytes (cleanup after a failed upload); logs instead of throwing. */
-  async discard(principal: ServicePrincipal, key: string): Promise<void> {
+  async discard(key: string): Promise<void> {
     try {
-      await this.storage.call('DELETE', '/internal/bytes', { principal, query: { key } });
+      await this.store.delete(key);
     } catch (err) {
       this.logger.warn(
         `could not remove the bytes of a failed upload ${key}: ${(err as Error).message}`,
@@ -277,22 +271,4 @@ function fieldValue(
     throw new ValidationFailedException(`field '${part.fieldname}' must be text`);
   }
   return part.value;
-}
-
-/** Passes bytes through until more than `maxBytes` went by, then fails with 413. */
-class ByteLimit extends Transform {
-  private seen = 0;
-
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.maxBytes) {
-      done(new UploadTooLargeException(this.maxBytes));
-      return;
-    }
-    done(null, chunk);
-  }
 }

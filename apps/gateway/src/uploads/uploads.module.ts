@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { StreamingUploads } from './streaming-uploads.service';
 
-/** Streaming uploads to S3 through the storage service (see `StreamingUploads`). */
+/** Streaming uploads straight to S3 (see `StreamingUploads`). */
 @Module({
   providers: [StreamingUploads],
   exports: [StreamingUploads],

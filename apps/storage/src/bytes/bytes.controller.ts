@@ -1,16 +1,14 @@
 import { Body, Controller, Delete, HttpCode, Post, Query } from '@nestjs/common';
 import type { ServicePrincipal } from '@lib/contracts';
-import { CalledBy, OnBehalfOf } from '@lib/internal-http';
+import { assertKeysOfOrg, CalledBy, OnBehalfOf } from '@lib/internal-http';
 import { CopyBytesDto, DeleteKeysDto, ObjectKeyQueryDto, ObjectStatDto } from './bytes.dto';
 import { BytesService } from './bytes.service';
-import { assertKeysOfOrg } from './org-keys';
 
 /**
  * Internal byte operations, called by object-metadata: copy (a completed upload to its final key, an org
  * file copy: size and ETag of the copy, 404 when nothing was uploaded), DELETE one object (an API delete)
- * and DELETE many (TTL expiries, in batches); the gateway also removes what a failed upload stored. Only
- * keys of the org of the call's principal. File bytes never pass through here; clients move them with
- * presigned URLs.
+ * and DELETE many (TTL expiries, in batches). Only keys of the org of the call's principal. File bytes never
+ * pass through here: clients move them with presigned URLs, and the gateway writes what it receives.
  */
 @Controller('internal/bytes')
 @CalledBy('object-metadata')
@@ -19,7 +17,6 @@ export class BytesController {
 
   @Delete()
   @HttpCode(200)
-  @CalledBy('object-metadata', 'gateway')
   async delete(
     @OnBehalfOf() principal: ServicePrincipal,
     @Query() query: ObjectKeyQueryDto,

@@ -1,15 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  HeadObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { Injectable } from '@nestjs/common';
 import { DependencyUnavailableException } from '@lib/errors';
-import { S3Settings } from '@lib/s3';
-import { S3_SETTINGS } from '../s3/s3.module';
+import { ObjectStore, s3StatusOf } from '@lib/s3';
 import { ObjectStatDto } from './bytes.dto';
 import {
   BytesChangedException,
@@ -20,22 +11,18 @@ import {
 /** Byte operations on the platform's bucket that other services ask for (presigning is theirs: pure CPU). */
 @Injectable()
 export class BytesService {
-  constructor(
-    private readonly s3: S3Client,
-    @Inject(S3_SETTINGS) private readonly settings: S3Settings,
-  ) {}
+  constructor(private readonly store: ObjectStore) {}
 
   /** Size and ETag of the bytes under `key`; 404 when nothing is stored there. */
   private async stat(key: string): Promise<ObjectStatDto> {
+    let head;
     try {
-      const head = await this.s3.send(
-        new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }),
-      );
-      return { sizeBytes: head.ContentLength ?? 0, etag: head.ETag ?? null };
+      head = await this.store.head(key);
     } catch (err) {
-      if (isNotFound(err)) throw new BytesNotFoundException(key);
       throw unavailable('HEAD', err);
     }
+    if (!head) throw new BytesNotFoundException(key);
+    return { sizeBytes: head.sizeBytes, etag: head.etag };
   }
 
   /**
@@ -49,23 +36,12 @@ export class BytesService {
     if (maxBytes !== undefined && measured.sizeBytes > maxBytes) {
       throw new BytesTooLargeException(from, measured.sizeBytes, maxBytes);
     }
-    const source = `${this.settings.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
     try {
-      const out = await this.s3.send(
-        new CopyObjectCommand({
-          Bucket: this.settings.bucket,
-          Key: to,
-          CopySource: source,
-          CopySourceIfMatch: measured.etag ?? undefined,
-        }),
-      );
-      return {
-        sizeBytes: measured.sizeBytes,
-        etag: out.CopyObjectResult?.ETag ?? measured.etag,
-      };
+      const etag = await this.store.copy(from, to, { ifMatch: measured.etag ?? undefined });
+      return { sizeBytes: measured.sizeBytes, etag: etag ?? measured.etag };
     } catch (err) {
-      if (isNotFound(err)) throw new BytesNotFoundException(from);
-      if (isPreconditionFailed(err)) throw new BytesChangedException(from);
+      if (s3StatusOf(err) === 404) throw new BytesNotFoundException(from);
+      if (s3StatusOf(err) === 412) throw new BytesChangedException(from);
       throw unavailable('CopyObject', err);
     }
   }
@@ -73,9 +49,8 @@ export class BytesService {
   /** Removes the bytes under `key`; removing what is not there succeeds (S3's DeleteObject is idempotent). */
   async delete(key: string): Promise<void> {
     try {
-      await this.s3.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      await this.store.delete(key);
     } catch (err) {
-      if (isNotFound(err)) return;
       throw unavailable('DELETE', err);
     }
   }
@@ -85,35 +60,12 @@ export class BytesService {
    * throws when S3 fails or refuses any key, so the caller retries the whole (idempotent) batch.
    */
   async deleteMany(keys: string[]): Promise<void> {
-    let result;
     try {
-      result = await this.s3.send(
-        new DeleteObjectsCommand({
-          Bucket: this.settings.bucket,
-          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
+      await this.store.deleteMany(keys);
     } catch (err) {
       throw unavailable('DeleteObjects', err);
     }
-    const failed = (result.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
-    if (failed.length > 0) {
-      throw new DependencyUnavailableException(
-        `S3 DeleteObjects failed for ${failed.length} key(s): ${failed[0].Code ?? 'unknown'}`,
-      );
-    }
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  return (
-    err instanceof S3ServiceException &&
-    (err.$metadata.httpStatusCode === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey')
-  );
-}
-
-function isPreconditionFailed(err: unknown): boolean {
-  return err instanceof S3ServiceException && err.$metadata.httpStatusCode === 412;
 }
 
 function unavailable(operation: string, err: unknown): DependencyUnavailableException {

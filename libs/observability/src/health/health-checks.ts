@@ -1,4 +1,3 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { HealthCheck } from './health-check';
@@ -27,16 +26,12 @@ export function redisCheck(redis: { ping(): Promise<string> }, name = 'redis'): 
   };
 }
 
-/** `HeadBucket` on the app's bucket: reachable, credentials valid, bucket present. */
-export function s3Check(client: Pick<S3Client, 'send'>, bucket: string, name = 's3'): HealthCheck {
-  return {
-    name,
-    check: async (signal) => {
-      // Loaded on first use: apps without S3 never load the SDK.
-      const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
-      await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
-    },
-  };
+/** `HeadBucket` on the app's bucket (`ObjectStore.checkBucket`): reachable, credentials valid, bucket present. */
+export function s3Check(
+  bucket: { checkBucket(signal: AbortSignal): Promise<void> },
+  name = 's3',
+): HealthCheck {
+  return { name, check: (signal) => bucket.checkBucket(signal) };
 }
 
 /** Another service answers 2xx on `url`, usually its `/health/live`. */

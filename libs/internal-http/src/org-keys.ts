@@ -1,9 +1,9 @@
 import { parseObjectKey, type ServicePrincipal } from '@lib/contracts';
-import { ServiceAuthFailure, ServiceCallForbiddenException } from '@lib/internal-http';
+import { ServiceAuthFailure, ServiceCallForbiddenException } from './service-tokens';
 
 /**
- * 403 unless every key is an object key of the principal's org (its first segment the org's key): storage
- * stores, copies and removes bytes only for the org a call acts for.
+ * 403 unless every key is an object key of the principal's org (its first segment the org's key): bytes are
+ * written, copied and removed only for the org a call acts for.
  */
 export function assertKeysOfOrg(principal: ServicePrincipal, keys: readonly string[]): void {
   for (const key of keys) {

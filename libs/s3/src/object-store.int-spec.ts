@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  createS3Client,
+  ObjectStore,
+  ObjectTooLargeError,
+  s3CredentialProvider,
+  s3StatusOf,
+  SigningCredentials,
+} from '@lib/s3';
+import { startTestS3, type TestS3 } from '@lib/testing';
+
+const MiB = 1024 * 1024;
+
+// The one writer of streamed bytes (the gateway's uploads, the flow-orchestrator's step outputs) and the
+// byte operations storage serves, against S3Proxy behind the fault-injection proxy: bytes of unknown length
+// go to S3 as they arrive (one PUT, or a multipart upload past 5 MiB); a stream past its limit, cut short
+// or refused by S3 leaves no object.
+describe('ObjectStore (S3Proxy)', () => {
+  let s3: TestS3;
+  let store: ObjectStore;
+  let client: S3Client;
+  const operations: string[] = [];
+
+  beforeAll(async () => {
+    s3 = await startTestS3();
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
+    store = new ObjectStore(s3.settings, credentials, {
+      onOperation: (operation, status) => operations.push(`${operation} ${status}`),
+    });
+    client = createS3Client(s3.settings);
+  });
+
+  afterAll(async () => {
+    store?.close();
+    client?.destroy();
+    await s3?.stop();
+  });
+
+  afterEach(() => s3.clearFaults());
+
+  const chunksOf = (total: number, chunk = 64 * 1024) =>
+    Readable.from(
+      (function* () {
+        for (let sent = 0; sent < total; sent += chunk)
+          yield randomBytes(Math.min(chunk, total - sent));
+      })(),
+    );
+
+  const stored = async (key: string) => Buffer.concat(await (await store.read(key)).toArray());
+
+  const keysUnder = async (prefix: string) =>
+    (
+      await client.send(new ListObjectsV2Command({ Bucket: s3.settings.bucket, Prefix: prefix }))
+    ).Contents?.map((o) => o.Key) ?? [];
+
+  it('should store a small stream in one PUT with its exact bytes, type and ETag', async () => {
+    const bytes = randomBytes(300_000);
+    operations.length = 0;
+    const out = await store.write(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), {
+      key: 'small/a.bin',
+      contentType: 'text/plain',
+      maxBytes: 10 * MiB,
+    });
+    expect(out).toEqual({
+      key: 'small/a.bin',
+      sizeBytes: bytes.length,
+      etag: expect.any(String),
+      contentType: 'text/plain',
+    });
+    expect(operations).toEqual(['PutObjectCommand 200']);
+    expect((await stored('small/a.bin')).equals(bytes)).toBe(true);
+    expect(await store.head('small/a.bin')).toMatchObject({
+      sizeBytes: bytes.length,
+      etag: out.etag,
+      contentType: 'text/plain',
+    });
+  });
+
+  it('should store a stream larger than one part as a multipart upload', async () => {
+    const out = await store.write(chunksOf(12 * MiB), { key: 'large/a.bin', maxBytes: 12 * MiB });
+    expect(out.sizeBytes).toBe(12 * MiB);
+    expect((await stored('large/a.bin')).length).toBe(12 * MiB);
+  });
+
+  it('should fail with ObjectTooLargeError and store nothing past the limit', async () => {
+    await expect(
+      store.write(chunksOf(6 * MiB + 1), { key: 'over/a.bin', maxBytes: 6 * MiB }),
+    ).rejects.toBeInstanceOf(ObjectTooLargeError);
+    await expect(
+      store.write(chunksOf(1001), { key: 'over/b.bin', maxBytes: 1000 }),
+    ).rejects.toBeInstanceOf(ObjectTooLargeError);
+    expect(await keysUnder('over/')).toEqual([]);
+  });
+
+  it('should store nothing when the stream fails in the middle of a multipart upload', async () => {
+    const body = new Readable({ read() {} });
+    body.push(randomBytes(6 * MiB)); // past the first part: a multipart upload is under way
+    const written = store.write(body, { key: 'cut/a.bin' });
+    setTimeout(() => body.destroy(new Error('client gone')), 50);
+    await expect(written).rejects.toThrow('client gone');
+    // Nothing is visible before the final PUT / CompleteMultipartUpload, which a cut stream never reaches.
+    expect(await keysUnder('cut/')).toEqual([]);
+  });
+
+  it('should retry a part S3 failed once, and store the exact bytes', async () => {
+    const bytes = randomBytes(6 * MiB);
+    const fault = s3.injectFault({ method: 'PUT', keyPrefix: 'retry/', status: 500, count: 1 });
+    await store.write(Readable.from([bytes]), { key: 'retry/a.bin' });
+    expect(fault.hits).toBe(1);
+    expect((await stored('retry/a.bin')).equals(bytes)).toBe(true);
+  });
+
+  it('should throw S3 status and store nothing when S3 keeps failing', async () => {
+    s3.injectFault({ method: 'PUT', keyPrefix: 'down/', status: 503 });
+    const failed = await store
+      .write(Readable.from([randomBytes(1000)]), { key: 'down/a.bin' })
+      .catch((err: unknown) => err);
+    expect(s3StatusOf(failed)).toBe(503);
+    s3.clearFaults();
+    expect(await keysUnder('down/')).toEqual([]);
+  });
+
+  it('should copy only while the source has the ETag asked for', async () => {
+    const first = await store.put('copy/src.txt', Buffer.from('first'), 'text/plain');
+    await store.put('copy/src.txt', Buffer.from('second'), 'text/plain');
+    const stale = await store
+      .copy('copy/src.txt', 'copy/dst.txt', { ifMatch: first.etag! })
+      .catch((err: unknown) => err);
+    expect(s3StatusOf(stale)).toBe(412);
+    expect(await store.head('copy/dst.txt')).toBeNull();
+
+    const current = await store.head('copy/src.txt');
+    await store.copy('copy/src.txt', 'copy/dst.txt', { ifMatch: current!.etag! });
+    expect((await stored('copy/dst.txt')).toString()).toBe('second');
+    const missing = await store.copy('copy/none', 'copy/x').catch((err: unknown) => err);
+    expect(s3StatusOf(missing)).toBe(404);
+  });
+
+  it('should delete one key or many, what is not there included', async () => {
+    await store.put('del/a', Buffer.from('a'), 'text/plain');
+    await store.put('del/b', Buffer.from('b'), 'text/plain');
+    await store.put('del/c', Buffer.from('c'), 'text/plain');
+    await store.delete('del/a');
+    await store.delete('del/never');
+    await store.deleteMany(['del/b', 'del/c', 'del/never']);
+    expect(await keysUnder('del/')).toEqual([]);
+  });
+
+  it('should answer the bucket check, and fail it for a bucket that is not there', async () => {
+    await expect(store.checkBucket()).resolves.toBeUndefined();
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
+    const elsewhere = new ObjectStore({ ...s3.settings, bucket: 'no-such-bucket' }, credentials);
+    await expect(elsewhere.checkBucket()).rejects.toThrow();
+    elsewhere.close();
+  });
+});
