@@ -3,6 +3,7 @@ import { TOPIC_PARTITIONS } from '@lib/contracts';
 import {
   createKafka,
   kafkaConnectionFromEnv,
+  KafkaNames,
   provisionTopics,
   type ProvisionedTopic,
   type TopicSettings,
@@ -31,11 +32,13 @@ export function topicSettingsFromEnv(): TopicSettings {
 }
 
 /**
- * `cli kafka-topics`: creates the platform's missing topics (what the Kubernetes topic Job runs). Reaches
- * the brokers with the apps' Kafka settings (KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL*), validated as they are.
+ * `cli kafka-topics`: creates the platform's missing topics (what the Kubernetes topic Job runs), named with
+ * KAFKA_TOPIC_PREFIX. Reaches the brokers with the apps' Kafka settings (KAFKA_BROKERS, KAFKA_SSL*,
+ * KAFKA_SASL*), validated as they are.
  */
 export async function runKafkaTopics(): Promise<ProvisionedTopic[]> {
-  const connection = kafkaConnectionFromEnv(validateEnv(KafkaOnlyEnv)(process.env));
+  const env = validateEnv(KafkaOnlyEnv)(process.env);
+  const connection = kafkaConnectionFromEnv(env);
   const settings = topicSettingsFromEnv();
   const admin = createKafka({
     ...connection,
@@ -44,7 +47,7 @@ export async function runKafkaTopics(): Promise<ProvisionedTopic[]> {
   }).admin();
   await admin.connect();
   try {
-    return await provisionTopics(admin, settings);
+    return await provisionTopics(admin, settings, KafkaNames.fromEnv(env).allTopics());
   } finally {
     await admin.disconnect();
   }

@@ -6,7 +6,12 @@ import { DataSource } from 'typeorm';
 import { validateEnv, type KafkaOnlyEnv } from '@lib/config';
 import { dataSourceOptions, DatabaseSettings, pgPoolOf } from '@lib/database';
 import { EventsModule } from '@lib/events';
-import { kafkaConnectionFromEnv, type KafkaConnection, type KafkaLogger } from '@lib/kafka';
+import {
+  kafkaConnectionFromEnv,
+  KafkaNames,
+  type KafkaConnection,
+  type KafkaLogger,
+} from '@lib/kafka';
 import { createLogger, Metrics } from '@lib/observability';
 import {
   ObjectStore,
@@ -118,6 +123,14 @@ export function kafkaConnection(config: ConfigService<KafkaOnlyEnv, true>): Kafk
   });
 }
 
+/** The environment's names of the platform's topics and consumer groups (their prefixes). */
+export function kafkaNames(config: ConfigService<KafkaOnlyEnv, true>): KafkaNames {
+  return KafkaNames.fromEnv({
+    KAFKA_TOPIC_PREFIX: config.get('KAFKA_TOPIC_PREFIX', { infer: true }),
+    KAFKA_GROUP_PREFIX: config.get('KAFKA_GROUP_PREFIX', { infer: true }),
+  });
+}
+
 type KafkaEnvShape = KafkaOnlyEnv & { LOG_LEVEL: string };
 
 /** `OutboxWriter` and the outbox relay of the app's schema, publishing as `/<service>`. */
@@ -131,6 +144,7 @@ export function eventsPublisherModule(service: string): DynamicModule {
         clientId: service,
         logger: kafkaLogger(service, config.get('LOG_LEVEL', { infer: true })),
       },
+      names: kafkaNames(config),
     }),
   });
 }

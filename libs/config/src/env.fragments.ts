@@ -161,6 +161,9 @@ const oauthBearerProviderFile = (path: string | undefined, env: KafkaSettings) =
   saslSetting('KAFKA_SASL_OAUTHBEARER_PROVIDER', ['oauthbearer'])(path, env) ??
   (path === undefined ? undefined : unreadableFile('KAFKA_SASL_OAUTHBEARER_PROVIDER', path));
 
+/** Characters Kafka allows in topic and group names; short enough to leave room for the name itself. */
+const KAFKA_NAME_PREFIX = /^[A-Za-z0-9._-]{0,100}$/;
+
 export function WithKafka<B extends Ctor>(Base: B) {
   class KafkaEnv extends Base {
     @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, {
@@ -211,6 +214,21 @@ export function WithKafka<B extends Ctor>(Base: B) {
     @Transform(emptyAsUnset)
     @EnvCheck(oauthBearerProviderFile)
     KAFKA_SASL_OAUTHBEARER_PROVIDER?: string;
+
+    /**
+     * Put before the name of every platform topic (`staging.` → `staging.storage_file.updated`), so that
+     * several environments can share one Kafka cluster, each with prefixed ACLs of its own.
+     */
+    @Matches(KAFKA_NAME_PREFIX, {
+      message: 'KAFKA_TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-" (at most 100)',
+    })
+    KAFKA_TOPIC_PREFIX: string = '';
+
+    /** Put before the name of every consumer group of the platform (`staging.` → `staging.usage-aggregator`). */
+    @Matches(KAFKA_NAME_PREFIX, {
+      message: 'KAFKA_GROUP_PREFIX may hold only letters, digits, ".", "_" and "-" (at most 100)',
+    })
+    KAFKA_GROUP_PREFIX: string = '';
   }
   return KafkaEnv;
 }

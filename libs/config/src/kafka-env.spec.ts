@@ -167,4 +167,20 @@ describe('WithKafka', () => {
       'KAFKA_SASL_OAUTHBEARER_PROVIDER is only read with KAFKA_SASL_MECHANISM oauthbearer',
     ]);
   });
+
+  it('should name topics and groups without a prefix by default, and take an environment prefix', () => {
+    expect(validate(base)).toMatchObject({ KAFKA_TOPIC_PREFIX: '', KAFKA_GROUP_PREFIX: '' });
+    expect(
+      validate({ ...base, KAFKA_TOPIC_PREFIX: 'staging.', KAFKA_GROUP_PREFIX: 'staging-eu_1.' }),
+    ).toMatchObject({ KAFKA_TOPIC_PREFIX: 'staging.', KAFKA_GROUP_PREFIX: 'staging-eu_1.' });
+  });
+
+  it('should refuse a prefix with characters Kafka names may not hold, or too long', () => {
+    expect(
+      problems({ ...base, KAFKA_TOPIC_PREFIX: 'staging/', KAFKA_GROUP_PREFIX: 'x'.repeat(101) }),
+    ).toEqual([
+      'KAFKA_TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-" (at most 100)',
+      'KAFKA_GROUP_PREFIX may hold only letters, digits, ".", "_" and "-" (at most 100)',
+    ]);
+  });
 });

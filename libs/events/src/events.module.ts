@@ -6,7 +6,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { CreateKafkaOptions } from '@lib/kafka';
+import type { CreateKafkaOptions, KafkaNames } from '@lib/kafka';
 import { Metrics } from '@lib/observability';
 import { DataSource } from 'typeorm';
 import {
@@ -22,6 +22,8 @@ export interface EventsPublisherOptions {
   source: string;
   /** The relay's Kafka client (connection, clientId = the app name, logger). */
   kafka: CreateKafkaOptions;
+  /** The environment's Kafka topic names (`KafkaNames.fromEnv`). Default: no prefix. */
+  names?: KafkaNames;
   /** Relay tuning; `enabled: false` runs no relay in this process (e.g. a one-off CLI). */
   relay?: Omit<OutboxRelayOptions, 'dataSource' | 'kafka'> & { enabled?: boolean };
 }
@@ -137,7 +139,12 @@ class OutboxRelayMetrics {
         // `enabled` is the lifecycle's business; the rest is relay tuning.
         const tuning = { ...options.relay };
         delete tuning.enabled;
-        return new OutboxRelay({ ...tuning, dataSource, kafka: createRelayKafka(options.kafka) });
+        return new OutboxRelay({
+          ...tuning,
+          dataSource,
+          kafka: createRelayKafka(options.kafka),
+          names: options.names,
+        });
       },
     },
     OutboxRelayLifecycle,

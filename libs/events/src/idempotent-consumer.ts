@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { consumerConfig } from '@lib/kafka';
+import { consumerConfig, KafkaNames } from '@lib/kafka';
 import { MicroBatcher } from '@lib/queue';
 import type { EventMap, Topic } from '@lib/contracts';
 import {
@@ -47,8 +47,10 @@ export type EventBatchHandler<T extends Topic> = (
 
 export interface IdempotentConsumerOptions<T extends Topic> {
   kafka: Kafka;
-  /** The consumer group: the app name (house style). */
+  /** The consumer group: the app name (house style), before the environment's prefix (`names`). */
   groupId: string;
+  /** The environment's Kafka names of the group and the topics. Default: no prefix. */
+  names?: KafkaNames;
   /** The consumer service's DataSource; `processed_events` and `dead_letters` are in its schema. */
   dataSource: DataSource;
   topics: readonly T[];
@@ -145,6 +147,7 @@ export class IdempotentConsumer<T extends Topic> {
   private readonly consumer: Consumer;
   private readonly processedTable: string;
   private readonly deadLetterTable: string;
+  private readonly names: KafkaNames;
   private started = false;
   /** The connect loop in flight (`keepConsuming`), and how to cut its backoff short. */
   private connecting?: Promise<void>;
@@ -175,7 +178,10 @@ export class IdempotentConsumer<T extends Topic> {
     const schema = driver.escape(driver.schema ?? 'public');
     this.processedTable = `${schema}.processed_events`;
     this.deadLetterTable = `${schema}.dead_letters`;
-    this.consumer = opts.kafka.consumer(consumerConfig(opts.groupId, opts.consumer));
+    this.names = opts.names ?? new KafkaNames();
+    this.consumer = opts.kafka.consumer(
+      consumerConfig(this.names.group(opts.groupId), opts.consumer),
+    );
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, () => (this.stats.consuming = true));
     this.consumer.on(events.STOP, () => (this.stats.consuming = false));
@@ -210,7 +216,7 @@ export class IdempotentConsumer<T extends Topic> {
       try {
         await this.consumer.connect();
         await this.consumer.subscribe({
-          topics: [...this.opts.topics],
+          topics: this.opts.topics.map((topic) => this.names.topic(topic)),
           fromBeginning: this.opts.fromBeginning ?? true,
         });
         await this.consumer.run({
@@ -266,10 +272,12 @@ export class IdempotentConsumer<T extends Topic> {
     commitOffsetsIfNecessary,
   }: EachBatchPayload) {
     if (batch.messages.length === 0) return;
-    const topic = batch.topic as T;
+    // `batch.topic` is the Kafka topic (with the environment's prefix): logs and dead letters name it.
+    const { topic: kafkaTopic, partition } = batch;
+    const topic = this.names.platformTopic(kafkaTopic) as T;
     const part: PartitionBatch<T> = { events: [], deadLetters: [] };
     for (const message of batch.messages) {
-      const p = this.parse(topic, batch.partition, message);
+      const p = this.parse(topic, kafkaTopic, partition, message);
       if (p.ok) part.events.push(p.event);
       else part.deadLetters.push(p.deadLetter);
     }
@@ -279,15 +287,15 @@ export class IdempotentConsumer<T extends Topic> {
     } catch (err) {
       this.stats.failedBatches += 1;
       this.logger.warn(
-        `${topic}[${batch.partition}] offsets ${batch.firstOffset()}..${batch.lastOffset()}: ${errorMessage(err)}; retrying`,
+        `${kafkaTopic}[${partition}] offsets ${batch.firstOffset()}..${batch.lastOffset()}: ${errorMessage(err)}; retrying`,
       );
-      throw new EventBatchError(topic, batch.partition, err);
+      throw new EventBatchError(kafkaTopic, partition, err);
     }
     this.stats.processed += outcome.fresh;
     this.stats.duplicates += outcome.duplicates;
     this.stats.deadLettered += part.deadLetters.length;
     for (const d of part.deadLetters) {
-      this.logger.warn(`${topic}[${d.partition}]@${d.offset} dead-lettered: ${d.reason}`);
+      this.logger.warn(`${kafkaTopic}[${d.partition}]@${d.offset} dead-lettered: ${d.reason}`);
     }
     resolveOffset(batch.messages[batch.messages.length - 1].offset);
     await commitOffsetsIfNecessary();
@@ -304,7 +312,12 @@ export class IdempotentConsumer<T extends Topic> {
     const events = parts.flatMap((p) => p.events);
     const deadLetters = parts.flatMap((p) => p.deadLetters);
     const topics = [
-      ...new Set(parts.flatMap((p) => [...p.events, ...p.deadLetters].map((e) => e.topic))),
+      ...new Set(
+        parts.flatMap((p) => [
+          ...p.events.map((e) => this.names.topic(e.topic)),
+          ...p.deadLetters.map((d) => d.topic),
+        ]),
+      ),
     ];
     const parent = sharedParent(events);
     const span = tracer.startSpan(
@@ -391,14 +404,15 @@ export class IdempotentConsumer<T extends Topic> {
 
   /**
    * A message as a validated event, or as the dead letter to record. Never throws. Synchronous and lean: it
-   * runs once per message, so only the trace headers are decoded unless the message is dead-lettered.
+   * runs once per message, so only the trace headers are decoded unless the message is dead-lettered. A dead
+   * letter names the Kafka topic it was read from.
    */
-  private parse(topic: T, partition: number, message: KafkaMessage): Parsed<T> {
+  private parse(topic: T, kafkaTopic: string, partition: number, message: KafkaMessage): Parsed<T> {
     const key = message.key ? stripNul(message.key.toString('utf8')) : null;
     const dead = (reason: string): Parsed<T> => ({
       ok: false,
       deadLetter: {
-        topic,
+        topic: kafkaTopic,
         partition,
         offset: message.offset,
         key,

@@ -3,9 +3,11 @@ import { pgPoolOf } from '@lib/database';
 import {
   KAFKA_RETRY,
   kafkaClientConfig,
+  KafkaNames,
   producerConfig,
   type CreateKafkaOptions,
 } from '@lib/kafka';
+import type { Topic } from '@lib/contracts';
 import {
   type Admin,
   Kafka,
@@ -30,6 +32,8 @@ export interface OutboxRelayOptions {
    * disconnects its own producer on it.
    */
   kafka: Kafka;
+  /** The environment's Kafka topic of each platform topic the outbox names. Default: no prefix. */
+  names?: KafkaNames;
   /** Rows read and sent per round. Default 500. */
   batchSize?: number;
   /** Fallback poll when no NOTIFY arrives (a missed notification costs at most this). Default 1000 ms. */
@@ -145,6 +149,7 @@ export class OutboxRelay {
   /** Partitions per topic, read from Kafka when a topic is first sent to and again after a failed round. */
   private readonly partitionCounts = new Map<string, number>();
   private readonly partitionOf = Partitioners.DefaultPartitioner();
+  private readonly names: KafkaNames;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly standbyRetryMs: number;
@@ -176,6 +181,7 @@ export class OutboxRelay {
     this.schema = dataSource.driver.schema ?? 'public';
     this.table = `${dataSource.driver.escape(this.schema)}.outbox`;
     this.producer = this.newProducer();
+    this.names = opts.names ?? new KafkaNames();
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
     this.standbyRetryMs = opts.standbyRetryMs ?? 2_000;
@@ -274,9 +280,15 @@ export class OutboxRelay {
     });
   }
 
-  /** The rows as kafkajs messages per topic, each with its partition (the default partitioner's, by key). */
+  /**
+   * The rows as kafkajs messages per Kafka topic (the environment's name of the row's topic), each with its
+   * partition (the default partitioner's, by key).
+   */
   private async partitioned(rows: OutboxRow[]): Promise<{ topic: string; messages: Message[] }[]> {
-    const topics = groupByTopic(rows);
+    const topics = groupByTopic(rows).map(({ topic, messages }) => ({
+      topic: this.names.topic(topic as Topic),
+      messages,
+    }));
     const unknown = topics.map((t) => t.topic).filter((t) => !this.partitionCounts.has(t));
     if (unknown.length > 0) {
       if (!this.admin) {

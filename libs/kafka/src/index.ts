@@ -1,3 +1,4 @@
 export * from './kafka.config';
 export * from './kafka.connection';
+export * from './kafka-names';
 export * from './topics';

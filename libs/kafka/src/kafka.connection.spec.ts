@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidEnvironmentError, type KafkaOnlyEnv } from '@lib/config';
+import { InvalidEnvironmentError } from '@lib/config';
 import { kafkaClientConfig } from './kafka.config';
-import { kafkaConnectionFromEnv } from './kafka.connection';
+import { kafkaConnectionFromEnv, type KafkaConnectionEnv } from './kafka.connection';
 
 const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
 
-const env = (settings: Partial<KafkaOnlyEnv> = {}): KafkaOnlyEnv => ({
+const env = (settings: Partial<KafkaConnectionEnv> = {}): KafkaConnectionEnv => ({
   KAFKA_BROKERS: 'kafka-1:9093,kafka-2:9093',
   KAFKA_SSL: false,
   ...settings,

@@ -17,6 +17,9 @@ export interface KafkaConnection {
   sasl?: SASLOptions;
 }
 
+/** The settings that say how to reach the brokers (the prefixes are `KafkaNames`'). */
+export type KafkaConnectionEnv = Omit<KafkaOnlyEnv, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_GROUP_PREFIX'>;
+
 type OauthBearerProvider = () => Promise<OauthbearerProviderResponse>;
 
 /**
@@ -24,7 +27,7 @@ type OauthBearerProvider = () => Promise<OauthbearerProviderResponse>;
  * and the OAUTHBEARER provider module is loaded here, once: call it at boot, so that a file that is not
  * PEM or a module without the hook stops the process with an error naming the variable.
  */
-export function kafkaConnectionFromEnv(env: KafkaOnlyEnv): KafkaConnection {
+export function kafkaConnectionFromEnv(env: KafkaConnectionEnv): KafkaConnection {
   return {
     brokers: env.KAFKA_BROKERS.split(','),
     ssl: env.KAFKA_SSL ? tlsOptions(env) : undefined,
@@ -32,7 +35,7 @@ export function kafkaConnectionFromEnv(env: KafkaOnlyEnv): KafkaConnection {
   };
 }
 
-function tlsOptions(env: KafkaOnlyEnv): ConnectionOptions {
+function tlsOptions(env: KafkaConnectionEnv): ConnectionOptions {
   const { KAFKA_SSL_CA_FILE: ca, KAFKA_SSL_CERT_FILE: cert, KAFKA_SSL_KEY_FILE: key } = env;
   return {
     ...(ca ? { ca: pem('KAFKA_SSL_CA_FILE', ca, 'CERTIFICATE') } : {}),
@@ -45,7 +48,7 @@ function tlsOptions(env: KafkaOnlyEnv): ConnectionOptions {
   };
 }
 
-function saslOptions(env: KafkaOnlyEnv): SASLOptions | undefined {
+function saslOptions(env: KafkaConnectionEnv): SASLOptions | undefined {
   const mechanism = env.KAFKA_SASL_MECHANISM;
   switch (mechanism) {
     case undefined:

@@ -3,7 +3,17 @@
 // hardening, selectors, env wiring, Jobs, NetworkPolicies). When a kustomize binary is on the
 // PATH (`kustomize` or `kubectl kustomize`), the rendered output is validated as well.
 import { spawnSync } from 'child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
+import { tmpdir } from 'os';
 import { basename, dirname, join, relative, resolve } from 'path';
 import { parseAllDocuments } from 'yaml';
 // eslint-disable-next-line no-restricted-imports -- the package's `apps` API group, not an app of ours
@@ -14,6 +24,7 @@ import {
 } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { CronJob, type ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
+import { type IIngress, Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import {
   type INetworkPolicy,
   NetworkPolicy,
@@ -28,11 +39,12 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { type ISecret, Secret } from 'kubernetes-models/v1/Secret';
 import { type IService, Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { type IServiceAccount, ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector';
 import {
   APP_NAMES,
   APPS,
+  type AppName,
   DEPENDENCY_PORTS,
   type Dependency,
   gatewayHttpProblems,
@@ -98,11 +110,19 @@ function parseManifests(text: string, label: string, dir: string): ManifestDoc[]
 const YAML_FILES = listYamlFiles(K8S_ROOT).filter(
   (file) => !file.startsWith(join(K8S_ROOT, 'monitoring')),
 );
-const ALL_DOCS = YAML_FILES.flatMap((file) =>
-  parseManifests(readFileSync(file, 'utf8'), relative(REPO_ROOT, file), dirname(file)),
-);
 const KUSTOMIZATION_DIRS = YAML_FILES.filter((f) => basename(f) === 'kustomization.yaml').map(
   dirname,
+);
+/** Files a kustomization names as `patches: [{ path }]`: partial objects, checked once rendered. */
+const PATCH_FILES = new Set(
+  KUSTOMIZATION_DIRS.flatMap((dir) => {
+    const [k] = parseManifests(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'), dir, dir);
+    const patches = Array.isArray(k.obj.patches) ? k.obj.patches.filter(isRecord) : [];
+    return patches.flatMap((p) => (typeof p.path === 'string' ? [resolve(dir, p.path)] : []));
+  }),
+);
+const ALL_DOCS = YAML_FILES.filter((file) => !PATCH_FILES.has(file)).flatMap((file) =>
+  parseManifests(readFileSync(file, 'utf8'), relative(REPO_ROOT, file), dirname(file)),
 );
 const BASE_DOCS = ALL_DOCS.filter((d) => d.dir === BASE_DIR && d.obj.kind !== 'Kustomization');
 
@@ -123,6 +143,7 @@ const MODEL_CLASSES = [
   CronJob,
   Deployment,
   HorizontalPodAutoscaler,
+  Ingress,
   Job,
   Namespace,
   NetworkPolicy,
@@ -134,12 +155,37 @@ const MODEL_CLASSES = [
 const MODELS = new Map(MODEL_CLASSES.map((m) => [`${m.apiVersion}/${m.kind}`, m]));
 const KUSTOMIZE_API_VERSIONS = ['kustomize.config.k8s.io/v1beta1'];
 
+/**
+ * The Prometheus Operator kinds (CRDs, no schema package here): the fields the operator needs, checked by
+ * hand. The rules themselves: prometheus-rules.spec.ts.
+ */
+const OPERATOR_KINDS: Record<string, (spec: Record<string, unknown>) => string[]> = {
+  'monitoring.coreos.com/v1/ServiceMonitor': (spec) => {
+    const endpoints = Array.isArray(spec.endpoints) ? spec.endpoints.filter(isRecord) : [];
+    return [
+      ...(isRecord(spec.selector) ? [] : ['spec.selector is required']),
+      ...(endpoints.length > 0 ? [] : ['spec.endpoints must list an endpoint']),
+      ...endpoints
+        .filter((e) => typeof e.port !== 'string' || typeof e.path !== 'string')
+        .map(() => 'each endpoint needs a port name and a path'),
+    ];
+  },
+  'monitoring.coreos.com/v1/PrometheusRule': (spec) =>
+    Array.isArray(spec.groups) && spec.groups.length > 0 ? [] : ['spec.groups is required'],
+};
+
 function validateManifest(obj: KubeObject): void {
   const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
   if (obj.kind === 'Kustomization') {
     if (!KUSTOMIZE_API_VERSIONS.includes(String(obj.apiVersion))) {
       throw new Error(`unexpected Kustomization apiVersion ${String(obj.apiVersion)}`);
     }
+    return;
+  }
+  const operatorKind = OPERATOR_KINDS[key];
+  if (operatorKind) {
+    const problems = operatorKind(isRecord(obj.spec) ? obj.spec : {});
+    if (problems.length > 0) throw new Error(`${key}: ${problems.join('; ')}`);
     return;
   }
   const Model = MODELS.get(key);
@@ -985,27 +1031,26 @@ describe('k8s manifests', () => {
     it.each(KUSTOMIZATION_DIRS.map((d) => [relative(REPO_ROOT, d), d] as const))(
       'should render %s into valid manifests with the image tag resolved',
       (label, dir) => {
-        const [cmd, ...args] = kustomize ?? [];
-        const result = spawnSync(cmd, [...args, dir], { encoding: 'utf8', timeout: 60_000 });
-        expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
-        const rendered = parseManifests(result.stdout, `${label} (rendered)`, dir);
+        const rendered = render(kustomize ?? [], dir, label);
         expect(rendered.length).toBeGreaterThanOrEqual(BASE_DOCS.length);
         for (const doc of rendered) {
           expect(() => validateManifest(doc.obj)).not.toThrow();
         }
         const k = ALL_DOCS.find((d) => d.dir === dir && d.obj.kind === 'Kustomization')?.obj;
-        const tag = (Array.isArray(k?.images) ? k.images : [])
+        const override = (Array.isArray(k?.images) ? k.images : [])
           .filter(isRecord)
-          .find((i) => i.name === IMAGE_NAME)?.newTag;
+          .find((i) => i.name === IMAGE_NAME);
+        // The overlay's registry if it names one.
+        const name = typeof override?.newName === 'string' ? override.newName : IMAGE_NAME;
         const images = docsOfKind<IDeployment | IJob>('Deployment', rendered)
           .concat(jobsIn(rendered))
           .flatMap((w) => podSpecOf(w).containers.map((c) => c.image ?? ''))
-          .filter((image) => image.startsWith(IMAGE_NAME));
+          .filter((image) => image.startsWith(`${name}:`));
         expect(images.length).toBe(APPS.length + 3); // five apps + migrate + kafka-topics + sweep-orphans
         // The overlay's own tag if it sets one, the base tag otherwise; never an untagged image.
-        for (const image of images) expect(image).toMatch(new RegExp(`^${IMAGE_NAME}:[\\w.-]+$`));
-        if (typeof tag === 'string')
-          for (const image of images) expect(image).toBe(`${IMAGE_NAME}:${tag}`);
+        for (const image of images) expect(image).toMatch(/:[\w.-]+$/);
+        if (typeof override?.newTag === 'string')
+          for (const image of images) expect(image).toBe(`${name}:${override.newTag}`);
         // Credentials come from the cluster (kubectl, Sealed/External Secrets), never from a render.
         for (const secret of docsOfKind<ISecret>('Secret', rendered)) {
           expect(secret.data).toBeUndefined();
@@ -1025,7 +1070,390 @@ describe('k8s manifests', () => {
       },
     );
   });
+  // ---- the production overlay, rendered ----------------------------------------------------------
+
+  (kustomize ? describe : describe.skip)('production overlay', () => {
+    const PRODUCTION_DIR = join(K8S_ROOT, 'overlays', 'production');
+    const README = readFileSync(join(K8S_ROOT, 'README.md'), 'utf8');
+    /**
+     * The Secrets the platform team creates, and their keys: what the README documents, and all the
+     * production workloads may read.
+     */
+    const PLATFORM_TEAM_SECRETS: Record<string, string[]> = {
+      'platform-secrets': SECRET_KEYS.filter(
+        (k) => !['DATABASE_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].includes(k),
+      ),
+      'platform-postgres': ['DATABASE_URL', 'ca.pem'],
+      'platform-redis': ['REDIS_URL'],
+      'platform-kafka': ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'ca.pem'],
+      'gateway-tls': ['tls.crt', 'tls.key'],
+    };
+    /** Credentials besides SECRET_ENV that production reads from its Secrets. */
+    const PRODUCTION_SECRET_ENV = [...SECRET_ENV, 'REDIS_URL', 'KAFKA_SASL_PASSWORD'];
+    /** A small managed Postgres, and the share of it the platform may take at its peak. */
+    const MAX_CONNECTIONS = 100;
+    const PLATFORM_SHARE = 0.8;
+    /** Connections each Job opens (migrate: a one-connection DataSource; sweep-orphans: one pg Client). */
+    const JOB_CONNECTIONS: Readonly<Record<string, number>> = { migrate: 1, 'sweep-orphans': 1 };
+
+    let rendered: ManifestDoc[];
+    beforeAll(() => {
+      rendered = render(kustomize ?? [], PRODUCTION_DIR, 'k8s/overlays/production');
+    });
+    const of = <T>(kind: string) => docsOfKind<T>(kind, rendered);
+    const deployment = (name: string) => named(of<IDeployment>('Deployment'), name);
+    const productionWorkloads = (): Array<IDeployment | IJob> => [
+      ...of<IDeployment>('Deployment'),
+      ...jobsIn(rendered),
+    ];
+    const config = () => {
+      const [cm] = of<IConfigMap>('ConfigMap');
+      return { name: cm.metadata?.name ?? '', data: cm.data ?? {} };
+    };
+    /** Where each variable of a rendered container comes from: `configMap`, `secret <name>`, `literal`. */
+    const sourcesOf = (c: IContainer) => {
+      const sources = new Map<string, string>();
+      for (const from of c.envFrom ?? []) {
+        if (from.configMapRef?.name === config().name)
+          for (const key of Object.keys(config().data)) sources.set(key, 'configMap');
+      }
+      for (const env of c.env ?? []) {
+        const ref = env.valueFrom?.secretKeyRef;
+        sources.set(env.name, ref ? `secret ${ref.name}` : env.valueFrom ? 'field' : 'literal');
+      }
+      return sources;
+    };
+    /** The README's table under `heading`: its rows as cells, the first being the row's name. */
+    const readmeTable = (heading: string): string[][] => {
+      const section = README.slice(README.indexOf(heading));
+      const lines = section.split('\n').slice(1);
+      const start = lines.findIndex((l) => l.startsWith('|'));
+      const table = lines.slice(
+        start,
+        lines.findIndex((l, i) => i > start && !l.startsWith('|')),
+      );
+      return table.slice(2).map((row) =>
+        row
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      );
+    };
+
+    it('should render only the ConfigMap it generates, named by the hash of its content, and reference it from every workload', () => {
+      expect(of<IConfigMap>('ConfigMap')).toHaveLength(1);
+      expect(config().name).toMatch(/^production-config-[a-z0-9]{10}$/);
+      for (const w of productionWorkloads()) {
+        for (const c of podSpecOf(w).containers) {
+          expect({ workload: w.metadata?.name, envFrom: c.envFrom }).toEqual({
+            workload: w.metadata?.name,
+            envFrom: [{ configMapRef: { name: config().name } }],
+          });
+        }
+      }
+    });
+
+    it('should give every pod template a new ConfigMap name when a setting changes', () => {
+      const copy = mkdtempSync(join(tmpdir(), 'k8s-'));
+      try {
+        cpSync(K8S_ROOT, copy, { recursive: true });
+        const env = join(copy, 'overlays', 'production', 'production.env');
+        const settings = readFileSync(env, 'utf8');
+        expect(settings).toContain('\nLOG_LEVEL=info\n');
+        writeFileSync(env, settings.replace('\nLOG_LEVEL=info\n', '\nLOG_LEVEL=debug\n'));
+        const changed = render(kustomize ?? [], join(copy, 'overlays', 'production'), 'copy');
+        const names = (docs: ManifestDoc[]) =>
+          docsOfKind<IDeployment>('Deployment', docs).map(
+            (d) => podSpecOf(d).containers[0].envFrom?.[0].configMapRef?.name,
+          );
+        const before = names(rendered);
+        const after = names(changed);
+        expect(after).toHaveLength(APPS.length);
+        for (const [i, name] of after.entries()) {
+          expect(name).toMatch(/^production-config-/);
+          expect(name).not.toBe(before[i]);
+        }
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
+
+    it('should render no Secret and read only the Secrets and keys the README documents', () => {
+      expect(of<ISecret>('Secret')).toEqual([]);
+      const production = README.slice(README.indexOf('## Production'));
+      for (const [name, keys] of Object.entries(PLATFORM_TEAM_SECRETS)) {
+        expect({ name, documented: production.includes(`\`${name}\``) }).toEqual({
+          name,
+          documented: true,
+        });
+        for (const key of keys)
+          expect({ name, key, documented: production.includes(`\`${key}\``) }).toEqual({
+            name,
+            key,
+            documented: true,
+          });
+      }
+      const read: string[] = [];
+      for (const w of productionWorkloads()) {
+        const spec = podSpecOf(w);
+        for (const c of spec.containers)
+          for (const env of c.env ?? []) {
+            const ref = env.valueFrom?.secretKeyRef;
+            if (ref) read.push(`${ref.name}/${ref.key}`);
+          }
+        for (const v of spec.volumes ?? [])
+          for (const item of v.secret?.items ?? [])
+            read.push(`${v.secret?.secretName}/${item.key}`);
+      }
+      for (const ingress of of<IIngress>('Ingress'))
+        for (const tls of ingress.spec?.tls ?? []) read.push(`${tls.secretName}/tls.crt`);
+      const allowed = Object.entries(PLATFORM_TEAM_SECRETS).flatMap(([n, keys]) =>
+        keys.map((k) => `${n}/${k}`),
+      );
+      expect([...new Set(read)].filter((r) => !allowed.includes(r))).toEqual([]);
+      expect(read.length).toBeGreaterThan(0);
+    });
+
+    it.each(APPS)(
+      'should give $name every variable it needs, credentials from Secrets only',
+      (app) => {
+        const sources = sourcesOf(appContainer(deployment(app.name), app));
+        // S3 credentials come from the pod's role: no static key, in any form.
+        const needed = requiredEnv(app).filter(
+          (n) => !['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].includes(n),
+        );
+        expect(needed.filter((n) => !sources.has(n))).toEqual([]);
+        expect(['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].filter((n) => sources.has(n))).toEqual(
+          [],
+        );
+        const leaked = PRODUCTION_SECRET_ENV.filter(
+          (n) => sources.has(n) && !sources.get(n)?.startsWith('secret '),
+        );
+        expect(leaked).toEqual([]);
+      },
+    );
+
+    it('should reach Kafka over TLS with SASL, and Postgres verifying its CA, mounting each CA bundle where the settings say', () => {
+      const { data } = config();
+      expect(data).toMatchObject({
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: expect.stringMatching(/^scram-sha-(256|512)$/),
+      });
+      const needs = (w: IDeployment | IJob, dependency: Dependency) => {
+        const name = String(w.metadata?.name);
+        const app = APPS.find((a) => a.name === name);
+        return (app?.dependencies ?? JOB_DEPENDENCIES[name] ?? []).includes(dependency);
+      };
+      const mounted = (w: IDeployment | IJob, file: string) => {
+        const spec = podSpecOf(w);
+        return spec.containers.every((c) =>
+          (c.volumeMounts ?? []).some((m) => {
+            const volume = spec.volumes?.find((v) => v.name === m.name);
+            return (
+              m.mountPath === dirname(file) &&
+              (volume?.secret?.items ?? []).some((i) => i.path === basename(file))
+            );
+          }),
+        );
+      };
+      for (const w of productionWorkloads()) {
+        const name = w.metadata?.name;
+        const sources = sourcesOf(podSpecOf(w).containers[0]);
+        if (needs(w, 'kafka')) {
+          expect({ name, ca: mounted(w, data.KAFKA_SSL_CA_FILE) }).toEqual({ name, ca: true });
+          expect({ name, password: sources.get('KAFKA_SASL_PASSWORD') }).toEqual({
+            name,
+            password: 'secret platform-kafka',
+          });
+        }
+        if (needs(w, 'postgres')) {
+          expect({ name, ca: mounted(w, data.DATABASE_CA_FILE) }).toEqual({ name, ca: true });
+          expect({ name, url: sources.get('DATABASE_URL') }).toEqual({
+            name,
+            url: 'secret platform-postgres',
+          });
+        }
+      }
+    });
+
+    it('should prefix the topics and consumer groups of the environment', () => {
+      const { data } = config();
+      expect(data.KAFKA_TOPIC_PREFIX).toMatch(/^[A-Za-z0-9._-]+$/);
+      expect(data.KAFKA_GROUP_PREFIX).toMatch(/^[A-Za-z0-9._-]+$/);
+    });
+
+    it('should give each app a ServiceAccount of its own, without a token, with an IAM role exactly where the README table says', () => {
+      const accounts = of<IServiceAccount>('ServiceAccount');
+      const roles = readmeTable('### S3 access');
+      expect(roles.length).toBeGreaterThan(0);
+      const needsRole = new Map(
+        roles.map(([name, actions]) => [name.replace(/`/g, ''), actions !== 'none']),
+      );
+      // Every app that reads S3 settings, and the sweep, is in the table.
+      const s3Users = [
+        ...APPS.filter((a) => a.env.includes('S3_BUCKET')).map((a) => a.name),
+        'sweep-orphans',
+      ];
+      for (const name of s3Users)
+        expect({ name, role: needsRole.get(name) }).toEqual({ name, role: true });
+      for (const w of productionWorkloads()) {
+        const spec = podSpecOf(w);
+        const name = String(w.metadata?.name);
+        const account = named(accounts, spec.serviceAccountName ?? '');
+        expect({
+          name,
+          automount: spec.automountServiceAccountToken,
+          account: account.automountServiceAccountToken,
+        }).toEqual({
+          name,
+          automount: false,
+          account: false,
+        });
+        const arn = account.metadata?.annotations?.['eks.amazonaws.com/role-arn'];
+        if (APP_NAMES.includes(name as AppName) || name === 'sweep-orphans') {
+          expect({ name, account: account.metadata?.name }).toEqual({ name, account: name });
+        }
+        expect({ name, role: arn !== undefined }).toEqual({
+          name,
+          role: needsRole.get(name) ?? false,
+        });
+        if (arn) expect(arn).toMatch(/^arn:aws:iam::\d{12}:role\/.+$/);
+      }
+    });
+
+    it("should expose the gateway over TLS, streaming bodies up to 100 MiB within the gateway's deadlines", () => {
+      const ingress = named(of<IIngress>('Ingress'), 'gateway');
+      const a = ingress.metadata?.annotations ?? {};
+      const hosts = (ingress.spec?.rules ?? []).map((r) => r.host);
+      expect(hosts.length).toBeGreaterThan(0);
+      expect(ingress.spec?.tls?.flatMap((t) => t.hosts ?? [])).toEqual(hosts);
+      expect(ingress.spec?.tls?.every((t) => (t.secretName ?? '') !== '')).toBe(true);
+      for (const rule of ingress.spec?.rules ?? [])
+        for (const path of rule.http?.paths ?? [])
+          expect(path.backend.service).toEqual({ name: 'gateway', port: { name: 'http' } });
+      const bodyBytes = parseQuantity(
+        a['nginx.ingress.kubernetes.io/proxy-body-size'].replace(/m$/, 'Mi'),
+      );
+      expect(bodyBytes).toBeGreaterThanOrEqual(100 * 2 ** 20);
+      expect(bodyBytes).toBeLessThanOrEqual(128 * 2 ** 20);
+      expect(a['nginx.ingress.kubernetes.io/proxy-request-buffering']).toBe('off');
+      // The gateway's deadline ends a slow request (408), not the controller.
+      const deadlineSeconds = Number(config().data.HTTP_REQUEST_TIMEOUT_MS) / 1000;
+      for (const key of ['proxy-read-timeout', 'proxy-send-timeout'])
+        expect(Number(a[`nginx.ingress.kubernetes.io/${key}`])).toBeGreaterThan(deadlineSeconds);
+      expect(gatewayHttpProblems(config().data)).toEqual([]);
+    });
+
+    it('should trust one proxy hop, the ingress controller, which alone may reach the gateway', () => {
+      expect(config().data.TRUST_PROXY).toBe('1');
+      const policies = of<INetworkPolicy>('NetworkPolicy').filter((p) =>
+        matchesSelector(p.spec?.podSelector, podLabelsOf(deployment('gateway'))),
+      );
+      const peers = policies
+        .flatMap((p) => p.spec?.ingress ?? [])
+        .filter((r) => (r.ports ?? []).some((port) => port.port === 3000 || port.port === 'http'));
+      expect(peers).toHaveLength(1);
+      expect(peers[0].from).toEqual([
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+      ]);
+    });
+
+    it('should scrape every app on its management port, let only the monitoring namespace in, and ship the alerts', () => {
+      const services = of<IService>('Service');
+      const [monitor] = rendered.filter((d) => d.obj.kind === 'ServiceMonitor').map((d) => d.obj);
+      const spec = monitor.spec as {
+        selector: ILabelSelector;
+        endpoints: { port: string; path: string }[];
+      };
+      expect(spec.endpoints).toEqual([
+        expect.objectContaining({ port: 'management', path: '/metrics' }),
+      ]);
+      const scraped = services.filter((s) =>
+        matchesSelector(spec.selector, s.metadata?.labels ?? {}),
+      );
+      expect(scraped).toHaveLength(APPS.length);
+      for (const app of APPS) {
+        const service = scraped.find((s) =>
+          matchesSelector({ matchLabels: s.spec?.selector }, podLabelsOf(deployment(app.name))),
+        );
+        const c = appContainer(deployment(app.name), app);
+        const port = service?.spec?.ports?.find((p) => p.name === 'management');
+        expect({ app: app.name, port: resolvePort(c, port?.targetPort) }).toEqual({
+          app: app.name,
+          port: app.managementPort,
+        });
+        const admitted = of<INetworkPolicy>('NetworkPolicy')
+          .filter((p) => matchesSelector(p.spec?.podSelector, podLabelsOf(deployment(app.name))))
+          .flatMap((p) => p.spec?.ingress ?? [])
+          .filter((r) =>
+            (r.ports ?? []).some((p) => resolvePort(c, p.port) === app.managementPort),
+          );
+        expect({ app: app.name, from: admitted.flatMap((r) => r.from ?? []) }).toEqual({
+          app: app.name,
+          from: [
+            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+          ],
+        });
+      }
+      expect(rendered.filter((d) => d.obj.kind === 'PrometheusRule')).toHaveLength(1);
+    });
+
+    it.each(APPS)('should run $name on 2 replicas at least, with a disruption budget', (app) => {
+      const hpa = named(of<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler'), app.name);
+      expect(hpa.spec?.minReplicas).toBeGreaterThanOrEqual(2);
+      expect(hpa.spec?.maxReplicas).toBeGreaterThan(hpa.spec?.minReplicas ?? 1);
+      const pdb = named(of<IPodDisruptionBudget>('PodDisruptionBudget'), app.name);
+      expect(matchesSelector(pdb.spec?.selector, podLabelsOf(deployment(app.name)))).toBe(true);
+    });
+
+    it('should fit the Postgres connections of every pod at its peak (the most replicas, a rollout extra) in a small managed Postgres', () => {
+      const peak: Record<string, number> = {};
+      for (const d of of<IDeployment>('Deployment')) {
+        const name = String(d.metadata?.name);
+        const sources = sourcesOf(podSpecOf(d).containers[0]);
+        if (!sources.has('DATABASE_URL')) continue;
+        const pool = Number(
+          podSpecOf(d).containers[0].env?.find((e) => e.name === 'DATABASE_POOL_SIZE')?.value,
+        );
+        const hpa = named(of<IHorizontalPodAutoscaler>('HorizontalPodAutoscaler'), name);
+        const surge = d.spec?.strategy?.rollingUpdate?.maxSurge;
+        expect({ name, pool: pool > 0, surge: typeof surge }).toEqual({
+          name,
+          pool: true,
+          surge: 'number',
+        });
+        peak[name] = ((hpa.spec?.maxReplicas ?? 0) + Number(surge)) * pool;
+      }
+      for (const job of jobsIn(rendered)) {
+        const name = String(job.metadata?.name);
+        if (sourcesOf(podSpecOf(job).containers[0]).has('DATABASE_URL'))
+          peak[name] = JOB_CONNECTIONS[name];
+      }
+      expect(Object.keys(peak).sort()).toEqual([
+        'flow-orchestrator',
+        'gateway',
+        'migrate',
+        'object-metadata',
+        'sweep-orphans',
+        'usage-aggregator',
+      ]);
+      const total = Object.values(peak).reduce((a, b) => a + b, 0);
+      expect({ peak, total, fits: total <= MAX_CONNECTIONS * PLATFORM_SHARE }).toEqual({
+        peak,
+        total,
+        fits: true,
+      });
+    });
+  });
 });
+
+/** The documents `kustomize` (`findKustomize`) renders from `dir`; fails the test if it cannot. */
+function render(kustomize: string[], dir: string, label: string): ManifestDoc[] {
+  const [cmd, ...args] = kustomize;
+  const result = spawnSync(cmd, [...args, dir], { encoding: 'utf8', timeout: 60_000 });
+  expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+  return parseManifests(result.stdout, `${label} (rendered)`, dir);
+}
 
 /** `kustomize build` or `kubectl kustomize`, whichever is installed; undefined if neither. */
 function findKustomize(): string[] | undefined {

@@ -8,7 +8,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
 import { ConsumedEvent, IdempotentConsumer } from '@lib/events';
-import { kafkaConnection, kafkaLogger } from '@lib/app';
+import { kafkaConnection, kafkaLogger, kafkaNames } from '@lib/app';
 import { createKafka } from '@lib/kafka';
 import { Metrics } from '@lib/observability';
 import { DataSource, EntityManager } from 'typeorm';
@@ -44,6 +44,7 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
         logger: kafkaLogger(CONSUMER_GROUP, config.get('LOG_LEVEL', { infer: true })),
       }),
       groupId: CONSUMER_GROUP,
+      names: kafkaNames(config),
       dataSource,
       topics: TOPICS,
       handler: (manager, events) => this.handle(manager, events),
