@@ -5,8 +5,8 @@
  * Node version and the load average before the run, printed and written to .local/bench/latest.md.
  * Builds nothing: run `npm run build && npm run bench` (the benches start the apps from dist/).
  *
- * BENCH_ONLY=objects,reference picks benches (names below); `objects:requests+list` also passes
- * BENCH_ONLY=requests,list to that bench (the sections objects-api, usage-download and reference accept). Every other
+ * BENCH_ONLY=objects,peer picks benches (names below); `objects:requests+list` also passes
+ * BENCH_ONLY=requests,list to that bench (the sections objects-api, usage-download and peer accept). Every other
  * BENCH_* knob reaches the benches as is (e.g. BENCH_DURATION_MS=5000, BENCH_LIST_OBJECTS=100000).
  */
 import { spawn } from 'node:child_process';
@@ -20,7 +20,7 @@ import { parseBenchSelection } from './lib/selection';
 /** Every bench, in the order run: the cheapest first. */
 export const BENCHES = {
   presign: 'bench/presign.bench.ts',
-  reference: 'bench/reference.bench.ts',
+  peer: 'bench/peer.bench.ts',
   objects: 'bench/objects-api.bench.ts',
   usage: 'bench/usage-download.bench.ts',
   'org-storage': 'bench/org-storage.bench.ts',

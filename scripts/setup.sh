@@ -26,6 +26,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 # curl and jq: the flows e2e suite runs the flows API's documented shell script as written.
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
+# wrk: the load tool of the side-by-side bench with the peer (bench/peer.bench.ts).
+command -v wrk >/dev/null || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   apt_install "${missing[@]}"

@@ -1,19 +1,37 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in ticks of 10 ms. */
 const TICK_MS = 10;
 
+/** User + system CPU time in ms from the text of a /proc/<pid>/stat. */
+export function cpuMsOfStat(stat: string): number {
+  // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th
+  // field of the line, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
 /** User + system CPU time of a process in ms, or undefined once it exited. */
 export function cpuMsOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th
-    // field of the line, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return cpuMsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** The processes of this machine whose command name (/proc/<pid>/comm) is `name`, e.g. every `postgres`. */
+export function pidsNamed(name: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 const summed = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + (cpuMsOf(pid) ?? 0), 0);
@@ -56,6 +74,35 @@ export function startCpuWindow(platformPids: readonly number[]): {
           platformPids.length > 0 && operations > 0 ? (platformMs * 1000) / operations : undefined,
         infrastructurePct,
       };
+    },
+  };
+}
+
+/**
+ * CPU of named groups of processes over a window, in ms per group. Each group's pids are looked up at
+ * both ends: a process born in the window counts from zero, one gone by the end is not counted.
+ */
+export function startGroupCpu(groups: Record<string, () => readonly number[]>): {
+  end(): Record<string, number>;
+} {
+  const before = new Map(
+    Object.entries(groups).map(([name, pids]) => [
+      name,
+      new Map(pids().map((pid) => [pid, cpuMsOf(pid) ?? 0])),
+    ]),
+  );
+  return {
+    end() {
+      return Object.fromEntries(
+        Object.entries(groups).map(([name, pids]) => {
+          const start = before.get(name) ?? new Map<number, number>();
+          const ms = pids().reduce((sum, pid) => {
+            const now = cpuMsOf(pid);
+            return now === undefined ? sum : sum + now - (start.get(pid) ?? 0);
+          }, 0);
+          return [name, ms];
+        }),
+      );
     },
   };
 }
