@@ -107,7 +107,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     },
   );
 
-  it('should finish an upload whose body is still arriving when storage gets SIGTERM', async () => {
+  it('should finish an upload whose body is still arriving when the gateway gets SIGTERM', async () => {
     const boundary = 'sigterm-boundary';
     const head = Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="path"\r\n\r\nterm\r\n` +
@@ -138,15 +138,15 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
       duplex: 'half',
     });
     await waitFor(
-      'the upload to be in flight in storage',
-      async () => (await inFlight('storage')) >= 1,
+      'the upload to be in flight in the gateway',
+      async () => (await inFlight('gateway')) >= 1,
     );
-    const { exited } = await terminate('storage');
+    const { exited } = await terminate('gateway');
     finish();
     const res = await pending;
     expect({ status: res.status, body: await res.text() }).toMatchObject({ status: 201 });
     expect(await exited).toBe(0);
-    await f.t.platform.restart('storage');
+    await f.t.platform.restart('gateway');
     const download = await orgStorageClient(f.t, f.org).download('term/slow.bin');
     expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.concat([first, rest]))).toBe(
       true,

@@ -125,7 +125,7 @@ export class StreamingUploads {
           `the upload body is malformed or ended early: ${(err as Error).message}`,
         );
       }
-      this.logger.warn(`S3 write of ${target.key} failed: ${(err as Error).message}`);
+      this.logger.warn(`S3 upload of ${target.key} failed: ${(err as Error).message}`);
       throw new DependencyUnavailableException(`S3 upload failed: ${(err as Error).name}`);
     }
   }
