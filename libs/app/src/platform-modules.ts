@@ -15,6 +15,7 @@ import {
 import { createLogger, Metrics } from '@lib/observability';
 import {
   ObjectStore,
+  type PartBuffers,
   s3AccessKeys,
   s3CredentialProvider,
   SigningCredentials,
@@ -157,6 +158,7 @@ interface S3EnvShape {
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;
   S3_FORCE_PATH_STYLE: boolean;
+  S3_WRITE_BUFFER_MIB: number;
 }
 
 /** The bucket's settings from the validated `WithS3` environment. */
@@ -185,6 +187,24 @@ export function countS3Operations(metrics: Metrics): S3ClientOptions['onOperatio
     labelNames: ['operation', 'status'],
   });
   return (operation, status) => requests.inc({ operation, status });
+}
+
+/** The part buffers of streamed S3 writes on `/metrics`: held, and writes waiting for one. */
+function countPartBuffers(metrics: Metrics, buffers: PartBuffers): void {
+  metrics.gauge({
+    name: 's3_write_part_buffers',
+    help: `Part buffers (5 MiB) of streamed S3 writes held, of ${buffers.capacity} (S3_WRITE_BUFFER_MIB).`,
+    collect() {
+      this.set(buffers.inUse);
+    },
+  });
+  metrics.gauge({
+    name: 's3_write_part_buffers_waiting',
+    help: 'Streamed S3 writes waiting for a part buffer (their uploads paused).',
+    collect() {
+      this.set(buffers.queued);
+    },
+  });
 }
 
 @Injectable()
@@ -222,9 +242,20 @@ export function objectStoreModule(): DynamicModule {
       },
       {
         provide: ObjectStore,
-        inject: [S3_SETTINGS, SigningCredentials, Metrics],
-        useFactory: (settings: S3Settings, credentials: SigningCredentials, metrics: Metrics) =>
-          new ObjectStore(settings, credentials, { onOperation: countS3Operations(metrics) }),
+        inject: [S3_SETTINGS, SigningCredentials, Metrics, ConfigService],
+        useFactory: (
+          settings: S3Settings,
+          credentials: SigningCredentials,
+          metrics: Metrics,
+          config: ConfigService<S3EnvShape, true>,
+        ) => {
+          const store = new ObjectStore(settings, credentials, {
+            onOperation: countS3Operations(metrics),
+            writeBufferBytes: config.get('S3_WRITE_BUFFER_MIB', { infer: true }) * 1024 * 1024,
+          });
+          countPartBuffers(metrics, store.partBuffers);
+          return store;
+        },
       },
       ObjectStoreShutdown,
     ],

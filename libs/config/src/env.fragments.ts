@@ -285,6 +285,15 @@ export function WithS3<B extends Ctor>(Base: B) {
     @Transform(toBool)
     @IsBoolean()
     S3_FORCE_PATH_STYLE: boolean = true;
+
+    /**
+     * The memory streamed writes to S3 may hold at once (whole 5 MiB parts): past it, uploads wait for a
+     * part to be stored, on TCP backpressure.
+     */
+    @Transform(toInt)
+    @IsInt()
+    @Min(5)
+    S3_WRITE_BUFFER_MIB: number = 160;
   }
   return S3Env;
 }

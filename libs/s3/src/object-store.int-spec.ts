@@ -84,6 +84,39 @@ describe('ObjectStore (S3Proxy)', () => {
     expect((await stored('large/a.bin')).length).toBe(12 * MiB);
   });
 
+  it('should hold no more parts than its write buffer, the other writes waiting their turn', async () => {
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
+    const small = new ObjectStore(s3.settings, credentials, { writeBufferBytes: 2 * 5 * MiB });
+    const seen = { inUse: 0, queued: 0 };
+    const watched = (total: number) =>
+      Readable.from(
+        (function* () {
+          for (let sent = 0; sent < total; sent += 64 * 1024) {
+            seen.inUse = Math.max(seen.inUse, small.partBuffers.inUse);
+            seen.queued = Math.max(seen.queued, small.partBuffers.queued);
+            yield Buffer.alloc(64 * 1024, sent / 65536);
+          }
+        })(),
+      );
+    try {
+      const outs = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          small.write(watched(11 * MiB), { key: `budget/${i}.bin` }),
+        ),
+      );
+      expect(outs.map((o) => o.sizeBytes)).toEqual(Array(5).fill(11 * MiB));
+      expect((await stored('budget/4.bin')).length).toBe(11 * MiB);
+      expect({ ...seen, after: small.partBuffers.inUse }).toEqual({
+        inUse: 2,
+        queued: expect.any(Number),
+        after: 0,
+      });
+      expect(seen.queued).toBeGreaterThan(0);
+    } finally {
+      small.close();
+    }
+  });
+
   it('should fail with ObjectTooLargeError and store nothing past the limit', async () => {
     await expect(
       store.write(chunksOf(6 * MiB + 1), { key: 'over/a.bin', maxBytes: 6 * MiB }),
@@ -92,6 +125,7 @@ describe('ObjectStore (S3Proxy)', () => {
       store.write(chunksOf(1001), { key: 'over/b.bin', maxBytes: 1000 }),
     ).rejects.toBeInstanceOf(ObjectTooLargeError);
     expect(await keysUnder('over/')).toEqual([]);
+    expect(store.partBuffers.inUse).toBe(0);
   });
 
   it('should store nothing when the stream fails in the middle of a multipart upload', async () => {

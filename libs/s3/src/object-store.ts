@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { request } from 'undici';
 import { createS3Client, type S3ClientOptions } from './client';
 import type { SigningCredentials } from './credentials';
+import { PartBuffers } from './part-buffers';
 import { Presigner } from './presigner';
 import { S3RequestError, withS3Retries } from './retries';
 import type { S3Settings } from './settings';
@@ -41,7 +42,19 @@ export function s3StatusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
 
-export type ObjectStoreOptions = Pick<S3ClientOptions, 'onOperation'>;
+/** Bytes of a stream a write gathers before it needs one of the `PartBuffers`. */
+export const SMALL_WRITE_BYTES = 256 * 1024;
+
+export interface ObjectStoreOptions extends Pick<S3ClientOptions, 'onOperation'> {
+  /**
+   * The most memory streamed writes may hold at once, in bytes, rounded down to whole parts (at least one):
+   * `write` never holds more than this plus a 256 KiB head per stream. Default 160 MiB (32 parts).
+   */
+  writeBufferBytes?: number;
+}
+
+/** Default of `ObjectStoreOptions.writeBufferBytes`. */
+export const DEFAULT_WRITE_BUFFER_BYTES = 160 * 1024 * 1024;
 
 /**
  * The platform's bucket, as every app that moves bytes sees it: streamed writes of unknown length, reads,
@@ -55,6 +68,8 @@ export type ObjectStoreOptions = Pick<S3ClientOptions, 'onOperation'>;
 export class ObjectStore {
   private readonly signer: Presigner;
   private readonly observe: ObjectStoreOptions['onOperation'];
+  /** The parts streamed writes hold, shared by all of them (`writeBufferBytes`). */
+  readonly partBuffers: PartBuffers;
   /**
    * Made on first use (an app that only PUTs small objects and HEADs never loads the SDK: ~22 MiB), without
    * SDK retries: every call is retried here, a streamed part with a fresh stream of the same bytes.
@@ -68,6 +83,8 @@ export class ObjectStore {
   ) {
     this.signer = Presigner.internal(settings, credentials);
     this.observe = options.onOperation;
+    const bufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
+    this.partBuffers = new PartBuffers(Math.max(1, Math.floor(bufferBytes / PART_SIZE_BYTES)));
   }
 
   private get s3(): S3Client {
@@ -85,6 +102,8 @@ export class ObjectStore {
    * S3 needs the length of every request body, and a streamed body's length is only known at its end. So
    * bytes gather until a part is full and go up as one part of a multipart upload while the stream waits
    * (backpressure reaches the producer); a stream that ends before the first part is full is one PUT.
+   * Past its first 256 KiB a stream gathers in one of the app's `partBuffers`, waiting (unread) while all
+   * are taken: concurrent writes never hold more memory than `writeBufferBytes`.
    * Nothing is visible under `key` before the last step (that PUT or CompleteMultipartUpload): a stream that
    * fails, or passes `maxBytes` (`ObjectTooLargeError`), leaves no object (the multipart upload is aborted;
    * parts of an abort that fails stay invisible until the bucket expires incomplete uploads: an
@@ -94,7 +113,7 @@ export class ObjectStore {
     source: AsyncIterable<Buffer | Uint8Array>,
     target: WriteTarget,
   ): Promise<StoredObject> {
-    const { CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand } =
+    const { CreateMultipartUploadCommand, CompleteMultipartUploadCommand } =
       await import('@aws-sdk/client-s3');
     const contentType = target.contentType ?? 'application/octet-stream';
     const maxBytes = target.maxBytes ?? Number.POSITIVE_INFINITY;
@@ -122,29 +141,26 @@ export class ObjectStore {
       pending = [];
       pendingBytes = 0;
       const partNumber = parts.length + 1;
-      const part = await withS3Retries(() =>
-        this.s3.send(
-          new UploadPartCommand({
-            Bucket: this.settings.bucket,
-            Key: target.key,
-            UploadId: uploadId,
-            PartNumber: partNumber,
-            Body: Readable.from(chunks),
-            ContentLength: length,
-          }),
-        ),
-      );
-      parts.push({ PartNumber: partNumber, ETag: part.ETag });
+      const etag = await this.uploadPart(target.key, uploadId!, partNumber, chunks, length);
+      parts.push({ PartNumber: partNumber, ETag: etag });
     };
 
+    let giveBack: (() => void) | undefined;
     try {
       for await (const chunk of source) {
         const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
         total += bytes.length;
         if (total > maxBytes) throw new ObjectTooLargeError(maxBytes);
+        if (!giveBack && pendingBytes + bytes.length > SMALL_WRITE_BYTES) {
+          giveBack = await this.partBuffers.take();
+        }
         pending.push(bytes);
         pendingBytes += bytes.length;
-        if (pendingBytes >= PART_SIZE_BYTES) await flushPart();
+        if (pendingBytes >= PART_SIZE_BYTES) {
+          await flushPart();
+          giveBack?.();
+          giveBack = undefined;
+        }
       }
       if (!uploadId) {
         const whole = Buffer.concat(pending, total);
@@ -167,6 +183,8 @@ export class ObjectStore {
       pending = [];
       if (uploadId) await this.abortMultipart(target.key, uploadId);
       throw err;
+    } finally {
+      giveBack?.();
     }
   }
 
@@ -188,6 +206,35 @@ export class ObjectStore {
       if (statusCode !== 200) throw new S3RequestError('PUT', key, statusCode);
       const etag = typeof headers.etag === 'string' ? headers.etag : null;
       return { key, sizeBytes: body.length, etag, contentType };
+    });
+  }
+
+  /**
+   * One part of a multipart upload, sent with undici to a presigned URL (unsigned payload: neither side
+   * hashes the 5 MiB); retried with a fresh stream of the same chunks. Answers the part's ETag.
+   */
+  private uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    chunks: readonly Buffer[],
+    length: number,
+  ): Promise<string> {
+    return withS3Retries(async () => {
+      const url = this.signer.presignUploadPart(key, uploadId, partNumber, {
+        expiresInSeconds: 300,
+      });
+      const { statusCode, headers, body } = await request(url, {
+        method: 'PUT',
+        body: Readable.from(chunks),
+        headers: { 'content-length': String(length) },
+      });
+      await body.dump();
+      this.observe?.('UploadPartCommand', String(statusCode));
+      if (statusCode !== 200 || typeof headers.etag !== 'string') {
+        throw new S3RequestError('PUT', key, statusCode);
+      }
+      return headers.etag;
     });
   }
 

@@ -2,6 +2,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  UploadPartCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -228,6 +229,27 @@ describe('Presigner', () => {
         }
       },
     );
+
+    it.each(keys)('UploadPart URL for %j equals the SDK one', async (key) => {
+      const uploadId = 'VXBsb2FkIElE+/=~x';
+      for (const date of dates) {
+        const ours = presigner.presignUploadPart(key, uploadId, 7, {
+          expiresInSeconds: 300,
+          signingDate: date,
+        });
+        const sdk = await getSignedUrl(
+          client,
+          new UploadPartCommand({
+            Bucket: settings.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: 7,
+          }),
+          { expiresIn: 300, signingDate: date },
+        );
+        expect(ours).toBe(sdk);
+      }
+    });
 
     it.each(keys)('HEAD URL for %j equals the SDK one', async (key) => {
       for (const date of dates) {

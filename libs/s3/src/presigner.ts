@@ -112,6 +112,23 @@ export class Presigner {
   }
 
   /**
+   * A URL for the PUT of one part of a multipart upload (`UploadPart`): what a service streams a part with,
+   * without the SDK's per-call cost and payload hashing (sign it over the internal endpoint).
+   */
+  presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options: PresignPutOptions,
+  ): string {
+    return this.presign('PUT', key, options.expiresInSeconds, options.signingDate, [
+      `partNumber=${partNumber}`,
+      `uploadId=${uriEncode(uploadId)}`,
+      'x-id=UploadPart',
+    ]);
+  }
+
+  /**
    * A URL for HEAD of one object: what a service checks existence with, without the SDK's per-call cost
    * (sign it with a Presigner over the internal endpoint, i.e. settings without `publicEndpoint`).
    */
