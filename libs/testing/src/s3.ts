@@ -18,7 +18,7 @@ export interface TestS3 extends S3Server {
 
 export interface TestS3Options extends Pick<
   S3ServerOptions,
-  'region' | 'faults' | 'ignoreUnknownHeaders' | 'corsAllowedOrigins' | 'jvm'
+  'region' | 'faults' | 'ignoreUnknownHeaders' | 'corsAllowedOrigins' | 'jvm' | 'objectsOutsideHeap'
 > {
   /** Extra buckets besides `platform-test`. */
   buckets?: string[];
@@ -39,6 +39,7 @@ export async function startTestS3(options: TestS3Options = {}): Promise<TestS3> 
     ignoreUnknownHeaders: options.ignoreUnknownHeaders,
     corsAllowedOrigins: options.corsAllowedOrigins,
     jvm: options.jvm,
+    objectsOutsideHeap: options.objectsOutsideHeap,
     buckets: [TEST_S3_BUCKET, ...(options.buckets ?? [])],
   });
   const settings: TestS3['settings'] = {

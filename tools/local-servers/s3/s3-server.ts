@@ -30,6 +30,12 @@ export interface S3ServerOptions {
    */
   directory?: string;
   /**
+   * Without `directory`: keep objects as files in the server's working directory (in memory when `/dev/shm`
+   * is writable; removed at stop) instead of in the JVM heap, which loads larger than the heap would fill
+   * (benchmarks). Default false.
+   */
+  objectsOutsideHeap?: boolean;
+  /**
    * Put the fault-injection proxy in front (tests). Default true. Without it clients talk to S3Proxy
    * directly (benchmarks, local runs) and `injectFault` throws.
    */
@@ -76,8 +82,10 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
     ? await freePorts(2).then(([a, b]) => [a, opts.port ?? b])
     : [opts.port ?? (await freePorts(1))[0], 0];
   const workDir = await freshServerDirectory('platform-s3');
-  const store: Record<string, string> = opts.directory
-    ? { 'jclouds.provider': 'filesystem-nio2', 'jclouds.filesystem.basedir': opts.directory }
+  const directory =
+    opts.directory ?? (opts.objectsOutsideHeap ? join(workDir, 'objects') : undefined);
+  const store: Record<string, string> = directory
+    ? { 'jclouds.provider': 'filesystem-nio2', 'jclouds.filesystem.basedir': directory }
     : { 'jclouds.provider': 'transient-nio2' };
   const properties: Record<string, string> = {
     's3proxy.endpoint': `http://127.0.0.1:${serverPort}`,
@@ -91,7 +99,7 @@ export async function startS3Server(opts: S3ServerOptions): Promise<S3Server> {
     ...s3ProxyCors(opts.corsAllowedOrigins ?? []),
     ...store,
   };
-  if (opts.directory) await mkdir(opts.directory, { recursive: true });
+  if (directory) await mkdir(directory, { recursive: true });
   const propertiesFile = join(workDir, 's3proxy.properties');
   await writeFile(
     propertiesFile,
