@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import {
+  checkOrgListCursor,
+  checkOrgName,
+  checkOrgPath,
   EventActor,
   encodeOrgListCursor,
-  InvalidOrgPathError,
   joinOrgPath,
   ORG_ROOT_PATH,
   orgFileKey,
-  OrgListCursor,
   ORG_STORAGE_LIMITS,
   OrgPath,
-  parseOrgListCursor,
-  parseOrgName,
-  parseOrgPath,
   StorageFileUpdatedEvent,
   Topic,
 } from '@lib/contracts';
@@ -95,26 +93,6 @@ export interface PathResult {
   etag?: string;
 }
 
-/** `path` with the caller's field name in a 400. */
-/** Runs a @lib/contracts parser; its `InvalidOrgPathError` becomes a 400 naming `field`. */
-function checked<T>(field: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof InvalidOrgPathError) {
-      throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
-    }
-    throw err;
-  }
-}
-
-const parsePath = (value: unknown, field: string): OrgPath =>
-  checked(field, () => parseOrgPath(value, field));
-const parseName = (value: unknown, field: string): string =>
-  checked(field, () => parseOrgName(value, field));
-const parseCursor = (value: string, field: string): OrgListCursor =>
-  checked(field, () => parseOrgListCursor(value, field));
-
 const parentOf = (p: OrgPath) => p.segments.slice(0, -1).join('/');
 const lastOf = (p: OrgPath) => p.segments[p.segments.length - 1];
 
@@ -160,8 +138,8 @@ export class OrgFilesService {
     hasMore: boolean;
     nextCursor: string | null;
   }> {
-    const p = parsePath(rawPath, 'path');
-    const after = page.cursor === undefined ? undefined : parseCursor(page.cursor, 'cursor');
+    const p = checkOrgPath(rawPath, 'path');
+    const after = page.cursor === undefined ? undefined : checkOrgListCursor(page.cursor, 'cursor');
     const limit = page.limit ?? ORG_STORAGE_LIMITS.list.default;
     const m = this.repo.manager;
     const root = await this.repo.findRoot(m, orgId);
@@ -222,7 +200,7 @@ export class OrgFilesService {
     files: number;
     folders: number;
   }> {
-    const p = parsePath(rawPath, 'path');
+    const p = checkOrgPath(rawPath, 'path');
     const m = this.repo.manager;
     const root = await this.repo.findRoot(m, orgId);
     if (!root) {
@@ -245,8 +223,8 @@ export class OrgFilesService {
    * share its lock and one transaction (`commitTogether`).
    */
   async commitUpload(cmd: UploadCommit): Promise<{ file: OrgFileView; created: boolean }> {
-    const folderPath = parsePath(cmd.path, 'path');
-    const name = parseName(cmd.name, 'file name');
+    const folderPath = checkOrgPath(cmd.path, 'path');
+    const name = checkOrgName(cmd.name, 'file name');
     const answer = await this.commits.submit({ cmd, folderPath, name });
     if (answer instanceof Error) throw answer;
     return answer;
@@ -357,8 +335,8 @@ export class OrgFilesService {
     rawPath: string | undefined,
     rawName: string,
   ): Promise<PathResult> {
-    const parent = parsePath(rawPath, 'path');
-    const name = parseName(rawName, 'name');
+    const parent = checkOrgPath(rawPath, 'path');
+    const name = checkOrgName(rawName, 'name');
     const path = joinOrgPath(parent.path, name);
     const folder = await this.tx(async (m) => {
       const root = await this.repo.ensureRoot(m, caller.orgId);
@@ -383,7 +361,7 @@ export class OrgFilesService {
     rawPath: string,
     ifMatch?: string,
   ): Promise<PathResult & { deletedFiles: number; deletedFolders: number }> {
-    const p = parsePath(rawPath, 'path');
+    const p = checkOrgPath(rawPath, 'path');
     if (p.segments.length === 0) throw new OrgPathIsRootException('deleted');
     const now = Date.now();
     const result = await this.tx(async (m) => {
@@ -439,8 +417,8 @@ export class OrgFilesService {
     rawNewName: string,
     ifMatch?: string,
   ): Promise<PathResult> {
-    const p = parsePath(rawPath, 'path');
-    const name = parseName(rawNewName, 'new_name');
+    const p = checkOrgPath(rawPath, 'path');
+    const name = checkOrgName(rawNewName, 'new_name');
     if (p.segments.length === 0) throw new OrgPathIsRootException('renamed');
     const newPath = joinOrgPath(parentOf(p) || ORG_ROOT_PATH, name);
     return this.relocate(caller, p, newPath, ifMatch, (_m, t) => {
@@ -456,8 +434,8 @@ export class OrgFilesService {
     rawDest: string,
     ifMatch?: string,
   ): Promise<PathResult> {
-    const s = parsePath(rawSource, 'source_path');
-    const d = parsePath(rawDest, 'dest_path');
+    const s = checkOrgPath(rawSource, 'source_path');
+    const d = checkOrgPath(rawDest, 'dest_path');
     if (s.segments.length === 0) throw new OrgPathIsRootException('moved');
     const newPath = joinOrgPath(d.path, lastOf(s));
     return this.relocate(caller, s, newPath, ifMatch, async (m, t, root) => {
@@ -486,11 +464,11 @@ export class OrgFilesService {
     rawDest: string,
     rawNewName?: string,
   ): Promise<PathResult> {
-    const s = parsePath(rawSource, 'source_path');
-    const d = parsePath(rawDest, 'dest_path');
+    const s = checkOrgPath(rawSource, 'source_path');
+    const d = checkOrgPath(rawDest, 'dest_path');
     if (s.segments.length === 0)
       throw new ValidationFailedException('copying folders is not supported');
-    const name = rawNewName === undefined ? lastOf(s) : parseName(rawNewName, 'new_name');
+    const name = rawNewName === undefined ? lastOf(s) : checkOrgName(rawNewName, 'new_name');
     const newPath = joinOrgPath(d.path, name);
     const m0 = this.repo.manager;
     const source = await this.existing(m0, caller.orgId, s, 'source_path');
@@ -596,7 +574,7 @@ export class OrgFilesService {
   }
 
   private async fileAt(orgId: string, rawPath: string): Promise<{ file: OrgFile; path: OrgPath }> {
-    const p = parsePath(rawPath, 'path');
+    const p = checkOrgPath(rawPath, 'path');
     if (p.segments.length === 0) throw new OrgPathIsFolderException(p.path);
     const t = await this.existing(this.repo.manager, orgId, p, 'path');
     if (t.kind === 'folder') throw new OrgPathIsFolderException(p.path);
