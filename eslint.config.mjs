@@ -42,6 +42,32 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: IMPORT_PATTERNS }],
     },
   },
+  {
+    // One data-access style: repositories own SQL. Services, workers and processors call repositories and
+    // hand them a transaction (`Tx` of @lib/database); they neither import TypeORM nor run queries.
+    files: ['apps/**/*.service.ts', 'apps/**/*.worker.ts', 'apps/**/*.processor.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: IMPORT_PATTERNS,
+          paths: ['typeorm', '@nestjs/typeorm'].map((name) => ({
+            name,
+            message:
+              'SQL lives in repositories: call one (a transaction is `Tx` of @lib/database).',
+          })),
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(query|createQueryBuilder|getRepository)$/]',
+          message: 'SQL lives in repositories.',
+        },
+      ],
+    },
+  },
   ...Object.entries(LOWER_LIB_IMPORTS).map(([files, allowed]) => ({
     files: [files],
     rules: {
