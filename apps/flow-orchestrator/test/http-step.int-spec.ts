@@ -3,7 +3,6 @@ import { createServer, Server, ServerResponse } from 'node:http';
 import type { LookupAddress } from 'node:dns';
 import type { AddressInfo, Socket } from 'node:net';
 import { Queue } from 'bullmq';
-import type { ConfigService } from '@nestjs/config';
 import { FLOW_LIMITS, parseFlowDefinition, QueueName } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES, OutboxWriter } from '@lib/events';
@@ -26,8 +25,10 @@ import { RunDeadlines } from '../src/runs/run-deadlines';
 import { RunExecutor } from '../src/runs/run-executor.service';
 import { RunQueue } from '../src/runs/run-queue.service';
 import { RunsRepository } from '../src/runs/runs.repository';
-import { FlowOrchestratorEnv } from '../src/config/flow-orchestrator.env';
-import { RunsService } from '../src/runs/runs.service';
+import { RunStateMachine } from '../src/runs/run-state-machine.service';
+import { RunTriggersService } from '../src/runs/run-triggers.service';
+import { RunViews } from '../src/runs/run-views';
+import { WorkflowDefinitionsService } from '../src/runs/workflow-definitions.service';
 import { isPublicAddress, Resolve, systemResolve } from '../src/steps/http-target';
 import { UNREACHABLE } from '../src/steps/http.step';
 import { StepRegistry } from '../src/steps/step-registry';
@@ -133,7 +134,8 @@ describe('http steps: targets, reasons, limits and deadlines', () => {
   let watchQueue: Queue;
   let repo: RunsRepository;
   let bytes: RunBytes;
-  let runs: RunsService;
+  let states: RunStateMachine;
+  let triggers: RunTriggersService;
   let target: Target;
 
   const files = { record: () => Promise.resolve() } as unknown as RunFilesClient;
@@ -145,7 +147,7 @@ describe('http steps: targets, reasons, limits and deadlines', () => {
   ) =>
     new RunExecutor(
       repo,
-      runs,
+      states,
       bytes,
       files,
       StepRegistry.builtIn({
@@ -172,7 +174,7 @@ describe('http steps: targets, reasons, limits and deadlines', () => {
         }),
       }),
     );
-    return (await runs.trigger(wf.id, null, caller)).runId;
+    return (await triggers.trigger(wf.id, null, caller)).runId;
   };
 
   /** Runs `url` as the job's last attempt (whatever fails ends the run) and answers the run. */
@@ -199,18 +201,15 @@ describe('http steps: targets, reasons, limits and deadlines', () => {
       new Presigner(s3.settings, credentials),
     );
     const queue = new RunQueue(runsQueue, watchQueue);
-    // Run inputs of the upload endpoints' size at most (RUN_INPUT_MAX_BYTES).
-    const limits = { get: () => FLOW_LIMITS.uploadBytes } as unknown as ConfigService<
-      FlowOrchestratorEnv,
-      true
-    >;
-    runs = new RunsService(
+    const outbox = new OutboxWriter({ source: '/test' });
+    states = new RunStateMachine(repo, outbox, queue, bytes);
+    triggers = new RunTriggersService(
       repo,
-      new OutboxWriter({ source: '/test' }),
+      outbox,
       queue,
-      bytes,
-      files,
-      limits,
+      new WorkflowDefinitionsService(repo),
+      states,
+      new RunViews(repo),
     );
     target = new Target();
     await target.start();

@@ -30,12 +30,17 @@ import { RunFilesClient } from '../src/bytes/run-files.client';
 import { FLOW_SCHEMA } from '../src/database/migrations';
 import { RunDeadlines } from '../src/runs/run-deadlines';
 import { RunExecutor } from '../src/runs/run-executor.service';
+import { RunExpiryService } from '../src/runs/run-expiry.service';
 import { RunQueue } from '../src/runs/run-queue.service';
+import { RunStateMachine } from '../src/runs/run-state-machine.service';
+import { RunTriggersService } from '../src/runs/run-triggers.service';
+import { RunUploadEdgesService } from '../src/runs/run-upload-edges.service';
+import { RunViews } from '../src/runs/run-views';
 import { RunsReconciler } from '../src/runs/runs-reconciler.service';
 import { WorkflowNotFoundException } from '../src/runs/runs.exception';
 import { RunsRepository } from '../src/runs/runs.repository';
+import { WorkflowDefinitionsService } from '../src/runs/workflow-definitions.service';
 import { FlowOrchestratorEnv } from '../src/config/flow-orchestrator.env';
-import { RunsService } from '../src/runs/runs.service';
 import { CopyStep } from '../src/steps/copy.step';
 import { StepRunContext } from '../src/steps/step';
 import { StepRegistry } from '../src/steps/step-registry';
@@ -73,7 +78,7 @@ class CrashingCopy extends CopyStep {
 // The run state machine against real Postgres, Redis (BullMQ) and the verifying S3: statuses and their
 // events, waiting edges, resuming, a step retried after a crash between its effect and its commit, ERROR on
 // the last attempt, EXPIRED past the TTL, concurrent upload notices.
-describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
+describe(`The run services and ${RunExecutor.name}`, () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let s3: TestS3;
@@ -84,7 +89,10 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
   let files: RecordingRunFiles;
   let bytes: RunBytes;
   let copy: CrashingCopy;
-  let sut: RunsService;
+  let states: RunStateMachine;
+  let triggers: RunTriggersService;
+  let uploads: RunUploadEdgesService;
+  let expiry: RunExpiryService;
   let executor: RunExecutor;
 
   const events = async (runId: string) =>
@@ -143,15 +151,20 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
       FlowOrchestratorEnv,
       true
     >;
-    sut = new RunsService(
+    const outbox = new OutboxWriter({ source: '/test' });
+    const views = new RunViews(repo);
+    states = new RunStateMachine(repo, outbox, queue, bytes);
+    triggers = new RunTriggersService(
       repo,
-      new OutboxWriter({ source: '/test' }),
+      outbox,
       queue,
-      bytes,
-      runFiles,
-      limits,
+      new WorkflowDefinitionsService(repo),
+      states,
+      views,
     );
-    executor = new RunExecutor(repo, sut, bytes, runFiles, new StepRegistry([copy]), deadlines);
+    uploads = new RunUploadEdgesService(repo, queue, bytes, runFiles, views, limits);
+    expiry = new RunExpiryService(repo, states);
+    executor = new RunExecutor(repo, states, bytes, runFiles, new StepRegistry([copy]), deadlines);
   });
 
   afterAll(async () => {
@@ -171,19 +184,19 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
         StartingStepID: 'copy',
       },
     });
-    const { runId, result } = await sut.trigger(wf.id, { n: 1 }, caller);
+    const { runId, result } = await triggers.trigger(wf.id, { n: 1 }, caller);
     expect(result).toEqual({ jobId: `run.execute.${runId}`, queue: 'runs', state: 'waiting' });
     expect((await repo.findRun(runId))!.status).toBe('QUEUED');
 
     await executor.execute(runId, false);
     expect((await repo.findRun(runId))!.status).toBe('WAITING');
     expect(await watchQueue.getJob(`upload.watch.${runId}.in`)).toBeDefined();
-    expect(await sut.fillEdge(runId, 'in')).toBe('not-uploaded');
+    expect(await uploads.fillEdge(runId, 'in')).toBe('not-uploaded');
 
     await upload(runId, 'in', 'payload');
     await runsQueue.remove(`run.execute.${runId}`); // what a finished job leaves: nothing
-    expect(await sut.fillEdge(runId, 'in')).toBe('filled');
-    expect(await sut.fillEdge(runId, 'in')).toBe('already-filled');
+    expect(await uploads.fillEdge(runId, 'in')).toBe('filled');
+    expect(await uploads.fillEdge(runId, 'in')).toBe('already-filled');
     expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined(); // resumed
 
     // The step writes its output, then its worker dies before the commit: BullMQ retries the job.
@@ -221,7 +234,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
       },
     });
     const answers = await Promise.all(
-      Array.from({ length: 300 }, (_, i) => sut.trigger(wf.id, { i }, caller)),
+      Array.from({ length: 300 }, (_, i) => triggers.trigger(wf.id, { i }, caller)),
     );
     const ids = answers.map((a) => a.runId);
     expect(new Set(ids).size).toBe(300);
@@ -252,10 +265,10 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     const missing = randomUUID();
     const otherOrg = { ...caller, orgId: randomUUID() };
     const answers = await Promise.allSettled([
-      sut.trigger(wf.id, { n: 1 }, caller),
-      sut.trigger(missing, {}, caller),
-      sut.trigger(wf.id, {}, otherOrg), // another org's workflow: not found
-      sut.trigger(wf.id, { n: 2 }, caller),
+      triggers.trigger(wf.id, { n: 1 }, caller),
+      triggers.trigger(missing, {}, caller),
+      triggers.trigger(wf.id, {}, otherOrg), // another org's workflow: not found
+      triggers.trigger(wf.id, { n: 2 }, caller),
     ]);
     expect(answers.map((a) => a.status)).toEqual([
       'fulfilled',
@@ -284,7 +297,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
       },
     });
     const runs = await Promise.all(
-      Array.from({ length: 40 }, () => sut.trigger(wf.id, null, caller)),
+      Array.from({ length: 40 }, () => triggers.trigger(wf.id, null, caller)),
     );
     await Promise.all(runs.map((r) => executor.execute(r.runId, false)));
     for (const { runId } of runs) {
@@ -305,12 +318,12 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
         StartingStepID: 'call',
       },
     });
-    const { runId } = await sut.trigger(wf.id, null, caller);
+    const { runId } = await triggers.trigger(wf.id, null, caller);
     // The real http step; nothing listens on port 9.
     const registry = StepRegistry.builtIn({ allowPrivateNetworks: true });
     const real = new RunExecutor(
       repo,
-      sut,
+      states,
       bytes,
       files as unknown as RunFilesClient,
       registry,
@@ -331,17 +344,17 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
         DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: '${RUN_ID}.bin' }],
       },
     });
-    const view = await sut.startByName('late', null, caller);
+    const view = await triggers.startByName('late', null, caller);
     expect(view.WorkflowID).toBe(wf.id);
     expect(view.Status).toBe('WAITING');
     expect(view.WaitingURLs![0].Artifact.ObjectName).toBe(`${view.ID}.bin`);
-    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(false);
+    expect(await expiry.expireIfOverdue(view.ID, 'in')).toBe(false);
     await dataSource.query(
       `UPDATE run_edges SET expires_at = now() - interval '1 ms' WHERE run_id = $1`,
       [view.ID],
     );
-    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(true);
-    expect(await sut.expireIfOverdue(view.ID, 'in')).toBe(false);
+    expect(await expiry.expireIfOverdue(view.ID, 'in')).toBe(true);
+    expect(await expiry.expireIfOverdue(view.ID, 'in')).toBe(false);
     const run = (await repo.findRun(view.ID))!;
     expect(run.status).toBe('EXPIRED');
     expect(await events(view.ID)).toEqual([
@@ -350,7 +363,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
       'WAITING@3',
       'EXPIRED@4',
     ]);
-    expect(await sut.fillEdge(view.ID, 'in')).toBe('not-waiting');
+    expect(await uploads.fillEdge(view.ID, 'in')).toBe('not-waiting');
   });
 
   it('should re-enqueue runs and upload watches that Redis lost', async () => {
@@ -361,8 +374,8 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
         StartingStepID: 'copy',
       },
     });
-    const { runId } = await sut.trigger(queued.id, null, caller);
-    const waiting = await sut.startByName('lost', null, caller);
+    const { runId } = await triggers.trigger(queued.id, null, caller);
+    const waiting = await triggers.startByName('lost', null, caller);
     await runsQueue.obliterate({ force: true }); // a Redis flush
     await watchQueue.obliterate({ force: true });
     await dataSource.query(`UPDATE runs SET updated_at = now() - interval '1 minute'`);
@@ -385,9 +398,9 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     await workflow('racing', {
       Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
     });
-    const view = await sut.startByName('racing', null, caller);
+    const view = await triggers.startByName('racing', null, caller);
     await upload(view.ID, 'in', 'bytes');
-    const outcomes = await Promise.all([1, 2, 3, 4].map(() => sut.fillEdge(view.ID, 'in')));
+    const outcomes = await Promise.all([1, 2, 3, 4].map(() => uploads.fillEdge(view.ID, 'in')));
     expect(outcomes.filter((o) => o === 'filled')).toHaveLength(1);
     const inputs = (await repo.runFiles(view.ID)).filter((f) => f.direction === 'input');
     expect(inputs).toHaveLength(1);
@@ -401,12 +414,12 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     await workflow('overwritten', {
       Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
     });
-    const view = await sut.startByName('overwritten', null, caller);
+    const view = await triggers.startByName('overwritten', null, caller);
     await upload(view.ID, 'in', 'noticed');
-    expect(await sut.fillEdge(view.ID, 'in')).toBe('filled');
+    expect(await uploads.fillEdge(view.ID, 'in')).toBe('filled');
     // The attack: the PutURL stays valid for the rest of its hour.
     await upload(view.ID, 'in', 'replaced by a longer body');
-    expect(await sut.fillEdge(view.ID, 'in')).toBe('already-filled');
+    expect(await uploads.fillEdge(view.ID, 'in')).toBe('already-filled');
 
     const inputs = (await repo.runFiles(view.ID)).filter((f) => f.direction === 'input');
     expect(inputs).toEqual([expect.objectContaining({ sizeBytes: 7 })]);
@@ -424,16 +437,16 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     await workflow('noticed', {
       Flow: { DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: 'x.bin' }] },
     });
-    const view = await sut.startByName('noticed', null, caller);
-    await sut.uploadTarget(ORG, view.ID, 'in'); // the endpoint's check before the first byte
+    const view = await triggers.startByName('noticed', null, caller);
+    await uploads.uploadTarget(ORG, view.ID, 'in'); // the endpoint's check before the first byte
     await upload(view.ID, 'in', 'bytes');
-    expect(await sut.fillEdge(view.ID, 'in')).toBe('filled'); // the watcher was faster
-    const answer = await sut.completeUpload(ORG, view.ID, 'in', caller.actor);
+    expect(await uploads.fillEdge(view.ID, 'in')).toBe('filled'); // the watcher was faster
+    const answer = await uploads.completeUpload(ORG, view.ID, 'in', caller.actor);
     expect(answer.ID).toBe(view.ID);
-    await expect(sut.completeUpload(randomUUID(), view.ID, 'in', caller.actor)).rejects.toThrow(
+    await expect(uploads.completeUpload(randomUUID(), view.ID, 'in', caller.actor)).rejects.toThrow(
       'No run',
     );
-    await expect(sut.uploadTarget(ORG, view.ID, 'in')).rejects.toThrow('is already filled');
+    await expect(uploads.uploadTarget(ORG, view.ID, 'in')).rejects.toThrow('is already filled');
   });
   it('should check waiting edges from one read per batch: wait, fill, expire, or let go', async () => {
     await workflow('watched', {
@@ -441,7 +454,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
         DataWells: [{ Edge: 'in', Store: 'default', Source: 'upload', Key: '${RUN_ID}.bin' }],
       },
     });
-    const start = () => sut.startByName('watched', null, caller);
+    const start = () => triggers.startByName('watched', null, caller);
     const [waiting, uploaded, overdue, filled] = await Promise.all([
       start(),
       start(),
@@ -450,14 +463,14 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
     ]);
     await upload(uploaded.ID, 'in', 'bytes');
     await upload(filled.ID, 'in', 'bytes');
-    expect(await sut.fillEdge(filled.ID, 'in')).toBe('filled');
+    expect(await uploads.fillEdge(filled.ID, 'in')).toBe('filled');
     await dataSource.query(
       `UPDATE run_edges SET expires_at = now() - interval '1 ms' WHERE run_id = $1`,
       [overdue.ID],
     );
     const reads = jest.spyOn(repo, 'watchedEdges');
     const metrics = new Metrics({ service: 'flow-orchestrator', defaultMetrics: false });
-    const watcher = new UploadWatchProcessor(repo, sut, bytes, metrics);
+    const watcher = new UploadWatchProcessor(repo, uploads, expiry, bytes, metrics);
     // The job as BullMQ hands it to the worker: only moveToDelayed is BullMQ's own business here.
     const job = (runId: string) =>
       ({
@@ -498,7 +511,7 @@ describe(`${RunsService.name} and ${RunExecutor.name}`, () => {
         StartingStepID: 'c',
       },
     });
-    const { runId } = await sut.trigger(wf.id, null, caller);
+    const { runId } = await triggers.trigger(wf.id, null, caller);
     const jobId = `run.execute.${runId}`;
     // A worker that fails every job once (the test queue's jobs have one attempt): Redis keeps it failed.
     const worker = new Worker(QueueName.Runs, () => Promise.reject(new Error('boom')), {

@@ -11,7 +11,10 @@ import { FileLocatorRegistry } from '../src/files/file-locator';
 import { OrgFileLocator } from '../src/org-files/org-file-locator';
 import { OrgFilePurger } from '../src/org-files/org-file-purger.service';
 import { OrgFilesRepository } from '../src/org-files/org-files.repository';
-import { OrgFilesService } from '../src/org-files/org-files.service';
+import { OrgFileReadsService } from '../src/org-files/org-file-reads.service';
+import { OrgTree } from '../src/org-files/org-tree';
+import { OrgTreeMutationsService } from '../src/org-files/org-tree-mutations.service';
+import { OrgUploadCommitsService } from '../src/org-files/org-upload-commits.service';
 import {
   FOLDER_DELETE_BATCH,
   OrgFolderDeleteWorker,
@@ -48,19 +51,21 @@ async function statusOf(p: Promise<unknown>): Promise<number | 'ok'> {
 // Org storage's rules in a real Postgres: folder rename/move as one row with the per-file `moved` events
 // from the worker in batches, races between creators and movers, and stats from the folder counters
 // checked against a full scan.
-describe(`${OrgFilesService.name} (Postgres)`, () => {
+describe('Org files (Postgres)', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let repo: OrgFilesRepository;
   let worker: OrgFolderMoveWorker;
   let deletes: OrgFolderDeleteWorker;
-  let sut: OrgFilesService;
+  let reads: OrgFileReadsService;
+  let uploads: OrgUploadCommitsService;
+  let mutations: OrgTreeMutationsService;
   const purged: string[] = [];
 
   const caller = (orgId: string) => ({ orgId, actor: ACTOR });
 
   const put = (orgId: string, path: string, name: string, size: number) =>
-    sut.commitUpload({
+    uploads.commitUpload({
       orgId,
       orgKey: 'int-org',
       actor: ACTOR,
@@ -84,7 +89,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
 
   /** Stats recomputed the slow way: every file of every folder under `path`. */
   const scannedStats = async (orgId: string, path: string) => {
-    const listing = await sut.list(orgId, path);
+    const listing = await reads.list(orgId, path);
     let bytes = 0;
     let files = 0;
     for (const e of listing.entries) {
@@ -123,14 +128,18 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     deletes = new OrgFolderDeleteWorker(repo, outbox, purger);
     // The service's wake-up calls are no-ops here: the tests drain the workers themselves.
     const quiet = { kick: () => undefined };
-    sut = new OrgFilesService(
+    const tree = new OrgTree(repo, outbox);
+    const quotas = new StorageQuotas(new OrgQuotasRepository(dataSource));
+    reads = new OrgFileReadsService(repo, tree, bytes);
+    uploads = new OrgUploadCommitsService(repo, tree, purger, quotas);
+    mutations = new OrgTreeMutationsService(
       repo,
-      outbox,
+      tree,
       bytes,
       purger,
       quiet as unknown as OrgFolderMoveWorker,
       quiet as unknown as OrgFolderDeleteWorker,
-      new StorageQuotas(new OrgQuotasRepository(dataSource)),
+      quotas,
     );
   });
 
@@ -166,7 +175,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       [org],
     );
 
-    const res = await sut.rename(caller(org), 'big', 'huge');
+    const res = await mutations.rename(caller(org), 'big', 'huge');
 
     expect(res).toMatchObject({ type: 'folder', path: 'huge', previousPath: 'big' });
     // The request touched no file row and wrote no file event: one folder row and one queued job.
@@ -189,7 +198,10 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     expect(moved.map((e) => e.path)).toEqual(
       expect.arrayContaining(['huge/seed.txt', 'huge/inner/f1', `huge/inner/f${count}`]),
     );
-    expect(await sut.stats(org, 'huge')).toMatchObject({ files: count + 1, bytes: count * 10 + 1 });
+    expect(await reads.stats(org, 'huge')).toMatchObject({
+      files: count + 1,
+      bytes: count * 10 + 1,
+    });
   });
 
   it('should delete a folder of 5,000 files in batches, one deleted event each, resuming after an interruption', async () => {
@@ -220,15 +232,15 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     );
     const before = (await events()).length;
 
-    const res = await sut.remove(caller(org), 'bulk');
+    const res = await mutations.remove(caller(org), 'bulk');
 
     expect(res).toMatchObject({ type: 'folder', deletedFiles: count + 1, deletedFolders: 2 });
     // The request wrote no file event; the folder is gone from the tree at once and its name is free.
     expect((await events()).length).toBe(before);
     expect(await repo.pendingFolderDeletes()).toBe(1);
-    expect((await sut.list(org, '/')).entries).toEqual([]);
-    expect(await sut.stats(org, '/')).toMatchObject({ files: 0, bytes: 0, folders: 0 });
-    expect(await statusOf(sut.meta(org, 'bulk/inner/f1'))).toBe(404);
+    expect((await reads.list(org, '/')).entries).toEqual([]);
+    expect(await reads.stats(org, '/')).toMatchObject({ files: 0, bytes: 0, folders: 0 });
+    expect(await statusOf(reads.meta(org, 'bulk/inner/f1'))).toBe(404);
     expect((await put(org, 'bulk', 'again.txt', 3)).created).toBe(true);
 
     // A request holds file 2,550: the worker stops at the batch that has it (NOWAIT), as a crash would.
@@ -273,8 +285,8 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
   it('should publish nothing for a folder deleted before its move events went out', async () => {
     const org = randomUUID();
     await put(org, 'gone/a', 'x.txt', 3);
-    await sut.move(caller(org), 'gone/a', '/');
-    await sut.remove(caller(org), 'a');
+    await mutations.move(caller(org), 'gone/a', '/');
+    await mutations.remove(caller(org), 'a');
     const before = (await events()).length;
     await worker.drain();
     expect(await repo.pendingFolderMoves()).toBe(0);
@@ -283,17 +295,17 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
 
   it('should never make a cycle when two folders are moved into each other at once', async () => {
     const org = randomUUID();
-    await sut.createFolder(caller(org), '/', 'a');
-    await sut.createFolder(caller(org), '/', 'b');
+    await mutations.createFolder(caller(org), '/', 'a');
+    await mutations.createFolder(caller(org), '/', 'b');
     const results = await Promise.all([
-      statusOf(sut.move(caller(org), 'a', 'b')),
-      statusOf(sut.move(caller(org), 'b', 'a')),
+      statusOf(mutations.move(caller(org), 'a', 'b')),
+      statusOf(mutations.move(caller(org), 'b', 'a')),
     ]);
     // The second move sees the first (the org's tree lock): it is either a 404 (its source moved
     // away) or a 400 (into itself); never two successes.
     expect(results.filter((r) => r === 'ok')).toHaveLength(1);
     expect(results.filter((r) => r !== 'ok')[0]).toBeGreaterThanOrEqual(400);
-    const listing = await sut.list(org, '/');
+    const listing = await reads.list(org, '/');
     expect(listing.entries).toHaveLength(1);
     await worker.drain();
   });
@@ -322,9 +334,9 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       Array.from({ length: 8 }, (_, i) => put(org, 'race', 'same.txt', i + 1)),
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
-    const listing = await sut.list(org, 'race');
+    const listing = await reads.list(org, 'race');
     expect(listing.entries).toHaveLength(1);
-    expect(await sut.stats(org, 'race')).toMatchObject({
+    expect(await reads.stats(org, 'race')).toMatchObject({
       files: 1,
       bytes: (listing.entries[0] as { sizeBytes: number }).sizeBytes,
     });
@@ -350,7 +362,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     const overwrite = status(put(org, 'mix', 'old.txt', 7));
     const onFolder = status(put(org, 'mix', 'sub', 3));
     const stale = status(
-      sut.commitUpload({
+      uploads.commitUpload({
         orgId: org,
         orgKey: 'int-org',
         actor: ACTOR,
@@ -374,7 +386,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       [org],
     );
     expect(transactions).toBe(1);
-    expect(await sut.stats(org, 'mix')).toMatchObject(await scannedStats(org, 'mix'));
+    expect(await reads.stats(org, 'mix')).toMatchObject(await scannedStats(org, 'mix'));
     expect(await scannedStats(org, 'mix')).toEqual({ files: 22, bytes: 1 + 7 + 200 });
   });
 
@@ -382,8 +394,8 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     const org = randomUUID();
     const folders = Array.from({ length: 30 }, (_, i) => `dir-${String(i).padStart(3, '0')}`);
     const files = Array.from({ length: 400 }, (_, i) => `f-${String(i).padStart(4, '0')}.txt`);
-    await sut.createFolder(caller(org), '/', 'big');
-    for (const name of folders) await sut.createFolder(caller(org), 'big', name);
+    await mutations.createFolder(caller(org), '/', 'big');
+    for (const name of folders) await mutations.createFolder(caller(org), 'big', name);
     for (const name of files) await put(org, 'big', name, 1);
     const expected = [...folders.map((n) => `folder:${n}`), ...files.map((n) => `file:${n}`)];
 
@@ -393,7 +405,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await sut.list(org, 'big', { limit: 37, cursor });
+      const page = await reads.list(org, 'big', { limit: 37, cursor });
       pages++;
       expect(page.entries.length).toBe(page.hasMore ? 37 : page.entries.length);
       seen.push(...page.entries.map((e) => `${e.type}:${e.name}`));
@@ -407,7 +419,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       await put(org, 'big', ahead, 1);
       added.push(`file:${behind}`, `file:${ahead}`);
       const doomed = files[files.length - pages];
-      await sut.remove(caller(org), `big/${doomed}`);
+      await mutations.remove(caller(org), `big/${doomed}`);
       removed.push(`file:${doomed}`);
     } while (cursor !== undefined);
 
@@ -424,7 +436,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
   it('should answer 400 naming the cursor for one it did not write', async () => {
     const org = randomUUID();
     await put(org, '/', 'a.txt', 1);
-    const err = await sut.list(org, '/', { cursor: 'bm9wZQ' }).catch((e: unknown) => e);
+    const err = await reads.list(org, '/', { cursor: 'bm9wZQ' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DomainException);
     expect((err as DomainException).status).toBe(400);
     expect((err as Error).message).toBe(
@@ -434,9 +446,11 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
 
   it('should answer 409 to all but one of concurrent creators of one folder name', async () => {
     const org = randomUUID();
-    await sut.createFolder(caller(org), '/', 'first');
+    await mutations.createFolder(caller(org), '/', 'first');
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => statusOf(sut.createFolder(caller(org), 'first', 'dup'))),
+      Array.from({ length: 6 }, () =>
+        statusOf(mutations.createFolder(caller(org), 'first', 'dup')),
+      ),
     );
     expect(results.filter((r) => r === 'ok')).toHaveLength(1);
     expect(results.filter((r) => r === 409)).toHaveLength(5);
@@ -445,11 +459,11 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
   it('should refuse a file and a folder of one name in one folder (409 both ways)', async () => {
     const org = randomUUID();
     await put(org, 'mix', 'thing', 1);
-    expect(await statusOf(sut.createFolder(caller(org), 'mix', 'thing'))).toBe(409);
-    await sut.createFolder(caller(org), 'mix', 'dir');
+    expect(await statusOf(mutations.createFolder(caller(org), 'mix', 'thing'))).toBe(409);
+    await mutations.createFolder(caller(org), 'mix', 'dir');
     expect(await statusOf(put(org, 'mix', 'dir', 1))).toBe(409);
     expect(await statusOf(put(org, 'mix/thing', 'inside', 1))).toBe(409);
-    expect(await statusOf(sut.rename(caller(org), 'mix/dir', 'thing'))).toBe(409);
+    expect(await statusOf(mutations.rename(caller(org), 'mix/dir', 'thing'))).toBe(409);
   });
 
   it('should answer uploads racing a delete of their folder with success or 409, never an error', async () => {
@@ -458,13 +472,13 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       await put(org, 'race/x/y', 'seed.txt', 1);
       const results = await Promise.all([
         ...Array.from({ length: 4 }, (_, i) => statusOf(put(org, 'race/x/y', `u${i}.txt`, 2))),
-        statusOf(sut.remove(caller(org), 'race/x')),
+        statusOf(mutations.remove(caller(org), 'race/x')),
         ...Array.from({ length: 4 }, (_, i) => statusOf(put(org, 'race/x', `v${i}.txt`, 3))),
       ]);
       expect(results.every((r) => r === 'ok' || r === 409 || r === 404)).toBe(true);
-      const stats = await sut.stats(org, '/');
+      const stats = await reads.stats(org, '/');
       expect({ bytes: stats.bytes, files: stats.files }).toEqual(await scannedStats(org, '/'));
-      await sut.remove(caller(org), 'race').catch(() => undefined);
+      await mutations.remove(caller(org), 'race').catch(() => undefined);
     }
   });
 
@@ -496,7 +510,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
       limit: 5,
     });
     expect([...first, ...second].map((f) => f.filename).sort()).toEqual(['a.txt', 'b.txt']);
-    await sut.remove(caller(org), 'loc/a.txt');
+    await mutations.remove(caller(org), 'loc/a.txt');
     expect(await registry.findLive(row.object_key)).toBeNull();
   });
 
@@ -510,13 +524,10 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
           : Promise.reject(new Error('down')),
     } as unknown as ObjectBytesService;
     const purger = new OrgFilePurger(repo, flaky, purgeConfig);
-    const local = new OrgFilesService(
+    const local = new OrgUploadCommitsService(
       repo,
-      new OutboxWriter({ source: '/object-metadata-test' }),
-      flaky,
+      new OrgTree(repo, new OutboxWriter({ source: '/object-metadata-test' })),
       purger,
-      { kick: () => undefined } as unknown as OrgFolderMoveWorker,
-      { kick: () => undefined } as unknown as OrgFolderDeleteWorker,
       new StorageQuotas(new OrgQuotasRepository(dataSource)),
     );
     const upload = (size: number) =>
@@ -550,7 +561,7 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     const org = randomUUID();
     const check = async () => {
       for (const path of ['/', 'p', 'p/q', 'r']) {
-        const stats = await sut.stats(org, path).catch(() => null);
+        const stats = await reads.stats(org, path).catch(() => null);
         if (!stats) continue;
         expect({ path, ...(await scannedStats(org, path)) }).toEqual({
           path,
@@ -566,19 +577,19 @@ describe(`${OrgFilesService.name} (Postgres)`, () => {
     await check();
     await put(org, 'p/q', 'b', 25);
     await check();
-    await sut.move(caller(org), 'p/q/s', 'r');
+    await mutations.move(caller(org), 'p/q/s', 'r');
     await check();
-    await sut.move(caller(org), 'r/d', 'p');
+    await mutations.move(caller(org), 'r/d', 'p');
     await check();
-    await sut.rename(caller(org), 'p/q', 'q2');
+    await mutations.rename(caller(org), 'p/q', 'q2');
     await check();
-    await sut.remove(caller(org), 'p/q2');
+    await mutations.remove(caller(org), 'p/q2');
     await check();
-    await sut.copy({ ...caller(org), orgKey: 'int-org', createdBy: null }, 'p/a', 'r').catch(
+    await mutations.copy({ ...caller(org), orgKey: 'int-org', createdBy: null }, 'p/a', 'r').catch(
       () => undefined, // no storage here: the copy fails after its check and must change nothing
     );
     await check();
-    expect(await sut.stats(org, '/')).toMatchObject({ files: 3, bytes: 80 });
+    expect(await reads.stats(org, '/')).toMatchObject({ files: 3, bytes: 80 });
     await worker.drain();
   });
 });

@@ -1,5 +1,9 @@
 import fc from 'fast-check';
+import { ValidationFailedException } from '@lib/errors';
 import {
+  checkOrgListCursor,
+  checkOrgName,
+  checkOrgPath,
   encodeOrgListCursor,
   InvalidOrgPathError,
   joinOrgPath,
@@ -103,5 +107,31 @@ describe('folder listing cursor', () => {
     expect(() => parseOrgListCursor(raw)).toThrow(
       new InvalidOrgPathError('cursor must be the nextCursor of a previous page of this listing'),
     );
+  });
+});
+
+describe('checkOrgPath, checkOrgName and checkOrgListCursor', () => {
+  it('should answer what the parsers answer for valid input', () => {
+    expect(checkOrgPath('a/b', 'dest_path')).toEqual({ path: 'a/b', segments: ['a', 'b'] });
+    expect(checkOrgName('q3.csv', 'new_name')).toBe('q3.csv');
+    const cursor = encodeOrgListCursor({ type: 'file', name: 'b' });
+    expect(checkOrgListCursor(cursor, 'cursor')).toEqual({ type: 'file', name: 'b' });
+  });
+
+  it.each([
+    ['dest_path', () => checkOrgPath('/a', 'dest_path')],
+    ['new_name', () => checkOrgName('a/b', 'new_name')],
+    ['cursor', () => checkOrgListCursor('!', 'cursor')],
+  ])('should refuse invalid input with a 400 naming the field %s', (field, check) => {
+    let thrown: unknown;
+    try {
+      check();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ValidationFailedException);
+    const { message, details } = thrown as ValidationFailedException;
+    expect(message).toContain(field);
+    expect(details).toEqual([{ field, problems: [message] }]);
   });
 });

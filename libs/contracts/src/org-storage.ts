@@ -5,6 +5,8 @@
 // (or an empty path). Names are Unicode in NFC: a name that NFC-normalizes to something else is refused
 // rather than silently rewritten, so two visually equal names can never be two different files.
 
+import { ValidationFailedException } from '@lib/errors';
+
 export const ORG_STORAGE_LIMITS = {
   /** One name (file or folder): 1 to 255 UTF-8 bytes. */
   nameBytes: 255,
@@ -136,3 +138,27 @@ export function parseOrgListCursor(raw: unknown, what = 'cursor'): OrgListCursor
     throw invalid();
   }
 }
+
+/** Runs one of the parsers above on a request field: its `InvalidOrgPathError` becomes a 400 naming `field`. */
+function checked<T>(field: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof InvalidOrgPathError) {
+      throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
+    }
+    throw err;
+  }
+}
+
+/** `parseOrgPath` of a request field; a 400 (`ValidationFailedException`) naming it when invalid. */
+export const checkOrgPath = (value: unknown, field: string): OrgPath =>
+  checked(field, () => parseOrgPath(value, field));
+
+/** `parseOrgName` of a request field; a 400 naming it when invalid. */
+export const checkOrgName = (value: unknown, field: string): string =>
+  checked(field, () => parseOrgName(value, field));
+
+/** `parseOrgListCursor` of a request field; a 400 naming it when invalid. */
+export const checkOrgListCursor = (value: unknown, field: string): OrgListCursor =>
+  checked(field, () => parseOrgListCursor(value, field));

@@ -8,7 +8,7 @@ import {
   ServiceTokens,
 } from '@lib/internal-http';
 import { Metrics } from '@lib/observability';
-import { RunsService } from '../runs/runs.service';
+import { RunTriggersService } from '../runs/run-triggers.service';
 
 /**
  * `POST /internal/batch`: the triggers of concurrent requests in one request from the gateway (see
@@ -18,11 +18,11 @@ import { RunsService } from '../runs/runs.service';
 @Controller()
 @CalledBy('gateway')
 export class BatchController extends InternalBatchController {
-  constructor(runs: RunsService, metrics: Metrics, tokens: ServiceTokens) {
+  constructor(triggers: RunTriggersService, metrics: Metrics, tokens: ServiceTokens) {
     super(
       {
         [OPS.runTrigger]: batchOp(RunTriggerCall, (c, p) =>
-          runs.trigger(c.workflowId, c.payload, p),
+          triggers.trigger(c.workflowId, c.payload, p),
         ),
       },
       metrics.gauge(BATCH_CALLS_IN_FLIGHT),

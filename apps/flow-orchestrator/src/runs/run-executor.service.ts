@@ -8,7 +8,7 @@ import { StepFailedError, StepInput, StepOutput } from '../steps/step';
 import { StepRegistry } from '../steps/step-registry';
 import { RunDeadlines, untilAborted } from './run-deadlines';
 import { Run, RunFile, RunsRepository } from './runs.repository';
-import { RunsService, SYSTEM_ACTOR, TERMINAL } from './runs.service';
+import { RunStateMachine, SYSTEM_ACTOR, TERMINAL } from './run-state-machine.service';
 
 /**
  * One `run.execute` job: drives a run from where Postgres says it is. Safe to run again after a crash at any
@@ -27,14 +27,14 @@ export class RunExecutor {
     lingerMs: 2,
     maxInFlight: 1,
     run: async (ids) => {
-      const moved = await this.runs.startWaitingMany(ids);
+      const moved = await this.states.startWaitingMany(ids);
       return new Map(ids.map((id) => [id, moved.has(id)]));
     },
   });
 
   constructor(
     private readonly repo: RunsRepository,
-    private readonly runs: RunsService,
+    private readonly states: RunStateMachine,
     private readonly bytes: RunBytes,
     private readonly files: RunFilesClient,
     private readonly registry: StepRegistry,
@@ -52,11 +52,11 @@ export class RunExecutor {
       if (run.status === 'QUEUED') {
         // A run that awaits uploads starts and enters WAITING in one transaction (two events).
         run = await this.repo.transaction(async (m) => {
-          const running = await this.runs.transition(m, runId, ['QUEUED'], 'RUNNING');
-          return awaitsInputs ? this.runs.enterWaiting(m, running) : running;
+          const running = await this.states.transition(m, runId, ['QUEUED'], 'RUNNING');
+          return awaitsInputs ? this.states.enterWaiting(m, running) : running;
         });
         if (run.status === 'WAITING') {
-          await this.runs.watchEdges(runId);
+          await this.states.watchEdges(runId);
           return;
         }
       }
@@ -64,22 +64,22 @@ export class RunExecutor {
         const edges = await this.repo.edges(runId);
         if (edges.length === 0) {
           const current = run;
-          await this.repo.transaction((m) => this.runs.enterWaiting(m, current));
-          await this.runs.watchEdges(runId);
+          await this.repo.transaction((m) => this.states.enterWaiting(m, current));
+          await this.states.watchEdges(runId);
           return;
         }
         if (edges.some((e) => !e.filledAt)) {
-          await this.runs.watchEdges(runId); // still waiting: make sure someone watches
+          await this.states.watchEdges(runId); // still waiting: make sure someone watches
           return;
         }
       }
       if (run.status === 'WAITING') {
         run = await this.repo.transaction((m) =>
-          this.runs.transition(m, runId, ['WAITING'], 'RUNNING'),
+          this.states.transition(m, runId, ['WAITING'], 'RUNNING'),
         );
       }
       await this.runSteps(run);
-      await this.repo.transaction((m) => this.runs.transition(m, runId, ['RUNNING'], 'COMPLETE'));
+      await this.repo.transaction((m) => this.states.transition(m, runId, ['RUNNING'], 'COMPLETE'));
     } catch (err) {
       if (!(err instanceof StepFailedError) && !finalAttempt) throw err; // BullMQ retries with backoff
       const reason = err instanceof Error ? err.message : String(err);
@@ -87,7 +87,7 @@ export class RunExecutor {
       await this.repo.transaction(async (m) => {
         const current = await this.repo.findRun(runId, m, true);
         if (current && !TERMINAL.includes(current.status)) {
-          await this.runs.transition(m, runId, [current.status], 'ERROR', reason.slice(0, 1000));
+          await this.states.transition(m, runId, [current.status], 'ERROR', reason.slice(0, 1000));
         }
       });
     }

@@ -98,8 +98,4 @@ export class RunQueue {
     if (watches.length > 0) await this.watch([...watches]);
     return retried;
   }
-
-  async ping(): Promise<string> {
-    return (await this.runs.client).ping();
-  }
 }

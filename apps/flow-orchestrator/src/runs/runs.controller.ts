@@ -9,7 +9,10 @@ import {
   StartFlowDto,
   WorkflowIdParams,
 } from './dto/run-commands.dto';
-import { RunsService } from './runs.service';
+import { RunTriggersService } from './run-triggers.service';
+import { RunUploadEdgesService } from './run-upload-edges.service';
+import { RunViews } from './run-views';
+import { WorkflowDefinitionsService } from './workflow-definitions.service';
 
 const workflowView = (w: Workflow) => ({
   id: w.id,
@@ -24,7 +27,12 @@ const workflowView = (w: Workflow) => ({
 @Controller('internal')
 @CalledBy('gateway')
 export class RunsController {
-  constructor(private readonly runs: RunsService) {}
+  constructor(
+    private readonly triggers: RunTriggersService,
+    private readonly workflows: WorkflowDefinitionsService,
+    private readonly uploads: RunUploadEdgesService,
+    private readonly views: RunViews,
+  ) {}
 
   @Post('flows/:name/runs')
   @HttpCode(200)
@@ -33,30 +41,30 @@ export class RunsController {
     @Param() params: FlowNameParams,
     @Body() cmd: StartFlowDto,
   ): Promise<FlowRunView> {
-    return this.runs.startByName(params.name, cmd.definition ?? null, p);
+    return this.triggers.startByName(params.name, cmd.definition ?? null, p);
   }
 
   @Get('runs/:runId')
   status(@OnBehalfOf() p: ServicePrincipal, @Param() params: RunIdParams): Promise<FlowRunView> {
-    return this.runs.status(p.orgId, params.runId);
+    return this.views.status(p.orgId, params.runId);
   }
 
   /** A workflow of the org (404 otherwise): direct uploads (`POST /api/v1/upload`) check it first. */
   @Get('workflows/:workflowId')
   async workflow(@OnBehalfOf() p: ServicePrincipal, @Param() params: WorkflowIdParams) {
-    return workflowView(await this.runs.workflow(p.orgId, params.workflowId));
+    return workflowView(await this.workflows.workflow(p.orgId, params.workflowId));
   }
 
   /** A workflow of the org by name (404 otherwise): the gateway checks a workflow-scoped token with it. */
   @Get('workflows/by-name/:name')
   async workflowNamed(@OnBehalfOf() p: ServicePrincipal, @Param() params: FlowNameParams) {
-    return workflowView(await this.runs.workflowNamed(p.orgId, params.name));
+    return workflowView(await this.workflows.workflowNamed(p.orgId, params.name));
   }
 
   /** The workflow of a run of the org (404 otherwise): the gateway checks a workflow-scoped token with it. */
   @Get('runs/:runId/workflow')
   async workflowOfRun(@OnBehalfOf() p: ServicePrincipal, @Param() params: RunIdParams) {
-    return workflowView(await this.runs.workflowOfRun(p.orgId, params.runId));
+    return workflowView(await this.workflows.workflowOfRun(p.orgId, params.runId));
   }
 
   /** Where an upload to a waiting edge goes (404/409 when it cannot go anywhere). */
@@ -65,7 +73,7 @@ export class RunsController {
     @OnBehalfOf() p: ServicePrincipal,
     @Param() params: RunEdgeParams,
   ): Promise<Pick<RunEdge, 'objectKey' | 'filename' | 'putUrl'>> {
-    const edge = await this.runs.uploadTarget(p.orgId, params.runId, params.edge);
+    const edge = await this.uploads.uploadTarget(p.orgId, params.runId, params.edge);
     return { objectKey: edge.objectKey, filename: edge.filename, putUrl: edge.putUrl };
   }
 
@@ -76,6 +84,6 @@ export class RunsController {
     @OnBehalfOf() p: ServicePrincipal,
     @Param() params: RunEdgeParams,
   ): Promise<FlowRunView> {
-    return this.runs.completeUpload(p.orgId, params.runId, params.edge, p.actor);
+    return this.uploads.completeUpload(p.orgId, params.runId, params.edge, p.actor);
   }
 }

@@ -16,12 +16,17 @@ import { S3WebhookController } from '../uploads/s3-webhook.controller';
 import { UploadWatchProcessor } from '../uploads/upload-watch.processor';
 import { RunDeadlines } from './run-deadlines';
 import { RunExecutor } from './run-executor.service';
+import { RunExpiryService } from './run-expiry.service';
 import { RunQueue } from './run-queue.service';
+import { RunStateMachine } from './run-state-machine.service';
+import { RunTriggersService } from './run-triggers.service';
+import { RunUploadEdgesService } from './run-upload-edges.service';
+import { RunViews } from './run-views';
 import { RunsController } from './runs.controller';
 import { RunsProcessor } from './runs.processor';
 import { RunsReconciler } from './runs-reconciler.service';
 import { RunsRepository } from './runs.repository';
-import { RunsService } from './runs.service';
+import { WorkflowDefinitionsService } from './workflow-definitions.service';
 
 class RunFilesClientShutdown implements OnApplicationShutdown {
   constructor(private readonly client: RunFilesClient) {}
@@ -79,13 +84,18 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
     },
     RunsRepository,
     RunQueue,
-    RunsService,
+    WorkflowDefinitionsService,
+    RunStateMachine,
+    RunTriggersService,
+    RunUploadEdgesService,
+    RunExpiryService,
+    RunViews,
     RunExecutor,
     RunsProcessor,
     UploadWatchProcessor,
     RunsReconciler,
     ResourcesService,
   ],
-  exports: [RunQueue, RunsService],
+  exports: [RunTriggersService],
 })
 export class RunsModule {}

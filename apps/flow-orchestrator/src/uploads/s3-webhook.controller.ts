@@ -3,7 +3,7 @@ import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { CommonErrorCode, DomainException, UnauthorizedException } from '@lib/errors';
 import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
-import { RunsService } from '../runs/runs.service';
+import { RunUploadEdgesService } from '../runs/run-upload-edges.service';
 
 interface NotificationRecord {
   eventName?: unknown;
@@ -26,7 +26,7 @@ export class S3WebhookController {
   private readonly secret: Buffer | null;
 
   constructor(
-    private readonly runs: RunsService,
+    private readonly edges: RunUploadEdgesService,
     config: ConfigService<FlowOrchestratorEnv, true>,
   ) {
     const secret = config.get('S3_NOTIFICATION_SECRET', { infer: true });
@@ -61,7 +61,7 @@ export class S3WebhookController {
       } catch {
         continue;
       }
-      if ((await this.runs.objectCreated(objectKey)) === 'filled') filled++;
+      if ((await this.edges.objectCreated(objectKey)) === 'filled') filled++;
     }
     return { filled };
   }

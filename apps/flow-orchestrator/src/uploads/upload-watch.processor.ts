@@ -7,7 +7,8 @@ import { MicroBatcher } from '@lib/queue';
 import type { Counter } from 'prom-client';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunsRepository, type WatchedEdge } from '../runs/runs.repository';
-import { RunsService } from '../runs/runs.service';
+import { RunExpiryService } from '../runs/run-expiry.service';
+import { RunUploadEdgesService } from '../runs/run-upload-edges.service';
 
 const MAX_DELAY_MS = Number(process.env.UPLOAD_WATCH_MAX_DELAY_MS ?? 5_000);
 const MIN_DELAY_MS = 100;
@@ -31,7 +32,7 @@ const RUN_ID_LENGTH = 36;
  * PutURL's TTL, fills the edge when the bytes are there, and expires the run when the TTL passed unused.
  * Thousands of runs may wait at once, each checked every few seconds: a check costs one S3 HEAD and a share
  * of one query (the edges of concurrent checks are read together); only a found upload or a passed TTL takes
- * the full, transactional path of RunsService.
+ * the full, transactional path of RunUploadEdgesService (or RunExpiryService).
  */
 @Processor(QueueName.UploadWatch, { concurrency: 256 })
 export class UploadWatchProcessor extends WorkerHost {
@@ -55,7 +56,8 @@ export class UploadWatchProcessor extends WorkerHost {
 
   constructor(
     private readonly repo: RunsRepository,
-    private readonly runs: RunsService,
+    private readonly uploads: RunUploadEdgesService,
+    private readonly expiry: RunExpiryService,
     private readonly bytes: RunBytes,
     metrics: Metrics,
   ) {
@@ -80,7 +82,7 @@ export class UploadWatchProcessor extends WorkerHost {
     }
     let waiting: 'waiting' | 'refused' = 'waiting';
     if (await this.bytes.head(watched.objectKey)) {
-      if (typeof (await this.runs.fillEdge(runId, edge)) === 'string') {
+      if (typeof (await this.uploads.fillEdge(runId, edge)) === 'string') {
         this.checks.inc({ outcome: 'filled' });
         return;
       }
@@ -90,7 +92,7 @@ export class UploadWatchProcessor extends WorkerHost {
     const now = Date.now();
     const expiresAt = new Date(watched.expiresAt).getTime();
     if (now >= expiresAt) {
-      await this.runs.expireIfOverdue(runId, edge);
+      await this.expiry.expireIfOverdue(runId, edge);
       this.checks.inc({ outcome: 'expired' });
       return;
     }

@@ -1,7 +1,8 @@
 import type { ApiKeyCredential, Role, UserCredential } from '@lib/auth';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, QueryFailedError } from 'typeorm';
+import { PgErrorCode, pgErrorOf } from '@lib/database';
+import { DataSource, IsNull } from 'typeorm';
 import { ApiKeyEntity } from './api-key.entity';
 import { IDENTITY_CONNECTION } from './identity-data-source';
 import { OrgEntity } from './org.entity';
@@ -163,16 +164,11 @@ export class IdentityRepository {
     try {
       await run();
     } catch (e) {
-      const driverError = e instanceof QueryFailedError ? (e.driverError as PgError) : null;
-      if (driverError?.code === '23505') {
-        throw new UniqueViolationError(driverError.constraint ?? 'unknown');
+      const pg = pgErrorOf(e);
+      if (pg?.code === PgErrorCode.UniqueViolation) {
+        throw new UniqueViolationError(pg.constraint ?? 'unknown');
       }
       throw e;
     }
   }
-}
-
-interface PgError {
-  code?: string;
-  constraint?: string;
 }

@@ -15,14 +15,13 @@ import { ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
 import {
-  InvalidOrgPathError,
+  checkOrgListCursor,
+  checkOrgName,
+  checkOrgPath,
   ORG_STORAGE_LIMITS,
   orgFileKey,
-  parseOrgListCursor,
-  parseOrgName,
-  parseOrgPath,
 } from '@lib/contracts';
-import { DependencyUnavailableException, ValidationFailedException } from '@lib/errors';
+import { DependencyUnavailableException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import { OrgStorageErrors } from '../docs/error-responses';
 import { getPresigned } from '../http/presigned-get';
@@ -50,24 +49,6 @@ interface FileView {
 
 /** Org storage's success envelope. */
 const ok = <T>(data: T) => ({ success: true as const, data });
-
-function checked<T>(field: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof InvalidOrgPathError) {
-      throw new ValidationFailedException(err.message, [{ field, problems: [err.message] }]);
-    }
-    throw err;
-  }
-}
-
-const checkPath = (value: unknown, field: string) =>
-  checked(field, () => parseOrgPath(value, field));
-const checkName = (value: unknown, field: string) =>
-  checked(field, () => parseOrgName(value, field));
-const checkCursor = (value: unknown, field: string) =>
-  checked(field, () => parseOrgListCursor(value, field));
 
 const files = (path: string) => `/internal/org-files/${path}`;
 
@@ -135,8 +116,8 @@ export class OrgStorageController {
   })
   @OrgStorageErrors({ 400: `${PATH_INVALID} Or a bad \`limit\` or \`cursor\`.`, 404: NOT_FOUND })
   async list(@CurrentPrincipal() p: Principal, @Query() q: OrgListQuery) {
-    const path = checkPath(q.path, 'path').path;
-    if (q.cursor !== undefined) checkCursor(q.cursor, 'cursor');
+    const path = checkOrgPath(q.path, 'path').path;
+    if (q.cursor !== undefined) checkOrgListCursor(q.cursor, 'cursor');
     return ok(
       await this.metadata.call('GET', files('children'), {
         principal: servicePrincipalOf(p),
@@ -183,14 +164,14 @@ export class OrgStorageController {
       maxBytes: ORG_STORAGE_LIMITS.uploadBytes,
       fields: ['path'],
       keyFor: ({ filename, fieldsBefore }) => {
-        checkName(filename, 'file');
-        if (fieldsBefore.path !== undefined) checkPath(fieldsBefore.path, 'path');
+        checkOrgName(filename, 'file');
+        if (fieldsBefore.path !== undefined) checkOrgPath(fieldsBefore.path, 'path');
         return orgFileKey(p.orgKey);
       },
     });
     let result: { file: FileView; created: boolean };
     try {
-      const folder = checkPath(up.fields.path, 'path').path;
+      const folder = checkOrgPath(up.fields.path, 'path').path;
       result = await this.metadata.call('POST', files('uploads'), {
         principal,
         body: {
@@ -220,7 +201,7 @@ export class OrgStorageController {
     @Query() q: OrgRequiredPathQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const path = checkPath(q.path, 'path').path;
+    const path = checkOrgPath(q.path, 'path').path;
     const view = await this.metadata.call<FileView>('GET', files('meta'), {
       principal: servicePrincipalOf(p),
       query: { path },
@@ -248,7 +229,7 @@ export class OrgStorageController {
     @Query() q: OrgRequiredPathQuery,
     @Headers('if-match') ifMatch?: string,
   ) {
-    const path = checkPath(q.path, 'path').path;
+    const path = checkOrgPath(q.path, 'path').path;
     return ok(
       await this.metadata.call('POST', files('delete'), {
         principal: servicePrincipalOf(p),
@@ -273,7 +254,7 @@ export class OrgStorageController {
     @Query() q: OrgRequiredPathQuery,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const path = checkPath(q.path, 'path').path;
+    const path = checkOrgPath(q.path, 'path').path;
     const file = await this.metadata.call<FileView & { url: string }>('GET', files('download'), {
       principal: servicePrincipalOf(p),
       query: { path },
@@ -307,8 +288,8 @@ export class OrgStorageController {
     409: NAME_TAKEN,
   })
   async createFolder(@CurrentPrincipal() p: Principal, @Body() body: CreateFolderBody) {
-    const name = checkName(body.name, 'name');
-    const path = checkPath(body.path, 'path').path;
+    const name = checkOrgName(body.name, 'name');
+    const path = checkOrgPath(body.path, 'path').path;
     return ok(
       await this.metadata.call('POST', files('folders'), {
         principal: servicePrincipalOf(p),
@@ -335,8 +316,8 @@ export class OrgStorageController {
     @Body() body: RenameBody,
     @Headers('if-match') ifMatch?: string,
   ) {
-    const path = checkPath(body.path, 'path').path;
-    const newName = checkName(body.new_name, 'new_name');
+    const path = checkOrgPath(body.path, 'path').path;
+    const newName = checkOrgName(body.new_name, 'new_name');
     return ok(
       await this.metadata.call('POST', files('rename'), {
         principal: servicePrincipalOf(p),
@@ -362,8 +343,8 @@ export class OrgStorageController {
     @Body() body: MoveBody,
     @Headers('if-match') ifMatch?: string,
   ) {
-    const sourcePath = checkPath(body.source_path, 'source_path').path;
-    const destPath = checkPath(body.dest_path, 'dest_path').path;
+    const sourcePath = checkOrgPath(body.source_path, 'source_path').path;
+    const destPath = checkOrgPath(body.dest_path, 'dest_path').path;
     return ok(
       await this.metadata.call('POST', files('move'), {
         principal: servicePrincipalOf(p),
@@ -383,9 +364,10 @@ export class OrgStorageController {
     409: NAME_TAKEN,
   })
   async copy(@CurrentPrincipal() p: Principal, @Body() body: CopyBody) {
-    const sourcePath = checkPath(body.source_path, 'source_path').path;
-    const destPath = checkPath(body.dest_path, 'dest_path').path;
-    const newName = body.new_name === undefined ? undefined : checkName(body.new_name, 'new_name');
+    const sourcePath = checkOrgPath(body.source_path, 'source_path').path;
+    const destPath = checkOrgPath(body.dest_path, 'dest_path').path;
+    const newName =
+      body.new_name === undefined ? undefined : checkOrgName(body.new_name, 'new_name');
     return ok(
       await this.metadata.call('POST', files('copy'), {
         principal: servicePrincipalOf(p),
@@ -405,7 +387,7 @@ export class OrgStorageController {
   })
   @OrgStorageErrors({ 400: PATH_INVALID, 404: NOT_FOUND })
   async stats(@CurrentPrincipal() p: Principal, @Query() q: OrgPathQuery) {
-    const path = checkPath(q.path, 'path').path;
+    const path = checkOrgPath(q.path, 'path').path;
     return ok(
       await this.metadata.call('GET', files('stats'), {
         principal: servicePrincipalOf(p),

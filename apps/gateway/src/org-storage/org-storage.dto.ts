@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
 
 // Org storage's request shapes. Paths and names are strings here; their rules (relative, no `..`, NFC, …)
-// are @lib/contracts' parseOrgPath / parseOrgName, applied by the controller so a 400 names the field.
+// are @lib/contracts' checkOrgPath / checkOrgName, applied by the controller so a 400 names the field.
 
 const MAX = 4096;
 

@@ -18,7 +18,7 @@ import {
 import { DomainException } from '@lib/errors';
 import { OutboxWriter, type PreparedOutboxEvent } from '@lib/events';
 import { MicroBatcher } from '@lib/queue';
-import type { EntityManager } from 'typeorm';
+import type { Tx } from '@lib/database';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { ObjectMetadataEnv } from '../config/object-metadata.env';
 import { QuotaExceededException } from '../quotas/quotas.exception';
@@ -396,7 +396,7 @@ export class ObjectsService {
   }
 
   private async appendEvent(
-    manager: EntityManager,
+    manager: Tx,
     object: ObjectEntity,
     change: FileChange,
     actor: EventActor,

@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
+import { PgErrorCode, pgErrorOf } from '@lib/database';
 
 const POLL_INTERVAL_MS = 1_000;
 
 /** Postgres error codes a batch meets when it must simply be tried again later. */
 const RETRY_LATER: Record<string, string> = {
   // A request holds some of the batch's rows (its locks are NOWAIT).
-  '55P03': 'waits for a request',
+  [PgErrorCode.LockNotAvailable]: 'waits for a request',
   // A folder still referenced by one an earlier delete has not removed yet.
-  '23503': 'waits for an earlier folder delete',
+  [PgErrorCode.ForeignKeyViolation]: 'waits for an earlier folder delete',
 };
 
 /**
@@ -58,7 +59,7 @@ export class BatchLoop {
         }
       } while (this.again && !this.stopped);
     } catch (err) {
-      const code = (err as { driverError?: { code?: string } }).driverError?.code;
+      const code = pgErrorOf(err)?.code;
       const later = code === undefined ? undefined : RETRY_LATER[code];
       if (later) this.logger.debug(`${this.what} ${later}`);
       else this.logger.warn(`${this.what} failed (retried): ${(err as Error).message}`);

@@ -13,7 +13,9 @@ import {
   OrgRenameDto,
   OrgRequiredPathQueryDto,
 } from './dto/org-files.dto';
-import { OrgFilesService } from './org-files.service';
+import { OrgFileReadsService } from './org-file-reads.service';
+import { OrgTreeMutationsService } from './org-tree-mutations.service';
+import { OrgUploadCommitsService } from './org-upload-commits.service';
 
 /**
  * Internal org storage API, called by the gateway (one hop) once it has authenticated the org key: the org
@@ -22,26 +24,30 @@ import { OrgFilesService } from './org-files.service';
 @Controller('internal/org-files')
 @CalledBy('gateway')
 export class OrgFilesController {
-  constructor(private readonly files: OrgFilesService) {}
+  constructor(
+    private readonly reads: OrgFileReadsService,
+    private readonly uploads: OrgUploadCommitsService,
+    private readonly mutations: OrgTreeMutationsService,
+  ) {}
 
   @Get('children')
   list(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgListQueryDto) {
-    return this.files.list(p.orgId, q.path, { limit: q.limit, cursor: q.cursor });
+    return this.reads.list(p.orgId, q.path, { limit: q.limit, cursor: q.cursor });
   }
 
   @Get('meta')
   meta(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgRequiredPathQueryDto) {
-    return this.files.meta(p.orgId, q.path);
+    return this.reads.meta(p.orgId, q.path);
   }
 
   @Get('download')
   download(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgRequiredPathQueryDto) {
-    return this.files.download(p.orgId, q.path);
+    return this.reads.download(p.orgId, q.path);
   }
 
   @Get('stats')
   stats(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgPathQueryDto) {
-    return this.files.stats(p.orgId, q.path);
+    return this.reads.stats(p.orgId, q.path);
   }
 
   @Post('uploads')
@@ -51,7 +57,7 @@ export class OrgFilesController {
     if (parsed?.kind !== 'org_file' || parsed.orgKey !== p.orgKey) {
       throw new ValidationFailedException('objectKey is not an org file key of this org');
     }
-    return this.files.commitUpload({
+    return this.uploads.commitUpload({
       ...cmd,
       orgId: p.orgId,
       orgKey: p.orgKey,
@@ -65,31 +71,31 @@ export class OrgFilesController {
   @Post('folders')
   @HttpCode(200)
   createFolder(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCreateFolderDto) {
-    return this.files.createFolder(p, cmd.path, cmd.name);
+    return this.mutations.createFolder(p, cmd.path, cmd.name);
   }
 
   @Post('delete')
   @HttpCode(200)
   remove(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgDeleteDto) {
-    return this.files.remove(p, cmd.path, cmd.ifMatch);
+    return this.mutations.remove(p, cmd.path, cmd.ifMatch);
   }
 
   @Post('rename')
   @HttpCode(200)
   rename(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgRenameDto) {
-    return this.files.rename(p, cmd.path, cmd.newName, cmd.ifMatch);
+    return this.mutations.rename(p, cmd.path, cmd.newName, cmd.ifMatch);
   }
 
   @Post('move')
   @HttpCode(200)
   move(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgMoveDto) {
-    return this.files.move(p, cmd.sourcePath, cmd.destPath, cmd.ifMatch);
+    return this.mutations.move(p, cmd.sourcePath, cmd.destPath, cmd.ifMatch);
   }
 
   @Post('copy')
   @HttpCode(200)
   copy(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCopyDto) {
-    return this.files.copy(
+    return this.mutations.copy(
       { ...p, createdBy: p.userId },
       cmd.sourcePath,
       cmd.destPath,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { EventActor, OrgListCursor } from '@lib/contracts';
+import { runTransaction, type TransactionOptions } from '@lib/database';
 import { DataSource, EntityManager } from 'typeorm';
 import type { StoredFileRef } from '../bytes/object-bytes.service';
 
@@ -140,8 +141,9 @@ export class OrgFilesRepository {
     return this.dataSource.manager;
   }
 
-  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
+  /** One transaction; `opts` retry it and map its Postgres errors (`runTransaction`). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    return runTransaction(this.dataSource, work, opts);
   }
 
   /** Serializes structural changes (folder moves, deletes) of one org: no cycle can be made by a race. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { OrgQuotaParams, OrgQuotaView } from '@lib/contracts';
-import type { EntityManager } from 'typeorm';
+import type { Tx } from '@lib/database';
 import { OrgQuotasRepository, StorageChange } from './org-quotas.repository';
 import { QuotaExceededException } from './quotas.exception';
 
@@ -32,10 +32,7 @@ export class StorageQuotas {
    * statement for the changes of every org that stays within its limits; an org that would not has its
    * changes weighed one by one under its row's lock.
    */
-  async charge(
-    m: EntityManager,
-    changes: StorageChange[],
-  ): Promise<(QuotaExceededException | null)[]> {
+  async charge(m: Tx, changes: StorageChange[]): Promise<(QuotaExceededException | null)[]> {
     const answers: (QuotaExceededException | null)[] = changes.map(() => null);
     if (changes.length === 0) return answers;
     const totals = new Map<string, StorageChange>();
@@ -70,7 +67,7 @@ export class StorageQuotas {
   }
 
   /** `charge` of one change; throws its refusal. */
-  async chargeOne(m: EntityManager, change: StorageChange): Promise<void> {
+  async chargeOne(m: Tx, change: StorageChange): Promise<void> {
     const [refusal] = await this.charge(m, [change]);
     if (refusal) throw refusal;
   }

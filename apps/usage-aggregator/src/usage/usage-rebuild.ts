@@ -1,18 +1,7 @@
-import type { FileDirection } from '@lib/contracts';
 import type { DataSource } from 'typeorm';
-import { UsageRepository } from './usage.repository';
+import { type TruthFile, UsageRepository } from './usage.repository';
 
-/** A live file as object-metadata's census lists it (`GET /internal/files/live`). */
-export interface TruthFile {
-  objectId: string;
-  orgId: string;
-  orgKey: string;
-  workflowId: string | null;
-  createdBy: string | null;
-  direction: FileDirection;
-  sizeBytes: number;
-  version: number;
-}
+export type { TruthFile };
 
 /** One page of the census of the org; `nextCursor` null on the last. */
 export type TruthPages = (
@@ -34,37 +23,13 @@ export async function rebuildUsage(
 ): Promise<number> {
   const repository = new UsageRepository(dataSource);
   return dataSource.transaction(async (manager) => {
-    // A rebuild of millions of files outlasts the per-statement limit every service sets.
-    await manager.query(`SET LOCAL statement_timeout = 0`);
-    await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '10min'`);
-    await manager.query(`LOCK TABLE file_usage, usage_totals IN EXCLUSIVE MODE`);
-    await manager.query(`
-      CREATE TEMPORARY TABLE truth_files (
-        object_id text PRIMARY KEY, org_id uuid NOT NULL, org_key text NOT NULL, workflow_id text,
-        created_by uuid, direction text NOT NULL, size_bytes bigint NOT NULL, version int NOT NULL
-      ) ON COMMIT DROP`);
+    await repository.beginRebuild(manager);
     let count = 0;
     let cursor: string | null = null;
     do {
       const page = await pages(cursor);
       const files = page.files.filter((f) => f.orgId === orgId);
-      if (files.length > 0) {
-        await manager.query(
-          `INSERT INTO truth_files
-           SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::bigint[], $8::int[])
-           ON CONFLICT DO NOTHING`,
-          [
-            files.map((f) => f.objectId),
-            files.map((f) => f.orgId),
-            files.map((f) => f.orgKey),
-            files.map((f) => f.workflowId),
-            files.map((f) => f.createdBy),
-            files.map((f) => f.direction),
-            files.map((f) => f.sizeBytes),
-            files.map((f) => f.version),
-          ],
-        );
-      }
+      if (files.length > 0) await repository.addTruthFiles(manager, files);
       count += files.length;
       cursor = page.nextCursor;
     } while (cursor !== null);

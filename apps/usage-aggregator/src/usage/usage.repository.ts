@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { FileDirection } from '@lib/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   ALL_USERS,
@@ -8,6 +9,18 @@ import {
   type UsageBucket,
   type UsageDelta,
 } from './usage-delta';
+
+/** A live file as object-metadata's census lists it (`GET /internal/files/live`). */
+export interface TruthFile {
+  objectId: string;
+  orgId: string;
+  orgKey: string;
+  workflowId: string | null;
+  createdBy: string | null;
+  direction: FileDirection;
+  sizeBytes: number;
+  version: number;
+}
 
 export interface UsageTotalsRow extends UsageDelta {
   workflowId: string;
@@ -173,6 +186,41 @@ export class UsageRepository {
       [before, limit],
     );
     return rows.length;
+  }
+
+  /**
+   * Starts a rebuild in the caller's transaction: no statement limit, the usage tables locked against the
+   * consumer (reads go on), and an empty `truth_files` table dropped at the commit.
+   */
+  async beginRebuild(manager: EntityManager): Promise<void> {
+    // A rebuild of millions of files outlasts the per-statement limit every service sets.
+    await manager.query(`SET LOCAL statement_timeout = 0`);
+    await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '10min'`);
+    await manager.query(`LOCK TABLE file_usage, usage_totals IN EXCLUSIVE MODE`);
+    await manager.query(`
+      CREATE TEMPORARY TABLE truth_files (
+        object_id text PRIMARY KEY, org_id uuid NOT NULL, org_key text NOT NULL, workflow_id text,
+        created_by uuid, direction text NOT NULL, size_bytes bigint NOT NULL, version int NOT NULL
+      ) ON COMMIT DROP`);
+  }
+
+  /** Adds a page of the census to `truth_files` (a file listed twice counts once). */
+  async addTruthFiles(manager: EntityManager, files: readonly TruthFile[]): Promise<void> {
+    await manager.query(
+      `INSERT INTO truth_files
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::bigint[], $8::int[])
+       ON CONFLICT DO NOTHING`,
+      [
+        files.map((f) => f.objectId),
+        files.map((f) => f.orgId),
+        files.map((f) => f.orgKey),
+        files.map((f) => f.workflowId),
+        files.map((f) => f.createdBy),
+        files.map((f) => f.direction),
+        files.map((f) => f.sizeBytes),
+        files.map((f) => f.version),
+      ],
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { RunCreatedEvent, StorageFileUpdatedEvent } from '@lib/contracts';
-import type { EntityManager } from 'typeorm';
+import type { Tx } from '@lib/database';
 import {
   addChange,
   ALL_USERS,
@@ -30,7 +30,7 @@ export class UsageService {
    * file's known state once (locked), folds the events in (older versions change nothing), then writes the
    * changed files and the summed delta of each usage row in one statement.
    */
-  async apply(manager: EntityManager, events: StorageFileUpdatedEvent[]): Promise<void> {
+  async apply(manager: Tx, events: StorageFileUpdatedEvent[]): Promise<void> {
     const known = await this.usage.lockFiles(manager, [...new Set(events.map((e) => e.objectId))]);
     const first = new Map<string, FileState | undefined>();
     for (const event of events) {
@@ -51,7 +51,7 @@ export class UsageService {
   }
 
   /** Records the workflow names `run.created` carries (for the breakdown). */
-  async applyRuns(manager: EntityManager, events: RunCreatedEvent[]): Promise<void> {
+  async applyRuns(manager: Tx, events: RunCreatedEvent[]): Promise<void> {
     await this.usage.saveWorkflowNames(
       manager,
       events.map((e) => ({

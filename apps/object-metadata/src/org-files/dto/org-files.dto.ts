@@ -2,8 +2,8 @@ import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class
 import { ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
 
 // Internal commands from the gateway, which authenticated the org: the org is the principal's of the call.
-// Paths and names are checked by the service with @lib/contracts' parseOrgPath / parseOrgName (the same
-// rules as the gateway's); here they only need to be strings of a sane length.
+// Paths and names are checked by the service with @lib/contracts' checkOrgPath / checkOrgName (the same
+// checks as the gateway's); here they only need to be strings of a sane length.
 
 const PATH_CHARS = 4 * ORG_STORAGE_LIMITS.pathBytes;
 
@@ -14,7 +14,7 @@ export class OrgPathQueryDto {
   path?: string;
 }
 
-/** One page of a folder listing; the cursor is checked by the service (`parseOrgListCursor`). */
+/** One page of a folder listing; the cursor is checked by the service (`checkOrgListCursor`). */
 export class OrgListQueryDto extends OrgPathQueryDto {
   @PageLimit(ORG_STORAGE_LIMITS.list.max)
   limit?: number;

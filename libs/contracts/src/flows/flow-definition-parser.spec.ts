@@ -1,9 +1,5 @@
-import {
-  expandKeyTemplate,
-  FlowDefinitionError,
-  parseFlowDefinition,
-  parseResourceUri,
-} from './flows';
+import { FlowDefinitionError } from './flow-definition';
+import { parseFlowDefinition } from './flow-definition-parser';
 
 describe('parseFlowDefinition', () => {
   const well = {
@@ -103,50 +99,5 @@ describe('parseFlowDefinition', () => {
   ])('should refuse %j naming the problem', (body, message) => {
     expect(() => parseFlowDefinition(body)).toThrow(FlowDefinitionError);
     expect(() => parseFlowDefinition(body)).toThrow(message);
-  });
-});
-
-describe('expandKeyTemplate', () => {
-  it('should replace every known variable', () => {
-    expect(
-      expandKeyTemplate('${WORKFLOW_NAME}/${RUN_ID}/${EDGE}.bin', {
-        RUN_ID: 'r1',
-        WORKFLOW_ID: 'w1',
-        WORKFLOW_NAME: 'flow',
-        EDGE: 'e',
-      }),
-    ).toBe('flow/r1/e.bin');
-  });
-});
-
-describe('parseResourceUri', () => {
-  const id = '550e8400-e29b-41d4-a716-446655440000';
-
-  it('should parse a well-formed URI', () => {
-    expect(parseResourceUri(`workflow://${id}/uploads/customers.csv`)).toEqual({
-      ok: true,
-      workflowId: id,
-      type: 'uploads',
-      filename: 'customers.csv',
-    });
-  });
-
-  it.each([
-    ['s3://b/k', "Invalid URI protocol. Expected 'workflow://', got: s3://"],
-    ['customers.csv', "Invalid URI protocol. Expected 'workflow://', got: customers.csv"],
-    [
-      `workflow://${id}/uploads/a/b.csv`,
-      `Invalid URI path. Expected format: workflow://{workflowId}/{type}/{filename}, got: workflow://${id}/uploads/a/b.csv`,
-    ],
-    [
-      `workflow://${id}//x.csv`,
-      `Invalid URI path. Expected format: workflow://{workflowId}/{type}/{filename}, got: workflow://${id}//x.csv`,
-    ],
-    [
-      `workflow://${id}/outputs/x.csv`,
-      "Invalid resource type 'outputs'. Expected 'uploads' or 'artifacts'",
-    ],
-  ])('should refuse %s with the resource URL contract’s message', (uri, message) => {
-    expect(parseResourceUri(uri)).toEqual({ ok: false, message });
   });
 });
