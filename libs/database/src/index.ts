@@ -3,3 +3,4 @@ export * from './data-source-options';
 export * from './snake-naming.strategy';
 export * from './migrate';
 export * from './prepared-query';
+export * from './expand-contract';
