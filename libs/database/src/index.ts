@@ -4,3 +4,4 @@ export * from './snake-naming.strategy';
 export * from './migrate';
 export * from './prepared-query';
 export * from './transactions';
+export * from './expand-contract';

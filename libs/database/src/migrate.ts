@@ -40,6 +40,8 @@ async function withMigrationDataSource<T>(
 /**
  * Runs the pending migrations of each service schema, in order, under a Postgres advisory lock so that
  * several migrators (a Kubernetes Job retried, two developers) never interleave. Idempotent.
+ * Each migration runs in a transaction of its own, unless its class sets `transaction = false` (what
+ * `CREATE INDEX CONCURRENTLY` needs); such a migration must be safe to run again after failing halfway.
  * Returns the names of the migrations it applied.
  */
 export async function migrateAll(

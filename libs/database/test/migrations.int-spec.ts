@@ -39,6 +39,22 @@ class SlowBackfill1700000003000 implements MigrationInterface {
   async down(): Promise<void> {}
 }
 
+/**
+ * An index on a table in use: built without blocking its writes, so outside a transaction. A failed build
+ * leaves an invalid index behind, which the next run drops before building it again.
+ */
+class IndexNoteText1700000005000 implements MigrationInterface {
+  name = 'IndexNoteText1700000005000';
+  transaction = false;
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX CONCURRENTLY IF EXISTS notes_text`);
+    await q.query(`CREATE INDEX CONCURRENTLY notes_text ON notes (text)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX CONCURRENTLY notes_text`);
+  }
+}
+
 describe('migrations: status, readiness, timeouts', () => {
   let db: TestDatabase;
   const source = (migrations: (new () => MigrationInterface)[]) => ({
@@ -141,5 +157,43 @@ describe('migrations: status, readiness, timeouts', () => {
       migrateAll([source(release)], { statementTimeoutMs: 100, lockTimeoutMs: 10_000 }),
     ).rejects.toThrow(/statement timeout/);
     expect(await migrateAll([source(release)])).toEqual([`${SCHEMA}: SlowBackfill1700000003000`]);
+  });
+
+  it('should build an index CONCURRENTLY when its migration opts out of the transaction, and retry a failed build', async () => {
+    const release = [
+      CreateNotes1700000001000,
+      AddNoteText1700000002000,
+      IndexNoteText1700000005000,
+    ];
+    const reader = new Client({ connectionString: db.url });
+    const writer = new Client({ connectionString: db.url });
+    const validity = async () =>
+      (
+        await reader.query<{ valid: boolean }>(
+          `SELECT i.indisvalid AS valid FROM pg_index i
+           WHERE i.indexrelid = to_regclass('${SCHEMA}.notes_text')`,
+        )
+      ).rows.map((r) => r.valid);
+    await reader.connect();
+    await writer.connect();
+    try {
+      // A write of the running release still open: the build waits for it, past the lock timeout.
+      await writer.query('BEGIN');
+      await writer.query(`INSERT INTO ${SCHEMA}.notes (id) VALUES (100)`);
+      await expect(
+        migrateAll([source(release)], { statementTimeoutMs: 0, lockTimeoutMs: 300 }),
+      ).rejects.toThrow(/lock timeout/);
+      expect(await validity()).toEqual([false]);
+      await writer.query('COMMIT');
+
+      expect(await migrateAll([source(release)])).toEqual([
+        `${SCHEMA}: IndexNoteText1700000005000`,
+      ]);
+      expect(await validity()).toEqual([true]);
+      expect((await migrationStatus([source(release)]))[0].pending).toEqual([]);
+    } finally {
+      await writer.end();
+      await reader.end();
+    }
   });
 });

@@ -53,9 +53,18 @@ export interface TestDatabase {
 }
 
 /** A fresh, migrated database of its own for one suite; `drop()` removes it. */
-export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+export function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+  return newDatabase(prefix, `TEMPLATE ${TEMPLATE_DATABASE}`);
+}
+
+/** A fresh database without any schema, for a suite that migrates it itself; `drop()` removes it. */
+export function createEmptyTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+  return newDatabase(prefix, '');
+}
+
+async function newDatabase(prefix: string, options: string): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  await withAdmin((c) => c.query(`CREATE DATABASE ${name} ${options}`));
   return {
     name,
     url: databaseUrl(name),
