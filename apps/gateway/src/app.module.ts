@@ -15,6 +15,7 @@ import { IDENTITY_SCHEMA, identityMigrations } from './database/migrations';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
 import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
+import { OrgFileUploads } from './org-storage/org-file-uploads.service';
 import { OrgStorageController } from './org-storage/org-storage.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ResourcesController } from './resources/resources.controller';
@@ -55,5 +56,6 @@ export const SERVICE = 'gateway';
     ResourcesController,
     FlowUploadsController,
   ],
+  providers: [OrgFileUploads],
 })
 export class AppModule {}
