@@ -21,6 +21,7 @@ import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ResourcesController } from './resources/resources.controller';
 import { ServiceClientsModule } from './services/service-clients.module';
 import { FlowUploadsController } from './uploads/flow-uploads.controller';
+import { RunInputUploads } from './uploads/run-input-uploads.service';
 import { UploadsModule } from './uploads/uploads.module';
 import { UsageController } from './usage/usage.controller';
 
@@ -56,6 +57,6 @@ export const SERVICE = 'gateway';
     ResourcesController,
     FlowUploadsController,
   ],
-  providers: [OrgFileUploads],
+  providers: [OrgFileUploads, RunInputUploads],
 })
 export class AppModule {}

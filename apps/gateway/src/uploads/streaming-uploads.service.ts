@@ -73,7 +73,7 @@ const FIELD_MAX_BYTES = 4096;
 
 /**
  * Streaming uploads from the gateway straight to S3: the primitive under every upload use case (org
- * storage's `OrgFileUploads`, the flows' uploads).
+ * storage's `OrgFileUploads`, the flows' `RunInputUploads`).
  *
  * Bytes are never buffered whole: the request's file part is written to S3 as it arrives by the
  * `ObjectStore` of `@lib/s3`, holding at most one 5 MiB multipart part (one PUT when the file is smaller).
