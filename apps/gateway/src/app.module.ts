@@ -15,11 +15,13 @@ import { IDENTITY_SCHEMA, identityMigrations } from './database/migrations';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
 import { IdentityModule } from './identity/identity.module';
 import { ObjectsController } from './objects/objects.controller';
+import { OrgFileUploads } from './org-storage/org-file-uploads.service';
 import { OrgStorageController } from './org-storage/org-storage.controller';
 import { GATEWAY_REDIS, RedisModule } from './redis/redis.module';
 import { ResourcesController } from './resources/resources.controller';
 import { ServiceClientsModule } from './services/service-clients.module';
 import { FlowUploadsController } from './uploads/flow-uploads.controller';
+import { RunInputUploads } from './uploads/run-input-uploads.service';
 import { UploadsModule } from './uploads/uploads.module';
 import { UsageController } from './usage/usage.controller';
 
@@ -55,5 +57,6 @@ export const SERVICE = 'gateway';
     ResourcesController,
     FlowUploadsController,
   ],
+  providers: [OrgFileUploads, RunInputUploads],
 })
 export class AppModule {}

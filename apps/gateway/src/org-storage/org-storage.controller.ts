@@ -14,41 +14,34 @@ import {
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
-import {
-  checkOrgListCursor,
-  checkOrgName,
-  checkOrgPath,
-  ORG_STORAGE_LIMITS,
-  orgFileKey,
-} from '@lib/contracts';
+import { checkOrgListCursor, checkOrgName, checkOrgPath, ORG_STORAGE_LIMITS } from '@lib/contracts';
 import { DependencyUnavailableException } from '@lib/errors';
 import { ServiceClient } from '@lib/internal-http';
 import { OrgStorageErrors } from '../docs/error-responses';
 import { getPresigned } from '../http/presigned-get';
 import { ObjectMetadataClient } from '../services/service-clients.module';
 import { servicePrincipalOf } from '../services/service-principal';
-import { StreamingUploads } from '../uploads/streaming-uploads.service';
+import { MultipartBody } from '../http/json-only-body';
+import { OrgFileUpload, OrgFileUploads } from './org-file-uploads.service';
 import {
   CopyBody,
   CreateFolderBody,
   MoveBody,
+  OrgFileView,
   OrgListQuery,
   OrgPathQuery,
   OrgRequiredPathQuery,
   RenameBody,
 } from './org-storage.dto';
-import { MultipartBody } from '../http/json-only-body';
-
-interface FileView {
-  path: string;
-  etag: string;
-  name: string;
-  sizeBytes: number;
-  contentType: string | null;
-}
 
 /** Org storage's success envelope. */
 const ok = <T>(data: T) => ({ success: true as const, data });
+
+/** An upload's answer: 201 for a new file, 200 for an overwrite, with the file's `ETag`. */
+const uploaded = (reply: FastifyReply, { file, created }: OrgFileUpload) => {
+  void reply.status(created ? 201 : 200).header('etag', file.etag);
+  return ok({ ...file, created });
+};
 
 const files = (path: string) => `/internal/org-files/${path}`;
 
@@ -90,8 +83,8 @@ const QUOTA = 'QUOTA_EXCEEDED: the organization’s storage quota would be passe
 
 /**
  * Organization storage (`/api/private/storage`), authenticated by the org private key in the
- * `api-key` header only. Metadata is one call to object-metadata; upload bytes stream through the storage
- * service to S3 (`StreamingUploads`); downloads stream from S3 through a presigned URL. Extensions:
+ * `api-key` header only. Metadata is one call to object-metadata; an upload is `OrgFileUploads` (bytes
+ * streamed to S3, then recorded); downloads stream from S3 through a presigned URL. Extensions:
  * `ETag` / `If-Match`, `POST /copy`, `GET /stats`.
  */
 @ApiTags('org-storage')
@@ -100,7 +93,7 @@ const QUOTA = 'QUOTA_EXCEEDED: the organization’s storage quota would be passe
 export class OrgStorageController {
   constructor(
     @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
-    private readonly uploads: StreamingUploads,
+    private readonly fileUploads: OrgFileUploads,
   ) {}
 
   @Get()
@@ -159,37 +152,7 @@ export class OrgStorageController {
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('if-match') ifMatch?: string,
   ) {
-    const principal = servicePrincipalOf(p);
-    const up = await this.uploads.receiveMultipart(request, principal, {
-      maxBytes: ORG_STORAGE_LIMITS.uploadBytes,
-      fields: ['path'],
-      keyFor: ({ filename, fieldsBefore }) => {
-        checkOrgName(filename, 'file');
-        if (fieldsBefore.path !== undefined) checkOrgPath(fieldsBefore.path, 'path');
-        return orgFileKey(p.orgKey);
-      },
-    });
-    let result: { file: FileView; created: boolean };
-    try {
-      const folder = checkOrgPath(up.fields.path, 'path').path;
-      result = await this.metadata.call('POST', files('uploads'), {
-        principal,
-        body: {
-          ifMatch,
-          path: folder,
-          name: up.filename,
-          objectKey: up.key,
-          sizeBytes: up.sizeBytes,
-          s3Etag: up.etag,
-          contentType: up.contentType || null,
-        },
-      });
-    } catch (err) {
-      await this.uploads.discardUnlessRecorded(up.key, err);
-      throw err;
-    }
-    void reply.status(result.created ? 201 : 200).header('etag', result.file.etag);
-    return ok({ ...result.file, created: result.created });
+    return uploaded(reply, await this.fileUploads.upload(p, request, ifMatch));
   }
 
   @Get('meta')
@@ -202,7 +165,7 @@ export class OrgStorageController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const path = checkOrgPath(q.path, 'path').path;
-    const view = await this.metadata.call<FileView>('GET', files('meta'), {
+    const view = await this.metadata.call<OrgFileView>('GET', files('meta'), {
       principal: servicePrincipalOf(p),
       query: { path },
     });
@@ -255,7 +218,7 @@ export class OrgStorageController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const path = checkOrgPath(q.path, 'path').path;
-    const file = await this.metadata.call<FileView & { url: string }>('GET', files('download'), {
+    const file = await this.metadata.call<OrgFileView & { url: string }>('GET', files('download'), {
       principal: servicePrincipalOf(p),
       query: { path },
     });

@@ -53,6 +53,9 @@ export interface MultipartUploadOptions {
   keyFor: (file: IncomingFile) => string | Promise<string>;
 }
 
+/** What `receiveMultipart` reads of a request: the multipart parser `@fastify/multipart` adds to it. */
+export type MultipartRequest = Pick<FastifyRequest, 'isMultipart' | 'parts'>;
+
 /** A multipart upload stored in S3: the bytes, the file's name and type, and every text field. */
 export interface ReceivedUpload extends StoredUpload {
   filename: string;
@@ -69,32 +72,17 @@ export class UploadTooLargeException extends DomainException {
 const FIELD_MAX_BYTES = 4096;
 
 /**
- * Streaming uploads from the gateway straight to S3: the reusable primitive of every upload route (org
- * storage `POST /api/private/storage/upload`, flows `POST /api/v1/upload`, …).
+ * Streaming uploads from the gateway straight to S3: the primitive under every upload use case (org
+ * storage's `OrgFileUploads`, the flows' `RunInputUploads`).
  *
  * Bytes are never buffered whole: the request's file part is written to S3 as it arrives by the
  * `ObjectStore` of `@lib/s3`, holding at most one 5 MiB multipart part (one PUT when the file is smaller).
  * Past `maxBytes` the write stops and the caller gets 413 with nothing stored; a failed or aborted upload
  * stores nothing either. Keys are always of the principal's org.
  *
- * Usage, in a gateway controller (`@fastify/multipart` is registered by the gateway's `main.ts`):
- *
- * ```ts
- * constructor(private readonly uploads: StreamingUploads) {}
- *
- * @Post('upload')
- * async upload(@Req() request: FastifyRequest, @CurrentPrincipal() p: Principal) {
- *   const principal = servicePrincipalOf(p);
- *   const up = await this.uploads.receiveMultipart(request, principal, {
- *     maxBytes: 10 * 1024 * 1024,
- *     fields: ['path'],
- *     keyFor: ({ filename }) => runFileKey(p.orgKey, wfId, runId, 'inputs', checkName(filename)),
- *   });
- *   // up = {key, sizeBytes, etag, filename, contentType, fields}; bytes are in S3 now. If recording
- *   // them fails, call `this.uploads.discardUnlessRecorded(up.key, err)` before rethrowing.
- * }
- * ```
- *
+ * A use case calls `receiveMultipart` (`@fastify/multipart` is registered by the gateway's `main.ts`) with
+ * a `keyFor` that checks the file and the fields before it and picks the key; the bytes are in S3 when it
+ * returns. If recording them then fails, it calls `discardUnlessRecorded(key, err)` before rethrowing.
  * Or `put(readable, principal, {key, maxBytes})` for any other byte stream. Import `UploadsModule`.
  */
 @Injectable()
@@ -136,7 +124,7 @@ export class StreamingUploads {
    * second file; 413 past `maxBytes`. If anything fails after the bytes are stored, they are removed.
    */
   async receiveMultipart(
-    request: FastifyRequest,
+    request: MultipartRequest,
     principal: ServicePrincipal,
     opts: MultipartUploadOptions,
   ): Promise<ReceivedUpload> {
