@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { FileDirection } from '@lib/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   ALL_USERS,
@@ -11,16 +10,7 @@ import {
 } from './usage-delta';
 
 /** A live file as object-metadata's census lists it (`GET /internal/files/live`). */
-export interface TruthFile {
-  objectId: string;
-  orgId: string;
-  orgKey: string;
-  workflowId: string | null;
-  createdBy: string | null;
-  direction: FileDirection;
-  sizeBytes: number;
-  version: number;
-}
+export type TruthFile = Omit<FileState, 'live'>;
 
 export interface UsageTotalsRow extends UsageDelta {
   workflowId: string;
