@@ -347,8 +347,16 @@ export class ObjectsRepository {
     return rows.map(toEntity);
   }
 
-  /** How many objects of `scope` match `filter`, all pages together. */
+  /**
+   * How many objects of `scope` match `filter`, all pages together. Without a `name` or `search` filter it
+   * is a sum over `object_counts` (what the triggers on `objects` record per org, publication, state and
+   * content type), whatever the number of objects; with one, the matching rows are counted (the trigram
+   * index finds them, and the cost grows with how many match).
+   */
   async count(scope: ListScope, filter: ListFilter): Promise<number> {
+    if (filter.name === undefined && filter.search === undefined) {
+      return this.countRecorded(scope, filter);
+    }
     const { where, params } = this.where(scope, filter, false);
     const [row] = await this.prepared<{ n: number }>(
       `SELECT count(*)::int AS n FROM objects WHERE ${where}`,
@@ -357,10 +365,79 @@ export class ObjectsRepository {
     return row.n;
   }
 
+  /** The count by scope, state and content type, from the rows the triggers append (`count`). */
+  private async countRecorded(scope: ListScope, filter: ListFilter): Promise<number> {
+    const params: unknown[] = [];
+    const clauses = ['orgId' in scope ? `org_id = $${params.push(scope.orgId)}` : 'is_public'];
+    clauses.push(
+      filter.state === undefined ? `state <> 'DELETED'` : `state = $${params.push(filter.state)}`,
+    );
+    if (filter.contentType !== undefined) {
+      clauses.push(`content_type = $${params.push(filter.contentType)}`);
+    }
+    const [row] = await this.prepared<{ n: string }>(
+      `SELECT coalesce(sum(delta), 0)::bigint AS n FROM object_counts WHERE ${clauses.join(' AND ')}`,
+      params,
+    );
+    return Number(row.n);
+  }
+
+  /**
+   * Folds the rows `object_counts` holds for up to `maxGroups` groups (the groups with the most rows first)
+   * into one row each, and drops groups that sum to zero; counts read the same before and after. Returns
+   * how many groups it folded and rows it removed and wrote, or null when another compaction was running
+   * (it then does nothing).
+   *
+   * Exact under concurrent writes: the rows it deletes and the sums it writes back commit together, and
+   * rows a concurrent transaction appends are not in its snapshot, so they are neither deleted nor summed.
+   * Two compactions at once would still be exact (the second waits for the rows the first locked, finds
+   * them deleted and skips them, so it sums only what it deleted itself), but could deadlock on each
+   * other's row locks; the advisory lock lets one run and the other return. Writers never lock a row of
+   * this table (they only insert), so they never wait for a compaction.
+   */
+  async compactCounts(
+    maxGroups: number,
+  ): Promise<{ groups: number; removed: number; written: number } | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const [{ locked }] = await manager.query<{ locked: boolean }[]>(
+        `SELECT pg_try_advisory_xact_lock(hashtextextended('object_counts compaction', 0)) AS locked`,
+      );
+      if (!locked) return null;
+      const [row] = await manager.query<{ groups: string; removed: string; written: string }[]>(
+        `WITH chosen AS MATERIALIZED (
+           SELECT org_id, is_public, state, content_type FROM object_counts
+           GROUP BY org_id, is_public, state, content_type
+           HAVING count(*) > 1 OR sum(delta) = 0
+           ORDER BY count(*) DESC
+           LIMIT $1
+         ), gone AS (
+           DELETE FROM object_counts c USING chosen g
+           WHERE c.org_id = g.org_id AND c.is_public = g.is_public AND c.state = g.state
+             AND c.content_type = g.content_type
+           RETURNING c.org_id, c.is_public, c.state, c.content_type, c.delta
+         ), written AS (
+           INSERT INTO object_counts (org_id, is_public, state, content_type, delta)
+           SELECT org_id, is_public, state, content_type, sum(delta) FROM gone
+           GROUP BY org_id, is_public, state, content_type
+           HAVING sum(delta) <> 0
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM chosen) AS groups, (SELECT count(*) FROM gone) AS removed,
+           (SELECT count(*) FROM written) AS written`,
+        [maxGroups],
+      );
+      return {
+        groups: Number(row.groups),
+        removed: Number(row.removed),
+        written: Number(row.written),
+      };
+    });
+  }
+
   /**
    * A listing statement, prepared once per connection: its text depends only on which filters are present
-   * (at most 64 shapes; the values are parameters), so each shape gets a name and Postgres parses and plans
-   * it once instead of per request.
+   * (at most 64 shapes for the listings and counts of rows, 8 for the recorded counts; the values are
+   * parameters), so each shape gets a name and Postgres parses and plans it once instead of per request.
    */
   private prepared<T extends QueryResultRow>(text: string, params: unknown[]): Promise<T[]> {
     let name = this.statementNames.get(text);
