@@ -191,27 +191,20 @@ export class ObjectStore {
   /** Writes known bytes in one PUT. Writing the same bytes again is harmless (retries). */
   put(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
     return withS3Retries(async () => {
-      const url = this.signer.presignPut(key, { expiresInSeconds: 60 });
-      const {
-        statusCode,
-        headers,
-        body: answer,
-      } = await request(url, {
-        method: 'PUT',
+      const etag = await this.presignedPut(
+        'PutObjectCommand',
+        key,
+        this.signer.presignPut(key, { expiresInSeconds: 60 }),
         body,
-        headers: { 'content-type': contentType },
-      });
-      await answer.dump();
-      this.observe?.('PutObjectCommand', String(statusCode));
-      if (statusCode !== 200) throw new S3RequestError('PUT', key, statusCode);
-      const etag = typeof headers.etag === 'string' ? headers.etag : null;
+        { 'content-type': contentType },
+      );
       return { key, sizeBytes: body.length, etag, contentType };
     });
   }
 
   /**
-   * One part of a multipart upload, sent with undici to a presigned URL (unsigned payload: neither side
-   * hashes the 5 MiB); retried with a fresh stream of the same chunks. Answers the part's ETag.
+   * One part of a multipart upload (unsigned payload: neither side hashes the 5 MiB), retried with a fresh
+   * stream of the same chunks. Answers the part's ETag.
    */
   private uploadPart(
     key: string,
@@ -224,18 +217,34 @@ export class ObjectStore {
       const url = this.signer.presignUploadPart(key, uploadId, partNumber, {
         expiresInSeconds: 300,
       });
-      const { statusCode, headers, body } = await request(url, {
-        method: 'PUT',
-        body: Readable.from(chunks),
-        headers: { 'content-length': String(length) },
+      const etag = await this.presignedPut('UploadPartCommand', key, url, Readable.from(chunks), {
+        'content-length': String(length),
       });
-      await body.dump();
-      this.observe?.('UploadPartCommand', String(statusCode));
-      if (statusCode !== 200 || typeof headers.etag !== 'string') {
-        throw new S3RequestError('PUT', key, statusCode);
-      }
-      return headers.etag;
+      if (etag === null) throw new S3RequestError('PUT', key, 200);
+      return etag;
     });
+  }
+
+  /**
+   * A PUT with undici to a URL presigned over the endpoint this app reaches S3 at, counted as `operation`;
+   * answers the ETag S3 gave (null without one) and throws `S3RequestError` unless S3 answered 200.
+   */
+  private async presignedPut(
+    operation: string,
+    key: string,
+    url: string,
+    body: Buffer | Readable,
+    headers: Record<string, string>,
+  ): Promise<string | null> {
+    const {
+      statusCode,
+      headers: answered,
+      body: answer,
+    } = await request(url, { method: 'PUT', body, headers });
+    await answer.dump();
+    this.observe?.(operation, String(statusCode));
+    if (statusCode !== 200) throw new S3RequestError('PUT', key, statusCode);
+    return typeof answered.etag === 'string' ? answered.etag : null;
   }
 
   /** What is stored under `key`, or null when nothing is; other answers throw (after S3's retries). */

@@ -365,18 +365,14 @@ export class ObjectsRepository {
     return row.n;
   }
 
-  /** The count by scope, state and content type, from the rows the triggers append (`count`). */
+  /**
+   * The count by scope, state and content type, from the rows the triggers append (`count`): `where`
+   * without `name`, `search` or the cursor names only columns `object_counts` has.
+   */
   private async countRecorded(scope: ListScope, filter: ListFilter): Promise<number> {
-    const params: unknown[] = [];
-    const clauses = ['orgId' in scope ? `org_id = $${params.push(scope.orgId)}` : 'is_public'];
-    clauses.push(
-      filter.state === undefined ? `state <> 'DELETED'` : `state = $${params.push(filter.state)}`,
-    );
-    if (filter.contentType !== undefined) {
-      clauses.push(`content_type = $${params.push(filter.contentType)}`);
-    }
+    const { where, params } = this.where(scope, filter, false);
     const [row] = await this.prepared<{ n: string }>(
-      `SELECT coalesce(sum(delta), 0)::bigint AS n FROM object_counts WHERE ${clauses.join(' AND ')}`,
+      `SELECT coalesce(sum(delta), 0)::bigint AS n FROM object_counts WHERE ${where}`,
       params,
     );
     return Number(row.n);
