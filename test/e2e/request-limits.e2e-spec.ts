@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { FLOW_LIMITS, OBJECT_LIMITS } from '@lib/contracts';
 import { connectHttp2, http2Request, startTestPlatform, TestOrg, TestPlatform } from '@lib/testing';
 import { routesOf } from '../support/hostile-input';
+import { exchange, head } from '../support/raw-http';
 
 // The gateway's defences against requests that cost it memory or connections before anyone is known:
 // credentials are checked before a body is read, each route has its own body limit, and a request has
@@ -23,43 +24,6 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   const kib = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
-}
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A request line and headers, up to the blank line that ends them. */
-const head = (...lines: string[]) => `${lines.join('\r\n')}\r\n\r\n`;
-
-/**
- * Opens a connection, lets `send` write to it as it likes (a request, part of one, a trickle), and resolves
- * with the answer once the server closes the connection. The request need never be complete: the server
- * must answer and close on its own.
- */
-function exchange(base: string, send: (socket: Socket) => void): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(new URL(base).port), '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', () => undefined); // a write after the server closed: what was read still counts
-    socket.on('close', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const end = raw.indexOf('\r\n\r\n');
-      if (end < 0) return reject(new Error(`connection closed without an answer: ${raw}`));
-      const [statusLine, ...lines] = raw.slice(0, end).split('\r\n');
-      const headers = Object.fromEntries(
-        lines.map((l) => [
-          l.slice(0, l.indexOf(':')).toLowerCase(),
-          l.slice(l.indexOf(':') + 1).trim(),
-        ]),
-      );
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4) });
-    });
-    socket.once('connect', () => send(socket));
-  });
 }
 
 /** Writes `lines` one by one, `everyMs` apart, until the connection closes. */
