@@ -95,7 +95,10 @@ describe(JobProducer.name, () => {
       expect(job.opts.backoff).toEqual({ type: 'exponential', delay: 1_000 });
       await waitFor('the retried job to complete', () => seen.length === 1);
       expect(failures).toBe(2); // one failed attempt, retried after the backoff, then success
-      // removeOnComplete frees the id, so the same object can be scheduled again later.
+      // removeOnComplete frees the id, so the same object can be scheduled again later: once BullMQ has
+      // moved the job to completed and removed it (the processor returning is not that yet; an add with
+      // the id before it is a no-op).
+      await waitFor('the completed job to be removed', async () => !(await queue.getJob(jobId)));
       await sut.enqueue(JobName.ObjectExpire, { objectId: 'obj_3' }, { jobId });
       await waitFor('the job to run again', () => seen.length === 2);
     } finally {
