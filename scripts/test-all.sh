@@ -7,11 +7,31 @@ bash scripts/setup.sh
 bash scripts/ensure-infra.sh
 
 step() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
-step "format";     npx prettier --check . --log-level warn
-step "lint";       npm run --silent lint
-step "typecheck";  npm run --silent typecheck
 results=.local/test-results
 rm -rf "$results" && mkdir -p "$results"
+
+# The static checks at once (each is one busy core at most); each one's output is shown if it fails.
+step "format, lint and typecheck"
+check() {
+  local name=$1
+  shift
+  if "$@" >"$results/$name.log" 2>&1; then
+    echo "  $name: ok"
+  else
+    echo "  $name: FAILED"
+    cat "$results/$name.log"
+    return 1
+  fi
+}
+check format npx prettier --check . --log-level warn &
+format=$!
+check lint npm run --silent lint &
+lint=$!
+check typecheck npm run --silent typecheck &
+typecheck=$!
+failed=0
+for pid in $format $lint $typecheck; do wait "$pid" || failed=1; done
+[ "$failed" = 0 ]
 step "unit";        npx jest --ci --json --outputFile="$results/unit.json"
 step "integration"; npx jest --ci -c jest.int.config.js --runInBand --json --outputFile="$results/int.json"
 step "end to end";  npx jest --ci -c test/jest-e2e.config.js --runInBand --json --outputFile="$results/e2e.json"
