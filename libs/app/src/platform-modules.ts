@@ -1,12 +1,25 @@
-import { DynamicModule, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { validateEnv, type KafkaOnlyEnv } from '@lib/config';
 import { dataSourceOptions, DatabaseSettings, pgPoolOf } from '@lib/database';
-import { EventsModule } from '@lib/events';
 import {
+  EventsModule,
+  EventTransport,
+  type EventTransportOptions,
+  type IdempotentConsumerCounters,
+} from '@lib/events';
+import {
+  createKafka,
   kafkaConnectionFromEnv,
   KafkaNames,
   type KafkaConnection,
@@ -148,6 +161,67 @@ export function eventsPublisherModule(service: string): DynamicModule {
       names: kafkaNames(config),
     }),
   });
+}
+
+/**
+ * The app's `EventTransport`: the Kafka consumer group `groupId` (before the environment's prefix) on the
+ * app's DataSource, with its `events_consumer_*` metrics. `bootstrapService(…, { eventTransport:
+ * EventTransport })` connects it; controllers declare what they consume with `@EventPattern`.
+ */
+export function eventTransportProvider<Env extends KafkaEnvShape>(
+  groupId: string,
+  options: (config: ConfigService<Env, true>) => Partial<EventTransportOptions> = () => ({}),
+): Provider {
+  return {
+    provide: EventTransport,
+    inject: [ConfigService, DataSource, Metrics],
+    useFactory: (appConfig: ConfigService<Env, true>, dataSource: DataSource, metrics: Metrics) => {
+      const config = appConfig as unknown as ConfigService<KafkaEnvShape, true>;
+      const transport = new EventTransport({
+        kafka: createKafka({
+          ...kafkaConnection(config),
+          clientId: groupId,
+          logger: kafkaLogger(groupId, config.get('LOG_LEVEL', { infer: true })),
+        }),
+        groupId,
+        names: kafkaNames(config),
+        dataSource,
+        logger: new Logger(`EventTransport(${groupId})`),
+        ...options(appConfig),
+      });
+      exportConsumerMetrics(metrics, () => transport.counters());
+      return transport;
+    },
+  };
+}
+
+/** A consumer's state and counters on `/metrics`, read at each scrape. */
+function exportConsumerMetrics(metrics: Metrics, counters: () => IdempotentConsumerCounters): void {
+  metrics.gauge({
+    name: 'events_consumer_consuming',
+    help: 'The consumer is in its group and fetching (1), or not: Kafka unreachable, restarting (0).',
+    collect() {
+      this.set(counters().consuming ? 1 : 0);
+    },
+  });
+  const totals = {
+    processed: 'Events applied (first seen) and committed.',
+    duplicates: 'Redelivered events skipped because their id was already applied.',
+    deadLettered: 'Poison messages recorded in dead_letters.',
+    failedBatches: 'Batches whose transaction failed and were retried.',
+    crashes: 'Crashes of the Kafka consumer.',
+  } as const;
+  for (const [key, help] of Object.entries(totals) as [keyof typeof totals, string][]) {
+    const name = `events_consumer_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+    metrics.counter({
+      name,
+      help,
+      collect() {
+        this.reset();
+        this.inc(counters()[key]);
+      },
+    });
+  }
 }
 
 interface S3EnvShape {
