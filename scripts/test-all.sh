@@ -33,7 +33,9 @@ failed=0
 for pid in $format $lint $typecheck; do wait "$pid" || failed=1; done
 [ "$failed" = 0 ]
 step "unit";        npx jest --ci --json --outputFile="$results/unit.json"
-step "integration"; npx jest --ci -c jest.int.config.js --runInBand --json --outputFile="$results/int.json"
+# Two integration suites at a time: each has its own database, Redis prefix, Kafka and S3 server, and most
+# of their time is spent waiting on them. The end-to-end suites run one at a time (each runs the five apps).
+step "integration"; npx jest --ci -c jest.int.config.js --maxWorkers=2 --json --outputFile="$results/int.json"
 step "end to end";  npx jest --ci -c test/jest-e2e.config.js --runInBand --json --outputFile="$results/e2e.json"
 
 # One closing line for all suites.

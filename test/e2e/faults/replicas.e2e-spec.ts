@@ -57,8 +57,8 @@ const KILLS: { app: AppName; signal: NodeJS.Signals; relayLeader?: true }[] = [
 // Production runs two to eight replicas of each app behind a Service. Here two of each run behind round-robin
 // balancers (the apps call each other through them too) under mixed load, and one replica of each app is
 // killed in turn, then started again as Kubernetes would. Requests may fail while a replica dies; what got a
-// 2xx must hold, and the work that needs one actor (outbox relay, TTL, run steps, consumer partitions) must
-// move between replicas without being done twice to effect.
+// 2xx must hold, and the work that needs one actor (outbox relay, TTL, run steps, consumer partitions, count
+// compaction) must move between replicas without being done twice to effect.
 describe('fault: two replicas of every app, one of each killed in turn under load', () => {
   let f: FaultPlatform;
   let orgs: TestOrg[];
@@ -211,6 +211,23 @@ describe('fault: two replicas of every app, one of each killed in turn under loa
         return res.body.state === want.state ? res : undefined;
       });
       expect({ id, body: got.body }).toMatchObject({ id, body: want });
+    }
+    // The counts both replicas' compactors fold (one at a time) still equal the rows.
+    for (const org of orgs) {
+      const {
+        rows: [{ n }],
+      } = await f.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM object_metadata.objects WHERE org_id = $1 AND state <> 'DELETED'`,
+        [org.orgId],
+      );
+      const listed = await objectsClient(f.t, org).call<{ total_count: number }>(
+        'GET',
+        '/v1/objects?limit=1',
+      );
+      expect({ org: org.orgId, total: listed.body.total_count }).toEqual({
+        org: org.orgId,
+        total: n,
+      });
     }
     for (const [path, { org, bytes }] of uploaded) {
       const res = await orgStorageClient(f.t, org).download(path);
