@@ -9,3 +9,7 @@ export * from './flows';
 export * from './internal-commands';
 export * from './internal-batch';
 export * from './storage-quotas';
+export * from './object-metadata';
+export * from './storage';
+export * from './flow-orchestrator';
+export * from './usage-aggregator';
