@@ -7,7 +7,6 @@ export * from './object-keys';
 export * from './org-storage';
 export * from './flows';
 export * from './internal-commands';
-export * from './internal-batch';
 export * from './storage-quotas';
 export * from './object-metadata';
 export * from './storage';
