@@ -13,11 +13,13 @@ const IMPORT_PATTERNS = [
 
 /**
  * The libs at the bottom of the lib graph: @lib/errors imports no other lib, and @lib/contracts only
- * @lib/errors (its request checks answer the platform's 400), so neither can close a cycle.
+ * @lib/errors (its request checks answer the platform's 400), so neither can close a cycle. @lib/clients
+ * sits just above them: the contracts it sends, the errors it throws and the transport it sends them with.
  */
 const LOWER_LIB_IMPORTS = {
   'libs/errors/src/**/*.ts': [],
   'libs/contracts/src/**/*.ts': ['@lib/errors'],
+  'libs/clients/src/**/*.ts': ['@lib/contracts', '@lib/errors', '@lib/internal-http'],
 };
 
 /**
