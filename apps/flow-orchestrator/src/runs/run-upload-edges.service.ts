@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { EventActor, FlowRunView, QUOTA_EXCEEDED, runFileKey } from '@lib/contracts';
+import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException } from '@lib/errors';
 import { isNoSuchKey, RunBytes, StoredObject } from '../bytes/run-bytes';
-import { principalOfRun, RunFilesClient } from '../bytes/run-files.client';
+import { principalOfRun } from '../bytes/run-principal';
 import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
 import { RunQueue } from './run-queue.service';
 import { SYSTEM_ACTOR } from './run-state-machine.service';
@@ -38,7 +39,7 @@ export class RunUploadEdgesService {
     private readonly repo: RunsRepository,
     private readonly queue: RunQueue,
     private readonly bytes: RunBytes,
-    private readonly files: RunFilesClient,
+    private readonly metadata: ObjectMetadataClient,
     private readonly views: RunViews,
     config: ConfigService<FlowOrchestratorEnv, true>,
   ) {
@@ -66,7 +67,7 @@ export class RunUploadEdgesService {
       if (input) {
         this.checkInputSize(edge, input.stored.sizeBytes);
         const creator = run.actor.type === 'user' ? run.actor.id : null;
-        await this.files.record(principalOfRun(run, actor, creator), {
+        await this.metadata.recordRunFile(principalOfRun(run, actor, creator), {
           workflowId: run.workflowId,
           runId,
           edge: edge.edge,

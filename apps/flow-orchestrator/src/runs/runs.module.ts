@@ -4,10 +4,10 @@ import { ConfigService } from '@nestjs/config';
 import { queueMetricsProvider } from '@lib/queue';
 import { S3_SETTINGS } from '@lib/app';
 import { QueueName } from '@lib/contracts';
-import { ServiceClient, ServiceTokens } from '@lib/internal-http';
+import { ObjectMetadataClient } from '@lib/clients';
+import { ServiceTokens } from '@lib/internal-http';
 import { ObjectStore, Presigner, S3Settings, SigningCredentials } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
-import { RunFilesClient } from '../bytes/run-files.client';
 import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
 import { ResourcesController } from '../resources/resources.controller';
 import { ResourcesService } from '../resources/resources.service';
@@ -28,8 +28,8 @@ import { RunsReconciler } from './runs-reconciler.service';
 import { RunsRepository } from './runs.repository';
 import { WorkflowDefinitionsService } from './workflow-definitions.service';
 
-class RunFilesClientShutdown implements OnApplicationShutdown {
-  constructor(private readonly client: RunFilesClient) {}
+class ObjectMetadataClientShutdown implements OnApplicationShutdown {
+  constructor(private readonly client: ObjectMetadataClient) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
@@ -49,21 +49,18 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
         new RunBytes(store, new Presigner(settings, credentials)),
     },
     {
-      provide: RunFilesClient,
+      provide: ObjectMetadataClient,
       inject: [ConfigService, ServiceTokens],
       useFactory: (config: ConfigService<FlowOrchestratorEnv, true>, tokens: ServiceTokens) =>
-        new RunFilesClient(
-          new ServiceClient({
-            name: 'object-metadata',
-            baseUrl: config.get('OBJECT_METADATA_URL', { infer: true }),
-            tokens,
-          }),
-        ),
+        ObjectMetadataClient.connect({
+          baseUrl: config.get('OBJECT_METADATA_URL', { infer: true }),
+          tokens,
+        }),
     },
     {
-      provide: RunFilesClientShutdown,
-      inject: [RunFilesClient],
-      useFactory: (client: RunFilesClient) => new RunFilesClientShutdown(client),
+      provide: ObjectMetadataClientShutdown,
+      inject: [ObjectMetadataClient],
+      useFactory: (client: ObjectMetadataClient) => new ObjectMetadataClientShutdown(client),
     },
     {
       provide: StepRegistry,

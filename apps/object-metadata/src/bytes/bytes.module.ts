@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { s3Settings } from '@lib/app';
-import { ServiceClient, ServiceTokens } from '@lib/internal-http';
+import { StorageClient } from '@lib/clients';
+import { ServiceTokens } from '@lib/internal-http';
 import { Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import { ObjectMetadataEnv } from '../config/object-metadata.env';
 import { ObjectBytesService } from './object-bytes.service';
@@ -19,11 +20,7 @@ import { ObjectBytesService } from './object-bytes.service';
         return new ObjectBytesService(
           new Presigner(s3, credentials),
           Presigner.internal(s3, credentials),
-          new ServiceClient({
-            name: 'storage',
-            baseUrl: config.get('STORAGE_URL', { infer: true }),
-            tokens,
-          }),
+          StorageClient.connect({ baseUrl: config.get('STORAGE_URL', { infer: true }), tokens }),
         );
       },
     },
