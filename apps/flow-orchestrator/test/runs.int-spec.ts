@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import type { ConfigService } from '@nestjs/config';
 import {
   FLOW_LIMITS,
   FlowDefinition,
@@ -40,7 +39,7 @@ import { RunsReconciler } from '../src/runs/runs-reconciler.service';
 import { WorkflowNotFoundException } from '../src/runs/runs.exception';
 import { RunsRepository } from '../src/runs/runs.repository';
 import { WorkflowDefinitionsService } from '../src/runs/workflow-definitions.service';
-import { FlowOrchestratorEnv } from '../src/config/flow-orchestrator.env';
+import type { FlowOrchestratorConfig } from '../src/config/flow-orchestrator.config';
 import { CopyStep } from '../src/steps/copy.step';
 import { StepRunContext } from '../src/steps/step';
 import { StepRegistry } from '../src/steps/step-registry';
@@ -147,10 +146,9 @@ describe(`The run services and ${RunExecutor.name}`, () => {
     const queue = new RunQueue(runsQueue, watchQueue);
     const runFiles = files as unknown as RunFilesClient;
     // Run inputs of the upload endpoints' size at most (RUN_INPUT_MAX_BYTES).
-    const limits = { get: () => FLOW_LIMITS.uploadBytes } as unknown as ConfigService<
-      FlowOrchestratorEnv,
-      true
-    >;
+    const limits = {
+      runs: { inputMaxBytes: FLOW_LIMITS.uploadBytes },
+    } as unknown as FlowOrchestratorConfig;
     const outbox = new OutboxWriter({ source: '/test' });
     const views = new RunViews(repo);
     states = new RunStateMachine(repo, outbox, queue, bytes);
@@ -470,7 +468,8 @@ describe(`The run services and ${RunExecutor.name}`, () => {
     );
     const reads = jest.spyOn(repo, 'watchedEdges');
     const metrics = new Metrics({ service: 'flow-orchestrator', defaultMetrics: false });
-    const watcher = new UploadWatchProcessor(repo, uploads, expiry, bytes, metrics);
+    const config = { uploads: { watchMaxDelayMs: 5_000 } } as unknown as FlowOrchestratorConfig;
+    const watcher = new UploadWatchProcessor(repo, uploads, expiry, bytes, metrics, config);
     // The job as BullMQ hands it to the worker: only moveToDelayed is BullMQ's own business here.
     const job = (runId: string) =>
       ({

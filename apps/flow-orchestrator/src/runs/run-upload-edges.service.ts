@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { EventActor, FlowRunView, QUOTA_EXCEEDED, runFileKey } from '@lib/contracts';
 import { DomainException } from '@lib/errors';
 import { isNoSuchKey, RunBytes, StoredObject } from '../bytes/run-bytes';
 import { principalOfRun, RunFilesClient } from '../bytes/run-files.client';
-import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { RunQueue } from './run-queue.service';
 import { SYSTEM_ACTOR } from './run-state-machine.service';
 import { RunViews } from './run-views';
@@ -40,9 +39,9 @@ export class RunUploadEdgesService {
     private readonly bytes: RunBytes,
     private readonly files: RunFilesClient,
     private readonly views: RunViews,
-    config: ConfigService<FlowOrchestratorEnv, true>,
+    { runs }: FlowOrchestratorConfig,
   ) {
-    this.maxInputBytes = config.get('RUN_INPUT_MAX_BYTES', { infer: true });
+    this.maxInputBytes = runs.inputMaxBytes;
   }
 
   /**

@@ -8,7 +8,8 @@ import { ServiceClient, ServiceTokens } from '@lib/internal-http';
 import { ObjectStore, Presigner, S3Settings, SigningCredentials } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
 import { RunFilesClient } from '../bytes/run-files.client';
-import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
+import type { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
 import { ResourcesController } from '../resources/resources.controller';
 import { ResourcesService } from '../resources/resources.service';
 import { StepRegistry } from '../steps/step-registry';
@@ -67,20 +68,15 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
     },
     {
       provide: StepRegistry,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
-        StepRegistry.builtIn({
-          allowPrivateNetworks: config.get('HTTP_STEP_ALLOW_PRIVATE_NETWORKS', { infer: true }),
-        }),
+      inject: [FlowOrchestratorConfig],
+      useFactory: ({ steps }: FlowOrchestratorConfig) =>
+        StepRegistry.builtIn({ allowPrivateNetworks: steps.httpAllowPrivateNetworks }),
     },
     {
       provide: RunDeadlines,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
-        new RunDeadlines(
-          config.get('STEP_DEADLINE_MS', { infer: true }),
-          config.get('RUN_DEADLINE_MS', { infer: true }),
-        ),
+      inject: [FlowOrchestratorConfig],
+      useFactory: ({ runs }: FlowOrchestratorConfig) =>
+        new RunDeadlines(runs.stepDeadlineMs, runs.runDeadlineMs),
     },
     RunsRepository,
     RunQueue,

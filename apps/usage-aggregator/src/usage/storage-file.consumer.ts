@@ -4,15 +4,14 @@ import {
   OnApplicationBootstrap,
   BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Topic } from '@lib/contracts';
 import { ConsumedEvent, IdempotentConsumer } from '@lib/events';
-import { kafkaConnection, kafkaLogger, kafkaNames } from '@lib/app';
-import { createKafka } from '@lib/kafka';
+import { kafkaClientOptions } from '@lib/app';
+import { createKafka, KafkaNames } from '@lib/kafka';
 import { Metrics } from '@lib/observability';
 import { DataSource, EntityManager } from 'typeorm';
-import { UsageAggregatorEnv } from '../config/usage-aggregator.env';
+import { UsageAggregatorConfig } from '../config/usage-aggregator.config';
 import { UsageService } from './usage.service';
 
 export const CONSUMER_GROUP = 'usage-aggregator';
@@ -31,24 +30,20 @@ export class StorageFileConsumer implements OnApplicationBootstrap, BeforeApplic
   readonly consumer: IdempotentConsumer<UsageTopic>;
 
   constructor(
-    config: ConfigService<UsageAggregatorEnv, true>,
+    { app, kafka, usage: settings }: UsageAggregatorConfig,
     @InjectDataSource() dataSource: DataSource,
     private readonly usage: UsageService,
     metrics: Metrics,
   ) {
     const logger = new Logger(StorageFileConsumer.name);
     this.consumer = new IdempotentConsumer({
-      kafka: createKafka({
-        ...kafkaConnection(config),
-        clientId: CONSUMER_GROUP,
-        logger: kafkaLogger(CONSUMER_GROUP, config.get('LOG_LEVEL', { infer: true })),
-      }),
+      kafka: createKafka(kafkaClientOptions(kafka, CONSUMER_GROUP, app.logLevel)),
       groupId: CONSUMER_GROUP,
-      names: kafkaNames(config),
+      names: KafkaNames.fromConfig(kafka),
       dataSource,
       topics: TOPICS,
       handler: (manager, events) => this.handle(manager, events),
-      partitionsConsumedConcurrently: config.get('USAGE_CONSUMER_CONCURRENCY', { infer: true }),
+      partitionsConsumedConcurrently: settings.consumerConcurrency,
       logger,
     });
     this.exportCounters(metrics);
