@@ -377,12 +377,8 @@ describe(`The run services and ${RunExecutor.name}`, () => {
     await runsQueue.obliterate({ force: true }); // a Redis flush
     await watchQueue.obliterate({ force: true });
     await dataSource.query(`UPDATE runs SET updated_at = now() - interval '1 minute'`);
-    const config = { get: () => 60_000 };
-    const reconciler = new RunsReconciler(
-      repo,
-      new RunQueue(runsQueue, watchQueue),
-      config as never,
-    );
+    const config = { runs: { reconcileIntervalMs: 60_000 } } as FlowOrchestratorConfig;
+    const reconciler = new RunsReconciler(repo, new RunQueue(runsQueue, watchQueue), config);
     await reconciler.runOnce();
     expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined();
     expect(await watchQueue.getJob(`upload.watch.${waiting.ID}.in`)).toBeDefined();
@@ -527,8 +523,8 @@ describe(`The run services and ${RunExecutor.name}`, () => {
       [runId],
     );
     const reconciler = new RunsReconciler(repo, new RunQueue(runsQueue, watchQueue), {
-      get: () => 60_000,
-    } as never);
+      runs: { reconcileIntervalMs: 60_000 },
+    } as FlowOrchestratorConfig);
     for (let page = 0; page < 10 && !(await (await runsQueue.getJob(jobId))?.isWaiting()); page++) {
       await reconciler.runOnce();
     }
