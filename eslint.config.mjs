@@ -13,12 +13,32 @@ const IMPORT_PATTERNS = [
 
 /**
  * The libs at the bottom of the lib graph: @lib/errors imports no other lib, and @lib/contracts only
- * @lib/errors (its request checks answer the platform's 400), so neither can close a cycle.
+ * @lib/errors (its request checks answer the platform's 400), so neither can close a cycle. @lib/clients
+ * sits just above them: the contracts it sends, the errors it throws and the transport it sends them with.
  */
 const LOWER_LIB_IMPORTS = {
   'libs/errors/src/**/*.ts': [],
   'libs/contracts/src/**/*.ts': ['@lib/errors'],
+  'libs/clients/src/**/*.ts': ['@lib/contracts', '@lib/errors', '@lib/internal-http'],
 };
+
+/**
+ * Internal routes are named in two places only: the client of each service (`*.client.ts` of @lib/clients)
+ * and the service's controllers (their route decorators, which never start with a slash). Callers use a
+ * client's methods; tests and benchmarks name the wire paths they check.
+ */
+const NO_INTERNAL_PATHS = [
+  {
+    selector: 'Literal[value=/^\\x2Finternal\\x2F/]',
+    message:
+      'Internal routes are called through a client of @lib/clients (libs/clients/README.md).',
+  },
+  {
+    selector: 'TemplateLiteral > TemplateElement:first-child[value.raw=/^\\x2Finternal\\x2F/]',
+    message:
+      'Internal routes are called through a client of @lib/clients (libs/clients/README.md).',
+  },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', '.local/**', 'node_modules/**', '**/*.js', '**/*.mjs'] },
@@ -40,6 +60,7 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/unbound-method': 'off',
       'no-restricted-imports': ['error', { patterns: IMPORT_PATTERNS }],
+      'no-restricted-syntax': ['error', ...NO_INTERNAL_PATHS],
     },
   },
   {
@@ -65,6 +86,7 @@ export default tseslint.config(
             'CallExpression[callee.property.name=/^(query|createQueryBuilder|getRepository)$/]',
           message: 'SQL lives in repositories.',
         },
+        ...NO_INTERNAL_PATHS,
       ],
     },
   },
@@ -122,5 +144,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
     },
+  },
+  {
+    // The clients own the internal routes' paths; the transport and the guard know the prefix and the
+    // batch endpoint; tests and benchmarks name the wire paths they check.
+    files: [
+      'libs/clients/src/**/*.client.ts',
+      'libs/internal-http/src/**/*.ts',
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/*.e2e-spec.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+    ],
+    rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -1,4 +1,4 @@
-// Integration tests: `*.int-spec.ts`, against the real local Postgres, Redis, Kafka mock cluster and verifying S3.
+// Integration tests: `*.int-spec.ts`, against the real local Postgres, Redis, Apache Kafka and S3Proxy (which verifies signatures).
 module.exports = {
   ...require('./jest.shared'),
   displayName: 'int',

@@ -1,10 +1,12 @@
 /* eslint-disable no-restricted-imports -- the CLI runs the usage-aggregator's own rebuild */
+import { ObjectMetadataClient } from '@lib/clients';
 import type { ServicePrincipal } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
+import { DomainException } from '@lib/errors';
 import { ServiceTokens } from '@lib/internal-http';
 import { DataSource } from 'typeorm';
 import { USAGE_SCHEMA } from '../../apps/usage-aggregator/src/database/migrations';
-import { rebuildUsage, type TruthFile } from '../../apps/usage-aggregator/src/usage/usage-rebuild';
+import { rebuildUsage } from '../../apps/usage-aggregator/src/usage/usage-rebuild';
 /* eslint-enable no-restricted-imports */
 import { CliError, databaseFromEnv, requireEnv } from './cli-env';
 import { withIdentity } from './identity-context';
@@ -42,6 +44,7 @@ export async function runRebuildUsage(opts: { org?: string }): Promise<{ files: 
   } catch (e) {
     throw new CliError(`cannot connect to Postgres (DATABASE_URL): ${(e as Error).message}`);
   }
+  const metadata = ObjectMetadataClient.connect({ baseUrl: metadataUrl, tokens });
   try {
     let files = 0;
     for (const org of orgs) {
@@ -54,19 +57,17 @@ export async function runRebuildUsage(opts: { org?: string }): Promise<{ files: 
         workflowId: null,
       };
       files += await rebuildUsage(dataSource, org.id, async (cursor) => {
-        const query = new URLSearchParams({ limit: String(PAGE) });
-        if (cursor) query.set('cursor', cursor);
-        const res = await fetch(`${metadataUrl}/internal/files/live?${query.toString()}`, {
-          headers: { authorization: `Bearer ${tokens.sign('object-metadata', principal)}` },
-        });
-        if (!res.ok) {
-          throw new CliError(`object-metadata answered ${res.status}: ${await res.text()}`);
+        try {
+          return await metadata.liveFiles(principal, { limit: PAGE, cursor: cursor || undefined });
+        } catch (e) {
+          if (!(e instanceof DomainException)) throw e;
+          throw new CliError(`object-metadata answered ${e.status}: ${e.message}`);
         }
-        return (await res.json()) as { files: TruthFile[]; nextCursor: string | null };
       });
     }
     return { files };
   } finally {
+    await metadata.close();
     await dataSource.destroy();
   }
 }

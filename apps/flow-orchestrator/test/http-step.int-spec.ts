@@ -19,7 +19,7 @@ import {
 } from '@lib/testing';
 import { DataSource } from 'typeorm';
 import { RunBytes } from '../src/bytes/run-bytes';
-import { RunFilesClient } from '../src/bytes/run-files.client';
+import type { ObjectMetadataClient } from '@lib/clients';
 import { FLOW_SCHEMA } from '../src/database/migrations';
 import { RunDeadlines } from '../src/runs/run-deadlines';
 import { RunExecutor } from '../src/runs/run-executor.service';
@@ -138,7 +138,7 @@ describe('http steps: targets, reasons, limits and deadlines', () => {
   let triggers: RunTriggersService;
   let target: Target;
 
-  const files = { record: () => Promise.resolve() } as unknown as RunFilesClient;
+  const files = { recordRunFile: () => Promise.resolve() } as unknown as ObjectMetadataClient;
 
   const executor = (
     opts: { allowPrivateNetworks: boolean; resolve?: Resolve; stepMs?: number; runMs?: number } = {

@@ -25,7 +25,7 @@ import {
 } from '@lib/testing';
 import { DataSource } from 'typeorm';
 import { RunBytes } from '../src/bytes/run-bytes';
-import { RunFilesClient } from '../src/bytes/run-files.client';
+import type { ObjectMetadataClient } from '@lib/clients';
 import { FLOW_SCHEMA } from '../src/database/migrations';
 import { RunDeadlines } from '../src/runs/run-deadlines';
 import { RunExecutor } from '../src/runs/run-executor.service';
@@ -50,14 +50,15 @@ const deadlines = new RunDeadlines(60_000, 600_000);
 const caller = { orgId: ORG, orgKey: 'org-int', actor: { type: 'system' as const, id: 'test' } };
 
 /** object-metadata's record API, as the flow-orchestrator sees it: once per key. */
-class RecordingRunFiles implements Pick<RunFilesClient, 'record'> {
+class RecordingRunFiles implements Pick<ObjectMetadataClient, 'recordRunFile'> {
   readonly calls: RecordRunFileCommand[] = [];
   readonly byKey = new Map<string, RecordRunFileCommand>();
 
-  record(_principal: ServicePrincipal, file: RecordRunFileCommand): Promise<void> {
+  recordRunFile(_principal: ServicePrincipal, file: RecordRunFileCommand) {
     this.calls.push(file);
-    if (!this.byKey.has(file.objectKey)) this.byKey.set(file.objectKey, file);
-    return Promise.resolve();
+    const created = !this.byKey.has(file.objectKey);
+    if (created) this.byKey.set(file.objectKey, file);
+    return Promise.resolve({ objectId: file.objectKey, created });
   }
 }
 
@@ -144,7 +145,7 @@ describe(`The run services and ${RunExecutor.name}`, () => {
     );
     copy = new CrashingCopy();
     const queue = new RunQueue(runsQueue, watchQueue);
-    const runFiles = files as unknown as RunFilesClient;
+    const runFiles = files as unknown as ObjectMetadataClient;
     // Run inputs of the upload endpoints' size at most (RUN_INPUT_MAX_BYTES).
     const limits = {
       runs: { inputMaxBytes: FLOW_LIMITS.uploadBytes },
@@ -323,7 +324,7 @@ describe(`The run services and ${RunExecutor.name}`, () => {
       repo,
       states,
       bytes,
-      files as unknown as RunFilesClient,
+      files as unknown as ObjectMetadataClient,
       registry,
       deadlines,
     );

@@ -19,7 +19,8 @@ import {
   WithRedis,
 } from '@lib/config';
 import { migrateAll } from '@lib/database';
-import { generateServiceKeys, ServiceClient, ServiceTokens } from '@lib/internal-http';
+import { FlowOrchestratorClient, ObjectMetadataClient } from '@lib/clients';
+import { generateServiceKeys, ServiceTokens } from '@lib/internal-http';
 import { createValidationPipe, HttpErrorFilter } from '@lib/errors';
 import { Controller, Get, Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -33,10 +34,6 @@ import { authConfig, WithAuth } from '../src/identity/auth.env';
 import { CredentialInvalidationService } from '../src/identity/credential-invalidation.service';
 import { IdentityModule } from '../src/identity/identity.module';
 import { IdentityRepository } from '../src/identity/identity.repository';
-import {
-  FlowOrchestratorClient,
-  ObjectMetadataClient,
-} from '../src/services/service-clients.module';
 
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const ADMIN_URL =
@@ -115,14 +112,9 @@ function gatewayTokens(): ServiceTokens {
  */
 @Global()
 @Module({
-  providers: [FlowOrchestratorClient, ObjectMetadataClient].map((token) => ({
-    provide: token,
-    useFactory: () =>
-      new ServiceClient({
-        name: token === FlowOrchestratorClient ? 'flow-orchestrator' : 'object-metadata',
-        baseUrl: 'http://127.0.0.1:9',
-        tokens: gatewayTokens(),
-      }),
+  providers: [FlowOrchestratorClient, ObjectMetadataClient].map((client) => ({
+    provide: client,
+    useFactory: () => client.connect({ baseUrl: 'http://127.0.0.1:9', tokens: gatewayTokens() }),
   })),
   exports: [FlowOrchestratorClient, ObjectMetadataClient],
 })

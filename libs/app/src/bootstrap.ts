@@ -1,6 +1,7 @@
 import type { RequestListener, Server } from 'node:http';
 import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy, MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidEnvironmentError, type ConfigClass, type PlatformSections } from '@lib/config';
@@ -44,6 +45,12 @@ export interface ServiceOptions {
   http2?: { tls?: () => DualProtocolOptions['tls'] };
   /** Last touches before listening, e.g. the gateway's OpenAPI document. */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
+  /**
+   * A microservice transport the app's module provides (an `EventTransport`: its Kafka consumer), under
+   * this token: connected to the app, so its controllers' `@EventPattern` handlers consume, started before
+   * the app listens and closed when it shuts down.
+   */
+  eventTransport?: Type<CustomTransportStrategy>;
 }
 
 /**
@@ -138,6 +145,10 @@ export async function bootstrapService<C extends PlatformSections>(
         .then(() => shutdownTracing()) // flush the last spans
         .then(() => process.exit(0));
     });
+  }
+  if (opts.eventTransport) {
+    app.connectMicroservice<MicroserviceOptions>({ strategy: app.get(opts.eventTransport) });
+    await app.startAllMicroservices();
   }
   await app.listen({ port, host: '0.0.0.0' });
   await management.listen(managementPort, '0.0.0.0');

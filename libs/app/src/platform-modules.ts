@@ -1,5 +1,11 @@
-import { DynamicModule, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import {
+  DynamicModule,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -12,8 +18,13 @@ import {
   type S3Config,
 } from '@lib/config';
 import { dataSourceOptions, DatabaseSettings, pgPoolOf } from '@lib/database';
-import { EventsModule } from '@lib/events';
-import { kafkaConnection, KafkaNames, type KafkaLogger } from '@lib/kafka';
+import {
+  EventsModule,
+  EventTransport,
+  type EventTransportOptions,
+  type IdempotentConsumerCounters,
+} from '@lib/events';
+import { createKafka, kafkaConnection, KafkaNames, type KafkaLogger } from '@lib/kafka';
 import { createLogger, Metrics } from '@lib/observability';
 import {
   ObjectStore,
@@ -41,10 +52,8 @@ export function configModule<C extends PlatformSections>(config: ConfigClass<C>)
     providers: [
       { provide: config, useFactory: () => config.load() },
       { provide: PlatformConfig, useExisting: config },
-      // The validated variables by name, for the internal HTTP clients' wiring that still reads them so.
-      { provide: ConfigService, useFactory: () => new ConfigService(config.env()) },
     ],
-    exports: [config, PlatformConfig, ConfigService],
+    exports: [config, PlatformConfig],
   };
 }
 
@@ -136,6 +145,64 @@ export function eventsPublisherModule(service: string): DynamicModule {
       };
     },
   });
+}
+
+/**
+ * The app's `EventTransport`: the Kafka consumer group `groupId` (before the environment's prefix) on the
+ * app's DataSource, with its `events_consumer_*` metrics. `bootstrapService(…, { eventTransport:
+ * EventTransport })` connects it; controllers declare what they consume with `@EventPattern`.
+ */
+export function eventTransportProvider<C extends PlatformSections = PlatformSections>(
+  groupId: string,
+  options: (config: C) => Partial<EventTransportOptions> = () => ({}),
+): Provider {
+  return {
+    provide: EventTransport,
+    inject: [PlatformConfig, DataSource, Metrics],
+    useFactory: (config: PlatformConfig, dataSource: DataSource, metrics: Metrics) => {
+      const kafka = configSection(config, 'kafka');
+      const transport = new EventTransport({
+        kafka: createKafka(kafkaClientOptions(kafka, groupId, config.app.logLevel)),
+        groupId,
+        names: KafkaNames.fromConfig(kafka),
+        dataSource,
+        logger: new Logger(`EventTransport(${groupId})`),
+        // The app's own config class (its type), which PlatformConfig is a view of.
+        ...options(config as unknown as C),
+      });
+      exportConsumerMetrics(metrics, () => transport.counters());
+      return transport;
+    },
+  };
+}
+
+/** A consumer's state and counters on `/metrics`, read at each scrape. */
+function exportConsumerMetrics(metrics: Metrics, counters: () => IdempotentConsumerCounters): void {
+  metrics.gauge({
+    name: 'events_consumer_consuming',
+    help: 'The consumer is in its group and fetching (1), or not: Kafka unreachable, restarting (0).',
+    collect() {
+      this.set(counters().consuming ? 1 : 0);
+    },
+  });
+  const totals = {
+    processed: 'Events applied (first seen) and committed.',
+    duplicates: 'Redelivered events skipped because their id was already applied.',
+    deadLettered: 'Poison messages recorded in dead_letters.',
+    failedBatches: 'Batches whose transaction failed and were retried.',
+    crashes: 'Crashes of the Kafka consumer.',
+  } as const;
+  for (const [key, help] of Object.entries(totals) as [keyof typeof totals, string][]) {
+    const name = `events_consumer_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+    metrics.counter({
+      name,
+      help,
+      collect() {
+        this.reset();
+        this.inc(counters()[key]);
+      },
+    });
+  }
 }
 
 /** The bucket's settings of `ObjectStore` from the app's `s3` config. */

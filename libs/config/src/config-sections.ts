@@ -32,6 +32,15 @@ export function httpConfig(env: AppEnv) {
 }
 export type HttpConfig = ReturnType<typeof httpConfig>;
 
+/** The keys of service tokens (`WithServiceTokens` of @lib/internal-http): this app's, and every app's public key. */
+export function serviceTokensConfig(env: {
+  SERVICE_TOKEN_PRIVATE_KEY: string;
+  SERVICE_TOKEN_PUBLIC_KEYS: string;
+}) {
+  return { privateKey: env.SERVICE_TOKEN_PRIVATE_KEY, publicKeys: env.SERVICE_TOKEN_PUBLIC_KEYS };
+}
+export type ServiceTokensConfig = ReturnType<typeof serviceTokensConfig>;
+
 /** Postgres: DATABASE_URL, DATABASE_CA_FILE, DATABASE_POOL_SIZE. */
 export function databaseConfig(env: DatabaseEnv) {
   return { url: env.DATABASE_URL, caFile: env.DATABASE_CA_FILE, poolSize: env.DATABASE_POOL_SIZE };

@@ -5,6 +5,7 @@ import type {
   KafkaConfig,
   RedisConfig,
   S3Config,
+  ServiceTokensConfig,
 } from './config-sections';
 import { validateEnv } from './validate-env';
 
@@ -12,6 +13,7 @@ import { validateEnv } from './validate-env';
 export interface PlatformSections {
   app: AppConfig;
   http: HttpConfig;
+  serviceTokens?: ServiceTokensConfig;
   database?: DatabaseConfig;
   redis?: RedisConfig;
   kafka?: KafkaConfig;
@@ -65,6 +67,7 @@ export function defineConfig<E extends object, C extends object>(
 export abstract class PlatformConfig {
   abstract readonly app: AppConfig;
   abstract readonly http: HttpConfig;
+  abstract readonly serviceTokens?: ServiceTokensConfig;
   abstract readonly database?: DatabaseConfig;
   abstract readonly redis?: RedisConfig;
   abstract readonly kafka?: KafkaConfig;

@@ -1,13 +1,10 @@
 import { Type } from 'class-transformer';
 import {
   IsIn,
-  IsInt,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
   MaxLength,
-  Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
@@ -49,45 +46,4 @@ export class ServicePrincipal {
   @IsString()
   @MaxLength(64)
   workflowId!: string | null;
-}
-
-/**
- * flow-orchestrator → object-metadata (`POST /internal/run-files`): record a run's input or artifact (once,
- * by key); object-metadata owns every stored file's record.
- */
-export class RecordRunFileCommand {
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
-  workflowId!: string;
-
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
-  runId!: string;
-
-  @IsString()
-  @MaxLength(64)
-  edge!: string;
-
-  @IsIn(['input', 'output'])
-  direction!: 'input' | 'output';
-
-  @IsString()
-  @MaxLength(1024)
-  objectKey!: string;
-
-  @IsString()
-  @MaxLength(255)
-  filename!: string;
-
-  @IsInt()
-  @Min(0)
-  sizeBytes!: number;
-
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsString()
-  contentType?: string | null;
-
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
-  @IsString()
-  etag?: string | null;
 }

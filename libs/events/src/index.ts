@@ -1,6 +1,7 @@
 export * from './backoff';
 export * from './cloud-event';
 export * from './dead-letter.entity';
+export * from './event-transport';
 export * from './event-validation';
 export * from './events-logger';
 export * from './events.module';

@@ -35,7 +35,8 @@ export interface CallOptions {
 }
 
 /**
- * Internal HTTP between the gateway and a service (JSON over HTTP with a keep-alive pool).
+ * Internal HTTP between an app and a service (JSON over HTTP with a keep-alive pool): the transport under the
+ * clients of @lib/clients, which alone name the routes and pick per method `call`, `callJsonText` or `batched`.
  *
  * Why a pool of many connections whose clients are recycled (`clientTtl`): a Kubernetes ClusterIP Service
  * balances per TCP connection, so one pinned socket would send everything to one replica. Several pooled

@@ -10,3 +10,4 @@ export * from './topic-reader';
 export * from './test-platform';
 export * from './http-clients';
 export * from './admin-cli';
+export * from './controller-app';

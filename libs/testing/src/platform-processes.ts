@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repo-root';
+import { RoundRobin } from './round-robin';
 import { waitFor } from './wait';
 
 export const APP_NAMES = [
@@ -40,6 +41,12 @@ export interface PlatformOptions {
   ports?: Partial<Record<AppName, number>>;
   /** Fixed management ports (`MANAGEMENT_PORT`), likewise. */
   managementPorts?: Partial<Record<AppName, number>>;
+  /**
+   * Processes per app (default 1). With more, `urls` and `managementUrls` are round-robin balancers in front
+   * of each app's replicas, as a Kubernetes Service is in front of its pods (the apps call each other through
+   * them too), and `ports`/`managementPorts` are ignored.
+   */
+  replicas?: number;
 }
 
 /** One more process of an app, started by `RunningPlatform.startInstance`. */
@@ -53,10 +60,18 @@ export interface RunningPlatform {
   urls: Record<AppName, string>;
   /** Each app's management listener: `/metrics`, the detailed `/health/ready`, the gateway's `/admin`. */
   managementUrls: Record<AppName, string>;
-  /** Sends a signal to one app and waits for it to exit. */
-  kill(app: AppName, signal?: NodeJS.Signals): Promise<number | null>;
-  /** Starts an app again (after `kill`) on the same port and waits until it is ready. */
-  restart(app: AppName): Promise<void>;
+  /** One replica's own management listener (its metrics, where `managementUrls` balances). */
+  replicaManagementUrl(app: AppName, replica: number): string;
+  /**
+   * Sends a signal to one replica of an app (default the first) and waits for it to exit. With replicas, it
+   * leaves its balancer first: new connections go to the others, as when a pod terminates.
+   */
+  kill(app: AppName, signal?: NodeJS.Signals, replica?: number): Promise<number | null>;
+  /**
+   * Starts a replica again (after `kill`) on the same ports, waits until it is ready and puts it back behind
+   * its balancer.
+   */
+  restart(app: AppName, replica?: number): Promise<void>;
   /**
    * Starts one more process of `app` with the same environment, on a port of its own (log
    * `<app>-<n>.log`), and waits until it is ready: a second replica, e.g. another member of a consumer
@@ -64,8 +79,8 @@ export interface RunningPlatform {
    * overrides its environment (e.g. a gateway serving TLS).
    */
   startInstance(app: AppName, env?: Record<string, string>): Promise<AppInstance>;
-  /** The process id of a running app (benchmarks read its CPU time). */
-  pid(app: AppName): number | undefined;
+  /** The process id of a running replica (default the first; benchmarks read its CPU time). */
+  pid(app: AppName, replica?: number): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -77,19 +92,32 @@ export interface RunningPlatform {
  */
 export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatform> {
   const apps = opts.apps ?? APP_NAMES;
-  const portsOf = async (fixed: PlatformOptions['ports']) =>
-    Object.fromEntries(
-      await Promise.all(APP_NAMES.map(async (a) => [a, fixed?.[a] ?? (await freePort())] as const)),
-    ) as Record<AppName, number>;
-  const [ports, managementPorts] = await Promise.all([
-    portsOf(opts.ports),
-    portsOf(opts.managementPorts),
-  ]);
+  const replicas = opts.replicas ?? 1;
+  /** Each replica's own ports. */
+  const ports = {} as Record<AppName, { port: number; managementPort: number }[]>;
+  for (const app of APP_NAMES) {
+    ports[app] = await Promise.all(
+      Array.from({ length: replicas }, async () => ({
+        port: (replicas === 1 && opts.ports?.[app]) || (await freePort()),
+        managementPort: (replicas === 1 && opts.managementPorts?.[app]) || (await freePort()),
+      })),
+    );
+  }
+  /** With replicas: each app's balancers (public, management), the address everyone else uses. */
+  const balancers = new Map<AppName, { pub: RoundRobin; management: RoundRobin }>();
+  if (replicas > 1) {
+    for (const app of APP_NAMES)
+      balancers.set(app, { pub: await RoundRobin.start(), management: await RoundRobin.start() });
+  }
+  const addressOf = (app: AppName) => ({
+    port: balancers.get(app)?.pub.port ?? ports[app][0].port,
+    managementPort: balancers.get(app)?.management.port ?? ports[app][0].managementPort,
+  });
   const urls = Object.fromEntries(
-    APP_NAMES.map((a) => [a, `http://127.0.0.1:${ports[a]}`]),
+    APP_NAMES.map((a) => [a, `http://127.0.0.1:${addressOf(a).port}`]),
   ) as Record<AppName, string>;
   const managementUrls = Object.fromEntries(
-    APP_NAMES.map((a) => [a, `http://127.0.0.1:${managementPorts[a]}`]),
+    APP_NAMES.map((a) => [a, `http://127.0.0.1:${addressOf(a).managementPort}`]),
   ) as Record<AppName, string>;
   const serviceUrls = {
     OBJECT_METADATA_URL: urls['object-metadata'],
@@ -98,10 +126,14 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     USAGE_AGGREGATOR_URL: urls['usage-aggregator'],
   };
   if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
-  const children = new Map<AppName, ChildProcess>();
+  /** Each app's replica processes, by replica index. */
+  const children = new Map<AppName, ChildProcess[]>(APP_NAMES.map((a) => [a, []]));
   /** Processes started by `startInstance`, and how many of each app there are. */
   const instances = new Set<ChildProcess>();
-  const instanceCount = Object.fromEntries(APP_NAMES.map((a) => [a, 1])) as Record<AppName, number>;
+  const instanceCount = Object.fromEntries(APP_NAMES.map((a) => [a, replicas])) as Record<
+    AppName,
+    number
+  >;
 
   /**
    * Spawns `app` listening on `port` and `managementPort`, logging to `<logDir>/<logName>.log`; `ready`
@@ -153,10 +185,15 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     return { child, url, ready };
   };
 
-  const launch = async (app: AppName) => {
-    const { child, ready } = spawnApp(app, ports[app], managementPorts[app], app);
-    children.set(app, child);
+  /** Starts one replica on its ports and, once it is ready, puts it behind its balancers. */
+  const launch = async (app: AppName, replica = 0) => {
+    const { port, managementPort } = ports[app][replica];
+    const logName = replica === 0 ? app : `${app}-${replica + 1}`;
+    const { child, ready } = spawnApp(app, port, managementPort, logName);
+    children.get(app)![replica] = child;
     await ready;
+    balancers.get(app)?.pub.add(port);
+    balancers.get(app)?.management.add(managementPort);
   };
 
   const endProcess = async (child: ChildProcess | undefined, sig: NodeJS.Signals) => {
@@ -169,8 +206,11 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     clearTimeout(timer);
     return code;
   };
-  const kill = (app: AppName, sig: NodeJS.Signals = 'SIGTERM') =>
-    endProcess(children.get(app), sig);
+  const kill = (app: AppName, sig: NodeJS.Signals = 'SIGTERM', replica = 0) => {
+    balancers.get(app)?.pub.remove(ports[app][replica].port);
+    balancers.get(app)?.management.remove(ports[app][replica].managementPort);
+    return endProcess(children.get(app)![replica], sig);
+  };
 
   const startInstance = async (
     app: AppName,
@@ -193,24 +233,33 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     return { url, kill: (sig = 'SIGTERM') => endProcess(child, sig) };
   };
 
+  const launchAll = (app: AppName) =>
+    Promise.all(ports[app].map((_, replica) => launch(app, replica)));
+  const stopBalancers = () =>
+    Promise.all([...balancers.values()].flatMap((b) => [b.pub.stop(), b.management.stop()]));
+  const allChildren = () => [...children.values()].flat();
   try {
     // Services first, the gateway last: its readiness checks its dependencies.
-    await Promise.all(apps.filter((a) => a !== 'gateway').map(launch));
-    if (apps.includes('gateway')) await launch('gateway');
+    await Promise.all(apps.filter((a) => a !== 'gateway').map(launchAll));
+    if (apps.includes('gateway')) await launchAll('gateway');
   } catch (err) {
-    await Promise.all(apps.map((a) => kill(a, 'SIGKILL')));
+    await Promise.all(allChildren().map((c) => endProcess(c, 'SIGKILL')));
+    await stopBalancers();
     throw err;
   }
 
   return {
     urls,
     managementUrls,
+    replicaManagementUrl: (app, replica) =>
+      `http://127.0.0.1:${ports[app][replica].managementPort}`,
     kill,
     restart: launch,
     startInstance,
-    pid: (app) => children.get(app)?.pid,
+    pid: (app, replica = 0) => children.get(app)![replica]?.pid,
     stop: async () => {
-      await Promise.all([...children.values(), ...instances].map((c) => endProcess(c, 'SIGTERM')));
+      await Promise.all([...allChildren(), ...instances].map((c) => endProcess(c, 'SIGTERM')));
+      await stopBalancers();
     },
   };
 }

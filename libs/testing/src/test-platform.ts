@@ -57,6 +57,8 @@ export interface TestPlatform {
 export async function startTestPlatform(
   opts: {
     apps?: readonly AppName[];
+    /** Processes per app, behind round-robin balancers (default 1): see `PlatformOptions.replicas`. */
+    replicas?: number;
     env?: Record<string, string>;
     readyTimeoutMs?: number;
     /** Kafka nodes (default 1; the broker fault suite runs 3). */
@@ -91,6 +93,7 @@ export async function startTestPlatform(
     const logDir = join(REPO_ROOT, '.local', 'test-logs', suite);
     const platform = await startPlatform({
       apps: opts.apps,
+      replicas: opts.replicas,
       appEnv: Object.fromEntries(
         APP_NAMES.map((app) => [app, { SERVICE_TOKEN_PRIVATE_KEY: serviceKeys.privateKeys[app] }]),
       ),

@@ -37,7 +37,7 @@ const registered = new Set(
     ])
     .map((m) => m[1]),
 );
-// Named by a template from the consumer's counter keys (storage-file.consumer.ts).
+// Named by a template from the consumer's counter keys (exportConsumerMetrics in @lib/app).
 for (const key of ['processed', 'duplicates', 'dead_lettered', 'failed_batches', 'crashes']) {
   registered.add(`events_consumer_${key}_total`);
 }

@@ -6,6 +6,7 @@ import {
   kafkaConfig,
   redisConfig,
   s3Config,
+  serviceTokensConfig,
 } from '@lib/config';
 import { FlowOrchestratorEnv } from './flow-orchestrator.env';
 
@@ -13,6 +14,7 @@ import { FlowOrchestratorEnv } from './flow-orchestrator.env';
 export class FlowOrchestratorConfig extends defineConfig(FlowOrchestratorEnv, (env) => ({
   app: appConfig(env),
   http: httpConfig(env),
+  serviceTokens: serviceTokensConfig(env),
   database: databaseConfig(env),
   redis: redisConfig(env),
   kafka: kafkaConfig(env),

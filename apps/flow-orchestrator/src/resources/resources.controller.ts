@@ -1,7 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import type { ResourceDownloadUrlView, ServicePrincipal } from '@lib/contracts';
+import {
+  ResourceUrlCommand,
+  type ResourceDownloadUrlView,
+  type ServicePrincipal,
+} from '@lib/contracts';
 import { CalledBy, OnBehalfOf } from '@lib/internal-http';
-import { ResourceUrlDto } from '../runs/dto/run-commands.dto';
 import { ResourcesService } from './resources.service';
 
 @Controller('internal/resources')
@@ -13,7 +16,7 @@ export class ResourcesController {
   @HttpCode(200)
   downloadUrl(
     @OnBehalfOf() principal: ServicePrincipal,
-    @Body() cmd: ResourceUrlDto,
+    @Body() cmd: ResourceUrlCommand,
   ): Promise<ResourceDownloadUrlView> {
     return this.resources.downloadUrl(principal, cmd.resourceUri);
   }

@@ -6,11 +6,11 @@ import {
   ResourceDownloadUrlView,
   type ServicePrincipal,
 } from '@lib/contracts';
+import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException } from '@lib/errors';
 import { currentTraceId } from '@lib/observability';
 import { presignedUrlExpiry } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
-import { RunFilesClient } from '../bytes/run-files.client';
 import { RunsRepository } from '../runs/runs.repository';
 
 // The resource URL contract's messages, verbatim.
@@ -45,7 +45,7 @@ export class ResourcesService {
 
   constructor(
     private readonly repo: RunsRepository,
-    private readonly files: RunFilesClient,
+    private readonly metadata: ObjectMetadataClient,
     private readonly bytes: RunBytes,
   ) {}
 
@@ -63,7 +63,11 @@ export class ResourcesService {
       const workflow = await this.repo.findWorkflow(principal.orgId, workflowId);
       if (!workflow) throw notFound(uri); // another org's workflow: not found, never "denied"
       const direction = type === 'uploads' ? 'input' : 'output';
-      const recorded = await this.files.latest(principal, workflowId, direction, filename);
+      const recorded = await this.metadata.latestRunFile(principal, {
+        workflowId,
+        direction,
+        filename,
+      });
       if (recorded && (await this.bytes.head(recorded.objectKey))) objectKey = recorded.objectKey;
       if (!objectKey && type === 'artifacts') {
         const fromState = await this.repo.latestRunFile(workflowId, 'output', filename);

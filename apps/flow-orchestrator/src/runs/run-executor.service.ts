@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { QUOTA_EXCEEDED, runFileKey, StepDefinition } from '@lib/contracts';
+import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException } from '@lib/errors';
 import { MicroBatcher } from '@lib/queue';
 import { RunBytes } from '../bytes/run-bytes';
-import { principalOfRun, RunFilesClient } from '../bytes/run-files.client';
+import { principalOfRun } from '../bytes/run-principal';
 import { StepFailedError, StepInput, StepOutput } from '../steps/step';
 import { StepRegistry } from '../steps/step-registry';
 import { RunDeadlines, untilAborted } from './run-deadlines';
@@ -36,7 +37,7 @@ export class RunExecutor {
     private readonly repo: RunsRepository,
     private readonly states: RunStateMachine,
     private readonly bytes: RunBytes,
-    private readonly files: RunFilesClient,
+    private readonly metadata: ObjectMetadataClient,
     private readonly registry: StepRegistry,
     private readonly deadlines: RunDeadlines,
   ) {}
@@ -154,7 +155,7 @@ export class RunExecutor {
     const edge = step.Output ?? step.ID;
     for (const [i, o] of outputs.entries()) {
       try {
-        await this.files.record(principalOfRun(run, SYSTEM_ACTOR, null), {
+        await this.metadata.recordRunFile(principalOfRun(run, SYSTEM_ACTOR, null), {
           workflowId: run.workflowId,
           runId: run.id,
           edge,

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventActor, FlowRunView, QUOTA_EXCEEDED, runFileKey } from '@lib/contracts';
+import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException } from '@lib/errors';
 import { isNoSuchKey, RunBytes, StoredObject } from '../bytes/run-bytes';
-import { principalOfRun, RunFilesClient } from '../bytes/run-files.client';
+import { principalOfRun } from '../bytes/run-principal';
 import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { RunQueue } from './run-queue.service';
 import { SYSTEM_ACTOR } from './run-state-machine.service';
@@ -37,7 +38,7 @@ export class RunUploadEdgesService {
     private readonly repo: RunsRepository,
     private readonly queue: RunQueue,
     private readonly bytes: RunBytes,
-    private readonly files: RunFilesClient,
+    private readonly metadata: ObjectMetadataClient,
     private readonly views: RunViews,
     { runs }: FlowOrchestratorConfig,
   ) {
@@ -65,7 +66,7 @@ export class RunUploadEdgesService {
       if (input) {
         this.checkInputSize(edge, input.stored.sizeBytes);
         const creator = run.actor.type === 'user' ? run.actor.id : null;
-        await this.files.record(principalOfRun(run, actor, creator), {
+        await this.metadata.recordRunFile(principalOfRun(run, actor, creator), {
           workflowId: run.workflowId,
           runId,
           edge: edge.edge,

@@ -1,20 +1,23 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import type { FlowRunView, ServicePrincipal } from '@lib/contracts';
-import { CalledBy, OnBehalfOf } from '@lib/internal-http';
-import { RunEdge, Workflow } from './runs.repository';
 import {
   FlowNameParams,
   RunEdgeParams,
   RunIdParams,
-  StartFlowDto,
+  StartFlowCommand,
   WorkflowIdParams,
-} from './dto/run-commands.dto';
+  type FlowRunView,
+  type RunUploadTarget,
+  type ServicePrincipal,
+  type WorkflowRef,
+} from '@lib/contracts';
+import { CalledBy, OnBehalfOf } from '@lib/internal-http';
+import { Workflow } from './runs.repository';
 import { RunTriggersService } from './run-triggers.service';
 import { RunUploadEdgesService } from './run-upload-edges.service';
 import { RunViews } from './run-views';
 import { WorkflowDefinitionsService } from './workflow-definitions.service';
 
-const workflowView = (w: Workflow) => ({
+const workflowView = (w: Workflow): WorkflowRef => ({
   id: w.id,
   name: w.name,
   startingStepId: w.startingStepId,
@@ -39,7 +42,7 @@ export class RunsController {
   start(
     @OnBehalfOf() p: ServicePrincipal,
     @Param() params: FlowNameParams,
-    @Body() cmd: StartFlowDto,
+    @Body() cmd: StartFlowCommand,
   ): Promise<FlowRunView> {
     return this.triggers.startByName(params.name, cmd.definition ?? null, p);
   }
@@ -51,19 +54,28 @@ export class RunsController {
 
   /** A workflow of the org (404 otherwise): direct uploads (`POST /api/v1/upload`) check it first. */
   @Get('workflows/:workflowId')
-  async workflow(@OnBehalfOf() p: ServicePrincipal, @Param() params: WorkflowIdParams) {
+  async workflow(
+    @OnBehalfOf() p: ServicePrincipal,
+    @Param() params: WorkflowIdParams,
+  ): Promise<WorkflowRef> {
     return workflowView(await this.workflows.workflow(p.orgId, params.workflowId));
   }
 
   /** A workflow of the org by name (404 otherwise): the gateway checks a workflow-scoped token with it. */
   @Get('workflows/by-name/:name')
-  async workflowNamed(@OnBehalfOf() p: ServicePrincipal, @Param() params: FlowNameParams) {
+  async workflowNamed(
+    @OnBehalfOf() p: ServicePrincipal,
+    @Param() params: FlowNameParams,
+  ): Promise<WorkflowRef> {
     return workflowView(await this.workflows.workflowNamed(p.orgId, params.name));
   }
 
   /** The workflow of a run of the org (404 otherwise): the gateway checks a workflow-scoped token with it. */
   @Get('runs/:runId/workflow')
-  async workflowOfRun(@OnBehalfOf() p: ServicePrincipal, @Param() params: RunIdParams) {
+  async workflowOfRun(
+    @OnBehalfOf() p: ServicePrincipal,
+    @Param() params: RunIdParams,
+  ): Promise<WorkflowRef> {
     return workflowView(await this.workflows.workflowOfRun(p.orgId, params.runId));
   }
 
@@ -72,7 +84,7 @@ export class RunsController {
   async uploadTarget(
     @OnBehalfOf() p: ServicePrincipal,
     @Param() params: RunEdgeParams,
-  ): Promise<Pick<RunEdge, 'objectKey' | 'filename' | 'putUrl'>> {
+  ): Promise<RunUploadTarget> {
     const edge = await this.uploads.uploadTarget(p.orgId, params.runId, params.edge);
     return { objectKey: edge.objectKey, filename: edge.filename, putUrl: edge.putUrl };
   }

@@ -1,15 +1,13 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { queueMetricsProvider } from '@lib/queue';
 import { S3_SETTINGS } from '@lib/app';
 import { QueueName } from '@lib/contracts';
-import { ServiceClient, ServiceTokens } from '@lib/internal-http';
+import { ObjectMetadataClient } from '@lib/clients';
+import { ServiceTokens } from '@lib/internal-http';
 import { ObjectStore, Presigner, S3Settings, SigningCredentials } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
-import { RunFilesClient } from '../bytes/run-files.client';
 import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
-import type { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
 import { ResourcesController } from '../resources/resources.controller';
 import { ResourcesService } from '../resources/resources.service';
 import { StepRegistry } from '../steps/step-registry';
@@ -29,8 +27,8 @@ import { RunsReconciler } from './runs-reconciler.service';
 import { RunsRepository } from './runs.repository';
 import { WorkflowDefinitionsService } from './workflow-definitions.service';
 
-class RunFilesClientShutdown implements OnApplicationShutdown {
-  constructor(private readonly client: RunFilesClient) {}
+class ObjectMetadataClientShutdown implements OnApplicationShutdown {
+  constructor(private readonly client: ObjectMetadataClient) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
@@ -50,21 +48,15 @@ class RunFilesClientShutdown implements OnApplicationShutdown {
         new RunBytes(store, new Presigner(settings, credentials)),
     },
     {
-      provide: RunFilesClient,
-      inject: [ConfigService, ServiceTokens],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>, tokens: ServiceTokens) =>
-        new RunFilesClient(
-          new ServiceClient({
-            name: 'object-metadata',
-            baseUrl: config.get('OBJECT_METADATA_URL', { infer: true }),
-            tokens,
-          }),
-        ),
+      provide: ObjectMetadataClient,
+      inject: [FlowOrchestratorConfig, ServiceTokens],
+      useFactory: ({ services }: FlowOrchestratorConfig, tokens: ServiceTokens) =>
+        ObjectMetadataClient.connect({ baseUrl: services.objectMetadataUrl, tokens }),
     },
     {
-      provide: RunFilesClientShutdown,
-      inject: [RunFilesClient],
-      useFactory: (client: RunFilesClient) => new RunFilesClientShutdown(client),
+      provide: ObjectMetadataClientShutdown,
+      inject: [ObjectMetadataClient],
+      useFactory: (client: ObjectMetadataClient) => new ObjectMetadataClientShutdown(client),
     },
     {
       provide: StepRegistry,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Put } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Put } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiNotFoundResponse,
@@ -9,11 +9,10 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { OperatorOnly } from '@lib/auth';
-import type { OrgQuotaView, ServicePrincipal } from '@lib/contracts';
+import type { ServicePrincipal } from '@lib/contracts';
+import { ObjectMetadataClient } from '@lib/clients';
 import { ValidationFailedException } from '@lib/errors';
-import { ServiceClient } from '@lib/internal-http';
 import { IdentityService } from '../identity/identity.service';
-import { ObjectMetadataClient } from '../services/service-clients.module';
 import { OrgQuotaDto, OrgQuotaResponseDto } from './dto/org-quota.dto';
 
 const orgIdPipe = new ParseUUIDPipe({
@@ -34,7 +33,7 @@ const orgIdPipe = new ParseUUIDPipe({
 export class AdminQuotasController {
   constructor(
     private readonly identity: IdentityService,
-    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    private readonly metadata: ObjectMetadataClient,
   ) {}
 
   @Get()
@@ -43,9 +42,7 @@ export class AdminQuotasController {
   @ApiBadRequestResponse({ description: 'orgId is not a UUID' })
   @ApiNotFoundResponse({ description: 'No such org' })
   async get(@Param('orgId', orgIdPipe) orgId: string): Promise<OrgQuotaResponseDto> {
-    const view = await this.metadata.call<OrgQuotaView>('GET', '/internal/quotas', {
-      principal: await this.operatorFor(orgId),
-    });
+    const view = await this.metadata.orgQuota(await this.operatorFor(orgId));
     return OrgQuotaResponseDto.from(view);
   }
 
@@ -62,9 +59,9 @@ export class AdminQuotasController {
     @Param('orgId', orgIdPipe) orgId: string,
     @Body() body: OrgQuotaDto,
   ): Promise<OrgQuotaResponseDto> {
-    const view = await this.metadata.call<OrgQuotaView>('PUT', '/internal/quotas', {
-      principal: await this.operatorFor(orgId),
-      body: { maxBytes: body.maxBytes, maxFiles: body.maxFiles },
+    const view = await this.metadata.setOrgQuota(await this.operatorFor(orgId), {
+      maxBytes: body.maxBytes,
+      maxFiles: body.maxFiles,
     });
     return OrgQuotaResponseDto.from(view);
   }

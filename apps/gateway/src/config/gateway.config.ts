@@ -6,6 +6,7 @@ import {
   parseCorsOrigins,
   redisConfig,
   s3Config,
+  serviceTokensConfig,
 } from '@lib/config';
 import { authConfig } from '../identity/auth.env';
 import { GatewayEnv } from './gateway.env';
@@ -27,6 +28,7 @@ export class GatewayConfig extends defineConfig(GatewayEnv, (env) => ({
     /** The public port's certificate and key files (GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE). */
     tls: { certFile: env.GATEWAY_TLS_CERT_FILE, keyFile: env.GATEWAY_TLS_KEY_FILE },
   },
+  serviceTokens: serviceTokensConfig(env),
   database: databaseConfig(env),
   redis: redisConfig(env),
   s3: s3Config(env),

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Inject, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Query, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiFoundResponse,
@@ -7,17 +7,11 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import {
-  PublicFileCall,
-  type FileStreamSource,
-  OBJECT_METADATA_BATCH_OPS as OPS,
-  parseObjectKey,
-} from '@lib/contracts';
+import { type FileStreamSource, parseObjectKey } from '@lib/contracts';
+import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException } from '@lib/errors';
-import { ServiceClient } from '@lib/internal-http';
 import type { FastifyReply } from 'fastify';
 import { getPresigned } from '../http/presigned-get';
-import { ObjectMetadataClient } from '../services/service-clients.module';
 import { singleByteRange } from './byte-range';
 import { DownloadRateLimitGuard } from './download-rate-limit.guard';
 import { DownloadQueryDto } from './dto/download-query.dto';
@@ -43,7 +37,7 @@ export function absoluteSuffix(range: string, sizeBytes: number): string {
 @ApiTags('objects & storage')
 @Controller('api/v1/objects')
 export class DownloadsController {
-  constructor(@Inject(ObjectMetadataClient) private readonly metadata: ServiceClient) {}
+  constructor(private readonly metadata: ObjectMetadataClient) {}
 
   @Get('download')
   @UseGuards(DownloadRateLimitGuard)
@@ -62,17 +56,14 @@ export class DownloadsController {
     }
     const type = query.type ?? 'attachment';
     if (query.stream !== 'true') {
-      const { url } = await this.metadata.batched<{ url: string }>(OPS.fileDownloadUrl, {
+      const { url } = await this.metadata.publicFileDownloadUrl({
         objectKey: query.objectKey,
         type,
-      } satisfies PublicFileCall);
+      });
       await reply.header('cache-control', 'no-store').redirect(url, 302);
       return;
     }
-    const file = await this.metadata.batched<FileStreamSource>(OPS.fileStreamSource, {
-      objectKey: query.objectKey,
-      type,
-    } satisfies PublicFileCall);
+    const file = await this.metadata.publicFileStreamSource({ objectKey: query.objectKey, type });
     await this.stream(file, range, reply);
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -14,18 +14,20 @@ import {
   FLOW_RUN_RUNNING_EXAMPLE,
 } from '../docs/flow-examples';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
-import { FLOW_LIMITS, type FlowRunView } from '@lib/contracts';
-import { ServiceClient } from '@lib/internal-http';
-import { FlowOrchestratorClient } from '../services/service-clients.module';
+import { FLOW_LIMITS, type FlowRunView, type StartFlowCommand } from '@lib/contracts';
+import { FlowOrchestratorClient } from '@lib/clients';
 import { BodyLimit } from '../http/body-limits';
 import { servicePrincipalOf } from '../services/service-principal';
 
-/** An absent body, `null` or `{}`: run the stored definition. */
-function definitionOf(body: unknown): unknown {
+/**
+ * An absent body, `null` or `{}`: run the stored definition. Anything else is sent as it is: the
+ * flow-orchestrator refuses a body that is no definition.
+ */
+function definitionOf(body: unknown): StartFlowCommand['definition'] {
   if (body === undefined || body === null) return null;
   if (typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0)
     return null;
-  return body;
+  return body as StartFlowCommand['definition'];
 }
 
 /**
@@ -37,7 +39,7 @@ function definitionOf(body: unknown): unknown {
 @Controller('api/v1/flow')
 @Authenticated('bearer')
 export class FlowsController {
-  constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
+  constructor(private readonly flows: FlowOrchestratorClient) {}
 
   @Post(':name')
   @BodyLimit(FLOW_LIMITS.bodyBytes)
@@ -67,13 +69,10 @@ export class FlowsController {
     @Param('name') name: string,
     @Body() body: unknown,
   ): Promise<FlowRunView> {
-    return this.flows.call<FlowRunView>(
-      'POST',
-      `/internal/flows/${encodeURIComponent(name)}/runs`,
-      {
-        principal: servicePrincipalOf(principal),
-        body: { definition: definitionOf(body) },
-      },
+    return this.flows.startFlow(
+      servicePrincipalOf(principal),
+      { name },
+      { definition: definitionOf(body) },
     );
   }
 
@@ -90,8 +89,6 @@ export class FlowsController {
     @CurrentPrincipal() principal: Principal,
     @Param('runId') runId: string,
   ): Promise<FlowRunView> {
-    return this.flows.call<FlowRunView>('GET', `/internal/runs/${encodeURIComponent(runId)}`, {
-      principal: servicePrincipalOf(principal),
-    });
+    return this.flows.runStatus(servicePrincipalOf(principal), { runId });
   }
 }

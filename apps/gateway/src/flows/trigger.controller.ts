@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBody,
   ApiNotFoundResponse,
@@ -8,14 +8,8 @@ import {
 } from '@nestjs/swagger';
 import { TRIGGER_PAYLOAD_EXAMPLE, TRIGGER_RESULT_EXAMPLE } from '../docs/flow-examples';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
-import {
-  FLOW_LIMITS,
-  FLOW_ORCHESTRATOR_BATCH_OPS as OPS,
-  type RunTriggerCall,
-  type TriggerResultView,
-} from '@lib/contracts';
-import { ServiceClient } from '@lib/internal-http';
-import { FlowOrchestratorClient } from '../services/service-clients.module';
+import { FLOW_LIMITS, type TriggerResultView } from '@lib/contracts';
+import { FlowOrchestratorClient } from '@lib/clients';
 import { BodyLimit } from '../http/body-limits';
 import { servicePrincipalOf } from '../services/service-principal';
 
@@ -24,7 +18,7 @@ import { servicePrincipalOf } from '../services/service-principal';
 @Controller('api/private/trigger')
 @Authenticated('org-key')
 export class TriggerController {
-  constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
+  constructor(private readonly flows: FlowOrchestratorClient) {}
 
   @Post(':workflowId')
   @BodyLimit(FLOW_LIMITS.bodyBytes)
@@ -51,12 +45,10 @@ export class TriggerController {
     @Param('workflowId') workflowId: string,
     @Body() payload: unknown,
   ): Promise<{ success: true; data: TriggerResultView }> {
-    const call: RunTriggerCall = { workflowId, payload: payload ?? null };
-    const data = await this.flows.batched<TriggerResultView>(
-      OPS.runTrigger,
-      call,
-      servicePrincipalOf(principal),
-    );
+    const data = await this.flows.triggerRun(servicePrincipalOf(principal), {
+      workflowId,
+      payload: payload ?? null,
+    });
     return { success: true, data };
   }
 }

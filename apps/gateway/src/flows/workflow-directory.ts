@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Principal, WorkflowDirectory } from '@lib/auth';
 import { DomainException } from '@lib/errors';
-import { ServiceClient } from '@lib/internal-http';
-import { FlowOrchestratorClient } from '../services/service-clients.module';
+import { FlowOrchestratorClient } from '@lib/clients';
+import type { WorkflowRef } from '@lib/contracts';
 import { servicePrincipalOf } from '../services/service-principal';
 
 /**
@@ -11,25 +11,23 @@ import { servicePrincipalOf } from '../services/service-principal';
  */
 @Injectable()
 export class FlowOrchestratorWorkflowDirectory implements WorkflowDirectory {
-  constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
+  constructor(private readonly flows: FlowOrchestratorClient) {}
 
   workflowIdByName(caller: Principal, name: string): Promise<string | null> {
-    return this.workflowIdAt(`/internal/workflows/by-name/${encodeURIComponent(name)}`, caller);
+    return idOrNull(this.flows.workflowNamed(servicePrincipalOf(caller), { name }));
   }
 
   workflowIdOfRun(caller: Principal, runId: string): Promise<string | null> {
-    return this.workflowIdAt(`/internal/runs/${encodeURIComponent(runId)}/workflow`, caller);
+    return idOrNull(this.flows.workflowOfRun(servicePrincipalOf(caller), { runId }));
   }
+}
 
-  private async workflowIdAt(path: string, caller: Principal): Promise<string | null> {
-    try {
-      const workflow = await this.flows.call<{ id: string }>('GET', path, {
-        principal: servicePrincipalOf(caller),
-      });
-      return workflow.id;
-    } catch (err) {
-      if (err instanceof DomainException && err.status === 404) return null;
-      throw err;
-    }
+/** The workflow's id, or null when the flow-orchestrator knows no such workflow in the org (404). */
+async function idOrNull(workflow: Promise<WorkflowRef>): Promise<string | null> {
+  try {
+    return (await workflow).id;
+  } catch (err) {
+    if (err instanceof DomainException && err.status === 404) return null;
+    throw err;
   }
 }

@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   HttpCode,
-  Inject,
   Param,
   Post,
   Query,
@@ -18,17 +17,13 @@ import {
   MetadataKeysView,
   MetadataValuesView,
   ObjectDownloadUrlView,
+  ObjectListView,
   ObjectView,
   OBJECT_LIMITS,
-  OBJECT_METADATA_BATCH_OPS as OPS,
-  ObjectCreateCall,
-  ObjectDownloadUrlCall,
-  ObjectReadCall,
 } from '@lib/contracts';
-import { ServiceClient } from '@lib/internal-http';
+import { ObjectMetadataClient, type JsonText } from '@lib/clients';
 import { ApiErrors, ErrorAnswer } from '../docs/error-responses';
 import { BodyLimit } from '../http/body-limits';
-import { ObjectMetadataClient } from '../services/service-clients.module';
 import { servicePrincipalOf } from '../services/service-principal';
 import { CreateObjectRequestDto } from './dto/create-object-request.dto';
 import { DownloadQueryDto, ListObjectsQueryDto } from './dto/object-queries.dto';
@@ -41,8 +36,6 @@ import {
 } from './dto/object-views.dto';
 import { EmptyBodyPipe } from './empty-body.pipe';
 import { ObjectIdGuard } from './object-id.guard';
-
-const objectPath = (id: string, action: string) => `/internal/objects/${id}${action}`;
 
 /** The content type Fastify gives JSON answers, for the ones passed on as text. */
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -126,7 +119,7 @@ const QUERY_INVALID: ErrorAnswer = {
 @Authenticated('bearer')
 @RequireCapability('objects')
 export class ObjectsController {
-  constructor(@Inject(ObjectMetadataClient) private readonly metadata: ServiceClient) {}
+  constructor(private readonly metadata: ObjectMetadataClient) {}
 
   @Post()
   @BodyLimit(OBJECT_LIMITS.createBodyBytes)
@@ -158,11 +151,7 @@ export class ObjectsController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateObjectRequestDto,
   ): Promise<ObjectView> {
-    return this.metadata.batched<ObjectView>(
-      OPS.objectCreate,
-      body satisfies ObjectCreateCall,
-      servicePrincipalOf(principal),
-    );
+    return this.metadata.createObject(servicePrincipalOf(principal), body);
   }
 
   @Get()
@@ -181,11 +170,8 @@ export class ObjectsController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListObjectsQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    const page = await this.metadata.callJsonText('/internal/objects', {
-      principal: servicePrincipalOf(principal),
-      query: { ...query },
-    });
+  ): Promise<JsonText<ObjectListView>> {
+    const page = await this.metadata.listObjects(servicePrincipalOf(principal), query);
     void reply.type(JSON_TYPE);
     return page; // object-metadata's ObjectListView, passed on unparsed
   }
@@ -205,10 +191,8 @@ export class ObjectsController {
   async listPublic(
     @Query() query: ListObjectsQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    const page = await this.metadata.callJsonText('/internal/objects/public', {
-      query: { ...query },
-    });
+  ): Promise<JsonText<ObjectListView>> {
+    const page = await this.metadata.listPublicObjects(query);
     void reply.type(JSON_TYPE);
     return page; // object-metadata's ObjectListView, passed on unparsed
   }
@@ -224,9 +208,7 @@ export class ObjectsController {
     example: { keys: ['project', 'team'] },
   })
   metadataKeys(@CurrentPrincipal() principal: Principal): Promise<MetadataKeysView> {
-    return this.metadata.call<MetadataKeysView>('GET', '/internal/objects/metadata/keys', {
-      principal: servicePrincipalOf(principal),
-    });
+    return this.metadata.metadataKeys(servicePrincipalOf(principal));
   }
 
   @Get('metadata/keys/:key/values')
@@ -249,11 +231,7 @@ export class ObjectsController {
     @CurrentPrincipal() principal: Principal,
     @Param() params: MetadataKeyParams,
   ): Promise<MetadataValuesView> {
-    return this.metadata.call<MetadataValuesView>(
-      'GET',
-      `/internal/objects/metadata/keys/${encodeURIComponent(params.key)}/values`,
-      { principal: servicePrincipalOf(principal) },
-    );
+    return this.metadata.metadataValues(servicePrincipalOf(principal), params);
   }
 
   @Get(':id')
@@ -263,11 +241,7 @@ export class ObjectsController {
   @ApiOkResponse({ type: ObjectViewDto, description: 'The Object.', example: COMPLETED_EXAMPLE })
   @ApiErrors({ 404: NOT_FOUND })
   get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<ObjectView> {
-    return this.metadata.batched<ObjectView>(
-      OPS.objectGet,
-      { id } satisfies ObjectReadCall,
-      servicePrincipalOf(principal),
-    );
+    return this.metadata.getObject(servicePrincipalOf(principal), { id });
   }
 
   @Post(':id/complete')
@@ -313,7 +287,7 @@ export class ObjectsController {
     @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, id, '/complete');
+    return this.metadata.completeObject(servicePrincipalOf(principal), { id });
   }
 
   @Post(':id/delete')
@@ -338,7 +312,7 @@ export class ObjectsController {
     @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, id, '/delete');
+    return this.metadata.deleteObject(servicePrincipalOf(principal), { id });
   }
 
   @Get(':id/download')
@@ -368,11 +342,10 @@ export class ObjectsController {
     @Param('id') id: string,
     @Query() query: DownloadQueryDto,
   ): Promise<ObjectDownloadUrlView> {
-    return this.metadata.batched<ObjectDownloadUrlView>(
-      OPS.objectDownloadUrl,
-      { id, duration_seconds: query.duration_seconds } satisfies ObjectDownloadUrlCall,
-      servicePrincipalOf(principal),
-    );
+    return this.metadata.objectDownloadUrl(servicePrincipalOf(principal), {
+      id,
+      duration_seconds: query.duration_seconds,
+    });
   }
 
   @Post(':id/publish')
@@ -398,7 +371,7 @@ export class ObjectsController {
     @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, id, '/publish');
+    return this.metadata.publishObject(servicePrincipalOf(principal), { id });
   }
 
   @Post(':id/unpublish')
@@ -417,12 +390,6 @@ export class ObjectsController {
     @Param('id') id: string,
     @Body(EmptyBodyPipe) _body: undefined,
   ): Promise<ObjectView> {
-    return this.command(principal, id, '/unpublish');
-  }
-
-  private command(principal: Principal, id: string, action: string): Promise<ObjectView> {
-    return this.metadata.call<ObjectView>('POST', objectPath(id, action), {
-      principal: servicePrincipalOf(principal),
-    });
+    return this.metadata.unpublishObject(servicePrincipalOf(principal), { id });
   }
 }

@@ -1,4 +1,5 @@
 import type { Principal } from '@lib/auth';
+import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException, ValidationFailedException } from '@lib/errors';
 import type { ServiceClient } from '@lib/internal-http';
 import type {
@@ -65,7 +66,7 @@ describe(OrgFileUploads.name, () => {
 
   const sut = (uploads: ReturnType<typeof fakeUploads>) =>
     new OrgFileUploads(
-      { call } as unknown as ServiceClient,
+      new ObjectMetadataClient({ call } as unknown as ServiceClient),
       uploads as unknown as StreamingUploads,
     );
 

@@ -1,17 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Principal } from '@lib/auth';
-import { checkOrgName, checkOrgPath, ORG_STORAGE_LIMITS, orgFileKey } from '@lib/contracts';
-import { ServiceClient } from '@lib/internal-http';
-import { ObjectMetadataClient } from '../services/service-clients.module';
+import { ObjectMetadataClient } from '@lib/clients';
+import {
+  checkOrgName,
+  checkOrgPath,
+  ORG_STORAGE_LIMITS,
+  orgFileKey,
+  type OrgFileUpload,
+} from '@lib/contracts';
 import { servicePrincipalOf } from '../services/service-principal';
 import { MultipartRequest, StreamingUploads } from '../uploads/streaming-uploads.service';
-import type { OrgFileView } from './org-storage.dto';
-
-/** A recorded upload: the file, and whether it is new (else it overwrote one). */
-export interface OrgFileUpload {
-  file: OrgFileView;
-  created: boolean;
-}
 
 /**
  * Org storage upload (multipart `file`, optional text field `path`: the folder): streams the bytes to S3
@@ -23,7 +21,7 @@ export interface OrgFileUpload {
 @Injectable()
 export class OrgFileUploads {
   constructor(
-    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    private readonly metadata: ObjectMetadataClient,
     private readonly uploads: StreamingUploads,
   ) {}
 
@@ -41,17 +39,14 @@ export class OrgFileUploads {
     });
     try {
       folder ??= checkOrgPath(up.fields.path, 'path').path;
-      return await this.metadata.call<OrgFileUpload>('POST', '/internal/org-files/uploads', {
-        principal,
-        body: {
-          ifMatch,
-          path: folder,
-          name: up.filename,
-          objectKey: up.key,
-          sizeBytes: up.sizeBytes,
-          s3Etag: up.etag,
-          contentType: up.contentType || null,
-        },
+      return await this.metadata.commitOrgUpload(principal, {
+        ifMatch,
+        path: folder,
+        name: up.filename,
+        objectKey: up.key,
+        sizeBytes: up.sizeBytes,
+        s3Etag: up.etag,
+        contentType: up.contentType || null,
       });
     } catch (err) {
       await this.uploads.discardUnlessRecorded(up.key, err);

@@ -5,7 +5,6 @@ import {
   Get,
   Headers,
   HttpCode,
-  Inject,
   Post,
   Query,
   Req,
@@ -14,20 +13,24 @@ import {
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
-import { checkOrgListCursor, checkOrgName, checkOrgPath, ORG_STORAGE_LIMITS } from '@lib/contracts';
+import {
+  checkOrgListCursor,
+  checkOrgName,
+  checkOrgPath,
+  ORG_STORAGE_LIMITS,
+  type OrgFileUpload,
+} from '@lib/contracts';
 import { DependencyUnavailableException } from '@lib/errors';
-import { ServiceClient } from '@lib/internal-http';
+import { ObjectMetadataClient } from '@lib/clients';
 import { OrgStorageErrors } from '../docs/error-responses';
 import { getPresigned } from '../http/presigned-get';
-import { ObjectMetadataClient } from '../services/service-clients.module';
 import { servicePrincipalOf } from '../services/service-principal';
 import { MultipartBody } from '../http/json-only-body';
-import { OrgFileUpload, OrgFileUploads } from './org-file-uploads.service';
+import { OrgFileUploads } from './org-file-uploads.service';
 import {
   CopyBody,
   CreateFolderBody,
   MoveBody,
-  OrgFileView,
   OrgListQuery,
   OrgPathQuery,
   OrgRequiredPathQuery,
@@ -42,8 +45,6 @@ const uploaded = (reply: FastifyReply, { file, created }: OrgFileUpload) => {
   void reply.status(created ? 201 : 200).header('etag', file.etag);
   return ok({ ...file, created });
 };
-
-const files = (path: string) => `/internal/org-files/${path}`;
 
 // The examples and error answers of the OpenAPI document (`/docs-json`).
 const ETAG = '"6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b.3"';
@@ -92,7 +93,7 @@ const QUOTA = 'QUOTA_EXCEEDED: the organization’s storage quota would be passe
 @Authenticated('org-key')
 export class OrgStorageController {
   constructor(
-    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    private readonly metadata: ObjectMetadataClient,
     private readonly fileUploads: OrgFileUploads,
   ) {}
 
@@ -112,9 +113,10 @@ export class OrgStorageController {
     const path = checkOrgPath(q.path, 'path').path;
     if (q.cursor !== undefined) checkOrgListCursor(q.cursor, 'cursor');
     return ok(
-      await this.metadata.call('GET', files('children'), {
-        principal: servicePrincipalOf(p),
-        query: { path, limit: q.limit, cursor: q.cursor },
+      await this.metadata.orgListing(servicePrincipalOf(p), {
+        path,
+        limit: q.limit,
+        cursor: q.cursor,
       }),
     );
   }
@@ -165,10 +167,7 @@ export class OrgStorageController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const path = checkOrgPath(q.path, 'path').path;
-    const view = await this.metadata.call<OrgFileView>('GET', files('meta'), {
-      principal: servicePrincipalOf(p),
-      query: { path },
-    });
+    const view = await this.metadata.orgFileMeta(servicePrincipalOf(p), { path });
     void reply.header('etag', view.etag);
     return ok(view);
   }
@@ -193,12 +192,7 @@ export class OrgStorageController {
     @Headers('if-match') ifMatch?: string,
   ) {
     const path = checkOrgPath(q.path, 'path').path;
-    return ok(
-      await this.metadata.call('POST', files('delete'), {
-        principal: servicePrincipalOf(p),
-        body: { path, ifMatch },
-      }),
-    );
+    return ok(await this.metadata.deleteOrgEntry(servicePrincipalOf(p), { path, ifMatch }));
   }
 
   @Get('download')
@@ -218,10 +212,7 @@ export class OrgStorageController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const path = checkOrgPath(q.path, 'path').path;
-    const file = await this.metadata.call<OrgFileView & { url: string }>('GET', files('download'), {
-      principal: servicePrincipalOf(p),
-      query: { path },
-    });
+    const file = await this.metadata.orgFileDownload(servicePrincipalOf(p), { path });
     const s3 = await getPresigned(file.url, undefined);
     if (!('body' in s3)) {
       throw new DependencyUnavailableException(`S3 answered ${s3.status} for the file's bytes`);
@@ -253,12 +244,7 @@ export class OrgStorageController {
   async createFolder(@CurrentPrincipal() p: Principal, @Body() body: CreateFolderBody) {
     const name = checkOrgName(body.name, 'name');
     const path = checkOrgPath(body.path, 'path').path;
-    return ok(
-      await this.metadata.call('POST', files('folders'), {
-        principal: servicePrincipalOf(p),
-        body: { path, name },
-      }),
-    );
+    return ok(await this.metadata.createOrgFolder(servicePrincipalOf(p), { path, name }));
   }
 
   @Post('rename')
@@ -282,10 +268,7 @@ export class OrgStorageController {
     const path = checkOrgPath(body.path, 'path').path;
     const newName = checkOrgName(body.new_name, 'new_name');
     return ok(
-      await this.metadata.call('POST', files('rename'), {
-        principal: servicePrincipalOf(p),
-        body: { path, newName, ifMatch },
-      }),
+      await this.metadata.renameOrgEntry(servicePrincipalOf(p), { path, newName, ifMatch }),
     );
   }
 
@@ -309,10 +292,7 @@ export class OrgStorageController {
     const sourcePath = checkOrgPath(body.source_path, 'source_path').path;
     const destPath = checkOrgPath(body.dest_path, 'dest_path').path;
     return ok(
-      await this.metadata.call('POST', files('move'), {
-        principal: servicePrincipalOf(p),
-        body: { sourcePath, destPath, ifMatch },
-      }),
+      await this.metadata.moveOrgEntry(servicePrincipalOf(p), { sourcePath, destPath, ifMatch }),
     );
   }
 
@@ -332,10 +312,7 @@ export class OrgStorageController {
     const newName =
       body.new_name === undefined ? undefined : checkOrgName(body.new_name, 'new_name');
     return ok(
-      await this.metadata.call('POST', files('copy'), {
-        principal: servicePrincipalOf(p),
-        body: { sourcePath, destPath, newName },
-      }),
+      await this.metadata.copyOrgFile(servicePrincipalOf(p), { sourcePath, destPath, newName }),
     );
   }
 
@@ -351,11 +328,6 @@ export class OrgStorageController {
   @OrgStorageErrors({ 400: PATH_INVALID, 404: NOT_FOUND })
   async stats(@CurrentPrincipal() p: Principal, @Query() q: OrgPathQuery) {
     const path = checkOrgPath(q.path, 'path').path;
-    return ok(
-      await this.metadata.call('GET', files('stats'), {
-        principal: servicePrincipalOf(p),
-        query: { path },
-      }),
-    );
+    return ok(await this.metadata.orgStats(servicePrincipalOf(p), { path }));
   }
 }

@@ -7,15 +7,6 @@ import { ORG_STORAGE_LIMITS, PageLimit } from '@lib/contracts';
 
 const MAX = 4096;
 
-/** A file as object-metadata answers it (upload, meta, download). */
-export interface OrgFileView {
-  path: string;
-  etag: string;
-  name: string;
-  sizeBytes: number;
-  contentType: string | null;
-}
-
 export class OrgPathQuery {
   @ApiPropertyOptional({ description: 'Folder path, relative (`a/b`); `/` or absent for the root' })
   @IsOptional()

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiNotFoundResponse,
@@ -12,9 +12,8 @@ import { RESOURCE_DOWNLOAD_URL_EXAMPLE } from '../docs/flow-examples';
 import { IsString, MaxLength } from 'class-validator';
 import { Authenticated, CurrentPrincipal, Principal, WorkflowScoped } from '@lib/auth';
 import type { ResourceDownloadUrlView } from '@lib/contracts';
-import { ServiceClient } from '@lib/internal-http';
+import { FlowOrchestratorClient } from '@lib/clients';
 import { currentTraceId } from '@lib/observability';
-import { FlowOrchestratorClient } from '../services/service-clients.module';
 import { servicePrincipalOf } from '../services/service-principal';
 
 export class GenerateDownloadUrlDto {
@@ -29,7 +28,7 @@ export class GenerateDownloadUrlDto {
 @Controller('api/v1/resources')
 @Authenticated('bearer')
 export class ResourcesController {
-  constructor(@Inject(FlowOrchestratorClient) private readonly flows: ServiceClient) {}
+  constructor(private readonly flows: FlowOrchestratorClient) {}
 
   @Post('download-url')
   // The URI names the workflow; the flow-orchestrator answers the contract's "Access denied" outside the scope.
@@ -54,14 +53,9 @@ export class ResourcesController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: GenerateDownloadUrlDto,
   ): Promise<ResourceDownloadUrlView> {
-    const view = await this.flows.call<ResourceDownloadUrlView>(
-      'POST',
-      '/internal/resources/download-url',
-      {
-        principal: servicePrincipalOf(principal),
-        body: { resourceUri: body.resource_uri },
-      },
-    );
+    const view = await this.flows.resourceDownloadUrl(servicePrincipalOf(principal), {
+      resourceUri: body.resource_uri,
+    });
     return { ...view, tool_trace_id: currentTraceId() ?? view.tool_trace_id };
   }
 }

@@ -1,43 +1,45 @@
 import { Global, Module, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { ServiceClient, ServiceTokens } from '@lib/internal-http';
-import { GatewayEnv } from '../config/gateway.env';
-
-/** Injection tokens of the internal HTTP clients, one per service the gateway routes to. */
-export const ObjectMetadataClient = Symbol('ObjectMetadataClient');
-export const FlowOrchestratorClient = Symbol('FlowOrchestratorClient');
-export const UsageAggregatorClient = Symbol('UsageAggregatorClient');
+import { FlowOrchestratorClient, ObjectMetadataClient, UsageAggregatorClient } from '@lib/clients';
+import { ServiceTokens } from '@lib/internal-http';
+import { GatewayConfig } from '../config/gateway.config';
 
 const services = [
-  { token: ObjectMetadataClient, name: 'object-metadata', env: 'OBJECT_METADATA_URL' },
-  { token: FlowOrchestratorClient, name: 'flow-orchestrator', env: 'FLOW_ORCHESTRATOR_URL' },
-  { token: UsageAggregatorClient, name: 'usage-aggregator', env: 'USAGE_AGGREGATOR_URL' },
+  { client: ObjectMetadataClient, url: 'objectMetadataUrl' },
+  { client: FlowOrchestratorClient, url: 'flowOrchestratorUrl' },
+  { client: UsageAggregatorClient, url: 'usageAggregatorUrl' },
 ] as const;
 
+interface Closable {
+  close(): Promise<void>;
+}
+
 class ServiceClientsShutdown implements OnApplicationShutdown {
-  constructor(private readonly clients: ServiceClient[]) {}
+  constructor(private readonly clients: Closable[]) {}
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.clients.map((c) => c.close()));
   }
 }
 
-/** Keep-alive pools to every service (see `ServiceClient` for why HTTP and why pools), signing as the gateway. */
+/**
+ * The clients of every service the gateway routes to (@lib/clients: keep-alive pools, see `ServiceClient`
+ * for why HTTP and why pools), signing as the gateway; inject them by their class.
+ */
 @Global()
 @Module({
   providers: [
     ...services.map((s) => ({
-      provide: s.token,
-      inject: [ConfigService, ServiceTokens],
-      useFactory: (config: ConfigService<GatewayEnv, true>, tokens: ServiceTokens) =>
-        new ServiceClient({ name: s.name, baseUrl: config.get(s.env), tokens }),
+      provide: s.client,
+      inject: [GatewayConfig, ServiceTokens],
+      useFactory: ({ services: urls }: GatewayConfig, tokens: ServiceTokens) =>
+        s.client.connect({ baseUrl: urls[s.url], tokens }),
     })),
     {
       provide: ServiceClientsShutdown,
-      inject: services.map((s) => s.token),
-      useFactory: (...clients: ServiceClient[]) => new ServiceClientsShutdown(clients),
+      inject: services.map((s) => s.client),
+      useFactory: (...clients: Closable[]) => new ServiceClientsShutdown(clients),
     },
   ],
-  exports: services.map((s) => s.token),
+  exports: services.map((s) => s.client),
 })
 export class ServiceClientsModule {}

@@ -1,4 +1,5 @@
 import type { Principal } from '@lib/auth';
+import { FlowOrchestratorClient, ObjectMetadataClient } from '@lib/clients';
 import { FLOW_LIMITS } from '@lib/contracts';
 import { DomainException, ValidationFailedException } from '@lib/errors';
 import type { ServiceClient } from '@lib/internal-http';
@@ -53,8 +54,8 @@ describe(RunInputUploads.name, () => {
 
   const sut = (uploads: ReturnType<typeof fakeUploads>) =>
     new RunInputUploads(
-      { call: flows } as unknown as ServiceClient,
-      { call: metadata } as unknown as ServiceClient,
+      new FlowOrchestratorClient({ call: flows } as unknown as ServiceClient),
+      new ObjectMetadataClient({ call: metadata } as unknown as ServiceClient),
       uploads as unknown as StreamingUploads,
     );
 

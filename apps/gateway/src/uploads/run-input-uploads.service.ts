@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { assertWorkflowInScope, Principal } from '@lib/auth';
 import {
   FLOW_LIMITS,
@@ -8,8 +8,7 @@ import {
   workflowResourceUri,
 } from '@lib/contracts';
 import { ValidationFailedException } from '@lib/errors';
-import { ServiceClient } from '@lib/internal-http';
-import { FlowOrchestratorClient, ObjectMetadataClient } from '../services/service-clients.module';
+import { FlowOrchestratorClient, ObjectMetadataClient } from '@lib/clients';
 import { servicePrincipalOf } from '../services/service-principal';
 import { MultipartRequest, StreamingUploads } from './streaming-uploads.service';
 
@@ -30,8 +29,8 @@ export interface DirectUploadView {
 @Injectable()
 export class RunInputUploads {
   constructor(
-    @Inject(FlowOrchestratorClient) private readonly flows: ServiceClient,
-    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    private readonly flows: FlowOrchestratorClient,
+    private readonly metadata: ObjectMetadataClient,
     private readonly uploads: StreamingUploads,
   ) {}
 
@@ -58,9 +57,7 @@ export class RunInputUploads {
             'the file needs a filename: one path segment of at most 255 bytes, no control characters',
           );
         }
-        await this.flows.call('GET', `/internal/workflows/${encodeURIComponent(workflowId)}`, {
-          principal: caller,
-        });
+        await this.flows.workflow(caller, { workflowId });
         return runFileKey(
           principal.orgKey,
           workflowId,
@@ -71,19 +68,16 @@ export class RunInputUploads {
       },
     });
     try {
-      await this.metadata.call('POST', '/internal/run-files', {
-        principal: caller,
-        body: {
-          workflowId,
-          runId: FLOW_LIMITS.directUploadRunId,
-          edge: 'upload',
-          direction: 'input',
-          objectKey: up.key,
-          filename: up.filename,
-          sizeBytes: up.sizeBytes,
-          contentType: up.contentType,
-          etag: up.etag,
-        },
+      await this.metadata.recordRunFile(caller, {
+        workflowId,
+        runId: FLOW_LIMITS.directUploadRunId,
+        edge: 'upload',
+        direction: 'input',
+        objectKey: up.key,
+        filename: up.filename,
+        sizeBytes: up.sizeBytes,
+        contentType: up.contentType,
+        etag: up.etag,
       });
     } catch (err) {
       await this.uploads.discardUnlessRecorded(up.key, err);
@@ -109,17 +103,14 @@ export class RunInputUploads {
     runId: string,
     edge: string,
   ): Promise<FlowRunView> {
-    const path = `/internal/runs/${encodeURIComponent(runId)}/edges/${encodeURIComponent(edge)}`;
     const caller = servicePrincipalOf(principal);
     await this.uploads.receiveMultipart(request, caller, {
       maxBytes: FLOW_LIMITS.uploadBytes,
       keyFor: async () => {
-        const target = await this.flows.call<{ objectKey: string }>('GET', path, {
-          principal: caller,
-        });
+        const target = await this.flows.uploadTarget(caller, { runId, edge });
         return target.objectKey;
       },
     });
-    return this.flows.call<FlowRunView>('POST', `${path}/complete`, { principal: caller });
+    return this.flows.completeUpload(caller, { runId, edge });
   }
 }

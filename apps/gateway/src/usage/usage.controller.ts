@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiForbiddenResponse,
@@ -8,10 +8,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Principal } from '@lib/auth';
-import type { OrgQuotaView } from '@lib/contracts';
 import { ForbiddenException } from '@lib/errors';
-import { ServiceClient } from '@lib/internal-http';
-import { ObjectMetadataClient, UsageAggregatorClient } from '../services/service-clients.module';
+import { ObjectMetadataClient, UsageAggregatorClient } from '@lib/clients';
 import { servicePrincipalOf } from '../services/service-principal';
 import { StorageQuotaDto, StorageUsageDto, StorageUsageQueryDto } from './dto/storage-usage.dto';
 
@@ -24,8 +22,8 @@ import { StorageQuotaDto, StorageUsageDto, StorageUsageQueryDto } from './dto/st
 @Authenticated('bearer')
 export class UsageController {
   constructor(
-    @Inject(UsageAggregatorClient) private readonly usage: ServiceClient,
-    @Inject(ObjectMetadataClient) private readonly metadata: ServiceClient,
+    private readonly usage: UsageAggregatorClient,
+    private readonly metadata: ObjectMetadataClient,
   ) {}
 
   @Get('storage-usage')
@@ -45,13 +43,8 @@ export class UsageController {
       throw new ForbiddenException('createdBy is for organization admins only');
     }
     const [usage, quota] = await Promise.all([
-      this.usage.call<Omit<StorageUsageDto, 'quota'>>('GET', '/internal/usage', {
-        principal: servicePrincipalOf(principal),
-        query: { createdBy: query.createdBy },
-      }),
-      this.metadata.call<OrgQuotaView>('GET', '/internal/quotas', {
-        principal: servicePrincipalOf(principal),
-      }),
+      this.usage.usage(servicePrincipalOf(principal), { createdBy: query.createdBy }),
+      this.metadata.orgQuota(servicePrincipalOf(principal)),
     ]);
     return { ...usage, orgKey: principal.orgKey, quota: StorageQuotaDto.from(quota) };
   }

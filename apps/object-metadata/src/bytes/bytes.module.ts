@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { s3Settings } from '@lib/app';
-import { ServiceClient, ServiceTokens } from '@lib/internal-http';
+import { StorageClient } from '@lib/clients';
+import { ServiceTokens } from '@lib/internal-http';
 import { Presigner, s3CredentialProvider, SigningCredentials } from '@lib/s3';
 import { ObjectMetadataConfig } from '../config/object-metadata.config';
 import { ObjectBytesService } from './object-bytes.service';
@@ -18,11 +19,7 @@ import { ObjectBytesService } from './object-bytes.service';
         return new ObjectBytesService(
           new Presigner(s3, credentials),
           Presigner.internal(s3, credentials),
-          new ServiceClient({
-            name: 'storage',
-            baseUrl: config.services.storageUrl,
-            tokens,
-          }),
+          StorageClient.connect({ baseUrl: config.services.storageUrl, tokens }),
         );
       },
     },

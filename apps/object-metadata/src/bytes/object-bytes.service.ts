@@ -1,18 +1,15 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { ServiceClient } from '@lib/internal-http';
+import { StorageClient } from '@lib/clients';
 import { PresignGetOptions, Presigner } from '@lib/s3';
-import { OBJECT_LIMITS, parseObjectKey, type ServicePrincipal } from '@lib/contracts';
+import {
+  OBJECT_LIMITS,
+  parseObjectKey,
+  type ServicePrincipal,
+  type StoredBytes,
+} from '@lib/contracts';
 
 // S3's DeleteObjects limit.
 const DELETE_BATCH = 1000;
-
-// A copy takes as long as S3 needs for the bytes: one PUT uploads up to 5 GB.
-const COPY_TIMEOUT_MS = 10 * 60_000;
-
-export interface StoredBytes {
-  sizeBytes: number;
-  etag: string | null;
-}
 
 /** Stored bytes: their key, and the org whose record names them. */
 export interface StoredFileRef {
@@ -40,7 +37,7 @@ function actingFor({ orgId, objectKey }: StoredFileRef): ServicePrincipal {
 /**
  * An object's bytes, seen from object-metadata. Presigned URLs are signed here (pure CPU, ~100k/s per core
  * with the cached SigV4 key), so create and download take no hop beyond this service; byte operations
- * (copy, DELETE) are the storage service's, over its keep-alive pool, each for the org of its files.
+ * (copy, DELETE) are the storage service's (`StorageClient`), each for the org of its files.
  */
 @Injectable()
 export class ObjectBytesService implements OnApplicationShutdown {
@@ -51,7 +48,7 @@ export class ObjectBytesService implements OnApplicationShutdown {
   constructor(
     private readonly presigner: Presigner,
     private readonly internalPresigner: Presigner,
-    private readonly storage: ServiceClient,
+    private readonly storage: StorageClient,
   ) {}
 
   /** A PUT URL signed over `host` only: a plain PUT works, with or without a Content-Type. */
@@ -80,19 +77,12 @@ export class ObjectBytesService implements OnApplicationShutdown {
    * when `from` is empty, 413 (`BYTES_TOO_LARGE`, nothing copied) when they are more than `maxBytes`.
    */
   async copy(orgId: string, from: string, to: string, maxBytes?: number): Promise<StoredBytes> {
-    return this.storage.call<StoredBytes>('POST', '/internal/bytes/copy', {
-      principal: actingFor({ orgId, objectKey: from }),
-      body: { from, to, maxBytes },
-      timeoutMs: COPY_TIMEOUT_MS,
-    });
+    return this.storage.copyBytes(actingFor({ orgId, objectKey: from }), { from, to, maxBytes });
   }
 
   /** Removes the bytes (idempotent); throws when storage or S3 fails, so the caller retries. */
   async delete(file: StoredFileRef): Promise<void> {
-    await this.storage.call('DELETE', '/internal/bytes', {
-      principal: actingFor(file),
-      query: { key: file.objectKey },
-    });
+    await this.storage.deleteBytes(actingFor(file), { key: file.objectKey });
   }
 
   /** `delete` for many files: a request per org, one S3 DeleteObjects per 1000 of its keys. */
@@ -105,9 +95,8 @@ export class ObjectBytesService implements OnApplicationShutdown {
     }
     for (const [orgId, keys] of byOrg) {
       for (let from = 0; from < keys.length; from += DELETE_BATCH) {
-        await this.storage.call('POST', '/internal/bytes/delete', {
-          principal: actingFor({ orgId, objectKey: keys[from] }),
-          body: { keys: keys.slice(from, from + DELETE_BATCH) },
+        await this.storage.deleteKeys(actingFor({ orgId, objectKey: keys[from] }), {
+          keys: keys.slice(from, from + DELETE_BATCH),
         });
       }
     }

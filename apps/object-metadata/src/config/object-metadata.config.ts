@@ -6,6 +6,7 @@ import {
   kafkaConfig,
   redisConfig,
   s3Config,
+  serviceTokensConfig,
 } from '@lib/config';
 import { ObjectMetadataEnv } from './object-metadata.env';
 
@@ -13,6 +14,7 @@ import { ObjectMetadataEnv } from './object-metadata.env';
 export class ObjectMetadataConfig extends defineConfig(ObjectMetadataEnv, (env) => ({
   app: appConfig(env),
   http: httpConfig(env),
+  serviceTokens: serviceTokensConfig(env),
   database: databaseConfig(env),
   redis: redisConfig(env),
   kafka: kafkaConfig(env),

@@ -1,29 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type FileDirection, type ObjectKeyKind, parseObjectKey } from '@lib/contracts';
-
-/**
- * A stored file that is live now: not deleted, not expired, bytes uploaded. Carries what a download needs
- * (`filename`, `contentType`) and what usage counts (`sizeBytes`, `direction`, `workflowId`, `createdBy`).
- */
-export interface LiveFile {
-  kind: ObjectKeyKind;
-  /** The file's stable id: the key of its `storage_file.updated` events. */
-  objectId: string;
-  orgId: string;
-  orgKey: string;
-  objectKey: string;
-  /** The name a download offers (`Content-Disposition`). */
-  filename: string;
-  contentType: string | null;
-  sizeBytes: number;
-  etag: string | null;
-  direction: FileDirection;
-  workflowId: string | null;
-  /** The user who first stored it (as in `storage_file.updated`), null for API keys and the system. */
-  createdBy: string | null;
-  /** The file's event version: the `version` of its latest `storage_file.updated`. */
-  version: number;
-}
+import { type LiveFile, type ObjectKeyKind, parseObjectKey } from '@lib/contracts';
 
 /** Finds live files of one key kind; each module that owns a kind of stored file provides one. */
 export interface FileLocator {

@@ -1,8 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import type { ServicePrincipal } from '@lib/contracts';
+import { LiveFilesQuery, type LiveFilesPage, type ServicePrincipal } from '@lib/contracts';
 import { CalledBy, OnBehalfOf } from '@lib/internal-http';
-import { LiveFilesQueryDto } from './dto/files-queries.dto';
-import { LiveFilesPage, FilesService } from './files.service';
+import { FilesService } from './files.service';
 
 /**
  * Internal HTTP API over every kind of stored file: the census of an org's live files (usage truth), for
@@ -17,7 +16,7 @@ export class FilesController {
   @Get('live')
   live(
     @OnBehalfOf() principal: ServicePrincipal,
-    @Query() q: LiveFilesQueryDto,
+    @Query() q: LiveFilesQuery,
   ): Promise<LiveFilesPage> {
     return this.files.listLive({ ...q, orgId: principal.orgId });
   }

@@ -1,6 +1,6 @@
-import { newKeyToken, type ObjectKeyKind } from '@lib/contracts';
+import { newKeyToken, type ObjectKeyKind, type LiveFile } from '@lib/contracts';
 import type { ObjectBytesService } from '../bytes/object-bytes.service';
-import { FileLocator, FileLocatorRegistry, LiveFile } from './file-locator';
+import { FileLocator, FileLocatorRegistry } from './file-locator';
 import {
   FileNotFoundException,
   InvalidCursorException,

@@ -3,12 +3,14 @@ import {
   OBJECT_KEY_KINDS,
   parseObjectKey,
   type FileStreamSource,
+  type LiveFilesPage,
   type ObjectKeyKind,
+  type LiveFile,
 } from '@lib/contracts';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import type { DispositionType } from '@lib/contracts';
 import { downloadHeaders } from './download-headers';
-import { FileLocatorRegistry, type LiveFile } from './file-locator';
+import { FileLocatorRegistry } from './file-locator';
 import {
   FileNotFoundException,
   InvalidCursorException,
@@ -23,12 +25,6 @@ export const STREAM_URL_SECONDS = 60;
 
 /** A public download is nobody's to keep: as the gateway's stream answers, no cache stores it. */
 const DOWNLOAD_CACHE_CONTROL = 'private, no-store';
-
-export interface LiveFilesPage {
-  files: LiveFile[];
-  /** Pass as `cursor` for the next page; null on the last one. */
-  nextCursor: string | null;
-}
 
 const DEFAULT_PAGE = 1_000;
 

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { ObjectContentType } from '@lib/contracts';
-import { FileLocator, FileLocatorRegistry, LiveFile } from '../files/file-locator';
+import type { ObjectContentType, LiveFile } from '@lib/contracts';
+import { FileLocator, FileLocatorRegistry } from '../files/file-locator';
 import { ObjectEntity } from './object.entity';
 import { ObjectsRepository } from './objects.repository';
 

@@ -1,5 +1,6 @@
+import type { LiveFile } from '@lib/contracts';
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { FileLocator, FileLocatorRegistry, LiveFile } from '../files/file-locator';
+import { FileLocator, FileLocatorRegistry } from '../files/file-locator';
 import { OrgFile, OrgFilesRepository } from './org-files.repository';
 
 const toLive = (f: OrgFile): LiveFile => ({

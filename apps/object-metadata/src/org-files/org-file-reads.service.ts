@@ -6,10 +6,14 @@ import {
   ORG_ROOT_PATH,
   ORG_STORAGE_LIMITS,
   OrgPath,
+  type OrgFileDownloadView,
+  type OrgFileView,
+  type OrgListingView,
+  type OrgStatsView,
 } from '@lib/contracts';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
 import { contentDisposition } from '../files/content-disposition';
-import { fileView, folderView, OrgFileView, OrgFolderView } from './org-file-views';
+import { fileView, folderView } from './org-file-views';
 import { OrgPathIsFolderException, OrgPathNotFoundException } from './org-files.exception';
 import { OrgFile, OrgFilesRepository } from './org-files.repository';
 import { OrgTree, parentOf } from './org-tree';
@@ -31,12 +35,7 @@ export class OrgFileReadsService {
     orgId: string,
     rawPath: string | undefined,
     page: { limit?: number; cursor?: string } = {},
-  ): Promise<{
-    path: string;
-    entries: (OrgFolderView | OrgFileView)[];
-    hasMore: boolean;
-    nextCursor: string | null;
-  }> {
+  ): Promise<OrgListingView> {
     const p = checkOrgPath(rawPath, 'path');
     const after = page.cursor === undefined ? undefined : checkOrgListCursor(page.cursor, 'cursor');
     const limit = page.limit ?? ORG_STORAGE_LIMITS.list.default;
@@ -79,7 +78,7 @@ export class OrgFileReadsService {
   }
 
   /** A file's metadata and a short-lived presigned GET for its bytes (`attachment`, its name). */
-  async download(orgId: string, rawPath: string): Promise<OrgFileView & { url: string }> {
+  async download(orgId: string, rawPath: string): Promise<OrgFileDownloadView> {
     const { file, path } = await this.fileAt(orgId, rawPath);
     const url = this.bytes.downloadUrl(file.objectKey, 300, {
       responseContentDisposition: contentDisposition('attachment', file.name),
@@ -89,16 +88,7 @@ export class OrgFileReadsService {
   }
 
   /** Bytes, files and folders under a folder (recursive), from the folders' counters. */
-  async stats(
-    orgId: string,
-    rawPath: string | undefined,
-  ): Promise<{
-    path: string;
-    type: 'file' | 'folder';
-    bytes: number;
-    files: number;
-    folders: number;
-  }> {
+  async stats(orgId: string, rawPath: string | undefined): Promise<OrgStatsView> {
     const p = checkOrgPath(rawPath, 'path');
     const m = this.repo.manager;
     const root = await this.repo.findRoot(m, orgId);

@@ -1,26 +1,5 @@
-import { joinOrgPath } from '@lib/contracts';
+import { joinOrgPath, type OrgFileView, type OrgFolderView } from '@lib/contracts';
 import type { OrgFile, OrgFolder } from './org-files.repository';
-
-export interface OrgFileView {
-  type: 'file';
-  name: string;
-  path: string;
-  sizeBytes: number;
-  contentType: string | null;
-  etag: string;
-  /** Extension: the file's public download key (the public download's `GET /api/v1/objects/download?objectKey=`). */
-  objectKey: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface OrgFolderView {
-  type: 'folder';
-  name: string;
-  path: string;
-  etag: string;
-  updatedAt: string;
-}
 
 /**
  * ETags of org storage entries: the entry's id and version. Every change (new bytes, rename, move) bumps

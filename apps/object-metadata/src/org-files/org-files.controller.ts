@@ -1,18 +1,19 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { parseObjectKey, type ServicePrincipal } from '@lib/contracts';
+import {
+  OrgCommitUploadCommand,
+  OrgCopyCommand,
+  OrgCreateFolderCommand,
+  OrgDeleteCommand,
+  OrgEntryQuery,
+  OrgFileQuery,
+  OrgListingQuery,
+  OrgMoveCommand,
+  OrgRenameCommand,
+  parseObjectKey,
+  type ServicePrincipal,
+} from '@lib/contracts';
 import { ValidationFailedException } from '@lib/errors';
 import { CalledBy, OnBehalfOf } from '@lib/internal-http';
-import {
-  OrgCommitUploadDto,
-  OrgCopyDto,
-  OrgCreateFolderDto,
-  OrgDeleteDto,
-  OrgMoveDto,
-  OrgListQueryDto,
-  OrgPathQueryDto,
-  OrgRenameDto,
-  OrgRequiredPathQueryDto,
-} from './dto/org-files.dto';
 import { OrgFileReadsService } from './org-file-reads.service';
 import { OrgTreeMutationsService } from './org-tree-mutations.service';
 import { OrgUploadCommitsService } from './org-upload-commits.service';
@@ -31,28 +32,28 @@ export class OrgFilesController {
   ) {}
 
   @Get('children')
-  list(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgListQueryDto) {
+  list(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgListingQuery) {
     return this.reads.list(p.orgId, q.path, { limit: q.limit, cursor: q.cursor });
   }
 
   @Get('meta')
-  meta(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgRequiredPathQueryDto) {
+  meta(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgFileQuery) {
     return this.reads.meta(p.orgId, q.path);
   }
 
   @Get('download')
-  download(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgRequiredPathQueryDto) {
+  download(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgFileQuery) {
     return this.reads.download(p.orgId, q.path);
   }
 
   @Get('stats')
-  stats(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgPathQueryDto) {
+  stats(@OnBehalfOf() p: ServicePrincipal, @Query() q: OrgEntryQuery) {
     return this.reads.stats(p.orgId, q.path);
   }
 
   @Post('uploads')
   @HttpCode(200)
-  commitUpload(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCommitUploadDto) {
+  commitUpload(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCommitUploadCommand) {
     const parsed = parseObjectKey(cmd.objectKey);
     if (parsed?.kind !== 'org_file' || parsed.orgKey !== p.orgKey) {
       throw new ValidationFailedException('objectKey is not an org file key of this org');
@@ -70,31 +71,31 @@ export class OrgFilesController {
 
   @Post('folders')
   @HttpCode(200)
-  createFolder(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCreateFolderDto) {
+  createFolder(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCreateFolderCommand) {
     return this.mutations.createFolder(p, cmd.path, cmd.name);
   }
 
   @Post('delete')
   @HttpCode(200)
-  remove(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgDeleteDto) {
+  remove(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgDeleteCommand) {
     return this.mutations.remove(p, cmd.path, cmd.ifMatch);
   }
 
   @Post('rename')
   @HttpCode(200)
-  rename(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgRenameDto) {
+  rename(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgRenameCommand) {
     return this.mutations.rename(p, cmd.path, cmd.newName, cmd.ifMatch);
   }
 
   @Post('move')
   @HttpCode(200)
-  move(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgMoveDto) {
+  move(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgMoveCommand) {
     return this.mutations.move(p, cmd.sourcePath, cmd.destPath, cmd.ifMatch);
   }
 
   @Post('copy')
   @HttpCode(200)
-  copy(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCopyDto) {
+  copy(@OnBehalfOf() p: ServicePrincipal, @Body() cmd: OrgCopyCommand) {
     return this.mutations.copy(
       { ...p, createdBy: p.userId },
       cmd.sourcePath,

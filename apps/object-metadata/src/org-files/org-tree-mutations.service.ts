@@ -6,6 +6,8 @@ import {
   ORG_ROOT_PATH,
   orgFileKey,
   OrgPath,
+  type OrgDeleteResult,
+  type OrgPathResult,
 } from '@lib/contracts';
 import type { Tx } from '@lib/database';
 import { ValidationFailedException } from '@lib/errors';
@@ -25,7 +27,7 @@ import {
 import { OrgFilesRepository, OrgFolder } from './org-files.repository';
 import { OrgFolderDeleteWorker } from './org-folder-delete.worker';
 import { OrgFolderMoveWorker } from './org-folder-move.worker';
-import { lastOf, OrgCaller, OrgTarget, OrgTree, parentOf, PathResult } from './org-tree';
+import { lastOf, OrgCaller, OrgTarget, OrgTree, parentOf } from './org-tree';
 
 /**
  * Changes to the folder tree: files and folders reference their parent by id, so a folder rename or move
@@ -52,7 +54,7 @@ export class OrgTreeMutationsService {
     caller: OrgCaller,
     rawPath: string | undefined,
     rawName: string,
-  ): Promise<PathResult> {
+  ): Promise<OrgPathResult> {
     const parent = checkOrgPath(rawPath, 'path');
     const name = checkOrgName(rawName, 'name');
     const path = joinOrgPath(parent.path, name);
@@ -74,11 +76,7 @@ export class OrgTreeMutationsService {
    * once, whatever it holds: its subtree is marked and its files are removed, with their events, by the
    * background worker in batches; the answer counts them from the folders' counters.
    */
-  async remove(
-    caller: OrgCaller,
-    rawPath: string,
-    ifMatch?: string,
-  ): Promise<PathResult & { deletedFiles: number; deletedFolders: number }> {
+  async remove(caller: OrgCaller, rawPath: string, ifMatch?: string): Promise<OrgDeleteResult> {
     const p = checkOrgPath(rawPath, 'path');
     if (p.segments.length === 0) throw new OrgPathIsRootException('deleted');
     const now = Date.now();
@@ -134,7 +132,7 @@ export class OrgTreeMutationsService {
     rawPath: string,
     rawNewName: string,
     ifMatch?: string,
-  ): Promise<PathResult> {
+  ): Promise<OrgPathResult> {
     const p = checkOrgPath(rawPath, 'path');
     const name = checkOrgName(rawNewName, 'new_name');
     if (p.segments.length === 0) throw new OrgPathIsRootException('renamed');
@@ -151,7 +149,7 @@ export class OrgTreeMutationsService {
     rawSource: string,
     rawDest: string,
     ifMatch?: string,
-  ): Promise<PathResult> {
+  ): Promise<OrgPathResult> {
     const s = checkOrgPath(rawSource, 'source_path');
     const d = checkOrgPath(rawDest, 'dest_path');
     if (s.segments.length === 0) throw new OrgPathIsRootException('moved');
@@ -181,7 +179,7 @@ export class OrgTreeMutationsService {
     rawSource: string,
     rawDest: string,
     rawNewName?: string,
-  ): Promise<PathResult> {
+  ): Promise<OrgPathResult> {
     const s = checkOrgPath(rawSource, 'source_path');
     const d = checkOrgPath(rawDest, 'dest_path');
     if (s.segments.length === 0)
@@ -247,7 +245,7 @@ export class OrgTreeMutationsService {
       t: OrgTarget,
       root: OrgFolder,
     ) => Promise<{ destId: string; name: string; sourceParentId: string }>,
-  ): Promise<PathResult> {
+  ): Promise<OrgPathResult> {
     const now = Date.now();
     const result = await this.tree.change(async (m) => {
       // Structural changes of one org are serialized: two concurrent folder moves cannot make a cycle.

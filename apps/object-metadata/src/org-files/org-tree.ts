@@ -20,14 +20,6 @@ export type OrgTarget =
   | { kind: 'folder'; folder: OrgFolder; path: OrgPath }
   | { kind: 'file'; file: OrgFile; folder: OrgFolder; path: OrgPath };
 
-/** The answer of a change to the tree. */
-export interface PathResult {
-  type: 'file' | 'folder';
-  path: string;
-  previousPath?: string;
-  etag?: string;
-}
-
 export const parentOf = (p: OrgPath) => p.segments.slice(0, -1).join('/');
 export const lastOf = (p: OrgPath) => p.segments[p.segments.length - 1];
 

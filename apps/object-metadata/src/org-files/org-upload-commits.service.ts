@@ -5,13 +5,14 @@ import {
   joinOrgPath,
   OrgPath,
   StorageFileUpdatedEvent,
+  type OrgFileUpload,
 } from '@lib/contracts';
 import { KeyedBatcher } from '@lib/queue';
 import { StorageQuotas } from '../quotas/storage-quotas.service';
 import { orgFileEvent } from './org-file-events';
 import { newOrgFileId } from './org-file-ids';
 import { OrgFilePurger } from './org-file-purger.service';
-import { fileEtag, fileView, ifMatchHolds, OrgFileView } from './org-file-views';
+import { fileEtag, fileView, ifMatchHolds } from './org-file-views';
 import {
   OrgNameTakenException,
   OrgPreconditionFailedException,
@@ -40,11 +41,6 @@ interface PendingCommit {
   name: string;
 }
 
-interface CommittedUpload {
-  file: OrgFileView;
-  created: boolean;
-}
-
 const contentOf = (cmd: UploadCommit) => ({
   objectKey: cmd.objectKey,
   sizeBytes: cmd.sizeBytes,
@@ -59,7 +55,7 @@ const contentOf = (cmd: UploadCommit) => ({
 @Injectable()
 export class OrgUploadCommitsService {
   /** Upload commits, one transaction at a time per folder (see `commitTogether`). */
-  private readonly commits = new KeyedBatcher<PendingCommit, CommittedUpload | Error>({
+  private readonly commits = new KeyedBatcher<PendingCommit, OrgFileUpload | Error>({
     maxSize: 100,
     keyOf: (c) => `${c.cmd.orgId}:${c.folderPath.path}`,
     conflictKeyOf: (c) => c.name,
@@ -79,7 +75,7 @@ export class OrgUploadCommitsService {
    * conditional (412). The replaced bytes are purged after the commit. Concurrent commits into one folder
    * share its lock and one transaction (`commitTogether`).
    */
-  async commitUpload(cmd: UploadCommit): Promise<{ file: OrgFileView; created: boolean }> {
+  async commitUpload(cmd: UploadCommit): Promise<OrgFileUpload> {
     const folderPath = checkOrgPath(cmd.path, 'path');
     const name = checkOrgName(cmd.name, 'file name');
     const answer = await this.commits.submit({ cmd, folderPath, name });
@@ -96,11 +92,11 @@ export class OrgUploadCommitsService {
    */
   private async commitTogether(
     commits: PendingCommit[],
-  ): Promise<Map<PendingCommit, CommittedUpload | Error>> {
+  ): Promise<Map<PendingCommit, OrgFileUpload | Error>> {
     const { orgId, orgKey } = commits[0].cmd;
     const folderPath = commits[0].folderPath;
     const now = Date.now();
-    const answers = new Map<PendingCommit, CommittedUpload | Error>();
+    const answers = new Map<PendingCommit, OrgFileUpload | Error>();
     const replaced: OrgFile[] = [];
     await this.tree.change(async (m) => {
       answers.clear();

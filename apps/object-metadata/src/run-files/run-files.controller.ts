@@ -1,8 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { parseObjectKey, RecordRunFileCommand, type ServicePrincipal } from '@lib/contracts';
+import {
+  LatestRunFileQuery,
+  parseObjectKey,
+  RecordRunFileCommand,
+  type ServicePrincipal,
+} from '@lib/contracts';
 import { ValidationFailedException } from '@lib/errors';
 import { CalledBy, OnBehalfOf } from '@lib/internal-http';
-import { LatestRunFileQueryDto } from './run-files.dto';
 import { RunFilesService } from './run-files.service';
 
 /**
@@ -26,7 +30,7 @@ export class RunFilesController {
 
   @Get('latest')
   @CalledBy('flow-orchestrator')
-  latest(@OnBehalfOf() p: ServicePrincipal, @Query() q: LatestRunFileQueryDto) {
+  latest(@OnBehalfOf() p: ServicePrincipal, @Query() q: LatestRunFileQuery) {
     return this.files.latest(p.orgId, q.workflowId, q.direction, q.filename);
   }
 }

@@ -1,8 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { type ServicePrincipal, StorageFileUpdatedEvent, Topic } from '@lib/contracts';
+import {
+  type ServicePrincipal,
+  StorageFileUpdatedEvent,
+  Topic,
+  type LiveFile,
+} from '@lib/contracts';
 import { NotFoundException } from '@lib/errors';
 import { OutboxWriter, uuidv7 } from '@lib/events';
-import { FileLocator, FileLocatorRegistry, LiveFile } from '../files/file-locator';
+import { FileLocator, FileLocatorRegistry } from '../files/file-locator';
 import { StorageQuotas } from '../quotas/storage-quotas.service';
 import { RecordRunFileCommand } from '@lib/contracts';
 import { RunFileRow, RunFilesRepository } from './run-files.repository';

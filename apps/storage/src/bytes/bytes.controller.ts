@@ -1,7 +1,14 @@
 import { Body, Controller, Delete, HttpCode, Post, Query } from '@nestjs/common';
-import type { ServicePrincipal } from '@lib/contracts';
+import {
+  CopyBytesCommand,
+  DeleteKeysCommand,
+  ObjectKeyQuery,
+  type BytesDeleted,
+  type KeysDeleted,
+  type ServicePrincipal,
+  type StoredBytes,
+} from '@lib/contracts';
 import { assertKeysOfOrg, CalledBy, OnBehalfOf } from '@lib/internal-http';
-import { CopyBytesDto, DeleteKeysDto, ObjectKeyQueryDto, ObjectStatDto } from './bytes.dto';
 import { BytesService } from './bytes.service';
 
 /**
@@ -19,8 +26,8 @@ export class BytesController {
   @HttpCode(200)
   async delete(
     @OnBehalfOf() principal: ServicePrincipal,
-    @Query() query: ObjectKeyQueryDto,
-  ): Promise<{ deleted: true }> {
+    @Query() query: ObjectKeyQuery,
+  ): Promise<BytesDeleted> {
     assertKeysOfOrg(principal, [query.key]);
     await this.bytes.delete(query.key);
     return { deleted: true };
@@ -30,8 +37,8 @@ export class BytesController {
   @HttpCode(200)
   async deleteMany(
     @OnBehalfOf() principal: ServicePrincipal,
-    @Body() cmd: DeleteKeysDto,
-  ): Promise<{ deleted: number }> {
+    @Body() cmd: DeleteKeysCommand,
+  ): Promise<KeysDeleted> {
     assertKeysOfOrg(principal, cmd.keys);
     await this.bytes.deleteMany(cmd.keys);
     return { deleted: cmd.keys.length };
@@ -41,8 +48,8 @@ export class BytesController {
   @HttpCode(200)
   copy(
     @OnBehalfOf() principal: ServicePrincipal,
-    @Body() cmd: CopyBytesDto,
-  ): Promise<ObjectStatDto> {
+    @Body() cmd: CopyBytesCommand,
+  ): Promise<StoredBytes> {
     assertKeysOfOrg(principal, [cmd.from, cmd.to]);
     return this.bytes.copy(cmd.from, cmd.to, cmd.maxBytes);
   }

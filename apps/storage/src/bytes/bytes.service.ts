@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DependencyUnavailableException } from '@lib/errors';
 import { ObjectStore, s3StatusOf } from '@lib/s3';
-import { ObjectStatDto } from './bytes.dto';
+import type { StoredBytes } from '@lib/contracts';
 import {
   BytesChangedException,
   BytesNotFoundException,
@@ -14,7 +14,7 @@ export class BytesService {
   constructor(private readonly store: ObjectStore) {}
 
   /** Size and ETag of the bytes under `key`; 404 when nothing is stored there. */
-  private async stat(key: string): Promise<ObjectStatDto> {
+  private async stat(key: string): Promise<StoredBytes> {
     let head;
     try {
       head = await this.store.head(key);
@@ -31,7 +31,7 @@ export class BytesService {
    * of the bytes measured: S3 copies only while `from` has the ETag its HEAD answered, so a PUT in between
    * is a 409, never a copy larger than checked.
    */
-  async copy(from: string, to: string, maxBytes?: number): Promise<ObjectStatDto> {
+  async copy(from: string, to: string, maxBytes?: number): Promise<StoredBytes> {
     const measured = await this.stat(from);
     if (maxBytes !== undefined && measured.sizeBytes > maxBytes) {
       throw new BytesTooLargeException(from, measured.sizeBytes, maxBytes);

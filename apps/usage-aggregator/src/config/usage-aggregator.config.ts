@@ -1,10 +1,18 @@
-import { appConfig, databaseConfig, defineConfig, httpConfig, kafkaConfig } from '@lib/config';
+import {
+  appConfig,
+  databaseConfig,
+  defineConfig,
+  httpConfig,
+  kafkaConfig,
+  serviceTokensConfig,
+} from '@lib/config';
 import { UsageAggregatorEnv } from './usage-aggregator.env';
 
 /** The usage aggregator's config, built once from its validated environment (`UsageAggregatorEnv`). */
 export class UsageAggregatorConfig extends defineConfig(UsageAggregatorEnv, (env) => ({
   app: appConfig(env),
   http: httpConfig(env),
+  serviceTokens: serviceTokensConfig(env),
   database: databaseConfig(env),
   kafka: kafkaConfig(env),
   usage: {

@@ -1,8 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import type { ServicePrincipal } from '@lib/contracts';
+import { UsageQuery, type ServicePrincipal, type UsageView } from '@lib/contracts';
 import { CalledBy, OnBehalfOf } from '@lib/internal-http';
-import { UsageQueryDto } from './dto/usage-query.dto';
-import { StorageUsageDto, UsageService } from './usage.service';
+import { UsageService } from './usage.service';
 
 /**
  * Internal HTTP API: the gateway's `GET /api/v1/objects/storage-usage` reads these aggregates, of the org of
@@ -16,8 +15,8 @@ export class UsageController {
   @Get()
   forOrg(
     @OnBehalfOf() principal: ServicePrincipal,
-    @Query() query: UsageQueryDto,
-  ): Promise<StorageUsageDto> {
+    @Query() query: UsageQuery,
+  ): Promise<UsageView> {
     return this.usage.forOrg(principal.orgId, query.createdBy);
   }
 }

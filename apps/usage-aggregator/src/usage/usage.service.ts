@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RunCreatedEvent, StorageFileUpdatedEvent } from '@lib/contracts';
+import type { RunCreatedEvent, StorageFileUpdatedEvent, UsageView } from '@lib/contracts';
 import type { Tx } from '@lib/database';
 import {
   addChange,
@@ -11,15 +11,6 @@ import {
   UsageDelta,
 } from './usage-delta';
 import { UsageRepository } from './usage.repository';
-
-export interface StorageUsageDto {
-  orgKey: string | null;
-  totalBytes: number;
-  inputBytes: number;
-  outputBytes: number;
-  fileCount: number;
-  breakdown: { workflowId: string; workflowName: string; bytes: number; fileCount: number }[];
-}
 
 @Injectable()
 export class UsageService {
@@ -64,7 +55,7 @@ export class UsageService {
   }
 
   /** The org's usage, or one user's uploads in it (`createdBy`), from the pre-aggregated rows only. */
-  async forOrg(orgId: string, createdBy?: string): Promise<StorageUsageDto> {
+  async forOrg(orgId: string, createdBy?: string): Promise<UsageView> {
     const rows = await this.usage.findTotals(orgId, createdBy ?? ALL_USERS);
     const total = rows.find((r) => r.workflowId === ALL_WORKFLOWS);
     return {

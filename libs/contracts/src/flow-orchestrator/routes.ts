@@ -7,9 +7,14 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { FLOW_LIMITS } from '@lib/contracts';
+import { FLOW_LIMITS } from '../flows';
 
-export class StartFlowDto {
+// What flow-orchestrator's internal routes take and answer (`FlowOrchestratorClient` of @lib/clients sends
+// them, its controllers validate them), for the org of the call's principal. The flows API's views are
+// ../flows/run-views.ts, the batched trigger ./batch.ts.
+
+/** Starts a run of the workflow named in the path. */
+export class StartFlowCommand {
   /** The flow definition body; absent or null: run the stored one. Checked by `parseFlowDefinition`. */
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
@@ -39,8 +44,23 @@ export class RunEdgeParams extends RunIdParams {
   edge!: string;
 }
 
-export class ResourceUrlDto {
+/** A `workflow://` resource URI to sign a download URL for. */
+export class ResourceUrlCommand {
   @IsString()
   @MaxLength(2048)
   resourceUri!: string;
+}
+
+/** A workflow of the org, as the internal routes name it. */
+export interface WorkflowRef {
+  id: string;
+  name: string;
+  startingStepId: string | null;
+}
+
+/** Where an upload to a waiting edge goes. */
+export interface RunUploadTarget {
+  objectKey: string;
+  filename: string;
+  putUrl: string;
 }

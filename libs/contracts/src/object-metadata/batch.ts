@@ -1,11 +1,10 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
-import { OBJECT_LIMITS, ObjectCreateParams, ObjectIdParams } from './objects';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { OBJECT_LIMITS, ObjectCreateParams, ObjectIdParams } from '../objects';
 
-// The calls the gateway sends to a service in batches (`ServiceClient.batched` → `POST /internal/batch`): the
-// single-item operations of the hot paths (object-metadata: create, get, download URL, public redirect;
-// flow-orchestrator: the org trigger). The gateway validated the client's input with the public contract
-// first; these classes are what the service checks again, per call. Who the call acts for is no argument: it
-// is the principal of the call's service token.
+// The calls the gateway sends object-metadata in batches (`ServiceClient.batched` → `POST /internal/batch`):
+// the single-item operations of the hot paths (create, get, download URL, public redirect). The gateway
+// validated the client's input with the public contract first; these classes are what the service checks
+// again, per call. Who the call acts for is no argument: it is the principal of the call's service token.
 
 /** How a download is presented: saved (`attachment`, the default) or shown by the browser (`inline`). */
 export const DISPOSITION_TYPES = ['attachment', 'inline'] as const;
@@ -57,19 +56,4 @@ export const OBJECT_METADATA_BATCH_OPS = {
   objectDownloadUrl: 'objects.downloadUrl',
   fileDownloadUrl: 'files.downloadUrl',
   fileStreamSource: 'files.streamSource',
-} as const;
-
-/** `runs.trigger`: the org trigger, a run of the org's workflow at its starting step with any JSON payload. */
-export class RunTriggerCall {
-  @IsUUID('all', { message: 'workflow_id must be a UUID' })
-  workflowId!: string;
-
-  /** Any JSON value (null when the request had no body). */
-  @IsOptional()
-  payload?: unknown;
-}
-
-/** The ops flow-orchestrator answers in a batch, by name. */
-export const FLOW_ORCHESTRATOR_BATCH_OPS = {
-  runTrigger: 'runs.trigger',
 } as const;
