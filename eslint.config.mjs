@@ -90,6 +90,30 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Settings come from the app's config, validated and built once at boot (`apps/<app>/src/config`, from
+    // the fragments of @lib/config), and reach the code through Nest DI; only the config code reads the
+    // environment (and tracing, which starts before Nest, through `tracingEnv`).
+    files: ['apps/**/src/**/*.ts', 'libs/**/src/**/*.ts'],
+    ignores: [
+      'apps/*/src/config/**',
+      'libs/config/src/**',
+      'libs/observability/src/trace-sampler.ts',
+      'libs/testing/src/**',
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+    ],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: "Read settings from the app's config (injected), not process.env.",
+        },
+      ],
+    },
+  },
   ...Object.entries(LOWER_LIB_IMPORTS).map(([files, allowed]) => ({
     files: [files],
     rules: {

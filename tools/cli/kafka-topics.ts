@@ -1,8 +1,8 @@
-import { KafkaOnlyEnv, validateEnv } from '@lib/config';
+import { kafkaConfig, KafkaOnlyEnv, validateEnv } from '@lib/config';
 import { TOPIC_PARTITIONS } from '@lib/contracts';
 import {
   createKafka,
-  kafkaConnectionFromEnv,
+  kafkaConnection,
   KafkaNames,
   provisionTopics,
   type ProvisionedTopic,
@@ -37,8 +37,8 @@ export function topicSettingsFromEnv(): TopicSettings {
  * KAFKA_SASL*), validated as they are.
  */
 export async function runKafkaTopics(): Promise<ProvisionedTopic[]> {
-  const env = validateEnv(KafkaOnlyEnv)(process.env);
-  const connection = kafkaConnectionFromEnv(env);
+  const kafka = kafkaConfig(validateEnv(KafkaOnlyEnv)(process.env));
+  const connection = kafkaConnection(kafka);
   const settings = topicSettingsFromEnv();
   const admin = createKafka({
     ...connection,
@@ -47,7 +47,7 @@ export async function runKafkaTopics(): Promise<ProvisionedTopic[]> {
   }).admin();
   await admin.connect();
   try {
-    return await provisionTopics(admin, settings, KafkaNames.fromEnv(env).allTopics());
+    return await provisionTopics(admin, settings, KafkaNames.fromConfig(kafka).allTopics());
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,6 @@
 /* eslint-disable no-restricted-imports -- the CLI runs the usage-aggregator's own rebuild */
 import { ObjectMetadataClient } from '@lib/clients';
-import type { ServicePrincipal } from '@lib/contracts';
+import { recordPrincipal } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { DomainException } from '@lib/errors';
 import { ServiceTokens } from '@lib/internal-http';
@@ -48,14 +48,10 @@ export async function runRebuildUsage(opts: { org?: string }): Promise<{ files: 
   try {
     let files = 0;
     for (const org of orgs) {
-      const principal: ServicePrincipal = {
-        orgId: org.id,
-        orgKey: org.key,
-        userId: null,
-        role: null,
-        actor: { type: 'system', id: 'usage-aggregator' },
-        workflowId: null,
-      };
+      const principal = recordPrincipal(
+        { orgId: org.id, orgKey: org.key },
+        { type: 'system', id: 'usage-aggregator' },
+      );
       files += await rebuildUsage(dataSource, org.id, async (cursor) => {
         try {
           return await metadata.liveFiles(principal, { limit: PAGE, cursor: cursor || undefined });

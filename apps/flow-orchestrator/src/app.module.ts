@@ -1,6 +1,5 @@
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { Queue } from 'bullmq';
 import { configModule, databaseModule, eventsPublisherModule, objectStoreModule } from '@lib/app';
 import { QueueName } from '@lib/contracts';
@@ -10,7 +9,7 @@ import { HealthModule, MetricsModule, postgresCheck, redisCheck } from '@lib/obs
 import { schemaCheck } from '@lib/database';
 import { DEFAULT_JOB_OPTIONS, queueConnection } from '@lib/queue';
 import { DataSource } from 'typeorm';
-import { FlowOrchestratorEnv } from './config/flow-orchestrator.env';
+import { FlowOrchestratorConfig } from './config/flow-orchestrator.config';
 import { FLOW_SCHEMA, flowMigrations } from './database/migrations';
 import { BatchModule } from './batch/batch.module';
 import { RunsModule } from './runs/runs.module';
@@ -19,15 +18,15 @@ export const SERVICE = 'flow-orchestrator';
 
 @Module({
   imports: [
-    configModule(FlowOrchestratorEnv),
+    configModule(FlowOrchestratorConfig),
     ServiceTokensModule.forApp(SERVICE),
     databaseModule({ service: SERVICE, schema: FLOW_SCHEMA, entities: EVENTS_PUBLISHER_ENTITIES }),
     eventsPublisherModule(SERVICE),
     BullModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) => ({
-        connection: queueConnection(config.get('REDIS_URL', { infer: true })),
-        prefix: config.get('BULLMQ_PREFIX', { infer: true }),
+      inject: [FlowOrchestratorConfig],
+      useFactory: ({ redis }: FlowOrchestratorConfig) => ({
+        connection: queueConnection(redis.url),
+        prefix: redis.bullmqPrefix,
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       }),
     }),

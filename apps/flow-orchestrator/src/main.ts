@@ -1,5 +1,6 @@
 import './tracing';
 import { bootstrapService } from '@lib/app';
 import { AppModule, SERVICE } from './app.module';
+import { FlowOrchestratorConfig } from './config/flow-orchestrator.config';
 
-void bootstrapService(AppModule, { service: SERVICE });
+void bootstrapService(AppModule, SERVICE, FlowOrchestratorConfig);

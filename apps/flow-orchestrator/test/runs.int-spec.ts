@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import type { ConfigService } from '@nestjs/config';
 import {
   FLOW_LIMITS,
   FlowDefinition,
@@ -40,7 +39,7 @@ import { RunsReconciler } from '../src/runs/runs-reconciler.service';
 import { WorkflowNotFoundException } from '../src/runs/runs.exception';
 import { RunsRepository } from '../src/runs/runs.repository';
 import { WorkflowDefinitionsService } from '../src/runs/workflow-definitions.service';
-import { FlowOrchestratorEnv } from '../src/config/flow-orchestrator.env';
+import type { FlowOrchestratorConfig } from '../src/config/flow-orchestrator.config';
 import { CopyStep } from '../src/steps/copy.step';
 import { StepRunContext } from '../src/steps/step';
 import { StepRegistry } from '../src/steps/step-registry';
@@ -148,10 +147,9 @@ describe(`The run services and ${RunExecutor.name}`, () => {
     const queue = new RunQueue(runsQueue, watchQueue);
     const runFiles = files as unknown as ObjectMetadataClient;
     // Run inputs of the upload endpoints' size at most (RUN_INPUT_MAX_BYTES).
-    const limits = { get: () => FLOW_LIMITS.uploadBytes } as unknown as ConfigService<
-      FlowOrchestratorEnv,
-      true
-    >;
+    const limits = {
+      runs: { inputMaxBytes: FLOW_LIMITS.uploadBytes },
+    } as unknown as FlowOrchestratorConfig;
     const outbox = new OutboxWriter({ source: '/test' });
     const views = new RunViews(repo);
     states = new RunStateMachine(repo, outbox, queue, bytes);
@@ -380,12 +378,8 @@ describe(`The run services and ${RunExecutor.name}`, () => {
     await runsQueue.obliterate({ force: true }); // a Redis flush
     await watchQueue.obliterate({ force: true });
     await dataSource.query(`UPDATE runs SET updated_at = now() - interval '1 minute'`);
-    const config = { get: () => 60_000 };
-    const reconciler = new RunsReconciler(
-      repo,
-      new RunQueue(runsQueue, watchQueue),
-      config as never,
-    );
+    const config = { runs: { reconcileIntervalMs: 60_000 } } as FlowOrchestratorConfig;
+    const reconciler = new RunsReconciler(repo, new RunQueue(runsQueue, watchQueue), config);
     await reconciler.runOnce();
     expect(await runsQueue.getJob(`run.execute.${runId}`)).toBeDefined();
     expect(await watchQueue.getJob(`upload.watch.${waiting.ID}.in`)).toBeDefined();
@@ -471,7 +465,8 @@ describe(`The run services and ${RunExecutor.name}`, () => {
     );
     const reads = jest.spyOn(repo, 'watchedEdges');
     const metrics = new Metrics({ service: 'flow-orchestrator', defaultMetrics: false });
-    const watcher = new UploadWatchProcessor(repo, uploads, expiry, bytes, metrics);
+    const config = { uploads: { watchMaxDelayMs: 5_000 } } as unknown as FlowOrchestratorConfig;
+    const watcher = new UploadWatchProcessor(repo, uploads, expiry, bytes, metrics, config);
     // The job as BullMQ hands it to the worker: only moveToDelayed is BullMQ's own business here.
     const job = (runId: string) =>
       ({
@@ -529,8 +524,8 @@ describe(`The run services and ${RunExecutor.name}`, () => {
       [runId],
     );
     const reconciler = new RunsReconciler(repo, new RunQueue(runsQueue, watchQueue), {
-      get: () => 60_000,
-    } as never);
+      runs: { reconcileIntervalMs: 60_000 },
+    } as FlowOrchestratorConfig);
     for (let page = 0; page < 10 && !(await (await runsQueue.getJob(jobId))?.isWaiting()); page++) {
       await reconciler.runOnce();
     }

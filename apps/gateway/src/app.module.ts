@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { AdminModule } from './admin/admin.module';
 import { FlowsController } from './flows/flows.controller';
 import { TriggerController } from './flows/trigger.controller';
-import { GatewayEnv } from './config/gateway.env';
+import { GatewayConfig } from './config/gateway.config';
 import { DownloadsModule } from './downloads/downloads.module';
 import { IDENTITY_SCHEMA, identityMigrations } from './database/migrations';
 import { IDENTITY_CONNECTION } from './identity/identity-data-source';
@@ -29,7 +29,7 @@ export const SERVICE = 'gateway';
 
 @Module({
   imports: [
-    configModule(GatewayEnv),
+    configModule(GatewayConfig),
     ServiceTokensModule.forApp(SERVICE),
     RedisModule,
     IdentityModule,

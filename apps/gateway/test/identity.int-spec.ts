@@ -10,20 +10,27 @@ import {
   RequireCapability,
   RequireRole,
 } from '@lib/auth';
-import { AppEnv, validateEnv, WithDatabase, WithRedis } from '@lib/config';
+import {
+  AppEnv,
+  databaseConfig,
+  defineConfig,
+  redisConfig,
+  WithDatabase,
+  WithRedis,
+} from '@lib/config';
 import { migrateAll } from '@lib/database';
 import { FlowOrchestratorClient, ObjectMetadataClient } from '@lib/clients';
 import { generateServiceKeys, ServiceTokens } from '@lib/internal-http';
 import { createValidationPipe, HttpErrorFilter } from '@lib/errors';
 import { Controller, Get, Global, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { AdminModule } from '../src/admin/admin.module';
 import { IDENTITY_SCHEMA, identityMigrations } from '../src/database/migrations';
-import { WithAuth } from '../src/identity/auth.env';
+import { GatewayConfig } from '../src/config/gateway.config';
+import { authConfig, WithAuth } from '../src/identity/auth.env';
 import { CredentialInvalidationService } from '../src/identity/credential-invalidation.service';
 import { IdentityModule } from '../src/identity/identity.module';
 import { IdentityRepository } from '../src/identity/identity.repository';
@@ -37,6 +44,21 @@ const JWT_SECRET = `jwt-${randomBytes(24).toString('hex')}`;
 const DEVBOX_MESSAGE = 'Forbidden. Account does not have devbox capability';
 
 class TestEnv extends WithAuth(WithRedis(WithDatabase(AppEnv))) {}
+
+/** The sections of the gateway's config that identities read, from the test's environment. */
+const identityConfig = () =>
+  defineConfig(TestEnv, (env) => ({
+    database: databaseConfig(env),
+    redis: redisConfig(env),
+    auth: authConfig(env),
+  })).load({ ...process.env });
+
+@Global()
+@Module({
+  providers: [{ provide: GatewayConfig, useFactory: identityConfig }],
+  exports: [GatewayConfig],
+})
+class TestConfigModule {}
 
 /** One route per surface and requirement; each returns the principal the guard resolved. */
 @Controller()
@@ -100,12 +122,7 @@ class NoServicesModule {}
 
 async function createApp(): Promise<NestFastifyApplication> {
   @Module({
-    imports: [
-      NoServicesModule,
-      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnv(TestEnv) }),
-      IdentityModule,
-      AdminModule,
-    ],
+    imports: [NoServicesModule, TestConfigModule, IdentityModule, AdminModule],
     controllers: [ProbeController],
   })
   class TestAppModule {}

@@ -7,7 +7,7 @@ import { schemaCheck } from '@lib/database';
 import { DataSource } from 'typeorm';
 import { BatchModule } from './batch/batch.module';
 import { BytesModule } from './bytes/bytes.module';
-import { ObjectMetadataEnv } from './config/object-metadata.env';
+import { ObjectMetadataConfig } from './config/object-metadata.config';
 import { FilesModule } from './files/files.module';
 import { OBJECT_METADATA_SCHEMA, objectMetadataMigrations } from './database/migrations';
 import { ObjectEntity } from './objects/object.entity';
@@ -22,7 +22,7 @@ export const SERVICE = 'object-metadata';
 
 @Module({
   imports: [
-    configModule(ObjectMetadataEnv),
+    configModule(ObjectMetadataConfig),
     ServiceTokensModule.forApp(SERVICE),
     databaseModule({
       service: SERVICE,

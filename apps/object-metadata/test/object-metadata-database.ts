@@ -1,9 +1,8 @@
-import type { ConfigService } from '@nestjs/config';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_PUBLISHER_ENTITIES } from '@lib/events';
 import { createTestDatabase, TestDatabase } from '@lib/testing';
 import { DataSource } from 'typeorm';
-import type { ObjectMetadataEnv } from '../src/config/object-metadata.env';
+import type { ObjectMetadataConfig } from '../src/config/object-metadata.config';
 import { OBJECT_METADATA_SCHEMA } from '../src/database/migrations';
 import { ObjectEntity } from '../src/objects/object.entity';
 
@@ -32,5 +31,5 @@ export async function objectMetadataDatabase(
 
 /** `ObjectsService`'s settings in these tests: objects of up to 1 GiB. */
 export const OBJECTS_CONFIG = {
-  get: () => 1024 ** 3,
-} as unknown as ConfigService<ObjectMetadataEnv, true>;
+  objects: { maxBytes: 1024 ** 3 },
+} as unknown as ObjectMetadataConfig;

@@ -24,7 +24,7 @@ import { OrgQuotasRepository } from '../src/quotas/org-quotas.repository';
 import { StorageQuotas } from '../src/quotas/storage-quotas.service';
 
 /** The purger's settings (its sweep timer is not started here). */
-const purgeConfig = { get: () => 30_000 } as unknown as ConstructorParameters<
+const purgeConfig = { orgFiles: { purgeIntervalMs: 30_000 } } as unknown as ConstructorParameters<
   typeof OrgFilePurger
 >[2];
 

@@ -3,7 +3,7 @@ import { configModule, objectStoreModule } from '@lib/app';
 import { ServiceTokensModule } from '@lib/internal-http';
 import { ObjectStore } from '@lib/s3';
 import { HealthModule, MetricsModule, s3Check } from '@lib/observability';
-import { StorageEnv } from './config/storage.env';
+import { StorageConfig } from './config/storage.config';
 import { BytesController } from './bytes/bytes.controller';
 import { BytesService } from './bytes/bytes.service';
 
@@ -11,7 +11,7 @@ export const SERVICE = 'storage';
 
 @Module({
   imports: [
-    configModule(StorageEnv),
+    configModule(StorageConfig),
     ServiceTokensModule.forApp(SERVICE),
     MetricsModule.forRoot({ service: SERVICE }),
     objectStoreModule(),

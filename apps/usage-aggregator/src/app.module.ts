@@ -5,7 +5,7 @@ import { ServiceTokensModule } from '@lib/internal-http';
 import { HealthModule, MetricsModule, postgresCheck } from '@lib/observability';
 import { schemaCheck } from '@lib/database';
 import { DataSource } from 'typeorm';
-import { UsageAggregatorEnv } from './config/usage-aggregator.env';
+import { UsageAggregatorConfig } from './config/usage-aggregator.config';
 import { USAGE_SCHEMA, usageMigrations } from './database/migrations';
 import { UsageModule } from './usage/usage.module';
 
@@ -13,7 +13,7 @@ export const SERVICE = 'usage-aggregator';
 
 @Module({
   imports: [
-    configModule(UsageAggregatorEnv),
+    configModule(UsageAggregatorConfig),
     ServiceTokensModule.forApp(SERVICE),
     databaseModule({ service: SERVICE, schema: USAGE_SCHEMA, entities: EVENTS_CONSUMER_ENTITIES }),
     MetricsModule.forRoot({ service: SERVICE }),

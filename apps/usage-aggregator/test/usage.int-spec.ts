@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { ConfigService } from '@nestjs/config';
 import type { StorageFileUpdatedEvent } from '@lib/contracts';
 import { dataSourceOptions } from '@lib/database';
 import { EVENTS_CONSUMER_ENTITIES } from '@lib/events';
 import { createTestDatabase, TestDatabase } from '@lib/testing';
 import { DataSource } from 'typeorm';
-import type { UsageAggregatorEnv } from '../src/config/usage-aggregator.env';
+import type { UsageAggregatorConfig } from '../src/config/usage-aggregator.config';
 import { USAGE_SCHEMA } from '../src/database/migrations';
 import { ProcessedEventsPruner } from '../src/usage/processed-events-pruner';
 import { rebuildUsage, type TruthFile } from '../src/usage/usage-rebuild';
@@ -110,7 +109,9 @@ describe(UsageService.name, () => {
        VALUES ($1, 't', now() - interval '10 days'), ($2, 't', now() - interval '8 days'), ($3, 't', now())`,
       [...old, recent],
     );
-    const config = { get: () => 168 } as unknown as ConfigService<UsageAggregatorEnv, true>;
+    const config = {
+      usage: { processedEventsRetentionMs: 168 * 3_600_000 },
+    } as unknown as UsageAggregatorConfig;
     const pruner = new ProcessedEventsPruner(config, new UsageRepository(dataSource));
     expect(await pruner.prune()).toBe(2);
     const rows: { event_id: string }[] = await dataSource.query(

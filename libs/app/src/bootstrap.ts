@@ -1,11 +1,10 @@
 import type { RequestListener, Server } from 'node:http';
 import { INestApplication, Type } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy, MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidEnvironmentError } from '@lib/config';
+import { InvalidEnvironmentError, type ConfigClass, type PlatformSections } from '@lib/config';
 import { DualProtocolOptions, DualProtocolServer, RequestHandler } from './dual-protocol-server';
 import { createValidationPipe, ErrorEnvelope, HttpErrorFilter } from '@lib/errors';
 import {
@@ -22,8 +21,6 @@ const MAX_PARAM_LENGTH = 2048;
 const CHECKING_INTERVAL_MS = 1_000;
 
 export interface ServiceOptions {
-  /** The app's name: log field, metric label, Kafka client id and consumer group. */
-  service: string;
   /** Largest JSON body accepted (Fastify answers 413 past it). */
   bodyLimitBytes?: number;
   /** Per URL prefix error envelopes (org storage's `/api/private` wants `{success: false, error}`). */
@@ -57,16 +54,22 @@ export interface ServiceOptions {
 }
 
 /**
- * Starts one app of the platform the same way everywhere: Fastify, JSON logs with request and trace ids, the
- * JSON error filter, the strict validation pipe, a management listener on `MANAGEMENT_PORT` beside the public
- * `PORT` (`ManagementListener`), and a graceful SIGTERM (readiness turns 503 first, in-flight requests finish,
- * consumers and workers close through Nest's shutdown hooks).
+ * Starts one app of the platform the same way everywhere: its config validated and built first (`config`,
+ * the class `module` provides with `configModule`; options may depend on it), Fastify, JSON logs with request
+ * and trace ids, the JSON error filter, the strict validation pipe, a management listener on the management
+ * port beside the public one (`ManagementListener`), and a graceful SIGTERM (readiness turns 503 first,
+ * in-flight requests finish, consumers and workers close through Nest's shutdown hooks).
  */
-export async function bootstrapService(
+export async function bootstrapService<C extends PlatformSections>(
   module: Type<unknown>,
-  opts: ServiceOptions,
+  /** The app's name: log field, metric label, Kafka client id and consumer group. */
+  service: string,
+  config: ConfigClass<C>,
+  options: ServiceOptions | ((config: C) => ServiceOptions) = {},
 ): Promise<INestApplication> {
-  const logger = createLogger({ service: opts.service, level: process.env.LOG_LEVEL ?? 'info' });
+  const settings = loadConfig(config, service);
+  const opts = typeof options === 'function' ? options(settings) : options;
+  const logger = createLogger({ service, level: settings.app.logLevel });
   let app: NestFastifyApplication;
   let management: ManagementListener;
   let stopping = false;
@@ -127,10 +130,8 @@ export async function bootstrapService(
   app.useGlobalPipes(createValidationPipe());
   await opts.configure?.(app);
 
-  const config = app.get(ConfigService);
-  const port = Number(config.get('PORT', { infer: true }));
-  const managementPort = Number(config.get('MANAGEMENT_PORT', { infer: true }));
-  const grace = Number(config.get('SHUTDOWN_GRACE_SECONDS', { infer: true }) ?? 20) * 1000;
+  const { port, managementPort } = settings.http;
+  const grace = settings.app.shutdownGraceMs;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       // Kubernetes stops routing once readiness fails; give it a moment, then close. A hard deadline
@@ -151,6 +152,18 @@ export async function bootstrapService(
   }
   await app.listen({ port, host: '0.0.0.0' });
   await management.listen(managementPort, '0.0.0.0');
-  logger.info({ port, managementPort }, `${opts.service} listening`);
+  logger.info({ port, managementPort }, `${service} listening`);
   return app;
+}
+
+/** The app's config; a bad environment stops the process at once, every problem named (log and stderr). */
+function loadConfig<C extends PlatformSections>(config: ConfigClass<C>, service: string): C {
+  try {
+    return config.load();
+  } catch (err) {
+    if (!(err instanceof InvalidEnvironmentError)) throw err;
+    createLogger({ service, level: 'info' }).fatal(err.message);
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
 }

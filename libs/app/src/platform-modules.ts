@@ -6,11 +6,17 @@ import {
   OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { validateEnv, type KafkaOnlyEnv } from '@lib/config';
+import {
+  configSection,
+  PlatformConfig,
+  type ConfigClass,
+  type KafkaConfig,
+  type PlatformSections,
+  type S3Config,
+} from '@lib/config';
 import { dataSourceOptions, DatabaseSettings, pgPoolOf } from '@lib/database';
 import {
   EventsModule,
@@ -18,18 +24,11 @@ import {
   type EventTransportOptions,
   type IdempotentConsumerCounters,
 } from '@lib/events';
-import {
-  createKafka,
-  kafkaConnectionFromEnv,
-  KafkaNames,
-  type KafkaConnection,
-  type KafkaLogger,
-} from '@lib/kafka';
+import { createKafka, kafkaConnection, KafkaNames, type KafkaLogger } from '@lib/kafka';
 import { createLogger, Metrics } from '@lib/observability';
 import {
   ObjectStore,
   type PartBuffers,
-  s3AccessKeys,
   s3CredentialProvider,
   SigningCredentials,
   type S3ClientOptions,
@@ -38,20 +37,24 @@ import {
 
 // The modules every app wires the same way; each app's AppModule lists what it uses of them.
 
-/** The global, validated configuration: the app stops at boot naming each bad variable. */
-export function configModule(envClass: new () => object): ReturnType<typeof ConfigModule.forRoot> {
-  return ConfigModule.forRoot({
-    isGlobal: true,
-    cache: true,
-    ignoreEnvFile: true,
-    validate: validateEnv(envClass),
-  });
-}
+@Module({})
+class AppConfigModule {}
 
-interface DatabaseEnvShape {
-  DATABASE_URL: string;
-  DATABASE_CA_FILE?: string;
-  DATABASE_POOL_SIZE: number;
+/**
+ * The app's config, global: validated and built from the environment once (`config.load()`), injected as
+ * `config` (the app's class) and as `PlatformConfig` (the sections the shared modules read). A bad
+ * variable stops the app at boot, named.
+ */
+export function configModule<C extends PlatformSections>(config: ConfigClass<C>): DynamicModule {
+  return {
+    module: AppConfigModule,
+    global: true,
+    providers: [
+      { provide: config, useFactory: () => config.load() },
+      { provide: PlatformConfig, useExisting: config },
+    ],
+    exports: [config, PlatformConfig],
+  };
 }
 
 /**
@@ -85,7 +88,8 @@ class DatabasePoolMetrics {
 class AppDatabaseModule {}
 
 /**
- * TypeORM on the app's own schema, from DATABASE_URL, DATABASE_CA_FILE and DATABASE_POOL_SIZE, and its
+ * TypeORM on the app's own schema, from the `database` config (DATABASE_URL, DATABASE_CA_FILE,
+ * DATABASE_POOL_SIZE), and its
  * pool's metrics (needs `MetricsModule`).
  */
 export function databaseModule(opts: {
@@ -97,16 +101,18 @@ export function databaseModule(opts: {
     module: AppDatabaseModule,
     imports: [
       TypeOrmModule.forRootAsync({
-        inject: [ConfigService],
-        useFactory: (config: ConfigService<DatabaseEnvShape, true>) =>
-          dataSourceOptions({
-            url: config.get('DATABASE_URL', { infer: true }),
-            caFile: config.get('DATABASE_CA_FILE', { infer: true }),
+        inject: [PlatformConfig],
+        useFactory: (config: PlatformConfig) => {
+          const database = configSection(config, 'database');
+          return dataSourceOptions({
+            url: database.url,
+            caFile: database.caFile,
             schema: opts.schema,
             entities: opts.entities,
-            poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }),
+            poolSize: database.poolSize,
             applicationName: opts.service,
-          }),
+          });
+        },
       }),
     ],
     providers: [DatabasePoolMetrics],
@@ -119,47 +125,25 @@ export function kafkaLogger(service: string, level: string): KafkaLogger {
 }
 
 /**
- * How the app reaches Kafka (brokers, TLS, SASL), from its validated `WithKafka` settings: every Kafka
- * client of an app is built on it. Reads the TLS files, so it is called once per client, at boot.
+ * A Kafka client's settings of the app: how it reaches the brokers (reads the TLS files: called once per
+ * client, at boot), its client id and its logger.
  */
-export function kafkaConnection(config: ConfigService<KafkaOnlyEnv, true>): KafkaConnection {
-  const get = <K extends keyof KafkaOnlyEnv>(key: K) => config.get(key, { infer: true });
-  return kafkaConnectionFromEnv({
-    KAFKA_BROKERS: get('KAFKA_BROKERS'),
-    KAFKA_SSL: get('KAFKA_SSL'),
-    KAFKA_SSL_CA_FILE: get('KAFKA_SSL_CA_FILE'),
-    KAFKA_SSL_CERT_FILE: get('KAFKA_SSL_CERT_FILE'),
-    KAFKA_SSL_KEY_FILE: get('KAFKA_SSL_KEY_FILE'),
-    KAFKA_SASL_MECHANISM: get('KAFKA_SASL_MECHANISM'),
-    KAFKA_SASL_USERNAME: get('KAFKA_SASL_USERNAME'),
-    KAFKA_SASL_PASSWORD: get('KAFKA_SASL_PASSWORD'),
-    KAFKA_SASL_OAUTHBEARER_PROVIDER: get('KAFKA_SASL_OAUTHBEARER_PROVIDER'),
-  });
+export function kafkaClientOptions(kafka: KafkaConfig, clientId: string, logLevel: string) {
+  return { ...kafkaConnection(kafka), clientId, logger: kafkaLogger(clientId, logLevel) };
 }
-
-/** The environment's names of the platform's topics and consumer groups (their prefixes). */
-export function kafkaNames(config: ConfigService<KafkaOnlyEnv, true>): KafkaNames {
-  return KafkaNames.fromEnv({
-    KAFKA_TOPIC_PREFIX: config.get('KAFKA_TOPIC_PREFIX', { infer: true }),
-    KAFKA_GROUP_PREFIX: config.get('KAFKA_GROUP_PREFIX', { infer: true }),
-  });
-}
-
-type KafkaEnvShape = KafkaOnlyEnv & { LOG_LEVEL: string };
 
 /** `OutboxWriter` and the outbox relay of the app's schema, publishing as `/<service>`. */
 export function eventsPublisherModule(service: string): DynamicModule {
   return EventsModule.forPublisherAsync({
-    inject: [ConfigService],
-    useFactory: (config: ConfigService<KafkaEnvShape, true>) => ({
-      source: `/${service}`,
-      kafka: {
-        ...kafkaConnection(config),
-        clientId: service,
-        logger: kafkaLogger(service, config.get('LOG_LEVEL', { infer: true })),
-      },
-      names: kafkaNames(config),
-    }),
+    inject: [PlatformConfig],
+    useFactory: (config: PlatformConfig) => {
+      const kafka = configSection(config, 'kafka');
+      return {
+        source: `/${service}`,
+        kafka: kafkaClientOptions(kafka, service, config.app.logLevel),
+        names: KafkaNames.fromConfig(kafka),
+      };
+    },
   });
 }
 
@@ -168,26 +152,23 @@ export function eventsPublisherModule(service: string): DynamicModule {
  * app's DataSource, with its `events_consumer_*` metrics. `bootstrapService(…, { eventTransport:
  * EventTransport })` connects it; controllers declare what they consume with `@EventPattern`.
  */
-export function eventTransportProvider<Env extends KafkaEnvShape>(
+export function eventTransportProvider<C extends PlatformSections = PlatformSections>(
   groupId: string,
-  options: (config: ConfigService<Env, true>) => Partial<EventTransportOptions> = () => ({}),
+  options: (config: C) => Partial<EventTransportOptions> = () => ({}),
 ): Provider {
   return {
     provide: EventTransport,
-    inject: [ConfigService, DataSource, Metrics],
-    useFactory: (appConfig: ConfigService<Env, true>, dataSource: DataSource, metrics: Metrics) => {
-      const config = appConfig as unknown as ConfigService<KafkaEnvShape, true>;
+    inject: [PlatformConfig, DataSource, Metrics],
+    useFactory: (config: PlatformConfig, dataSource: DataSource, metrics: Metrics) => {
+      const kafka = configSection(config, 'kafka');
       const transport = new EventTransport({
-        kafka: createKafka({
-          ...kafkaConnection(config),
-          clientId: groupId,
-          logger: kafkaLogger(groupId, config.get('LOG_LEVEL', { infer: true })),
-        }),
+        kafka: createKafka(kafkaClientOptions(kafka, groupId, config.app.logLevel)),
         groupId,
-        names: kafkaNames(config),
+        names: KafkaNames.fromConfig(kafka),
         dataSource,
         logger: new Logger(`EventTransport(${groupId})`),
-        ...options(appConfig),
+        // The app's own config class (its type), which PlatformConfig is a view of.
+        ...options(config as unknown as C),
       });
       exportConsumerMetrics(metrics, () => transport.counters());
       return transport;
@@ -224,29 +205,15 @@ function exportConsumerMetrics(metrics: Metrics, counters: () => IdempotentConsu
   }
 }
 
-interface S3EnvShape {
-  S3_ENDPOINT?: string;
-  S3_PUBLIC_ENDPOINT?: string;
-  S3_REGION: string;
-  S3_BUCKET: string;
-  S3_ACCESS_KEY_ID?: string;
-  S3_SECRET_ACCESS_KEY?: string;
-  S3_FORCE_PATH_STYLE: boolean;
-  S3_WRITE_BUFFER_MIB: number;
-}
-
-/** The bucket's settings from the validated `WithS3` environment. */
-export function s3Settings(config: ConfigService<S3EnvShape, true>): S3Settings {
+/** The bucket's settings of `ObjectStore` from the app's `s3` config. */
+export function s3Settings(s3: S3Config): S3Settings {
   return {
-    endpoint: config.get('S3_ENDPOINT', { infer: true }),
-    publicEndpoint: config.get('S3_PUBLIC_ENDPOINT', { infer: true }),
-    region: config.get('S3_REGION', { infer: true }),
-    bucket: config.get('S3_BUCKET', { infer: true }),
-    credentials: s3AccessKeys(
-      config.get('S3_ACCESS_KEY_ID', { infer: true }),
-      config.get('S3_SECRET_ACCESS_KEY', { infer: true }),
-    ),
-    forcePathStyle: config.get('S3_FORCE_PATH_STYLE', { infer: true }),
+    endpoint: s3.endpoint,
+    publicEndpoint: s3.publicEndpoint,
+    region: s3.region,
+    bucket: s3.bucket,
+    credentials: s3.credentials,
+    forcePathStyle: s3.forcePathStyle,
   };
 }
 
@@ -305,8 +272,8 @@ export function objectStoreModule(): DynamicModule {
     providers: [
       {
         provide: S3_SETTINGS,
-        inject: [ConfigService],
-        useFactory: (config: ConfigService<S3EnvShape, true>): S3Settings => s3Settings(config),
+        inject: [PlatformConfig],
+        useFactory: (config: PlatformConfig): S3Settings => s3Settings(configSection(config, 's3')),
       },
       {
         provide: SigningCredentials,
@@ -316,16 +283,16 @@ export function objectStoreModule(): DynamicModule {
       },
       {
         provide: ObjectStore,
-        inject: [S3_SETTINGS, SigningCredentials, Metrics, ConfigService],
+        inject: [S3_SETTINGS, SigningCredentials, Metrics, PlatformConfig],
         useFactory: (
           settings: S3Settings,
           credentials: SigningCredentials,
           metrics: Metrics,
-          config: ConfigService<S3EnvShape, true>,
+          config: PlatformConfig,
         ) => {
           const store = new ObjectStore(settings, credentials, {
             onOperation: countS3Operations(metrics),
-            writeBufferBytes: config.get('S3_WRITE_BUFFER_MIB', { infer: true }) * 1024 * 1024,
+            writeBufferBytes: configSection(config, 's3').writeBufferBytes,
           });
           countPartBuffers(metrics, store.partBuffers);
           return store;

@@ -18,9 +18,9 @@ function describe(errors: ValidationError[]): string[] {
 }
 
 /**
- * Builds the `validate` function of `ConfigModule.forRoot`: converts the raw environment into an instance of
- * `envClass` (strings become numbers/booleans where the class says so), and throws one error naming every
- * missing or invalid variable, so the app stops at boot rather than at 3 a.m.
+ * Builds the validation of an environment (what `defineConfig` runs at boot): converts the raw one into an
+ * instance of `envClass` (strings become numbers/booleans where the class says so), and throws one error
+ * naming every missing or invalid variable, so the app stops at boot rather than at 3 a.m.
  */
 export function validateEnv<T extends object>(envClass: new () => T) {
   return (raw: Record<string, unknown>): T => {

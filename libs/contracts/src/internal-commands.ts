@@ -47,3 +47,16 @@ export class ServicePrincipal {
   @MaxLength(64)
   workflowId!: string | null;
 }
+
+/**
+ * The principal of a call a service makes for an org on the record it works on, not for a client's
+ * credential: no role, no workflow scope; `actor` acts (a user, or the platform) and `userId` is who the
+ * files count for (null: nobody).
+ */
+export function recordPrincipal(
+  org: { orgId: string; orgKey: string },
+  actor: EventActor,
+  userId: string | null = null,
+): ServicePrincipal {
+  return { orgId: org.orgId, orgKey: org.orgKey, userId, role: null, actor, workflowId: null };
+}

@@ -116,12 +116,16 @@ class OutboxRelayMetrics {
  *
  * ```ts
  * EventsModule.forPublisherAsync({
- *   inject: [ConfigService],
- *   useFactory: (config: ConfigService<ObjectMetadataEnv, true>) => ({
+ *   inject: [PlatformConfig],
+ *   useFactory: (config: PlatformConfig) => ({
  *     source: '/object-metadata',
- *     kafka: { ...kafkaConnection(config), clientId: 'object-metadata' },
+ *     kafka: { ...kafkaConnection(config.kafka!), clientId: 'object-metadata' },
+ *     names: KafkaNames.fromConfig(config.kafka!),
  *   }),
  * })
+ * ```
+ * (what `eventsPublisherModule` of @lib/app does.)
+ * ```
  * ```
  * Global by default (`isGlobal: false` to opt out).
  */

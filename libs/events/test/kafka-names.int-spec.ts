@@ -1,4 +1,4 @@
-import { KafkaOnlyEnv, validateEnv } from '@lib/config';
+import { kafkaConfig, KafkaOnlyEnv, validateEnv } from '@lib/config';
 import { ALL_TOPICS, Topic } from '@lib/contracts';
 import { KafkaNames, producerConfig, provisionTopics } from '@lib/kafka';
 import { startTestKafka, waitFor, type KafkaCluster } from '@lib/testing';
@@ -29,12 +29,14 @@ type Subscribed = typeof Topic.StorageFileUpdated | typeof Topic.RunCreated;
 // Two environments on one Kafka cluster: the broker holds the platform's topics unprefixed (another
 // environment's), and this one's, provisioned with KAFKA_TOPIC_PREFIX as the kafka-topics command does.
 describe('Kafka names with an environment prefix', () => {
-  const names = KafkaNames.fromEnv(
-    validateEnv(KafkaOnlyEnv)({
-      KAFKA_BROKERS: '127.0.0.1:9092',
-      KAFKA_TOPIC_PREFIX: 'staging.',
-      KAFKA_GROUP_PREFIX: 'staging-',
-    }),
+  const names = KafkaNames.fromConfig(
+    kafkaConfig(
+      validateEnv(KafkaOnlyEnv)({
+        KAFKA_BROKERS: '127.0.0.1:9092',
+        KAFKA_TOPIC_PREFIX: 'staging.',
+        KAFKA_GROUP_PREFIX: 'staging-',
+      }),
+    ),
   );
   let cluster: KafkaCluster;
   let db: EventsTestDatabase;

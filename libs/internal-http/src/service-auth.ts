@@ -7,9 +7,8 @@ import {
   Module,
   SetMetadata,
 } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { APP_GUARD, Reflector } from '@nestjs/core';
-import { InvalidEnvironmentError } from '@lib/config';
+import { configSection, InvalidEnvironmentError, PlatformConfig } from '@lib/config';
 import type { ServicePrincipal } from '@lib/contracts';
 import type { ServiceName } from './service-keys';
 import {
@@ -17,7 +16,6 @@ import {
   ServiceCallForbiddenException,
   ServiceTokenRefusedException,
   ServiceTokens,
-  type ServiceTokensEnv,
 } from './service-tokens';
 
 /** Every route under this prefix is internal: it answers only the apps its `@CalledBy` names. */
@@ -143,7 +141,7 @@ function bearerToken(header: string | string[] | undefined): string {
 }
 
 /**
- * `ServiceTokens` of the app (global) from its `WithServiceTokens` variables, and the guard of its internal
+ * `ServiceTokens` of the app (global) from its `serviceTokens` config (`WithServiceTokens`), and the guard of its internal
  * routes. Keys that do not fit together (this app's public key not listed) stop the app at boot.
  */
 @Module({})
@@ -155,12 +153,13 @@ export class ServiceTokensModule {
       providers: [
         {
           provide: ServiceTokens,
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<ServiceTokensEnv, true>) => {
+          inject: [PlatformConfig],
+          useFactory: (config: PlatformConfig) => {
+            const { privateKey, publicKeys } = configSection(config, 'serviceTokens');
             try {
               return ServiceTokens.fromEnv(service, {
-                SERVICE_TOKEN_PRIVATE_KEY: config.get('SERVICE_TOKEN_PRIVATE_KEY', { infer: true }),
-                SERVICE_TOKEN_PUBLIC_KEYS: config.get('SERVICE_TOKEN_PUBLIC_KEYS', { infer: true }),
+                SERVICE_TOKEN_PRIVATE_KEY: privateKey,
+                SERVICE_TOKEN_PUBLIC_KEYS: publicKeys,
               });
             } catch (err) {
               throw new InvalidEnvironmentError([(err as Error).message]);

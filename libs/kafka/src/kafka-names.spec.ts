@@ -10,7 +10,7 @@ describe(KafkaNames.name, () => {
   });
 
   it('should prefix every topic and group with the environment', () => {
-    const sut = KafkaNames.fromEnv({ KAFKA_TOPIC_PREFIX: 'prod.', KAFKA_GROUP_PREFIX: 'prod-' });
+    const sut = KafkaNames.fromConfig({ topicPrefix: 'prod.', groupPrefix: 'prod-' });
     expect(sut.topic(Topic.StorageFileUpdated)).toBe('prod.storage_file.updated');
     expect(sut.allTopics()).toEqual(ALL_TOPICS.map((t) => `prod.${t}`));
     expect(sut.group('usage-aggregator')).toBe('prod-usage-aggregator');

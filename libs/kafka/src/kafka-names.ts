@@ -1,4 +1,4 @@
-import type { KafkaOnlyEnv } from '@lib/config';
+import type { KafkaConfig } from '@lib/config';
 import { ALL_TOPICS, type Topic } from '@lib/contracts';
 
 /**
@@ -13,9 +13,9 @@ export class KafkaNames {
     readonly groupPrefix = '',
   ) {}
 
-  /** The names of the validated `KAFKA_TOPIC_PREFIX` and `KAFKA_GROUP_PREFIX`. */
-  static fromEnv(env: Pick<KafkaOnlyEnv, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_GROUP_PREFIX'>): KafkaNames {
-    return new KafkaNames(env.KAFKA_TOPIC_PREFIX, env.KAFKA_GROUP_PREFIX);
+  /** The names of the app's `kafka` config (KAFKA_TOPIC_PREFIX and KAFKA_GROUP_PREFIX). */
+  static fromConfig(kafka: Pick<KafkaConfig, 'topicPrefix' | 'groupPrefix'>): KafkaNames {
+    return new KafkaNames(kafka.topicPrefix, kafka.groupPrefix);
   }
 
   /** The Kafka topic of a platform topic. */

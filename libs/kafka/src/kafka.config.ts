@@ -19,7 +19,7 @@ export interface KafkaLogger {
   debug(obj: object, msg?: string): void;
 }
 
-/** A client's connection (brokers, TLS, SASL: `kafkaConnectionFromEnv`) and its own settings. */
+/** A client's connection (brokers, TLS, SASL: `kafkaConnection`) and its own settings. */
 export interface CreateKafkaOptions extends KafkaConnection {
   clientId: string;
   /** kafkajs' own level filter, applied before `logger`. Default: INFO. */

@@ -1,20 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidEnvironmentError } from '@lib/config';
+import { InvalidEnvironmentError, kafkaConfig, type KafkaEnv } from '@lib/config';
 import { kafkaClientConfig } from './kafka.config';
-import { kafkaConnectionFromEnv, type KafkaConnectionEnv } from './kafka.connection';
+import { kafkaConnection } from './kafka.connection';
 
 const CERTIFICATE = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
 
-const env = (settings: Partial<KafkaConnectionEnv> = {}): KafkaConnectionEnv => ({
+const env = (settings: Partial<KafkaEnv> = {}): KafkaEnv => ({
   KAFKA_BROKERS: 'kafka-1:9093,kafka-2:9093',
   KAFKA_SSL: false,
   ...settings,
 });
 
-describe(kafkaConnectionFromEnv.name, () => {
+/** The connection of the validated settings `env`, mapped as the apps do it. */
+const kafkaConnectionFromEnv = (settings: KafkaEnv) => kafkaConnection(kafkaConfig(settings));
+
+describe(kafkaConnection.name, () => {
   let dir: string;
   const file = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);

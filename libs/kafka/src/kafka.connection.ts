@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
-import { InvalidEnvironmentError, type KafkaOnlyEnv } from '@lib/config';
+import { InvalidEnvironmentError, type KafkaConfig, type KafkaSaslConfig } from '@lib/config';
 
 /**
  * How to reach the brokers: what every kafkajs client of the platform (`createKafka`,
@@ -17,58 +17,48 @@ export interface KafkaConnection {
   sasl?: SASLOptions;
 }
 
-/** The settings that say how to reach the brokers (the prefixes are `KafkaNames`'). */
-export type KafkaConnectionEnv = Omit<KafkaOnlyEnv, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_GROUP_PREFIX'>;
+/** What says how to reach the brokers: the app's `kafka` config (`kafkaConfig` of @lib/config). */
+export type KafkaConnectionConfig = Pick<KafkaConfig, 'brokers' | 'tls' | 'sasl'>;
 
 type OauthBearerProvider = () => Promise<OauthbearerProviderResponse>;
 
 /**
- * The connection the validated Kafka settings (`WithKafka` of @lib/config) describe. The TLS files are read
- * and the OAUTHBEARER provider module is loaded here, once: call it at boot, so that a file that is not
- * PEM or a module without the hook stops the process with an error naming the variable.
+ * The connection the app's `kafka` config describes. The TLS files are read and the OAUTHBEARER provider
+ * module is loaded here, once: call it at boot, so that a file that is not PEM or a module without the hook
+ * stops the process with an error naming the variable.
  */
-export function kafkaConnectionFromEnv(env: KafkaConnectionEnv): KafkaConnection {
+export function kafkaConnection(kafka: KafkaConnectionConfig): KafkaConnection {
   return {
-    brokers: env.KAFKA_BROKERS.split(','),
-    ssl: env.KAFKA_SSL ? tlsOptions(env) : undefined,
-    sasl: saslOptions(env),
+    brokers: kafka.brokers,
+    ssl: kafka.tls ? tlsOptions(kafka.tls) : undefined,
+    sasl: saslOptions(kafka.sasl),
   };
 }
 
-function tlsOptions(env: KafkaConnectionEnv): ConnectionOptions {
-  const { KAFKA_SSL_CA_FILE: ca, KAFKA_SSL_CERT_FILE: cert, KAFKA_SSL_KEY_FILE: key } = env;
+function tlsOptions({
+  caFile,
+  certFile,
+  keyFile,
+}: NonNullable<KafkaConfig['tls']>): ConnectionOptions {
   return {
-    ...(ca ? { ca: pem('KAFKA_SSL_CA_FILE', ca, 'CERTIFICATE') } : {}),
-    ...(cert || key
+    ...(caFile ? { ca: pem('KAFKA_SSL_CA_FILE', caFile, 'CERTIFICATE') } : {}),
+    ...(certFile || keyFile
       ? {
-          cert: pem('KAFKA_SSL_CERT_FILE', cert, 'CERTIFICATE'),
-          key: pem('KAFKA_SSL_KEY_FILE', key, 'PRIVATE KEY'),
+          cert: pem('KAFKA_SSL_CERT_FILE', certFile, 'CERTIFICATE'),
+          key: pem('KAFKA_SSL_KEY_FILE', keyFile, 'PRIVATE KEY'),
         }
       : {}),
   };
 }
 
-function saslOptions(env: KafkaConnectionEnv): SASLOptions | undefined {
-  const mechanism = env.KAFKA_SASL_MECHANISM;
-  switch (mechanism) {
-    case undefined:
-      return undefined;
-    case 'plain':
-    case 'scram-sha-256':
-    case 'scram-sha-512':
-      return {
-        mechanism,
-        username: required('KAFKA_SASL_USERNAME', env.KAFKA_SASL_USERNAME),
-        password: required('KAFKA_SASL_PASSWORD', env.KAFKA_SASL_PASSWORD),
-      };
-    case 'oauthbearer':
-      return {
-        mechanism,
-        oauthBearerProvider: loadOauthBearerProvider(
-          required('KAFKA_SASL_OAUTHBEARER_PROVIDER', env.KAFKA_SASL_OAUTHBEARER_PROVIDER),
-        ),
-      };
-  }
+function saslOptions(sasl: KafkaSaslConfig | undefined): SASLOptions | undefined {
+  if (sasl === undefined) return undefined;
+  return sasl.mechanism === 'oauthbearer'
+    ? {
+        mechanism: sasl.mechanism,
+        oauthBearerProvider: loadOauthBearerProvider(sasl.oauthBearerProviderFile),
+      }
+    : { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
 }
 
 function required(name: string, value: string | undefined): string {

@@ -1,4 +1,5 @@
 export * from './tracing';
+export { tracingEnv } from './trace-sampler';
 export * from './trace-context';
 export * from './request-context';
 export * from './logger';

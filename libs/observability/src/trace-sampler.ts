@@ -18,12 +18,29 @@ const SAMPLERS = [
 
 type SamplerName = (typeof SAMPLERS)[number];
 
+type TracingEnv = Record<string, string | undefined>;
+
+/**
+ * What tracing reads of the environment, before Nest and the app's validated config exist (`tracing.ts`
+ * of each app): the OTLP collector (OTEL_EXPORTER_OTLP_ENDPOINT, validated again with the app's config)
+ * and the sampler (`samplerFromEnv`). Throws a message naming a bad variable.
+ */
+export function tracingEnv(env: TracingEnv = process.env): {
+  otlpEndpoint?: string;
+  sampler: Sampler;
+} {
+  return {
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined,
+    sampler: samplerFromEnv(env),
+  };
+}
+
 /**
  * The sampler that `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (a ratio in [0, 1], default 1) ask
  * for; `parentbased_always_on` when unset: every trace, children following their parent's decision.
  * Throws a message naming the variable when either is invalid, so an app refuses to start with it.
  */
-export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler {
+export function samplerFromEnv(env: TracingEnv): Sampler {
   const name = (env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on') as SamplerName;
   if (!SAMPLERS.includes(name)) {
     throw new Error(

@@ -10,7 +10,11 @@ import {
   envDetector,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import {
+  BatchSpanProcessor,
+  NodeTracerProvider,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { createRequire } from 'node:module';
 import { setOtelContextEnabled } from './context-mode';
@@ -25,6 +29,8 @@ export interface TracingOptions {
    * (`.../v1/traces`). Without it spans are still created and propagated, never exported.
    */
   otlpEndpoint?: string;
+  /** Which traces are recorded (`tracingEnv`). Default: every trace, children following their parent. */
+  sampler?: Sampler;
 }
 
 export interface TracingHandle {
@@ -51,7 +57,7 @@ export function initTracing(options: TracingOptions): TracingHandle {
     resource: defaultResource()
       .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }))
       .merge(detectResources({ detectors: [envDetector] })),
-    sampler: samplerFromEnv(),
+    sampler: options.sampler ?? samplerFromEnv({}),
     // Spans leave the process without object keys or URL signatures (`RedactingSpanProcessor`).
     spanProcessors: exporterUrl
       ? [

@@ -15,7 +15,7 @@
  * These functions are used both by the presigner (libs/s3) and by the verifying local S3
  * (tools/local-s3). The presigner is unit-tested for byte equality with the AWS SDK.
  */
-import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 export const SIGV4_TERMINATOR = 'aws4_request';
@@ -207,13 +207,6 @@ export class SigningKeyCache {
 /** The signature (step 4): hex HMAC-SHA256 of the string to sign. */
 export function signature(signingKey: Buffer, stringToSignText: string): string {
   return createHmac('sha256', signingKey).update(stringToSignText, 'utf8').digest('hex');
-}
-
-/** Constant-time comparison of two hex signatures (false when lengths differ). */
-export function signaturesEqual(expectedHex: string, providedHex: string): boolean {
-  const a = Buffer.from(expectedHex, 'utf8');
-  const b = Buffer.from(providedHex, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** `YYYYMMDDTHHMMSSZ` for a date (UTC, seconds precision). */

@@ -1,7 +1,7 @@
-import { Module, type ModuleMetadata } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
+import { Global, Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PlatformConfig } from '@lib/config';
 import type { ServicePrincipal } from '@lib/contracts';
 import { createValidationPipe, HttpErrorFilter } from '@lib/errors';
 import {
@@ -28,15 +28,18 @@ export async function startControllerApp(
   metadata: Pick<ModuleMetadata, 'controllers' | 'providers'>,
 ): Promise<ControllerApp> {
   const keys = generateServiceKeys();
-  const env = {
-    SERVICE_TOKEN_PRIVATE_KEY: keys.privateKeys[service],
-    SERVICE_TOKEN_PUBLIC_KEYS: keys.publicKeys,
+  // The app's config as ServiceTokensModule reads it: the keys of the test.
+  const config = {
+    serviceTokens: { privateKey: keys.privateKeys[service], publicKeys: keys.publicKeys },
   };
+  @Global()
   @Module({
-    imports: [
-      ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => env] }),
-      ServiceTokensModule.forApp(service),
-    ],
+    providers: [{ provide: PlatformConfig, useValue: config }],
+    exports: [PlatformConfig],
+  })
+  class ControllerTestConfigModule {}
+  @Module({
+    imports: [ControllerTestConfigModule, ServiceTokensModule.forApp(service)],
     ...metadata,
   })
   class ControllerTestModule {}

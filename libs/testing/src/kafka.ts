@@ -1,11 +1,6 @@
-import { KafkaOnlyEnv, validateEnv } from '@lib/config';
+import { kafkaConfig, KafkaOnlyEnv, validateEnv } from '@lib/config';
 import { ALL_TOPICS, TOPIC_PARTITIONS } from '@lib/contracts';
-import {
-  createKafka,
-  kafkaConnectionFromEnv,
-  provisionTopics,
-  type KafkaConnection,
-} from '@lib/kafka';
+import { createKafka, kafkaConnection, provisionTopics, type KafkaConnection } from '@lib/kafka';
 import { logLevel } from 'kafkajs';
 import {
   startKafkaCluster,
@@ -30,8 +25,10 @@ export function testKafkaConnection(
   cluster: KafkaCluster,
   clientEnv: Record<string, string> = {},
 ): KafkaConnection {
-  return kafkaConnectionFromEnv(
-    validateEnv(KafkaOnlyEnv)({ ...clientEnv, KAFKA_BROKERS: cluster.brokers.join(',') }),
+  return kafkaConnection(
+    kafkaConfig(
+      validateEnv(KafkaOnlyEnv)({ ...clientEnv, KAFKA_BROKERS: cluster.brokers.join(',') }),
+    ),
   );
 }
 

@@ -61,12 +61,12 @@ export class RunBytes {
   }
 
   /** Writes a body of known bytes. Overwriting the same key with the same bytes is harmless (retries). */
-  putBuffer(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
+  put(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
     return this.store.put(key, body, contentType);
   }
 
   /** Writes a stream of unknown length: one PUT below 5 MiB, else a multipart upload. */
-  putStream(
+  write(
     key: string,
     body: AsyncIterable<Buffer | Uint8Array>,
     contentType: string,

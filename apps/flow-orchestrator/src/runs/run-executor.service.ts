@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { QUOTA_EXCEEDED, runFileKey, StepDefinition } from '@lib/contracts';
+import { QUOTA_EXCEEDED, recordPrincipal, runFileKey, StepDefinition } from '@lib/contracts';
 import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException } from '@lib/errors';
 import { MicroBatcher } from '@lib/queue';
 import { RunBytes } from '../bytes/run-bytes';
-import { principalOfRun } from '../bytes/run-principal';
 import { StepFailedError, StepInput, StepOutput } from '../steps/step';
 import { StepRegistry } from '../steps/step-registry';
 import { RunDeadlines, untilAborted } from './run-deadlines';
@@ -155,7 +154,7 @@ export class RunExecutor {
     const edge = step.Output ?? step.ID;
     for (const [i, o] of outputs.entries()) {
       try {
-        await this.metadata.recordRunFile(principalOfRun(run, SYSTEM_ACTOR, null), {
+        await this.metadata.recordRunFile(recordPrincipal(run, SYSTEM_ACTOR), {
           workflowId: run.workflowId,
           runId: run.id,
           edge,

@@ -1,11 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { EventActor, FlowRunView, QUOTA_EXCEEDED, runFileKey } from '@lib/contracts';
+import {
+  EventActor,
+  FlowRunView,
+  QUOTA_EXCEEDED,
+  recordPrincipal,
+  runFileKey,
+} from '@lib/contracts';
 import { ObjectMetadataClient } from '@lib/clients';
 import { DomainException } from '@lib/errors';
 import { isNoSuchKey, RunBytes, StoredObject } from '../bytes/run-bytes';
-import { principalOfRun } from '../bytes/run-principal';
-import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { RunQueue } from './run-queue.service';
 import { SYSTEM_ACTOR } from './run-state-machine.service';
 import { RunViews } from './run-views';
@@ -41,9 +45,9 @@ export class RunUploadEdgesService {
     private readonly bytes: RunBytes,
     private readonly metadata: ObjectMetadataClient,
     private readonly views: RunViews,
-    config: ConfigService<FlowOrchestratorEnv, true>,
+    { runs }: FlowOrchestratorConfig,
   ) {
-    this.maxInputBytes = config.get('RUN_INPUT_MAX_BYTES', { infer: true });
+    this.maxInputBytes = runs.inputMaxBytes;
   }
 
   /**
@@ -67,7 +71,7 @@ export class RunUploadEdgesService {
       if (input) {
         this.checkInputSize(edge, input.stored.sizeBytes);
         const creator = run.actor.type === 'user' ? run.actor.id : null;
-        await this.metadata.recordRunFile(principalOfRun(run, actor, creator), {
+        await this.metadata.recordRunFile(recordPrincipal(run, actor, creator), {
           workflowId: run.workflowId,
           runId,
           edge: edge.edge,

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { Reconciler } from '@lib/queue';
-import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { RunQueue } from './run-queue.service';
 import { RunsRepository } from './runs.repository';
 
@@ -18,14 +17,10 @@ export class RunsReconciler implements OnApplicationBootstrap, OnApplicationShut
   private readonly reconciler: Reconciler;
   private cursor: string | null = null;
 
-  constructor(
-    repo: RunsRepository,
-    queue: RunQueue,
-    config: ConfigService<FlowOrchestratorEnv, true>,
-  ) {
+  constructor(repo: RunsRepository, queue: RunQueue, { runs }: FlowOrchestratorConfig) {
     this.reconciler = new Reconciler({
       name: 'runs-reconciler',
-      intervalMs: config.get('RUN_RECONCILE_INTERVAL_MS', { infer: true }),
+      intervalMs: runs.reconcileIntervalMs,
       logger: this.logger,
       sweep: async () => {
         // A page per sweep, walking every active run in id order (a wait of any length is reached).

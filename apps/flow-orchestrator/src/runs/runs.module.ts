@@ -1,6 +1,5 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { queueMetricsProvider } from '@lib/queue';
 import { S3_SETTINGS } from '@lib/app';
 import { QueueName } from '@lib/contracts';
@@ -8,7 +7,7 @@ import { ObjectMetadataClient } from '@lib/clients';
 import { ServiceTokens } from '@lib/internal-http';
 import { ObjectStore, Presigner, S3Settings, SigningCredentials } from '@lib/s3';
 import { RunBytes } from '../bytes/run-bytes';
-import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { ResourcesController } from '../resources/resources.controller';
 import { ResourcesService } from '../resources/resources.service';
 import { StepRegistry } from '../steps/step-registry';
@@ -50,12 +49,9 @@ class ObjectMetadataClientShutdown implements OnApplicationShutdown {
     },
     {
       provide: ObjectMetadataClient,
-      inject: [ConfigService, ServiceTokens],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>, tokens: ServiceTokens) =>
-        ObjectMetadataClient.connect({
-          baseUrl: config.get('OBJECT_METADATA_URL', { infer: true }),
-          tokens,
-        }),
+      inject: [FlowOrchestratorConfig, ServiceTokens],
+      useFactory: ({ services }: FlowOrchestratorConfig, tokens: ServiceTokens) =>
+        ObjectMetadataClient.connect({ baseUrl: services.objectMetadataUrl, tokens }),
     },
     {
       provide: ObjectMetadataClientShutdown,
@@ -64,20 +60,15 @@ class ObjectMetadataClientShutdown implements OnApplicationShutdown {
     },
     {
       provide: StepRegistry,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
-        StepRegistry.builtIn({
-          allowPrivateNetworks: config.get('HTTP_STEP_ALLOW_PRIVATE_NETWORKS', { infer: true }),
-        }),
+      inject: [FlowOrchestratorConfig],
+      useFactory: ({ steps }: FlowOrchestratorConfig) =>
+        StepRegistry.builtIn({ allowPrivateNetworks: steps.httpAllowPrivateNetworks }),
     },
     {
       provide: RunDeadlines,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<FlowOrchestratorEnv, true>) =>
-        new RunDeadlines(
-          config.get('STEP_DEADLINE_MS', { infer: true }),
-          config.get('RUN_DEADLINE_MS', { infer: true }),
-        ),
+      inject: [FlowOrchestratorConfig],
+      useFactory: ({ runs }: FlowOrchestratorConfig) =>
+        new RunDeadlines(runs.stepDeadlineMs, runs.runDeadlineMs),
     },
     RunsRepository,
     RunQueue,

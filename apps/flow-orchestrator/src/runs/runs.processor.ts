@@ -1,23 +1,33 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Job, UnrecoverableError } from 'bullmq';
+import { Job, UnrecoverableError, type WorkerOptions } from 'bullmq';
 import { isUUID } from 'class-validator';
 import { JobMap, JobName, QueueName } from '@lib/contracts';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { RunExecutor } from './run-executor.service';
 
-// Worker options are read when the class is declared (decorators), from the same variables the validated
-// config checks at boot (FlowOrchestratorEnv); the defaults are the same.
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+/** The `runs` worker's options from the `runs` config (RUN_CONCURRENCY, RUN_LOCK_DURATION_MS). */
+export function runsWorkerOptions(
+  runs: FlowOrchestratorConfig['runs'],
+): Omit<WorkerOptions, 'connection'> {
+  return {
+    concurrency: runs.concurrency,
+    lockDuration: runs.lockDurationMs,
+    stalledInterval: Math.max(500, Math.floor(runs.lockDurationMs / 2)),
+    maxStalledCount: 5,
+  };
+}
 
 /** The `runs` queue: `run.execute` jobs, bounded concurrency, retried with backoff (default job options). */
-@Processor(QueueName.Runs, {
-  concurrency: env('RUN_CONCURRENCY', 16),
-  lockDuration: env('RUN_LOCK_DURATION_MS', 30_000),
-  stalledInterval: Math.max(500, Math.floor(env('RUN_LOCK_DURATION_MS', 30_000) / 2)),
-  maxStalledCount: 5,
-})
+@Processor(QueueName.Runs)
 export class RunsProcessor extends WorkerHost {
-  constructor(private readonly executor: RunExecutor) {
+  constructor(
+    private readonly executor: RunExecutor,
+    config: FlowOrchestratorConfig,
+  ) {
     super();
+    // @nestjs/bullmq makes the worker from the processor's options once every provider exists (its
+    // onModuleInit): registered here, from the config, they are the ones it uses.
+    Processor(QueueName.Runs, runsWorkerOptions(config.runs))(RunsProcessor);
   }
 
   async process(job: Job<JobMap[typeof JobName.RunExecute]>): Promise<void> {

@@ -72,7 +72,7 @@ export class ArchiveStep implements StepHandler {
     const format = this.format(ctx.step);
     const body = format === 'tgz' ? Readable.from(tar()).pipe(createGzip()) : tar();
     const [filename] = this.plan(ctx.step);
-    const stored = await bytes.putStream(
+    const stored = await bytes.write(
       ctx.outputKeys[0],
       body,
       format === 'tgz' ? 'application/gzip' : 'application/x-tar',

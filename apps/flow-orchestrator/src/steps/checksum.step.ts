@@ -21,7 +21,7 @@ export class ChecksumStep implements StepHandler {
       manifest += `${hash.digest('hex')}  ${input.edge}/${input.filename}\n`;
     }
     const [filename] = this.plan(ctx.step);
-    const stored = await ctx.bytes.putBuffer(
+    const stored = await ctx.bytes.put(
       ctx.outputKeys[0],
       Buffer.from(manifest),
       'text/plain; charset=utf-8',

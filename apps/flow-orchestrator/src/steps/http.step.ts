@@ -101,7 +101,7 @@ export class HttpStep implements StepHandler {
       }
       const contentType = String(res.headers['content-type'] ?? 'application/octet-stream');
       const [filename] = this.plan(ctx.step);
-      const stored = await ctx.bytes.putStream(ctx.outputKeys[0], limited(), contentType);
+      const stored = await ctx.bytes.write(ctx.outputKeys[0], limited(), contentType);
       return [{ filename, objectKey: ctx.outputKeys[0], stored }];
     } finally {
       await client.destroy();

@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { CommonErrorCode, DomainException, UnauthorizedException } from '@lib/errors';
-import { FlowOrchestratorEnv } from '../config/flow-orchestrator.env';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { RunUploadEdgesService } from '../runs/run-upload-edges.service';
 
 interface NotificationRecord {
@@ -27,9 +26,9 @@ export class S3WebhookController {
 
   constructor(
     private readonly edges: RunUploadEdgesService,
-    config: ConfigService<FlowOrchestratorEnv, true>,
+    { uploads }: FlowOrchestratorConfig,
   ) {
-    const secret = config.get('S3_NOTIFICATION_SECRET', { infer: true });
+    const secret = uploads.notificationSecret;
     this.secret = secret ? Buffer.from(`Bearer ${secret}`) : null;
   }
 

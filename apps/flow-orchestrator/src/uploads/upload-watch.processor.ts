@@ -6,20 +6,25 @@ import { Metrics } from '@lib/observability';
 import { MicroBatcher } from '@lib/queue';
 import type { Counter } from 'prom-client';
 import { RunBytes } from '../bytes/run-bytes';
+import { FlowOrchestratorConfig } from '../config/flow-orchestrator.config';
 import { RunsRepository, type WatchedEdge } from '../runs/runs.repository';
 import { RunExpiryService } from '../runs/run-expiry.service';
 import { RunUploadEdgesService } from '../runs/run-upload-edges.service';
 
-const MAX_DELAY_MS = Number(process.env.UPLOAD_WATCH_MAX_DELAY_MS ?? 5_000);
 const MIN_DELAY_MS = 100;
 
 /**
  * The next check of a waiting PutURL: often right after the URL was handed out (uploads usually follow at
- * once), then less and less (a quarter of the time waited so far, at most UPLOAD_WATCH_MAX_DELAY_MS), and
- * once more right at the TTL.
+ * once), then less and less (a quarter of the time waited so far, at most `maxDelayMs`:
+ * UPLOAD_WATCH_MAX_DELAY_MS), and once more right at the TTL.
  */
-export function nextCheckAt(createdAt: number, expiresAt: number, now: number): number {
-  const delay = Math.min(MAX_DELAY_MS, Math.max(MIN_DELAY_MS, (now - createdAt) / 4));
+export function nextCheckAt(
+  createdAt: number,
+  expiresAt: number,
+  now: number,
+  maxDelayMs: number,
+): number {
+  const delay = Math.min(maxDelayMs, Math.max(MIN_DELAY_MS, (now - createdAt) / 4));
   return Math.min(now + delay, expiresAt);
 }
 
@@ -53,6 +58,7 @@ export class UploadWatchProcessor extends WorkerHost {
   });
 
   private readonly checks: Counter<'outcome'>;
+  private readonly maxDelayMs: number;
 
   constructor(
     private readonly repo: RunsRepository,
@@ -60,8 +66,10 @@ export class UploadWatchProcessor extends WorkerHost {
     private readonly expiry: RunExpiryService,
     private readonly bytes: RunBytes,
     metrics: Metrics,
+    config: FlowOrchestratorConfig,
   ) {
     super();
+    this.maxDelayMs = config.uploads.watchMaxDelayMs;
     this.checks = metrics.counter({
       name: 'upload_watch_checks_total',
       help: 'Checks of waiting PutURLs by the upload watcher, by outcome: waiting (checked again later), filled, refused (too large or over quota: removed, checked again later), expired, gone (filled by another notice, or the run moved on).',
@@ -98,7 +106,7 @@ export class UploadWatchProcessor extends WorkerHost {
     }
     this.checks.inc({ outcome: waiting });
     await job.moveToDelayed(
-      nextCheckAt(new Date(watched.createdAt).getTime(), expiresAt, now),
+      nextCheckAt(new Date(watched.createdAt).getTime(), expiresAt, now, this.maxDelayMs),
       token,
     );
     throw new DelayedError();

@@ -8,29 +8,27 @@ describe(gatewayTls.name, () => {
 
   it('should serve cleartext when neither file is set', () => {
     expect(gatewayTls({})).toBeUndefined();
-    expect(gatewayTls({ GATEWAY_TLS_CERT_FILE: ' ', GATEWAY_TLS_KEY_FILE: '' })).toBeUndefined();
+    expect(gatewayTls({ certFile: ' ', keyFile: '' })).toBeUndefined();
   });
 
   it('should read a certificate and its key', () => {
     const tls = gatewayTls({
-      GATEWAY_TLS_CERT_FILE: certificate.certFile,
-      GATEWAY_TLS_KEY_FILE: certificate.keyFile,
+      certFile: certificate.certFile,
+      keyFile: certificate.keyFile,
     });
     expect(tls?.cert.toString()).toBe(certificate.cert);
     expect(tls?.key.toString()).toContain('PRIVATE KEY');
   });
 
   it('should refuse one file without the other', () => {
-    expect(() => gatewayTls({ GATEWAY_TLS_CERT_FILE: certificate.certFile })).toThrow(
-      /must be set together/,
-    );
+    expect(() => gatewayTls({ certFile: certificate.certFile })).toThrow(/must be set together/);
   });
 
   it('should name a file it cannot read', () => {
     expect(() =>
       gatewayTls({
-        GATEWAY_TLS_CERT_FILE: certificate.certFile,
-        GATEWAY_TLS_KEY_FILE: `${certificate.keyFile}.missing`,
+        certFile: certificate.certFile,
+        keyFile: `${certificate.keyFile}.missing`,
       }),
     ).toThrow(/GATEWAY_TLS_KEY_FILE cannot be read \(ENOENT\)/);
   });
@@ -38,8 +36,8 @@ describe(gatewayTls.name, () => {
   it('should refuse a key file that holds no key', () => {
     expect(() =>
       gatewayTls({
-        GATEWAY_TLS_CERT_FILE: certificate.certFile,
-        GATEWAY_TLS_KEY_FILE: certificate.certFile,
+        certFile: certificate.certFile,
+        keyFile: certificate.certFile,
       }),
     ).toThrow(/must be a PEM certificate and its key/);
   });

@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { InvalidEnvironmentError } from '@lib/config';
 
+/** The paths of `GATEWAY_TLS_CERT_FILE` and `GATEWAY_TLS_KEY_FILE` (the gateway's `http.tls` config). */
+export interface GatewayTlsFiles {
+  certFile?: string;
+  keyFile?: string;
+}
+
 export interface GatewayTls {
   cert: Buffer;
   key: Buffer;
@@ -13,9 +19,9 @@ export interface GatewayTls {
  * HTTP/1.1 as the client's ALPN asks; neither: cleartext. One without the other, an unreadable file, or a
  * key that does not match the certificate stops the gateway at start with the problem named.
  */
-export function gatewayTls(env: NodeJS.ProcessEnv): GatewayTls | undefined {
-  const certFile = env.GATEWAY_TLS_CERT_FILE?.trim() || undefined;
-  const keyFile = env.GATEWAY_TLS_KEY_FILE?.trim() || undefined;
+export function gatewayTls(files: GatewayTlsFiles): GatewayTls | undefined {
+  const certFile = files.certFile?.trim() || undefined;
+  const keyFile = files.keyFile?.trim() || undefined;
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) {
     throw new InvalidEnvironmentError([

@@ -2,6 +2,7 @@ import { Transform } from 'class-transformer';
 import {
   IsInt,
   IsOptional,
+  IsString,
   Matches,
   Max,
   Min,
@@ -105,4 +106,16 @@ export class GatewayEnv extends WithServiceTokens(
    */
   @EnvCheck<GatewayEnv>((value) => corsOriginsProblem(value))
   CORS_ALLOWED_ORIGINS?: string;
+
+  /**
+   * The public port's TLS: a PEM certificate chain and its unencrypted key, both or neither (cleartext).
+   * The pair is read and checked as the server starts (`gatewayTls`).
+   */
+  @IsOptional()
+  @IsString()
+  GATEWAY_TLS_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  GATEWAY_TLS_KEY_FILE?: string;
 }

@@ -1,9 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { DomainException } from '@lib/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
-import { GatewayEnv } from '../config/gateway.env';
+import { GatewayConfig } from '../config/gateway.config';
 import { GATEWAY_REDIS } from '../redis/redis.module';
 
 export class TooManyDownloadsException extends DomainException {
@@ -43,11 +42,11 @@ export class DownloadRateLimitGuard implements CanActivate {
 
   constructor(
     @Inject(GATEWAY_REDIS) private readonly redis: Redis,
-    config: ConfigService<GatewayEnv, true>,
+    { downloads }: GatewayConfig,
   ) {
-    this.limit = config.get('DOWNLOAD_RATE_LIMIT', { infer: true });
-    this.windowMs = config.get('DOWNLOAD_RATE_WINDOW_SECONDS', { infer: true }) * 1000;
-    this.prefix = config.get('RATE_LIMIT_PREFIX', { infer: true });
+    this.limit = downloads.rateLimit;
+    this.windowMs = downloads.rateWindowMs;
+    this.prefix = downloads.rateLimitPrefix;
     redis.defineCommand('downloadHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   }
 

@@ -115,15 +115,17 @@ export function WithAuth<B extends Ctor>(Base: B) {
 }
 
 /** What the identity module reads from the validated environment. */
-export interface IdentityEnv {
-  DATABASE_URL: string;
-  DATABASE_CA_FILE?: string;
-  DATABASE_POOL_SIZE?: number;
-  REDIS_URL: string;
-  JWT_SECRET?: string;
-  JWT_JWKS_URL?: string;
-  JWT_ISSUER?: string;
-  JWT_AUDIENCE?: string;
-  JWT_MAX_LIFETIME_SECONDS: number;
-  OPERATOR_TOKEN: string;
+/** The gateway's `auth` config: how JWTs are checked and issued, and the operator API's token. */
+export function authConfig(env: InstanceType<ReturnType<typeof WithAuth>>) {
+  return {
+    /** What @lib/auth's `JwtVerifier.fromEnv` and `JwtIssuer.fromEnv` read. */
+    jwt: {
+      JWT_SECRET: env.JWT_SECRET,
+      JWT_JWKS_URL: env.JWT_JWKS_URL,
+      JWT_ISSUER: env.JWT_ISSUER,
+      JWT_AUDIENCE: env.JWT_AUDIENCE,
+      JWT_MAX_LIFETIME_SECONDS: env.JWT_MAX_LIFETIME_SECONDS,
+    },
+    operatorToken: env.OPERATOR_TOKEN,
+  };
 }

@@ -8,38 +8,41 @@ import {
   WORKFLOW_DIRECTORY,
 } from '@lib/auth';
 import { Global, Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DatabaseConfig, RedisConfig } from '@lib/config';
+import { GatewayConfig } from '../config/gateway.config';
 import { FlowOrchestratorWorkflowDirectory } from '../flows/workflow-directory';
-import type { IdentityEnv } from './auth.env';
+import type { authConfig } from './auth.env';
 import { CachedCredentialStore } from './cached-credential-store.service';
 import { CredentialInvalidationService } from './credential-invalidation.service';
 import { IDENTITY_CONNECTION, identityDataSourceOptions } from './identity-data-source';
 import { IdentityRepository } from './identity.repository';
 import { IdentityService, JWT_ISSUER } from './identity.service';
 
-type Config = ConfigService<IdentityEnv, true>;
+/** What identities read of the gateway's config (`GatewayConfig`, its injection token). */
+export interface IdentityConfig {
+  database: DatabaseConfig;
+  redis: RedisConfig;
+  auth: ReturnType<typeof authConfig>;
+}
 
 /**
  * Identities (orgs, users, API keys) and everything `@lib/auth`'s guard needs. Global, so any gateway
  * module can put `@Authenticated(...)` on its controllers without importing it.
  *
- * Owns its data source (named `identity`, schema `identity`), built from DATABASE_URL, and reads the
- * auth variables of `WithAuth` plus REDIS_URL from the global ConfigService.
+ * Owns its data source (named `identity`, schema `identity`), built from the `database` config, and reads
+ * the `auth` and `redis` sections of the gateway's config.
  */
 @Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       name: IDENTITY_CONNECTION,
-      inject: [ConfigService],
-      useFactory: (config: Config) => ({
+      inject: [GatewayConfig],
+      useFactory: ({ database }: IdentityConfig) => ({
         ...identityDataSourceOptions(
-          {
-            url: config.get('DATABASE_URL', { infer: true }),
-            caFile: config.get('DATABASE_CA_FILE', { infer: true }),
-          },
-          { poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }) },
+          { url: database.url, caFile: database.caFile },
+          { poolSize: database.poolSize },
         ),
         name: IDENTITY_CONNECTION,
         // Fail fast at boot instead of nine silent retries; the orchestrator restarts the pod.
@@ -57,28 +60,28 @@ type Config = ConfigService<IdentityEnv, true>;
     { provide: WORKFLOW_DIRECTORY, useClass: FlowOrchestratorWorkflowDirectory },
     {
       provide: CredentialInvalidationService,
-      inject: [ConfigService],
-      useFactory: (config: Config) =>
+      inject: [GatewayConfig],
+      useFactory: ({ redis }: IdentityConfig) =>
         new CredentialInvalidationService({
-          redisUrl: config.get('REDIS_URL', { infer: true }),
+          redisUrl: redis.url,
           subscribe: true,
         }),
     },
     {
       provide: JwtVerifier,
-      inject: [ConfigService],
-      useFactory: (config: Config) => JwtVerifier.fromEnv(jwtEnv(config)),
+      inject: [GatewayConfig],
+      useFactory: ({ auth }: IdentityConfig) => JwtVerifier.fromEnv(auth.jwt),
     },
     {
       provide: JWT_ISSUER,
-      inject: [ConfigService],
-      useFactory: (config: Config) => JwtIssuer.fromEnv(jwtEnv(config)),
+      inject: [GatewayConfig],
+      useFactory: ({ auth }: IdentityConfig) => JwtIssuer.fromEnv(auth.jwt),
     },
     {
       provide: AUTH_OPTIONS,
-      inject: [ConfigService],
-      useFactory: (config: Config): AuthOptions => ({
-        operatorToken: config.get('OPERATOR_TOKEN', { infer: true }),
+      inject: [GatewayConfig],
+      useFactory: ({ auth }: IdentityConfig): AuthOptions => ({
+        operatorToken: auth.operatorToken,
       }),
     },
   ],
@@ -93,13 +96,3 @@ type Config = ConfigService<IdentityEnv, true>;
   ],
 })
 export class IdentityModule {}
-
-function jwtEnv(config: Config) {
-  return {
-    JWT_SECRET: config.get('JWT_SECRET', { infer: true }),
-    JWT_JWKS_URL: config.get('JWT_JWKS_URL', { infer: true }),
-    JWT_ISSUER: config.get('JWT_ISSUER', { infer: true }),
-    JWT_AUDIENCE: config.get('JWT_AUDIENCE', { infer: true }),
-    JWT_MAX_LIFETIME_SECONDS: config.get('JWT_MAX_LIFETIME_SECONDS', { infer: true }),
-  };
-}

@@ -1,7 +1,6 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
-import { GatewayEnv } from '../config/gateway.env';
+import { GatewayConfig } from '../config/gateway.config';
 
 /** The gateway's Redis connection (readiness; shared state such as rate limits). */
 export const GATEWAY_REDIS = Symbol('GATEWAY_REDIS');
@@ -19,9 +18,9 @@ class RedisShutdown implements OnApplicationShutdown {
   providers: [
     {
       provide: GATEWAY_REDIS,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<GatewayEnv, true>) =>
-        new Redis(config.get('REDIS_URL', { infer: true }), {
+      inject: [GatewayConfig],
+      useFactory: ({ redis }: GatewayConfig) =>
+        new Redis(redis.url, {
           maxRetriesPerRequest: 2,
           enableOfflineQueue: false,
           // The commands of one event-loop turn (concurrent requests' rate-limit hits) go in one write.

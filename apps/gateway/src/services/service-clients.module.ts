@@ -1,13 +1,12 @@
 import { Global, Module, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { FlowOrchestratorClient, ObjectMetadataClient, UsageAggregatorClient } from '@lib/clients';
 import { ServiceTokens } from '@lib/internal-http';
-import { GatewayEnv } from '../config/gateway.env';
+import { GatewayConfig } from '../config/gateway.config';
 
 const services = [
-  { client: ObjectMetadataClient, env: 'OBJECT_METADATA_URL' },
-  { client: FlowOrchestratorClient, env: 'FLOW_ORCHESTRATOR_URL' },
-  { client: UsageAggregatorClient, env: 'USAGE_AGGREGATOR_URL' },
+  { client: ObjectMetadataClient, url: 'objectMetadataUrl' },
+  { client: FlowOrchestratorClient, url: 'flowOrchestratorUrl' },
+  { client: UsageAggregatorClient, url: 'usageAggregatorUrl' },
 ] as const;
 
 interface Closable {
@@ -31,9 +30,9 @@ class ServiceClientsShutdown implements OnApplicationShutdown {
   providers: [
     ...services.map((s) => ({
       provide: s.client,
-      inject: [ConfigService, ServiceTokens],
-      useFactory: (config: ConfigService<GatewayEnv, true>, tokens: ServiceTokens) =>
-        s.client.connect({ baseUrl: config.get(s.env), tokens }),
+      inject: [GatewayConfig, ServiceTokens],
+      useFactory: ({ services: urls }: GatewayConfig, tokens: ServiceTokens) =>
+        s.client.connect({ baseUrl: urls[s.url], tokens }),
     })),
     {
       provide: ServiceClientsShutdown,

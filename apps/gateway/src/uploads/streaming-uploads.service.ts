@@ -83,7 +83,7 @@ const FIELD_MAX_BYTES = 4096;
  * A use case calls `receiveMultipart` (`@fastify/multipart` is registered by the gateway's `main.ts`) with
  * a `keyFor` that checks the file and the fields before it and picks the key; the bytes are in S3 when it
  * returns. If recording them then fails, it calls `discardUnlessRecorded(key, err)` before rethrowing.
- * Or `put(readable, principal, {key, maxBytes})` for any other byte stream. Import `UploadsModule`.
+ * Or `write(readable, principal, {key, maxBytes})` for any other byte stream. Import `UploadsModule`.
  */
 @Injectable()
 export class StreamingUploads {
@@ -96,7 +96,7 @@ export class StreamingUploads {
    * (`UploadTooLargeException`) past `maxBytes`, 400 when the source fails (a client's truncated or
    * malformed body is its fault), 503 when S3 does.
    */
-  async put(
+  async write(
     source: Readable,
     principal: ServicePrincipal,
     target: StreamTarget,
@@ -174,7 +174,7 @@ export class StreamingUploads {
           throw err;
         }
         try {
-          const up = await this.put(part.file, principal, {
+          const up = await this.write(part.file, principal, {
             key,
             maxBytes: opts.maxBytes,
             contentType: part.mimetype,

@@ -4,6 +4,7 @@ import { PresignGetOptions, Presigner } from '@lib/s3';
 import {
   OBJECT_LIMITS,
   parseObjectKey,
+  recordPrincipal,
   type ServicePrincipal,
   type StoredBytes,
 } from '@lib/contracts';
@@ -24,14 +25,7 @@ export interface StoredFileRef {
 function actingFor({ orgId, objectKey }: StoredFileRef): ServicePrincipal {
   const orgKey = parseObjectKey(objectKey)?.orgKey;
   if (!orgKey) throw new Error(`${objectKey} is no object key of the platform`);
-  return {
-    orgId,
-    orgKey,
-    userId: null,
-    role: null,
-    actor: { type: 'system', id: 'object-metadata' },
-    workflowId: null,
-  };
+  return recordPrincipal({ orgId, orgKey }, { type: 'system', id: 'object-metadata' });
 }
 
 /**

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import {
   EventActor,
   FileChange,
@@ -20,7 +19,7 @@ import { OutboxWriter, type PreparedOutboxEvent } from '@lib/events';
 import { MicroBatcher } from '@lib/queue';
 import type { Tx } from '@lib/database';
 import { ObjectBytesService } from '../bytes/object-bytes.service';
-import { ObjectMetadataEnv } from '../config/object-metadata.env';
+import { ObjectMetadataConfig } from '../config/object-metadata.config';
 import { QuotaExceededException } from '../quotas/quotas.exception';
 import { StorageQuotas } from '../quotas/storage-quotas.service';
 import { TtlScheduler } from '../ttl/ttl-scheduler.service';
@@ -76,9 +75,9 @@ export class ObjectsService {
     private readonly bytes: ObjectBytesService,
     private readonly ttl: TtlScheduler,
     private readonly quotas: StorageQuotas,
-    config: ConfigService<ObjectMetadataEnv, true>,
+    config: ObjectMetadataConfig,
   ) {
-    this.maxBytes = config.get('OBJECT_MAX_BYTES', { infer: true });
+    this.maxBytes = config.objects.maxBytes;
   }
 
   /**

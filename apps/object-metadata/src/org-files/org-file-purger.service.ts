@@ -1,6 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { ObjectMetadataEnv } from '../config/object-metadata.env';
+import { ObjectMetadataConfig } from '../config/object-metadata.config';
 import { ObjectBytesService, type StoredFileRef } from '../bytes/object-bytes.service';
 import { OrgFilesRepository } from './org-files.repository';
 
@@ -19,14 +18,11 @@ export class OrgFilePurger implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly repo: OrgFilesRepository,
     private readonly bytes: ObjectBytesService,
-    private readonly config: ConfigService<ObjectMetadataEnv, true>,
+    private readonly config: ObjectMetadataConfig,
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(
-      () => void this.sweep(),
-      this.config.get('ORG_FILE_PURGE_INTERVAL_MS', { infer: true }),
-    );
+    this.timer = setInterval(() => void this.sweep(), this.config.orgFiles.purgeIntervalMs);
     this.timer.unref();
   }
 

@@ -4,10 +4,9 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { JobName } from '@lib/contracts';
 import { Reconciler } from '@lib/queue';
-import { ObjectMetadataEnv } from '../config/object-metadata.env';
+import { ObjectMetadataConfig } from '../config/object-metadata.config';
 import { ObjectsRepository } from '../objects/objects.repository';
 import { ObjectsService } from '../objects/objects.service';
 import { TtlScheduler } from './ttl-scheduler.service';
@@ -34,9 +33,9 @@ export class TtlReconciler implements OnApplicationBootstrap, BeforeApplicationS
     private readonly objects: ObjectsRepository,
     private readonly service: ObjectsService,
     private readonly scheduler: TtlScheduler,
-    config: ConfigService<ObjectMetadataEnv, true>,
+    { ttl }: ObjectMetadataConfig,
   ) {
-    this.intervalMs = config.get('TTL_RECONCILE_INTERVAL_MS', { infer: true });
+    this.intervalMs = ttl.reconcileIntervalMs;
     this.reconciler = new Reconciler({
       name: 'ttl-expiry',
       intervalMs: this.intervalMs,

@@ -1,6 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import { UsageAggregatorEnv } from '../config/usage-aggregator.env';
+import { UsageAggregatorConfig } from '../config/usage-aggregator.config';
 import { UsageRepository } from './usage.repository';
 
 const EVERY_MS = 10 * 60_000;
@@ -17,10 +16,10 @@ export class ProcessedEventsPruner implements OnApplicationBootstrap, OnApplicat
   private readonly retentionMs: number;
 
   constructor(
-    config: ConfigService<UsageAggregatorEnv, true>,
+    config: UsageAggregatorConfig,
     private readonly usage: UsageRepository,
   ) {
-    this.retentionMs = config.get('PROCESSED_EVENTS_RETENTION_HOURS', { infer: true }) * 3_600_000;
+    this.retentionMs = config.usage.processedEventsRetentionMs;
   }
 
   onApplicationBootstrap(): void {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { eventTransportProvider } from '@lib/app';
-import { UsageAggregatorEnv } from '../config/usage-aggregator.env';
+import type { UsageAggregatorConfig } from '../config/usage-aggregator.config';
 import { ProcessedEventsPruner } from './processed-events-pruner';
 import { CONSUMER_GROUP, UsageEventsController } from './usage-events.controller';
 import { UsageController } from './usage.controller';
@@ -13,8 +13,8 @@ import { UsageService } from './usage.service';
     UsageRepository,
     UsageService,
     ProcessedEventsPruner,
-    eventTransportProvider<UsageAggregatorEnv>(CONSUMER_GROUP, (config) => ({
-      partitionsConsumedConcurrently: config.get('USAGE_CONSUMER_CONCURRENCY', { infer: true }),
+    eventTransportProvider<UsageAggregatorConfig>(CONSUMER_GROUP, ({ usage }) => ({
+      partitionsConsumedConcurrently: usage.consumerConcurrency,
     })),
   ],
 })

@@ -34,20 +34,7 @@ export function s3Check(
   return { name, check: (signal) => bucket.checkBucket(signal) };
 }
 
-/** Another service answers 2xx on `url`, usually its `/health/live`. */
-export function httpCheck(name: string, url: string): HealthCheck {
-  return {
-    name,
-    check: async (signal) => {
-      const response = await fetch(url, { signal });
-      // Drain the body so the keep-alive connection returns to the pool.
-      await response.arrayBuffer();
-      if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
-    },
-  };
-}
-
-/** The brokers and their TLS: a `KafkaConnection` of @lib/kafka fits (`kafkaConnectionFromEnv`). */
+/** The brokers and their TLS: a `KafkaConnection` of @lib/kafka fits (`kafkaConnection`). */
 export interface KafkaCheckOptions {
   /** `host:port` bootstrap brokers; one answering is enough. */
   brokers: readonly string[];
