@@ -79,12 +79,16 @@ export async function startTestPlatform(
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
   try {
-    const kafka = await startTestKafka({ ...opts.kafka, nodes: opts.kafkaNodes });
-    stops.push(() => kafka.stop());
-    const s3 = await startTestS3({ corsAllowedOrigins: opts.corsAllowedOrigins, ...opts.s3 });
-    stops.push(() => s3.stop());
-    const db = await createTestDatabase('e2e');
-    stops.push(() => db.drop());
+    // Kafka, the S3 server (two JVMs) and the database clone start side by side, and stop side by side
+    // once the apps are gone.
+    const started = await Promise.allSettled([
+      startTestKafka({ ...opts.kafka, nodes: opts.kafkaNodes }),
+      startTestS3({ corsAllowedOrigins: opts.corsAllowedOrigins, ...opts.s3 }),
+      createTestDatabase('e2e'),
+    ]);
+    const [kafka, s3, db] = [valueOf(started[0]), valueOf(started[1]), valueOf(started[2])];
+    stops.push(() => Promise.allSettled([kafka?.stop(), s3?.stop(), db?.drop()]));
+    if (!kafka || !s3 || !db) throw started.find((r) => r.status === 'rejected')?.reason;
     const redis = testRedisPrefix('e2e');
     stops.push(() => redis.cleanup());
     const operatorToken = randomBytes(32).toString('base64url');
@@ -204,4 +208,8 @@ export async function startTestPlatform(
     await stop();
     throw err;
   }
+}
+
+function valueOf<T>(result: PromiseSettledResult<T>): T | undefined {
+  return result.status === 'fulfilled' ? result.value : undefined;
 }
