@@ -14,7 +14,7 @@ import { expectUsageIsTruth } from '../../support/usage-truth';
 
 const REPLICAS = 2;
 /** Successful operations between two kills (so each kill lands under load). */
-const OPS_BETWEEN_KILLS = 20;
+const OPS_BETWEEN_KILLS = 15;
 const TTL_MS = 3_000;
 
 /** A run that waits for one upload, then copies it and checksums the copy: two artifacts, once each. */
@@ -201,7 +201,7 @@ describe('fault: two replicas of every app, one of each killed in turn under loa
       await load;
     }
     expect(runs.size).toBeGreaterThan(10);
-    expect([...completed.values()].filter((o) => o.ttl).length).toBeGreaterThan(10);
+    expect([...completed.values()].filter((o) => o.ttl).length).toBeGreaterThan(5);
 
     // Every acknowledged write is there; each object with a TTL expired, and only those.
     for (const [id, { org, size, ttl }] of completed) {

@@ -16,7 +16,7 @@ import { expectUsageIsTruth } from '../../support/usage-truth';
 
 const KILLED: readonly AppName[] = ['object-metadata', 'storage', 'usage-aggregator', 'gateway'];
 /** Successful operations between two kills (so each kill lands under load). */
-const OPS_BETWEEN_KILLS = 40;
+const OPS_BETWEEN_KILLS = 30;
 
 // Fault family 5: each app killed with SIGKILL under load, then restarted. Requests may fail while an app
 // is down (the client sees an error, never a false success), but every request that got a 2xx is durable,
