@@ -150,3 +150,11 @@ export async function runPool(
   await Promise.all(Array.from({ length: concurrency }, worker));
   return next;
 }
+
+/** The value of metric `name` (its only series) on the `/metrics` of the management listener at `url`. */
+export async function metricAt(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+  if (!line) throw new Error(`${url} has no metric ${name}`);
+  return Number(line[1]);
+}

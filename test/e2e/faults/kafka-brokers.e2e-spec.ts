@@ -4,6 +4,7 @@ import { readTopics, waitFor, type AppName, type KafkaNode, type TestOrg } from 
 import { AssignerProtocol, logLevel, type Admin } from 'kafkajs';
 import {
   bytesOf,
+  metricAt,
   objectsClient,
   orgStorageClient,
   runPool,
@@ -27,12 +28,7 @@ describe('fault: Kafka brokers (3 nodes, replication factor 3, min.insync.replic
   let admin: Admin;
 
   /** The value of an app's metric `name` (its only series) on its management port's `/metrics`. */
-  async function metric(app: AppName, name: string): Promise<number> {
-    const text = await (await fetch(`${f.t.platform.managementUrls[app]}/metrics`)).text();
-    const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-    if (!line) throw new Error(`${app} has no metric ${name}`);
-    return Number(line[1]);
-  }
+  const metric = (app: AppName, name: string) => metricAt(f.t.platform.managementUrls[app], name);
 
   // Three Kafka nodes, S3 and the apps: more than the default 120 s hook timeout on a loaded machine (a node's
   // start alone may take up to 90 s).

@@ -4,6 +4,7 @@ import { createKafka } from '@lib/kafka';
 import { type AppName, readTopics, type TestOrg, type TopicReader, waitFor } from '@lib/testing';
 import {
   bytesOf,
+  metricAt,
   objectsClient,
   orgStorageClient,
   runPool,
@@ -65,13 +66,8 @@ describe('fault: two replicas of every app, one of each killed in turn under loa
   let reader: TopicReader;
 
   /** A metric of one replica (its only series). */
-  async function metric(app: AppName, replica: number, name: string): Promise<number> {
-    const url = `${f.t.platform.replicaManagementUrl(app, replica)}/metrics`;
-    const text = await (await fetch(url)).text();
-    const line = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-    if (!line) throw new Error(`${app} replica ${replica} has no metric ${name}`);
-    return Number(line[1]);
-  }
+  const metric = (app: AppName, replica: number, name: string) =>
+    metricAt(f.t.platform.replicaManagementUrl(app, replica), name);
 
   /** The one replica of `app`, among `replicas` (default all), that publishes its outbox. */
   const relayLeader = (app: AppName, replicas = [...Array(REPLICAS).keys()]) =>
