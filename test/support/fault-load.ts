@@ -88,6 +88,34 @@ export function objectsClient(t: TestPlatform, org: TestOrg) {
   };
 }
 
+/**
+ * A request a dying app may cut: its answer, or `undefined` when the connection failed. Allowed under a
+ * fault; only a 2xx answer is a promise.
+ */
+export async function attempt<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates an object, PUTs `bytes` to its upload URL and completes it, each step `attempt`ed: the object's
+ * id once `complete` answered 200, `undefined` when any step was refused or cut.
+ */
+export async function uploadObject(
+  objects: ReturnType<typeof objectsClient>,
+  params: Record<string, unknown>,
+  bytes: string,
+): Promise<string | undefined> {
+  const created = await attempt(() => objects.create(params));
+  if (created?.status !== 200) return undefined;
+  if ((await attempt(() => objects.put(created.body.upload_url!, bytes))) !== 200) return undefined;
+  const done = await attempt(() => objects.complete(created.body.id));
+  return done?.status === 200 ? created.body.id : undefined;
+}
+
 /** Org storage calls (`api-key` org private key) of one org. */
 export function orgStorageClient(t: TestPlatform, org: TestOrg) {
   const call = async <T>(

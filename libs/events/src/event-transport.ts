@@ -7,6 +7,7 @@ import {
   IdempotentConsumer,
   type IdempotentConsumerCounters,
   type IdempotentConsumerOptions,
+  noConsumerCounters,
 } from './idempotent-consumer';
 
 /**
@@ -47,16 +48,7 @@ export class EventTransport extends Server implements CustomTransportStrategy {
 
   /** The consumer's state and counters (for metrics); all zero before it starts. */
   counters(): IdempotentConsumerCounters {
-    return (
-      this.consumer?.counters() ?? {
-        processed: 0,
-        duplicates: 0,
-        deadLettered: 0,
-        failedBatches: 0,
-        crashes: 0,
-        consuming: false,
-      }
-    );
+    return this.consumer?.counters() ?? noConsumerCounters();
   }
 
   listen(callback: (err?: unknown) => void): void {

@@ -83,6 +83,18 @@ export interface IdempotentConsumerCounters {
   consuming: boolean;
 }
 
+/** The counters of a consumer that has consumed nothing (and is not consuming). */
+export function noConsumerCounters(): IdempotentConsumerCounters {
+  return {
+    processed: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    failedBatches: 0,
+    crashes: 0,
+    consuming: false,
+  };
+}
+
 /** Wraps a handler/database failure so kafkajs always retries (it gives up on TypeError & co. otherwise). */
 export class EventBatchError extends Error {
   readonly retriable = true;
@@ -156,14 +168,7 @@ export class IdempotentConsumer<T extends Topic> {
   private firstAttempt = Promise.resolve();
   /** Partition batches gathered into one transaction (see the class comment). */
   private readonly transactions: MicroBatcher<PartitionBatch<T>, PartitionOutcome>;
-  private readonly stats: IdempotentConsumerCounters = {
-    processed: 0,
-    duplicates: 0,
-    deadLettered: 0,
-    failedBatches: 0,
-    crashes: 0,
-    consuming: false,
-  };
+  private readonly stats = noConsumerCounters();
 
   constructor(private readonly opts: IdempotentConsumerOptions<T>) {
     this.logger = opts.logger ?? new Logger(`IdempotentConsumer(${opts.groupId})`);

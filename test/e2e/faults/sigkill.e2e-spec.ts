@@ -5,12 +5,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { newKeyToken } from '@lib/contracts';
 import { AppName, REPO_ROOT, waitFor } from '@lib/testing';
 import {
+  attempt,
   bytesOf,
   objectsClient,
   orgStorageClient,
   runPool,
   type FaultPlatform,
   startFaultPlatform,
+  uploadObject,
 } from '../../support/fault-load';
 import { expectUsageIsTruth } from '../../support/usage-truth';
 
@@ -40,34 +42,19 @@ describe('fault: SIGKILL of each app under load', () => {
     const completed = new Map<string, number>(); // object id → size, acknowledged by a 200 complete
     const uploaded = new Map<string, string>(); // org file path → bytes, acknowledged by a 201
     let succeeded = 0;
-    let failed = 0;
     let running = true;
 
     // A failed request (app down, connection reset) is allowed; only 2xx answers are promises.
-    const attempt = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await call();
-      } catch {
-        failed++;
-        return undefined;
-      }
-    };
     const unit = async (i: number) => {
       if (i % 2 === 0) {
-        const created = await attempt(() =>
-          objects.create({ name: `k-${i}.txt`, content_type: 'text' }),
-        );
-        if (created?.status !== 200) return void failed++;
         const bytes = bytesOf(10 + (i % 200));
-        if ((await attempt(() => objects.put(created.body.upload_url!, bytes))) !== 200)
-          return void failed++;
-        const done = await attempt(() => objects.complete(created.body.id));
-        if (done?.status !== 200) return void failed++;
-        completed.set(created.body.id, bytes.length);
+        const id = await uploadObject(objects, { name: `k-${i}.txt`, content_type: 'text' }, bytes);
+        if (!id) return;
+        completed.set(id, bytes.length);
       } else {
         const bytes = bytesOf(20 + (i % 300));
         const res = await attempt(() => storage.upload(`u-${i}.bin`, bytes, 'kill'));
-        if (res?.status !== 201) return void failed++;
+        if (res?.status !== 201) return;
         uploaded.set(`kill/u-${i}.bin`, bytes);
       }
       succeeded++;
