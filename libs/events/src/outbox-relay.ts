@@ -38,6 +38,12 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Fallback poll when no NOTIFY arrives (a missed notification costs at most this). Default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * Pause after a round that sent rows, so that the rows committed meanwhile share the next round: under
+   * load, at most one round (one Produce, one mark) per this long; an idle relay still sends a new row at
+   * once. Default 10 ms.
+   */
+  gatherMs?: number;
   /** How often a standby replica tries to take over. Default 2000 ms. */
   standbyRetryMs?: number;
   /** Retry delays after a failed round (Kafka or Postgres). Default 200 ms doubling to 3 s, with jitter. */
@@ -152,6 +158,7 @@ export class OutboxRelay {
   private readonly names: KafkaNames;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly gatherMs: number;
   private readonly standbyRetryMs: number;
   private readonly retentionMs: number;
   private readonly pruneIntervalMs: number;
@@ -184,6 +191,7 @@ export class OutboxRelay {
     this.names = opts.names ?? new KafkaNames();
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
+    this.gatherMs = opts.gatherMs ?? 10;
     this.standbyRetryMs = opts.standbyRetryMs ?? 2_000;
     this.retentionMs = opts.retentionMs ?? 3_600_000;
     this.pruneIntervalMs = opts.pruneIntervalMs ?? 60_000;
@@ -240,7 +248,8 @@ export class OutboxRelay {
         const sent = await this.publishRound();
         failures = 0;
         await this.pruneIfDue();
-        if (sent < this.batchSize && !this.notified) await this.sleep(this.pollIntervalMs, true);
+        if (sent === 0 && !this.notified) await this.sleep(this.pollIntervalMs, true);
+        else if (sent < this.batchSize) await this.sleep(this.gatherMs, false);
       } catch (err) {
         failures += 1;
         this.stats.failedAttempts += 1;

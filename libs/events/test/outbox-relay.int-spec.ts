@@ -182,6 +182,31 @@ describe(OutboxRelay.name, () => {
     expect(counters.lockAttempts).toBeGreaterThan(1);
   });
 
+  it('should pause after a round that sent rows, so the rows committed meanwhile share the next round', async () => {
+    const relay = newRelay({ gatherMs: 1_500 });
+    relay.start();
+    await waitFor('the relay to lead', () => relay.counters().leader);
+    const append = (version: number) =>
+      ds.transaction((m) =>
+        writer.append(
+          m,
+          Topic.StorageFileUpdated,
+          'obj_gather',
+          storageFileUpdated({ objectId: 'obj_gather', version }),
+        ),
+      );
+
+    const first = await append(1);
+    await collector.waitForIds([first.id]);
+    await waitFor('the relay to count its publish', () => relay.counters().published === 1);
+    const rest = [];
+    // Committed one by one while the relay pauses after its first round.
+    for (let version = 2; version <= 6; version++) rest.push(await append(version));
+    await collector.waitForIds(rest.map((e) => e.id));
+    await waitFor('the relay to count the rest', () => relay.counters().published === 6);
+    expect(relay.counters().batches).toBe(2);
+  });
+
   it('should drain a large backlog in batches and prune published rows after retention', async () => {
     const relay = newRelay({ retentionMs: 1, pruneIntervalMs: 0 });
     const count = 5_000;
