@@ -41,7 +41,7 @@ export interface OutboxRelayOptions {
   /**
    * Pause after a round that sent rows, so that the rows committed meanwhile share the next round: under
    * load, at most one round (one Produce, one mark) per this long; an idle relay still sends a new row at
-   * once. Default 10 ms.
+   * once. Default 25 ms.
    */
   gatherMs?: number;
   /** How often a standby replica tries to take over. Default 2000 ms. */
@@ -191,7 +191,7 @@ export class OutboxRelay {
     this.names = opts.names ?? new KafkaNames();
     this.batchSize = opts.batchSize ?? 500;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
-    this.gatherMs = opts.gatherMs ?? 10;
+    this.gatherMs = opts.gatherMs ?? 25;
     this.standbyRetryMs = opts.standbyRetryMs ?? 2_000;
     this.retentionMs = opts.retentionMs ?? 3_600_000;
     this.pruneIntervalMs = opts.pruneIntervalMs ?? 60_000;

@@ -74,6 +74,7 @@ export class OrgTree {
 
   /** The folder at `segments`, creating what is missing; 409 when a segment is a file. */
   async mkdirs(m: Tx, orgId: string, root: OrgFolder, segments: string[]): Promise<OrgFolder> {
+    if (segments.length === 0) return root;
     const chain = await this.repo.walk(m, root.id, segments);
     let current = chain[chain.length - 1];
     for (let i = chain.length - 1; i < segments.length; i++) {
