@@ -10,17 +10,15 @@
  * - list: the first page against a deep page reached by cursor, over BENCH_LIST_OBJECTS objects of one org
  *   (default 1,000,000, inserted with SQL), `include_total_count=false`; then the first page with the count.
  * - TTL: BENCH_TTL_OBJECTS objects (default 100,000) whose deadlines are spread over one minute, seeded as
- *   create leaves them (rows with SQL, delayed `object.expire` jobs in bulk); lateness = the expiry's
+ *   create leaves them (rows with SQL; the TTL sweeper reads deadlines from Postgres); lateness = the expiry's
  *   `occurredAt` (the row turned DELETED) and the event's arrival at a Kafka consumer, minus the
  *   deadline. An object not expired 60 s after its deadline counts as missed.
  *
  * Apps log at `warn` (per-request logs off). Prints markdown tables.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { JobName, QueueName, Topic } from '@lib/contracts';
-import { jobIdFor, JobProducer, queueConnection } from '@lib/queue';
-import { readTopics, TEST_REDIS_URL, TestOrg, TestPlatform } from '@lib/testing';
+import { Topic } from '@lib/contracts';
+import { readTopics, TestOrg, TestPlatform } from '@lib/testing';
 import { Client } from 'pg';
 import { Pool } from 'undici';
 import { runBenchMain, sectionWanted } from './lib/bench-main';
@@ -210,8 +208,8 @@ async function benchTtl(t: TestPlatform, org: TestOrg): Promise<void> {
   };
   const scanner = setInterval(collect, 50);
 
-  // The rows and their delayed jobs, as create would leave them (the create path is measured above):
-  // inserted with SQL and enqueued in bulk, deadlines spread evenly over one minute.
+  // The rows as create would leave them (the create path is measured above; a deadline is a column, no
+  // job): inserted with SQL, deadlines spread evenly over one minute.
   const seedStart = Date.now();
   const windowStart = seedStart + 30_000;
   const deadlines = new Map<string, number>();
@@ -240,21 +238,6 @@ async function benchTtl(t: TestPlatform, org: TestOrg): Promise<void> {
     );
   }
   await db.end();
-  const queue = new Queue(QueueName.TtlExpiry, {
-    connection: queueConnection(TEST_REDIS_URL),
-    prefix: t.redisPrefix,
-  });
-  const producer = new JobProducer(new Map([[QueueName.TtlExpiry, queue]]));
-  for (let from = 0; from < entries.length; from += 5_000) {
-    await producer.enqueueBulk(
-      JobName.ObjectExpire,
-      entries.slice(from, from + 5_000).map(([objectId, runAt]) => ({
-        data: { objectId },
-        opts: { jobId: jobIdFor(JobName.ObjectExpire, objectId), runAt },
-      })),
-    );
-  }
-  await queue.close();
   const seedSeconds = (Date.now() - seedStart) / 1000;
   if (Date.now() > windowStart) throw new Error('seeding took longer than planned');
   const end = windowStart + TTL_WINDOW_MS + 60_000;

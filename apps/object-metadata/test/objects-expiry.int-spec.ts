@@ -13,14 +13,15 @@ import { OBJECTS_CONFIG, objectMetadataDatabase } from './object-metadata-databa
 const ORG = randomUUID();
 const actor = { type: 'system' as const, id: 'test' };
 
-// TTL expiry in batches against a real Postgres: what turns DELETED, the events it writes, the bytes it
-// removes, and what happens when S3 refuses.
+// TTL expiry (the TTL sweeper's batches) against a real Postgres: what turns DELETED and in which order, the
+// events it writes, the bytes it removes, rows another transaction holds, and what happens when S3 refuses.
 describe(`${ObjectsService.name} (expiry)`, () => {
   let close: () => Promise<void>;
   let dataSource: DataSource;
   let sut: ObjectsService;
   let deleteFails = false;
   const deletedKeys: string[][] = [];
+  const scheduledPurges: string[] = [];
 
   const bytes = {
     uploadUrl: () => 'http://s3.test/upload',
@@ -58,9 +59,10 @@ describe(`${ObjectsService.name} (expiry)`, () => {
   beforeAll(async () => {
     ({ dataSource, close } = await objectMetadataDatabase('om_ttl'));
     const ttl = {
-      scheduleExpiry: () => Promise.resolve(),
-      cancelExpiry: () => Promise.resolve(),
-      schedulePurges: () => Promise.resolve(),
+      schedulePurges: (ids: string[]) => {
+        scheduledPurges.push(...ids);
+        return Promise.resolve();
+      },
     };
     sut = new ObjectsService(
       new ObjectsRepository(dataSource),
@@ -74,24 +76,31 @@ describe(`${ObjectsService.name} (expiry)`, () => {
 
   afterAll(() => close?.());
 
-  it('should expire what is due, leave what is not, and ignore what is gone, in one batch', async () => {
+  const keysOf = async (ids: string[]) =>
+    (
+      await dataSource.query<{ object_key: string }[]>(
+        `SELECT object_key FROM objects WHERE id = ANY($1) ORDER BY delete_after_time_ms`,
+        [ids],
+      )
+    ).map((r) => r.object_key);
+
+  it('should expire what is due, most overdue first, a batch at a time, and leave everything else', async () => {
     const due = [await create(1), await create(1), await create(1)];
     const later = await create(3_600_000);
+    const noDeadline = await create(null);
     const deleted = await create(1);
     await sut.delete(ORG, deleted.id, actor);
-    const unknown = 'obj_0190000000007000800000000000beef';
     await waitFor('the 1 ms deadlines to pass', () => Date.now() > due[2].delete_after_time_ms!);
     deletedKeys.length = 0;
 
-    const outcomes = await sut.expireMany([...due.map((o) => o.id), later.id, deleted.id, unknown]);
-
+    expect(await sut.expireDue(2)).toBe(2);
+    expect(deletedKeys).toEqual([await keysOf([due[0].id, due[1].id])]); // one S3 request per batch
+    expect(await sut.expireDue(1_000)).toBe(1);
+    expect(deletedKeys[1]).toEqual(await keysOf([due[2].id]));
     for (const o of due) {
-      expect(outcomes.get(o.id)).toEqual({ status: 'done' });
       expect(await row(o.id)).toEqual({ state: 'DELETED', purge_pending: false, version: 2 });
       expect(await eventsOf(o.id)).toEqual(['created@1', 'expired@2']);
     }
-    expect(deletedKeys).toHaveLength(1); // one S3 request for the batch
-    expect(deletedKeys[0]).toHaveLength(3);
     // Their upload URLs are still valid: the bytes are removed once more when those have expired.
     const late = await dataSource.query<{ id: string; late_purge_at_ms: string }[]>(
       `SELECT id, late_purge_at_ms FROM objects WHERE id = ANY($1)`,
@@ -101,32 +110,43 @@ describe(`${ObjectsService.name} (expiry)`, () => {
       const created = due.find((o) => o.id === l.id)!.create_time_ms;
       expect(Number(l.late_purge_at_ms)).toBe(created + 3_660_000);
     }
-
-    expect(outcomes.get(later.id)).toEqual({
-      status: 'later',
-      retryAt: later.delete_after_time_ms,
-    });
     expect(await row(later.id)).toMatchObject({ state: 'UPLOADING', version: 1 });
-    expect(outcomes.get(deleted.id)).toEqual({ status: 'done' });
+    expect(await row(noDeadline.id)).toMatchObject({ state: 'UPLOADING', version: 1 });
     expect(await eventsOf(deleted.id)).toEqual(['created@1', 'deleted@2']);
-    expect(outcomes.get(unknown)).toEqual({ status: 'done' });
 
-    // A second run (a duplicate job) changes nothing.
-    await sut.expireMany(due.map((o) => o.id));
+    // The next sweep finds nothing and changes nothing.
+    expect(await sut.expireDue(1_000)).toBe(0);
     for (const o of due) expect(await eventsOf(o.id)).toEqual(['created@1', 'expired@2']);
   });
 
-  it('should keep the object DELETED with its bytes to purge when S3 refuses, and purge on retry', async () => {
+  it('should skip a due object another transaction holds, and expire it once it is free', async () => {
+    const o = await create(1);
+    await waitFor('the deadline to pass', () => Date.now() > o.delete_after_time_ms!);
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT id FROM objects WHERE id = $1 FOR UPDATE`, [o.id]);
+      expect(await sut.expireDue(1_000)).toBe(0); // not waited for
+      await holder.commitTransaction();
+    } finally {
+      await holder.release();
+    }
+    expect(await sut.expireDue(1_000)).toBe(1);
+    expect(await eventsOf(o.id)).toEqual(['created@1', 'expired@2']);
+  });
+
+  it('should keep the object DELETED with its bytes to purge when S3 refuses, and hand them to a purge job', async () => {
     const o = await create(1);
     await waitFor('the deadline to pass', () => Date.now() > o.delete_after_time_ms!);
     deleteFails = true;
-    const failed = await sut.expireMany([o.id]);
-    expect(failed.get(o.id)).toMatchObject({ status: 'failed' });
+    scheduledPurges.length = 0;
+    expect(await sut.expireDue(1_000)).toBe(1);
     expect(await row(o.id)).toEqual({ state: 'DELETED', purge_pending: true, version: 2 });
+    expect(scheduledPurges).toEqual([o.id]);
 
     deleteFails = false;
-    const retried = await sut.expireMany([o.id]);
-    expect(retried.get(o.id)).toEqual({ status: 'done' });
+    await sut.purgeByIds([o.id]);
     expect(await row(o.id)).toEqual({ state: 'DELETED', purge_pending: false, version: 2 });
     expect(await eventsOf(o.id)).toEqual(['created@1', 'expired@2']);
   });
@@ -165,11 +185,5 @@ describe(`${ObjectsService.name} (expiry)`, () => {
     await sut.delete(ORG, o.id, actor);
     expect(deletedKeys).toEqual([[completed.object_key]]);
     expect((await keyOf()).late_purge_at_ms).toBeNull();
-  });
-
-  it('should not expire an object without a deadline', async () => {
-    const o = await create(null);
-    expect((await sut.expireMany([o.id])).get(o.id)).toEqual({ status: 'done' });
-    expect(await row(o.id)).toMatchObject({ state: 'UPLOADING' });
   });
 });

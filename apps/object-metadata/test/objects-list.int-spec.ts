@@ -101,12 +101,7 @@ describe(`${ObjectsService.name} (list)`, () => {
       },
       'bytes',
     );
-    const ttl = strict<TtlScheduler>(
-      {
-        cancelExpiry: () => Promise.resolve(),
-      },
-      'ttl',
-    );
+    const ttl = strict<TtlScheduler>({}, 'ttl');
     sut = new ObjectsService(
       new ObjectsRepository(dataSource),
       new OutboxWriter({ source: '/object-metadata-test' }),

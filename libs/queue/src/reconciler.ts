@@ -12,6 +12,10 @@ export interface ReconcilerOptions {
    */
   sweep: () => Promise<number>;
   logger: ReconcilerLogger;
+  /** The items a sweep finds are routine work (not something Redis lost): not logged. */
+  quiet?: boolean;
+  /** Sweeps start every `intervalMs` (at once after a longer sweep), not `intervalMs` after the last ended. */
+  fixedRate?: boolean;
 }
 
 /**
@@ -46,7 +50,11 @@ export class Reconciler {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.runOnce().finally(() => this.schedule(this.opts.intervalMs));
+      const started = Date.now();
+      void this.runOnce().finally(() => {
+        const { intervalMs, fixedRate } = this.opts;
+        this.schedule(fixedRate ? Math.max(0, intervalMs - (Date.now() - started)) : intervalMs);
+      });
     }, delayMs);
     this.timer.unref();
   }
@@ -54,7 +62,9 @@ export class Reconciler {
   private async sweep(): Promise<void> {
     try {
       const count = await this.opts.sweep();
-      if (count > 0) this.opts.logger.log(`${this.opts.name}: re-enqueued ${count} item(s)`);
+      if (count > 0 && !this.opts.quiet) {
+        this.opts.logger.log(`${this.opts.name}: re-enqueued ${count} item(s)`);
+      }
     } catch (err) {
       this.opts.logger.error(
         `${this.opts.name}: sweep failed, retrying in ${this.opts.intervalMs} ms: ${String(err)}`,

@@ -11,11 +11,12 @@ const RECONCILE_INTERVAL_MS = 1_000;
 const TTL_OBJECTS = 40;
 const RUNS = 12;
 
-// Fault family 2: Redis flushed (every key of the platform's BullMQ prefix) while TTL jobs and queued runs
-// are pending. Postgres holds every deadline and every run; the reconcilers (TTL_RECONCILE_INTERVAL_MS,
-// RUN_RECONCILE_INTERVAL_MS, 1 s here) enqueue again what Redis lost: every object still expires (bytes
-// gone) and every run still runs to COMPLETE.
-describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
+// Fault family 2: Redis flushed (every key of the platform's BullMQ prefix) while TTL deadlines and queued
+// runs are pending. Postgres holds every deadline and every run: the TTL sweeper reads deadlines from it
+// (none is a Redis job), and the reconcilers (TTL_RECONCILE_INTERVAL_MS for purges, RUN_RECONCILE_INTERVAL_MS,
+// 1 s here) enqueue again what Redis lost: every object still expires (bytes gone) and every run still runs
+// to COMPLETE.
+describe('fault: Redis flushed with TTL deadlines and queued runs pending', () => {
   let f: FaultPlatform;
   let receiver: HoldingReceiver;
   let hookUrl: string;
@@ -65,8 +66,7 @@ describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
     expect(Number(pending.rows[0].n)).toBeGreaterThan(0);
     const objects = objectsClient(f.t, f.org);
     // Objects with deadlines several seconds away (created after the runs, so no other work delays the
-    // flush past them), half of them with bytes: their expiry jobs are delayed jobs in Redis when it is
-    // flushed.
+    // flush past them), half of them with bytes: still live when Redis is flushed.
     const ids: string[] = [];
     for (let i = 0; i < TTL_OBJECTS; i++) {
       const created = await objects.create({
@@ -86,7 +86,7 @@ describe('fault: Redis flushed with TTL jobs and queued runs pending', () => {
       `SELECT count(*) AS n FROM object_metadata.objects WHERE id = ANY($1) AND state <> 'DELETED'`,
       [ids],
     );
-    // Their expiry jobs are pending (on a normal machine all of them; a stalled one may let a few fire).
+    // Their deadlines are pending (on a normal machine all of them; a stalled one may let a few pass).
     expect(Number(live.rows[0].n)).toBeGreaterThan(TTL_OBJECTS / 2);
 
     await f.t.flushRedis();

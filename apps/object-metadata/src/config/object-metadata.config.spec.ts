@@ -19,7 +19,7 @@ describe('ObjectMetadataConfig', () => {
     const config = ObjectMetadataConfig.load({ ...raw, OBJECT_MAX_BYTES: '1048576' });
     expect(config.services).toEqual({ storageUrl: 'http://storage:3002' });
     expect(config.objects).toEqual({ maxBytes: 1_048_576 });
-    expect(config.ttl).toEqual({ reconcileIntervalMs: 10_000 });
+    expect(config.ttl).toEqual({ sweepIntervalMs: 100, reconcileIntervalMs: 10_000 });
     expect(config.orgFiles).toEqual({ purgeIntervalMs: 30_000 });
     expect(config.kafka.brokers).toEqual(['kafka-1:9092', 'kafka-2:9092']);
     expect(config.s3.bucket).toBe('platform');

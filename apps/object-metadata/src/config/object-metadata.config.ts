@@ -21,6 +21,9 @@ export class ObjectMetadataConfig extends defineConfig(ObjectMetadataEnv, (env) 
   s3: s3Config(env),
   services: { storageUrl: env.STORAGE_URL },
   objects: { maxBytes: env.OBJECT_MAX_BYTES },
-  ttl: { reconcileIntervalMs: env.TTL_RECONCILE_INTERVAL_MS },
+  ttl: {
+    sweepIntervalMs: env.TTL_SWEEP_INTERVAL_MS,
+    reconcileIntervalMs: env.TTL_RECONCILE_INTERVAL_MS,
+  },
   orgFiles: { purgeIntervalMs: env.ORG_FILE_PURGE_INTERVAL_MS },
 })) {}

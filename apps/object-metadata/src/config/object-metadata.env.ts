@@ -22,7 +22,17 @@ export class ObjectMetadataEnv extends WithServiceTokens(
   @ServiceUrl()
   STORAGE_URL!: string;
 
-  /** How often the TTL reconciler sweeps Postgres for deadlines Redis may have lost. */
+  /** How often the TTL sweeper expires the objects whose deadline has passed (their lateness at most). */
+  @Transform(envTransforms.toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  TTL_SWEEP_INTERVAL_MS: number = 100;
+
+  /**
+   * How often the TTL reconciler sweeps Postgres for bytes of deleted objects not confirmed gone (purge jobs
+   * Redis may have lost) and runs the late purges that are due.
+   */
   @Transform(envTransforms.toInt)
   @IsInt()
   @Min(100)

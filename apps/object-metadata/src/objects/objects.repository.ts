@@ -22,11 +22,6 @@ export interface ListFilter {
   search?: string;
 }
 
-export interface DueObject {
-  id: string;
-  deleteAfterTimeMs: number;
-}
-
 interface ObjectRow {
   id: string;
   org_id: string;
@@ -279,25 +274,26 @@ export class ObjectsRepository {
   }
 
   /**
-   * TTL expiry of many objects at once: those still live whose deadline is at or before `now` turn
-   * DELETED (unpublished, bytes to purge). Rows are locked in id order, so concurrent batches cannot
-   * deadlock. Returns the rows it changed.
+   * TTL expiry: up to `max` live objects whose deadline is at or before `now`, most overdue first (index
+   * objects_due), turn DELETED (unpublished, bytes to purge). Rows another transaction holds (a delete, a
+   * complete, another replica's sweep) are skipped, not waited for: the next sweep finds them if they are
+   * still due. Returns the rows it changed.
    */
-  async markExpired(
+  async expireDue(
     manager: EntityManager,
-    ids: string[],
     now: number,
+    max: number,
     latePurgeAfterMs: number,
   ): Promise<ObjectEntity[]> {
     const rows = updatedRows(
       await manager.query(
-        `UPDATE objects SET ${deletedColumns('$2', '$3')}
+        `UPDATE objects SET ${deletedColumns('$1', '$3')}
          WHERE id IN (
            SELECT id FROM objects
-           WHERE id = ANY($1) AND state <> 'DELETED' AND delete_after_time_ms <= $2
-           ORDER BY id FOR UPDATE)
+           WHERE state <> 'DELETED' AND delete_after_time_ms IS NOT NULL AND delete_after_time_ms <= $1
+           ORDER BY delete_after_time_ms LIMIT $2 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
-        [ids, now, latePurgeAfterMs],
+        [now, max, latePurgeAfterMs],
       ),
     );
     return rows.map(toEntity);
@@ -493,17 +489,6 @@ export class ObjectsRepository {
       [orgId, key, max],
     );
     return rows.map((r) => r.value);
-  }
-
-  /** Live objects whose deadline is at or before `by`, most urgent first (index objects_due). */
-  async findDue(by: number, max: number): Promise<DueObject[]> {
-    const rows = await this.dataSource.query<{ id: string; delete_after_time_ms: string }[]>(
-      `SELECT id, delete_after_time_ms FROM objects
-       WHERE state <> 'DELETED' AND delete_after_time_ms IS NOT NULL AND delete_after_time_ms <= $1
-       ORDER BY delete_after_time_ms LIMIT $2`,
-      [by, max],
-    );
-    return rows.map((r) => ({ id: r.id, deleteAfterTimeMs: Number(r.delete_after_time_ms) }));
   }
 
   /** Deleted objects whose late purge is due (index objects_late_purge), oldest first. */

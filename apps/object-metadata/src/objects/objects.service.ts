@@ -37,11 +37,7 @@ import {
 } from './objects.exception';
 import { ListScope, ObjectsRepository } from './objects.repository';
 
-/** What an expiry job should do next: nothing, run again at `retryAt` (not due yet), or fail (retried). */
-export type ExpiryOutcome =
-  { status: 'done' } | { status: 'later'; retryAt: number } | { status: 'failed'; error: unknown };
-
-// Redis must not hold a request hostage: past this, the reconciler schedules from Postgres instead.
+// Redis must not hold a request hostage: past this, the reconciler schedules a purge from Postgres instead.
 const SCHEDULE_TIMEOUT_MS = 2_000;
 
 // Creates that arrive together share one transaction: one commit (the costly part: a WAL flush and the
@@ -82,7 +78,7 @@ export class ObjectsService {
 
   /**
    * Creates an object in `UPLOADING` and publishes `storage_file.updated` (created) in the same
-   * transaction; then schedules its expiry, and answers with a presigned `upload_url`.
+   * transaction, and answers with a presigned `upload_url`. The TTL sweeper deletes it at its `ttl_ms` deadline.
    */
   async create(cmd: ObjectCreateCall, principal: ServicePrincipal): Promise<ObjectView> {
     const id = newObjectId();
@@ -115,13 +111,6 @@ export class ObjectsService {
     ]);
     const failure = await this.creates.submit({ object, event });
     if (failure) throw failure;
-    // After the commit, so the job always finds the row. Postgres holds the deadline: if Redis is
-    // unavailable now, the reconciler enqueues it later.
-    if (object.deleteAfterTimeMs !== null) {
-      await this.bestEffort(`schedule the expiry of ${id}`, () =>
-        this.ttl.scheduleExpiry(id, object.deleteAfterTimeMs!),
-      );
-    }
     return { ...toObjectView(object), upload_url: this.bytes.uploadUrl(object.objectKey) };
   }
 
@@ -227,21 +216,18 @@ export class ObjectsService {
    */
   async delete(orgId: string, id: string, actor: EventActor): Promise<ObjectView> {
     const now = Date.now();
-    const { object, changed } = await this.objects.transaction(async (manager) => {
+    const object = await this.objects.transaction(async (manager) => {
       const row = await this.objects.markDeleted(manager, orgId, id, now, LATE_PURGE_AFTER_MS);
       if (row) {
         await this.quotas.charge(manager, [released(row)]);
         await this.appendEvent(manager, row, 'deleted', actor, now);
-        return { object: row, changed: true };
+        return row;
       }
       const current = await this.objects.findInOrg(orgId, id, manager);
       if (!current) throw new ObjectNotFoundException(id);
-      return { object: current, changed: false };
+      return current;
     });
-    if (changed && object.deleteAfterTimeMs !== null) {
-      await this.bestEffort(`cancel the expiry of ${id}`, () => this.ttl.cancelExpiry(id));
-    }
-    if (object.purgePending) await this.purgeOrRetryLater(object);
+    if (object.purgePending) await this.purgeOrRetryLater([object]);
     return toObjectView(object);
   }
 
@@ -268,15 +254,14 @@ export class ObjectsService {
   }
 
   /**
-   * `object.expire` jobs, a batch at a time: every object of `ids` still live past its deadline turns
-   * DELETED and gets its `expired` event in one transaction, then the bytes go in one S3 request.
-   * Re-checks everything in Postgres, so a duplicate or stale job is harmless. An object whose bytes could
-   * not be removed answers `failed` (its job is retried); one not due yet answers `later`.
+   * TTL expiry (the TTL sweeper): up to `max` live objects past their deadline turn DELETED, each with its
+   * `expired` event, in one transaction; then their bytes go in one S3 request. Bytes S3 would not remove
+   * stay `purge_pending` and get purge jobs. Returns how many objects it expired.
    */
-  async expireMany(ids: string[]): Promise<Map<string, ExpiryOutcome>> {
+  async expireDue(max: number): Promise<number> {
     const now = Date.now();
     const expired = await this.objects.transaction(async (manager) => {
-      const rows = await this.objects.markExpired(manager, ids, now, LATE_PURGE_AFTER_MS);
+      const rows = await this.objects.expireDue(manager, now, max, LATE_PURGE_AFTER_MS);
       await this.quotas.charge(manager, rows.map(released));
       await this.outbox.appendMany(
         manager,
@@ -288,28 +273,8 @@ export class ObjectsService {
       );
       return rows;
     });
-    const outcomes = new Map<string, ExpiryOutcome>();
-    const toPurge = [...expired];
-    const changed = new Set(expired.map((o) => o.id));
-    const others = ids.filter((id) => !changed.has(id));
-    if (others.length > 0) {
-      const current = new Map((await this.objects.findByIds(others)).map((o) => [o.id, o]));
-      for (const id of others) {
-        const o = current.get(id);
-        if (o?.state === 'DELETED' && o.purgePending) toPurge.push(o);
-        else if (o && o.state !== 'DELETED' && o.deleteAfterTimeMs !== null) {
-          // Not due yet: a clock ahead of this one scheduled it.
-          outcomes.set(id, { status: 'later', retryAt: o.deleteAfterTimeMs });
-        } else outcomes.set(id, { status: 'done' });
-      }
-    }
-    try {
-      await this.purge(toPurge);
-      for (const o of toPurge) outcomes.set(o.id, { status: 'done' });
-    } catch (error) {
-      for (const o of toPurge) outcomes.set(o.id, { status: 'failed', error });
-    }
-    return outcomes;
+    await this.purgeOrRetryLater(expired.filter((o) => o.purgePending));
+    return expired.length;
   }
 
   /**
@@ -339,15 +304,16 @@ export class ObjectsService {
   }
 
   /** Removes the bytes now; when storage fails, a purge job retries (and the reconciler backs it up). */
-  private async purgeOrRetryLater(object: ObjectEntity): Promise<void> {
+  private async purgeOrRetryLater(objects: ObjectEntity[]): Promise<void> {
     try {
-      await this.purge([object]);
+      await this.purge(objects);
     } catch (err) {
+      const ids = objects.map((o) => o.id);
       this.logger.warn(
-        `removing the bytes of ${object.id} failed, retrying in the background: ${String(err)}`,
+        `removing the bytes of ${ids.length} object(s) failed, retrying in the background: ${String(err)}`,
       );
-      await this.bestEffort(`schedule the purge of ${object.id}`, () =>
-        this.ttl.schedulePurges([object.id]),
+      await this.bestEffort(`schedule the purge of ${ids.length} object(s)`, () =>
+        this.ttl.schedulePurges(ids),
       );
     }
   }

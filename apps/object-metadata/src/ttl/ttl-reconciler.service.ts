@@ -4,30 +4,27 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { JobName } from '@lib/contracts';
 import { Reconciler } from '@lib/queue';
 import { ObjectMetadataConfig } from '../config/object-metadata.config';
 import { ObjectsRepository } from '../objects/objects.repository';
 import { ObjectsService } from '../objects/objects.service';
 import { TtlScheduler } from './ttl-scheduler.service';
 
-/** Most deadlines (and purges) handed over per sweep; the most urgent go first, the rest next time. */
+/** Most purges handed over per sweep; the rest next time. */
 const SWEEP_BATCH = 5_000;
 // One S3 DeleteObjects request.
 const LATE_PURGE_BATCH = 1_000;
 
 /**
  * BullMQ is a scheduler, not the source of truth. Every `TTL_RECONCILE_INTERVAL_MS` (default 10 s) this
- * sweeps Postgres for live objects whose deadline is due or falls within the next interval, and for deleted
- * objects whose bytes are not confirmed gone, and re-enqueues them under their deterministic job ids
- * (it also runs the late purges that are due, see `ObjectEntity.latePurgeAtMs`):
- * what Redis still holds is a no-op, what it lost (flush, failover, eviction) is scheduled again. A flushed
- * Redis costs at most one interval of lateness. Every replica sweeps; the job ids make that harmless.
+ * sweeps Postgres for deleted objects whose bytes are not confirmed gone and enqueues their purges again
+ * under their deterministic job ids (what Redis still holds is a no-op, what it lost is scheduled again), and
+ * runs the late purges that are due (see `ObjectEntity.latePurgeAtMs`). Every replica sweeps; the job ids
+ * make that harmless. (TTL deadlines need no queue: the TTL sweeper reads them from Postgres.)
  */
 @Injectable()
 export class TtlReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly reconciler: Reconciler;
-  private readonly intervalMs: number;
 
   constructor(
     private readonly objects: ObjectsRepository,
@@ -35,10 +32,9 @@ export class TtlReconciler implements OnApplicationBootstrap, BeforeApplicationS
     private readonly scheduler: TtlScheduler,
     { ttl }: ObjectMetadataConfig,
   ) {
-    this.intervalMs = ttl.reconcileIntervalMs;
     this.reconciler = new Reconciler({
       name: 'ttl-expiry',
-      intervalMs: this.intervalMs,
+      intervalMs: ttl.reconcileIntervalMs,
       sweep: () => this.sweep(),
       logger: new Logger(TtlReconciler.name),
     });
@@ -52,22 +48,15 @@ export class TtlReconciler implements OnApplicationBootstrap, BeforeApplicationS
     await this.reconciler.stop();
   }
 
-  /** One sweep; returns how many objects it handed to the queue. */
+  /** One sweep; returns how many objects it handed to the queue or purged. */
   async sweep(): Promise<number> {
-    const now = Date.now();
-    const due = await this.objects.findDue(now + this.intervalMs, SWEEP_BATCH);
-    if (due.length > 0) await this.scheduler.scheduleExpiries(due);
-    // Still live a whole interval past the deadline: the job may have used up its attempts.
-    const overdue = due.filter((o) => o.deleteAfterTimeMs < now - this.intervalMs).map((o) => o.id);
-    await this.scheduler.retryFailed(JobName.ObjectExpire, overdue);
-
     const purges = await this.objects.findPurgePending(SWEEP_BATCH);
     if (purges.length > 0) {
       await this.scheduler.schedulePurges(purges);
-      await this.scheduler.retryFailed(JobName.ObjectPurge, purges);
+      await this.scheduler.retryFailedPurges(purges);
     }
     // Deleted while their upload URL was valid: their bytes go once more now that it has expired.
     const latePurged = await this.service.latePurgeDue(LATE_PURGE_BATCH);
-    return due.length + purges.length + latePurged;
+    return purges.length + latePurged;
   }
 }

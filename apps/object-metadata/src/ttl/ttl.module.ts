@@ -3,10 +3,11 @@ import { ObjectsModule } from '../objects/objects.module';
 import { TtlExpiryProcessor } from './ttl-expiry.processor';
 import { TtlQueueModule } from './ttl-queue.module';
 import { TtlReconciler } from './ttl-reconciler.service';
+import { TtlSweeper } from './ttl-sweeper.service';
 
-/** The `ttl-expiry` worker and its reconciler; every replica runs both. */
+/** The TTL sweeper, the `ttl-expiry` (purge) worker and its reconciler; every replica runs all three. */
 @Module({
   imports: [TtlQueueModule, ObjectsModule],
-  providers: [TtlExpiryProcessor, TtlReconciler],
+  providers: [TtlExpiryProcessor, TtlReconciler, TtlSweeper],
 })
 export class TtlModule {}
