@@ -31,6 +31,7 @@ import { APP_NAMES, AppName, TEST_REDIS_URL, TestPlatform } from '@lib/testing';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { startBaselineServer } from './lib/baseline-server';
 import { runBenchMain, sectionWanted } from './lib/bench-main';
 import { MULTIPART_CONTENT_TYPE, multipartBody, multipartFile } from './lib/multipart';
 import { startBenchPlatform } from './lib/platform';
@@ -396,6 +397,35 @@ function tables(rounds: { round: number; op: Operation; peer: Measured; ours: Me
   );
 }
 
+/** The machine's speed this run: a bare Node server's req/s under the same load (the platform idle). */
+async function machineSpeed(): Promise<number> {
+  const bare = await startBaselineServer({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  try {
+    process.stderr.write('measuring a bare Node server\n');
+    const run = (durationMs: number) =>
+      runWrk({
+        url: bare.url,
+        connections: CONNECTIONS,
+        durationMs,
+        load: { method: 'GET', paths: ['/'] },
+      });
+    await run(WARMUP_MS);
+    const { perSecond } = await run(DURATION_MS);
+    report({
+      scenario: 'bare Node server, same load (machine speed)',
+      unit: 'req/s',
+      rate: perSecond,
+    });
+    return perSecond;
+  } finally {
+    await bare.close();
+  }
+}
+
 async function main(): Promise<void> {
   const peerUrl = env('PEER_URL');
   const peerPaths = await preparePeer(peerUrl, {
@@ -405,6 +435,7 @@ async function main(): Promise<void> {
   try {
     const ours = await prepareOurs(t);
     const ops = operations(t, ours, peerPaths);
+    const speed = await machineSpeed();
     const measured = [];
     // Round 0 warms both sides up and is not reported: V8 optimizes the peer's hot paths within seconds,
     // while the Kafka and S3Proxy JVMs take longer to compile theirs.
@@ -420,7 +451,9 @@ async function main(): Promise<void> {
     }
     const md =
       `${PEER} and ours side by side: wrk -t1 -c${CONNECTIONS}, ${WARMUP_MS / 1000} s warm-up, ` +
-      `${DURATION_MS / 1000} s measured, ${ROUNDS} round(s) after a warm-up round, the peer first in each.\n\n${tables(measured)}`;
+      `${DURATION_MS / 1000} s measured, ${ROUNDS} round(s) after a warm-up round, the peer first in each. ` +
+      `The machine's speed: a bare Node server answering \`200 {}\` took ${thousands(speed)} req/s with ` +
+      `the same load.\n\n${tables(measured)}`;
     const dir = join(__dirname, '..', '.local', 'bench');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'peer.md'), md);
