@@ -180,6 +180,21 @@ export class OrgFilesRepository {
   }
 
   /**
+   * The org's root folder, created on first use, locked until the transaction ends: what an upload into the
+   * root takes in one round trip. `DO UPDATE` with a SET that changes nothing locks the row that was there
+   * (waiting for its holder) and answers it; the root is never deleted.
+   */
+  async lockRoot(m: EntityManager, orgId: string): Promise<OrgFolder> {
+    const rows = await m.query<FolderRow[]>(
+      `INSERT INTO org_folders (id, org_id, parent_id, name) VALUES ($1, $2, NULL, '')
+       ON CONFLICT (org_id) WHERE parent_id IS NULL DO UPDATE SET name = org_folders.name
+       RETURNING *`,
+      [randomUUID(), orgId],
+    );
+    return toFolder(rows[0]);
+  }
+
+  /**
    * Walks `names` down from `rootId`, one indexed step per name: the folders found, from the root (index
    * 0) to the deepest one that exists (index i is the folder named by `names[i - 1]`).
    */
@@ -223,30 +238,33 @@ export class OrgFilesRepository {
     return rows[0] ? toFolder(rows[0]) : null;
   }
 
-  /** Which of `names` are folders in `parentId`. */
-  async childFolderNames(
-    m: EntityManager,
-    parentId: string,
-    names: string[],
-  ): Promise<Set<string>> {
-    const rows = await m.query<{ name: string }[]>(
-      `SELECT name FROM org_folders WHERE parent_id = $1 AND name = ANY($2)`,
-      [parentId, names],
-    );
-    return new Set(rows.map((r) => r.name));
-  }
-
-  /** The files of `folderId` named `names`, by name, locked until the transaction ends. */
-  async lockFilesIn(
+  /**
+   * What `names` are in `folderId`, in one round trip: its files of those names, locked until the
+   * transaction ends (in name order, so concurrent lockers cannot deadlock), and which names are folders.
+   * A folder comes back as a row of NULL file columns (a join that matches nothing) and its name.
+   */
+  async lockNames(
     m: EntityManager,
     folderId: string,
     names: string[],
-  ): Promise<Map<string, OrgFile>> {
-    const rows = await m.query<FileRow[]>(
-      `SELECT * FROM org_files WHERE folder_id = $1 AND name = ANY($2) ORDER BY name FOR UPDATE`,
+  ): Promise<{ files: Map<string, OrgFile>; folders: Set<string> }> {
+    const rows = await m.query<(FileRow & { folder_name: string | null })[]>(
+      `WITH files AS (
+         SELECT * FROM org_files WHERE folder_id = $1 AND name = ANY($2) ORDER BY name FOR UPDATE
+       )
+       SELECT files.*, NULL::text AS folder_name FROM files
+       UNION ALL
+       SELECT files.*, d.name FROM org_folders d LEFT JOIN files ON false
+       WHERE d.parent_id = $1 AND d.name = ANY($2)`,
       [folderId, names],
     );
-    return new Map(rows.map((r) => [r.name, toFile(r)]));
+    const files = new Map<string, OrgFile>();
+    const folders = new Set<string>();
+    for (const r of rows) {
+      if (r.folder_name === null) files.set(r.name, toFile(r));
+      else folders.add(r.folder_name);
+    }
+    return { files, folders };
   }
 
   async fileIn(
@@ -320,11 +338,26 @@ export class OrgFilesRepository {
     return { folders: folders.map(toFolder), files: files.map(toFile) };
   }
 
-  /** Several new files in one statement; answers them in the order given. */
-  async insertFiles(m: EntityManager, files: OrgFile[]): Promise<OrgFile[]> {
-    if (files.length === 0) return [];
+  /**
+   * Several new files and what they change in their folder's counters (`counts`, which may also carry the
+   * byte changes of files the same transaction overwrote), in one statement; answers the files in the order
+   * given.
+   */
+  async insertFiles(
+    m: EntityManager,
+    files: OrgFile[],
+    counts: { folderId: string; files: number; bytes: number },
+  ): Promise<OrgFile[]> {
+    if (files.length === 0) {
+      await this.addToCounts(m, counts.folderId, counts.files, counts.bytes);
+      return [];
+    }
     const rows = await m.query<FileRow[]>(
-      `INSERT INTO org_files (id, org_id, org_key, folder_id, name, object_key, size_bytes, content_type,
+      `WITH counted AS (
+         UPDATE org_folders SET file_count = file_count + $13, byte_count = byte_count + $14
+         WHERE id = $12
+       )
+       INSERT INTO org_files (id, org_id, org_key, folder_id, name, object_key, size_bytes, content_type,
          s3_etag, version, created_by)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[],
          $7::bigint[], $8::text[], $9::text[], $10::int[], $11::uuid[])
@@ -341,6 +374,9 @@ export class OrgFilesRepository {
         files.map((f) => f.s3Etag),
         files.map((f) => f.version),
         files.map((f) => f.createdBy),
+        counts.folderId,
+        counts.files,
+        counts.bytes,
       ],
     );
     const byId = new Map(rows.map((r) => [r.id, toFile(r)]));

@@ -203,24 +203,27 @@ export class OrgTreeMutationsService {
         if (await this.repo.nameTaken(m, dest.folder.id, name))
           throw new OrgNameTakenException(newPath);
         await this.quotas.chargeOne(m, { orgId: caller.orgId, files: 1, bytes: copied.sizeBytes });
-        const [f] = await this.repo.insertFiles(m, [
-          {
-            id: newOrgFileId(),
-            orgId: caller.orgId,
-            orgKey: caller.orgKey,
-            folderId: dest.folder.id,
-            name,
-            objectKey,
-            sizeBytes: copied.sizeBytes,
-            contentType: source.file.contentType,
-            s3Etag: copied.etag,
-            version: 1,
-            createdBy: caller.createdBy,
-            createdAt: new Date(now),
-            updatedAt: new Date(now),
-          },
-        ]);
-        await this.repo.addToCounts(m, dest.folder.id, 1, f.sizeBytes);
+        const [f] = await this.repo.insertFiles(
+          m,
+          [
+            {
+              id: newOrgFileId(),
+              orgId: caller.orgId,
+              orgKey: caller.orgKey,
+              folderId: dest.folder.id,
+              name,
+              objectKey,
+              sizeBytes: copied.sizeBytes,
+              contentType: source.file.contentType,
+              s3Etag: copied.etag,
+              version: 1,
+              createdBy: caller.createdBy,
+              createdAt: new Date(now),
+              updatedAt: new Date(now),
+            },
+          ],
+          { folderId: dest.folder.id, files: 1, bytes: copied.sizeBytes },
+        );
         await this.tree.append(m, [orgFileEvent(f, newPath, 'created', 0, caller.actor, now)]);
         return f;
       });

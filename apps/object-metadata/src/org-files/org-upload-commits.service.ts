@@ -7,6 +7,7 @@ import {
   StorageFileUpdatedEvent,
   type OrgFileUpload,
 } from '@lib/contracts';
+import { Tx } from '@lib/database';
 import { KeyedBatcher } from '@lib/queue';
 import { StorageQuotas } from '../quotas/storage-quotas.service';
 import { orgFileEvent } from './org-file-events';
@@ -84,9 +85,22 @@ export class OrgUploadCommitsService {
   }
 
   /**
-   * One folder's pending commits (distinct names, in arrival order) in one transaction: the folder locked
-   * once, its folders and files of those names read in one query each, the new files inserted in one
-   * statement, its counters updated once, the events appended together. A commit refused on its own (a folder
+   * The commits' folder, created when missing, locked until the transaction ends; the root in one round
+   * trip (uploads into the root are the common case).
+   */
+  private async lockFolder(m: Tx, orgId: string, folderPath: OrgPath) {
+    if (folderPath.segments.length === 0) return this.repo.lockRoot(m, orgId);
+    const root = await this.repo.ensureRoot(m, orgId);
+    const folder = await this.tree.mkdirs(m, orgId, root, folderPath.segments);
+    if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
+    return folder;
+  }
+
+  /**
+   * One folder's pending commits (distinct names, in arrival order) in one transaction of few round trips
+   * (each costs more than the work in it): the folder locked once, its folders and files of those names read
+   * in one query, the quota charged once, the new files inserted and its counters updated in one statement,
+   * the events appended together. A commit refused on its own (a folder
    * has the name, `ifMatch` fails, the org's quota has no room) answers its error and the others go on; a
    * failed transaction fails them all (the batcher rejects each).
    */
@@ -101,12 +115,9 @@ export class OrgUploadCommitsService {
     await this.tree.change(async (m) => {
       answers.clear();
       replaced.length = 0;
-      const root = await this.repo.ensureRoot(m, orgId);
-      const folder = await this.tree.mkdirs(m, orgId, root, folderPath.segments);
-      if (!(await this.repo.lockFolder(m, folder.id))) throw new OrgTreeChangedException();
+      const folder = await this.lockFolder(m, orgId, folderPath);
       const names = commits.map((c) => c.name);
-      const folders = await this.repo.childFolderNames(m, folder.id, names);
-      const existing = await this.repo.lockFilesIn(m, folder.id, names);
+      const { files: existing, folders } = await this.repo.lockNames(m, folder.id, names);
       // Refused before anything is written: a folder has the name (409), If-Match fails (412), or the org's
       // quota has no room for the commit (403; earlier commits first).
       const refusals = new Map<PendingCommit, Error>();
@@ -163,18 +174,18 @@ export class OrgUploadCommitsService {
           });
         }
       }
+      for (const { file } of created) bytes += file.sizeBytes;
       const inserted = await this.repo.insertFiles(
         m,
         created.map((c) => c.file),
+        { folderId: folder.id, files: created.length, bytes },
       );
       for (const [i, file] of inserted.entries()) {
         const { commit } = created[i];
-        bytes += file.sizeBytes;
         const path = joinOrgPath(folderPath.path, file.name);
         events.push(orgFileEvent(file, path, 'created', 0, commit.cmd.actor, now));
         answers.set(commit, { file: fileView(file, folderPath.path), created: true });
       }
-      await this.repo.addToCounts(m, folder.id, inserted.length, bytes);
       await this.repo.addPurges(m, replaced);
       if (events.length > 0) await this.tree.append(m, events);
     });
