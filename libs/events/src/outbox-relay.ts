@@ -248,8 +248,11 @@ export class OutboxRelay {
         const sent = await this.publishRound();
         failures = 0;
         await this.pruneIfDue();
-        if (sent === 0 && !this.notified) await this.sleep(this.pollIntervalMs, true);
-        else if (sent < this.batchSize) await this.sleep(this.gatherMs, false);
+        // Nothing sent: wait for a notification (none came during the round). Some sent: pause so that
+        // rows committed meanwhile share the next round. A full batch: go on at once.
+        if (sent === 0) {
+          if (!this.notified) await this.sleep(this.pollIntervalMs, true);
+        } else if (sent < this.batchSize) await this.sleep(this.gatherMs, false);
       } catch (err) {
         failures += 1;
         this.stats.failedAttempts += 1;

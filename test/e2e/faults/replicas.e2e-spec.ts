@@ -85,7 +85,7 @@ describe('fault: two replicas of every app, one of each killed in turn under loa
       replicas: REPLICAS,
       readyTimeoutMs: 60_000,
       env: {
-        // Short enough that a killed worker's steps, TTL deadlines and lost jobs come back within the test.
+        // Short enough that a killed worker's steps, lost jobs and purges come back within the test.
         RUN_LOCK_DURATION_MS: '2000',
         RUN_RECONCILE_INTERVAL_MS: '1000',
         TTL_RECONCILE_INTERVAL_MS: '1000',

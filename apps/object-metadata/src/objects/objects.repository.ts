@@ -273,6 +273,16 @@ export class ObjectsRepository {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
+  /** Whether a live object's deadline is at or before `now` (index objects_due). */
+  async anyDue(now: number): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM objects
+       WHERE state <> 'DELETED' AND delete_after_time_ms IS NOT NULL AND delete_after_time_ms <= $1 LIMIT 1`,
+      [now],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * TTL expiry: up to `max` live objects whose deadline is at or before `now`, most overdue first (index
    * objects_due), turn DELETED (unpublished, bytes to purge). Rows another transaction holds (a delete, a

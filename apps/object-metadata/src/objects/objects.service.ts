@@ -256,10 +256,12 @@ export class ObjectsService {
   /**
    * TTL expiry (the TTL sweeper): up to `max` live objects past their deadline turn DELETED, each with its
    * `expired` event, in one transaction; then their bytes go in one S3 request. Bytes S3 would not remove
-   * stay `purge_pending` and get purge jobs. Returns how many objects it expired.
+   * stay `purge_pending` and get purge jobs. Returns how many objects it expired. When nothing is due (most
+   * sweeps), one indexed read and no transaction.
    */
   async expireDue(max: number): Promise<number> {
     const now = Date.now();
+    if (!(await this.objects.anyDue(now))) return 0;
     const expired = await this.objects.transaction(async (manager) => {
       const rows = await this.objects.expireDue(manager, now, max, LATE_PURGE_AFTER_MS);
       await this.quotas.charge(manager, rows.map(released));
@@ -273,7 +275,7 @@ export class ObjectsService {
       );
       return rows;
     });
-    await this.purgeOrRetryLater(expired.filter((o) => o.purgePending));
+    await this.purgeOrRetryLater(expired); // every expired row has its bytes to purge
     return expired.length;
   }
 

@@ -160,7 +160,8 @@ export class OrgFilesRepository {
   }
 
   /**
-   * The org's root folder, created on first use: one round trip on every upload. The statement sees either
+   * The org's root folder, created on first use: one round trip on every upload into a subfolder and every
+   * tree change (an upload into the root takes `lockRoot` instead). The statement sees either
    * the row it inserted or the one that was there; when another transaction's first upload created it after
    * this statement's snapshot (the insert waited for it, then did nothing), a second read finds it.
    */
