@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePorts } from '../../../tools/local-servers/java-server';
 import { join } from 'node:path';
 import { REPO_ROOT } from './repo-root';
 import { RoundRobin } from './round-robin';
@@ -14,19 +14,6 @@ export const APP_NAMES = [
   'gateway',
 ] as const;
 export type AppName = (typeof APP_NAMES)[number];
-
-/** A free TCP port on loopback (the OS picks it; we release it just before the app binds it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PlatformOptions {
   /** Environment shared by every app (DATABASE_URL, KAFKA_BROKERS, S3_*, JWT_SECRET, ...). */
@@ -95,13 +82,13 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
   const replicas = opts.replicas ?? 1;
   /** Each replica's own ports. */
   const ports = {} as Record<AppName, { port: number; managementPort: number }[]>;
+  // Picked together, so no two apps are handed one port (one at a time, a port just released can come back).
+  const free = await freePorts(2 * replicas * APP_NAMES.length);
   for (const app of APP_NAMES) {
-    ports[app] = await Promise.all(
-      Array.from({ length: replicas }, async () => ({
-        port: (replicas === 1 && opts.ports?.[app]) || (await freePort()),
-        managementPort: (replicas === 1 && opts.managementPorts?.[app]) || (await freePort()),
-      })),
-    );
+    ports[app] = Array.from({ length: replicas }, () => ({
+      port: (replicas === 1 && opts.ports?.[app]) || free.pop()!,
+      managementPort: (replicas === 1 && opts.managementPorts?.[app]) || free.pop()!,
+    }));
   }
   /** With replicas: each app's balancers (public, management), the address everyone else uses. */
   const balancers = new Map<AppName, { pub: RoundRobin; management: RoundRobin }>();
@@ -216,10 +203,11 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     app: AppName,
     env?: Record<string, string>,
   ): Promise<AppInstance> => {
+    const [port, managementPort] = await freePorts(2);
     const { child, url, ready } = spawnApp(
       app,
-      await freePort(),
-      await freePort(),
+      port,
+      managementPort,
       `${app}-${++instanceCount[app]}`,
       env,
     );
