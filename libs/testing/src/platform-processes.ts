@@ -80,6 +80,15 @@ export interface RunningPlatform {
 export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatform> {
   const apps = opts.apps ?? APP_NAMES;
   const replicas = opts.replicas ?? 1;
+  /**
+   * With replicas: each app's balancers (public, management), the address everyone else uses. They listen
+   * before the apps' ports are picked: a port picked and released could otherwise come back to a balancer.
+   */
+  const balancers = new Map<AppName, { pub: RoundRobin; management: RoundRobin }>();
+  if (replicas > 1) {
+    for (const app of APP_NAMES)
+      balancers.set(app, { pub: await RoundRobin.start(), management: await RoundRobin.start() });
+  }
   /** Each replica's own ports. */
   const ports = {} as Record<AppName, { port: number; managementPort: number }[]>;
   // Picked together, so no two apps are handed one port (one at a time, a port just released can come back).
@@ -89,12 +98,6 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
       port: (replicas === 1 && opts.ports?.[app]) || free.pop()!,
       managementPort: (replicas === 1 && opts.managementPorts?.[app]) || free.pop()!,
     }));
-  }
-  /** With replicas: each app's balancers (public, management), the address everyone else uses. */
-  const balancers = new Map<AppName, { pub: RoundRobin; management: RoundRobin }>();
-  if (replicas > 1) {
-    for (const app of APP_NAMES)
-      balancers.set(app, { pub: await RoundRobin.start(), management: await RoundRobin.start() });
   }
   const addressOf = (app: AppName) => ({
     port: balancers.get(app)?.pub.port ?? ports[app][0].port,
