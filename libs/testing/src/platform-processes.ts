@@ -230,9 +230,8 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     Promise.all([...balancers.values()].flatMap((b) => [b.pub.stop(), b.management.stop()]));
   const allChildren = () => [...children.values()].flat();
   try {
-    // Services first, the gateway last: its readiness checks its dependencies.
-    await Promise.all(apps.filter((a) => a !== 'gateway').map(launchAll));
-    if (apps.includes('gateway')) await launchAll('gateway');
+    // All at once: the gateway's readiness checks the services it calls, so it is ready after them.
+    await Promise.all(apps.map(launchAll));
   } catch (err) {
     await Promise.all(allChildren().map((c) => endProcess(c, 'SIGKILL')));
     await stopBalancers();

@@ -8,6 +8,7 @@ import {
   freePorts,
   freshServerDirectory,
   serverClasspath,
+  sharedClassesOptions,
   startJavaServer,
   type JavaServer,
   type JvmProfile,
@@ -122,6 +123,7 @@ export async function startKafkaCluster(opts: KafkaClusterOptions = {}): Promise
           [
             '-XX:TieredStopAtLevel=1',
             '-XX:+UseSerialGC',
+            ...sharedClassesOptions(classpath),
             `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
             '-cp',
             classpath,
