@@ -11,6 +11,7 @@
  *   flow-orchestrator's CPU time (user + system, from /proc) from the first trigger until every run started,
  *   per started run: the cost of a run in the process that answers triggers and starts runs, a figure that
  *   other work on the machine disturbs less than latencies.
+ * - warm-up, before both: BENCH_WARMUP_MS (3 s) of bare adds and of triggers at the rate, not reported.
  * - throughput: closed loop, 64 connections, triggers answered 200 (queued) per second; baseline: a bare
  *   Node server answering the same JSON (`bench/lib/baseline-server.ts`).
  *
@@ -30,7 +31,7 @@ import { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import { QueueName, Topic } from '@lib/contracts';
 import { queueConnection } from '@lib/queue';
-import { readTopics, TEST_REDIS_URL, TestOrg } from '@lib/testing';
+import { readTopics, TEST_REDIS_URL, TestOrg, type TopicReader } from '@lib/testing';
 import { Pool } from 'undici';
 import { runBenchMain } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
@@ -44,6 +45,7 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const EXECUTE = process.env.BENCH_EXECUTE === '1';
 const WATCH_WARMUP_MS = 5_000;
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3_000);
 const WATCH_MS = Number(process.env.BENCH_WATCH_MS ?? 15_000);
 
 const percentile = (sorted: number[], p: number) =>
@@ -101,9 +103,9 @@ async function measureWatchers(
   );
 }
 
-/** Calls `fire(i)` at RATE per second for DURATION_MS, on schedule (open loop). */
-async function openLoop(fire: (i: number) => void): Promise<number> {
-  const count = Math.round((RATE * DURATION_MS) / 1000);
+/** Calls `fire(i)` at RATE per second for `durationMs`, on schedule (open loop). */
+async function openLoop(fire: (i: number) => void, durationMs = DURATION_MS): Promise<number> {
+  const count = Math.round((RATE * durationMs) / 1000);
   const interval = 1000 / RATE;
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
@@ -139,7 +141,21 @@ function row(name: string, latencies: number[], sent: number, baseline?: number[
   return `| ${name} | ${sent} | ${latencies.length} | ${percentile(sorted, 0.5).toFixed(1)} | ${p99.toFixed(1)} | ${sorted[sorted.length - 1].toFixed(1)} | ${ratio} |`;
 }
 
-async function bareQueueLatencies(prefix: string): Promise<{ latencies: number[]; sent: number }> {
+/** Waits until `count` runs more than were seen before went QUEUED → RUNNING (the warm-up's runs). */
+async function waitForRunsStarted(reader: TopicReader, count: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  const started = () =>
+    reader.messages.filter((m) => {
+      const { data } = JSON.parse(m.value) as { data: { previousStatus: string; status: string } };
+      return data.previousStatus === 'QUEUED' && data.status === 'RUNNING';
+    }).length;
+  while (started() < count && Date.now() < deadline) await sleep(500);
+}
+
+async function bareQueueLatencies(
+  prefix: string,
+  durationMs = DURATION_MS,
+): Promise<{ latencies: number[]; sent: number }> {
   const connection = queueConnection(TEST_REDIS_URL);
   const queue = new Queue('bench-baseline', { connection, prefix });
   const latencies: number[] = [];
@@ -153,7 +169,7 @@ async function bareQueueLatencies(prefix: string): Promise<{ latencies: number[]
   );
   const sent = await openLoop((i) => {
     void queue.add('x', { sentAt: Date.now() }, { jobId: `b.${i}`, removeOnComplete: true });
-  });
+  }, durationMs);
   const deadline = Date.now() + 60_000;
   while (latencies.length < sent && Date.now() < deadline) await sleep(100);
   await worker.close();
@@ -215,6 +231,20 @@ async function main(): Promise<void> {
     });
     await watch.pause();
 
+    // Warm-up, not reported: both paths at the rate for WARMUP_MS, so that what follows measures warm
+    // code (V8 optimizes the apps' and this process's hot paths, the Kafka JVM compiles its own, within
+    // seconds: a cold first round measured the start-up, not the queue).
+    process.stderr.write(`warming up for ${WARMUP_MS / 1000} s\n`);
+    await bareQueueLatencies(`${t.redisPrefix}-warmup`, WARMUP_MS);
+    const warmed = await openLoop(
+      (i) =>
+        void pool
+          .request({ ...trigger, body: JSON.stringify({ warmup: i }) })
+          .then((res) => res.body.dump()),
+      WARMUP_MS,
+    );
+    await waitForRunsStarted(reader, warmed);
+
     // Baseline first: the queue's own floor at the same rate.
     const bare = await bareQueueLatencies(`${t.redisPrefix}-bench`);
 
@@ -224,6 +254,7 @@ async function main(): Promise<void> {
     const sentAt = new Map<string, number>();
     const answered: number[] = []; // trigger sent → its 200 answer (the run queued)
     let failed = 0;
+    const scannedBefore = reader.messages.length;
     const sent = await openLoop((i) => {
       const at = Date.now();
       void pool
@@ -239,7 +270,7 @@ async function main(): Promise<void> {
     });
     const started = new Map<string, number>();
     const deadline = Date.now() + 120_000;
-    let scanned = 0;
+    let scanned = scannedBefore;
     while (started.size < sent - failed && Date.now() < deadline) {
       for (; scanned < reader.messages.length; scanned++) {
         const { data } = JSON.parse(reader.messages[scanned].value) as {
