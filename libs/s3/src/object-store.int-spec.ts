@@ -78,10 +78,45 @@ describe('ObjectStore (S3Proxy)', () => {
     });
   });
 
-  it('should store a stream larger than one part as a multipart upload', async () => {
-    const out = await store.write(chunksOf(12 * MiB), { key: 'large/a.bin', maxBytes: 12 * MiB });
+  it('should store a stream of up to three parts in one PUT while buffers are free', async () => {
+    operations.length = 0;
+    const out = await store.write(chunksOf(12 * MiB), { key: 'whole/a.bin', maxBytes: 12 * MiB });
     expect(out.sizeBytes).toBe(12 * MiB);
-    expect((await stored('large/a.bin')).length).toBe(12 * MiB);
+    expect(operations).toEqual(['PutObjectCommand 200']);
+    expect((await stored('whole/a.bin')).length).toBe(12 * MiB);
+    expect(store.partBuffers.inUse).toBe(0);
+  });
+
+  it('should store a stream longer than three parts as a multipart upload', async () => {
+    operations.length = 0;
+    const out = await store.write(chunksOf(16 * MiB), { key: 'large/a.bin', maxBytes: 16 * MiB });
+    expect(out.sizeBytes).toBe(16 * MiB);
+    // The first 15 MiB held went up as one part, the rest as the last.
+    expect(operations).toEqual([
+      'CreateMultipartUploadCommand 200',
+      'UploadPartCommand 200',
+      'UploadPartCommand 200',
+      'CompleteMultipartUploadCommand 200',
+    ]);
+    expect((await stored('large/a.bin')).length).toBe(16 * MiB);
+  });
+
+  it('should go multipart rather than wait for a second buffer while it holds one', async () => {
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
+    const observed: string[] = [];
+    const one = new ObjectStore(s3.settings, credentials, {
+      writeBufferBytes: 5 * MiB,
+      onOperation: (operation) => observed.push(operation),
+    });
+    try {
+      const out = await one.write(chunksOf(12 * MiB), { key: 'one-buffer/a.bin' });
+      expect(out.sizeBytes).toBe(12 * MiB);
+      expect(observed.filter((o) => o === 'UploadPartCommand')).toHaveLength(3);
+      expect((await stored('one-buffer/a.bin')).length).toBe(12 * MiB);
+      expect(one.partBuffers.inUse).toBe(0);
+    } finally {
+      one.close();
+    }
   });
 
   it('should hold no more parts than its write buffer, the other writes waiting their turn', async () => {
@@ -130,7 +165,7 @@ describe('ObjectStore (S3Proxy)', () => {
 
   it('should store nothing when the stream fails in the middle of a multipart upload', async () => {
     const body = new Readable({ read() {} });
-    body.push(randomBytes(6 * MiB)); // past the first part: a multipart upload is under way
+    body.push(randomBytes(16 * MiB)); // past three parts: a multipart upload is under way
     const written = store.write(body, { key: 'cut/a.bin' });
     setTimeout(() => body.destroy(new Error('client gone')), 50);
     await expect(written).rejects.toThrow('client gone');
@@ -138,12 +173,16 @@ describe('ObjectStore (S3Proxy)', () => {
     expect(await keysUnder('cut/')).toEqual([]);
   });
 
-  it('should retry a part S3 failed once, and store the exact bytes', async () => {
-    const bytes = randomBytes(6 * MiB);
-    const fault = s3.injectFault({ method: 'PUT', keyPrefix: 'retry/', status: 500, count: 1 });
-    await store.write(Readable.from([bytes]), { key: 'retry/a.bin' });
+  it.each([
+    ['a whole PUT', 6 * MiB],
+    ['a part', 16 * MiB],
+  ])('should retry %s S3 failed once, and store the exact bytes', async (_, size) => {
+    const bytes = randomBytes(size);
+    const key = `retry/${size}.bin`;
+    const fault = s3.injectFault({ method: 'PUT', keyPrefix: key, status: 500, count: 1 });
+    await store.write(Readable.from([bytes.subarray(0, MiB), bytes.subarray(MiB)]), { key });
     expect(fault.hits).toBe(1);
-    expect((await stored('retry/a.bin')).equals(bytes)).toBe(true);
+    expect((await stored(key)).equals(bytes)).toBe(true);
   });
 
   it('should throw S3 status and store nothing when S3 keeps failing', async () => {

@@ -44,6 +44,12 @@ export function s3StatusOf(err: unknown): number | undefined {
 
 /** Bytes of a stream a write gathers before it needs one of the `PartBuffers`. */
 export const SMALL_WRITE_BYTES = 256 * 1024;
+/**
+ * A stream that ends within this many bytes is one PUT when the part buffers it needs were free as it
+ * grew: a multipart upload costs three more requests, and S3 servers that keep parts as files (S3Proxy's
+ * file stores, MinIO) write the bytes again to join them.
+ */
+export const WHOLE_PUT_MAX_BYTES = 3 * PART_SIZE_BYTES;
 
 export interface ObjectStoreOptions extends Pick<S3ClientOptions, 'onOperation'> {
   /**
@@ -97,13 +103,17 @@ export class ObjectStore {
   }
 
   /**
-   * Writes a byte stream of unknown length as it arrives, holding at most one part (5 MiB) of it.
+   * Writes a byte stream of unknown length as it arrives, holding at most one part (5 MiB) of it, or up to
+   * `WHOLE_PUT_MAX_BYTES` of it while buffers are free.
    *
    * S3 needs the length of every request body, and a streamed body's length is only known at its end. So
    * bytes gather until a part is full and go up as one part of a multipart upload while the stream waits
    * (backpressure reaches the producer); a stream that ends before the first part is full is one PUT.
    * Past its first 256 KiB a stream gathers in one of the app's `partBuffers`, waiting (unread) while all
-   * are taken: concurrent writes never hold more memory than `writeBufferBytes`.
+   * are taken: concurrent writes never hold more memory than `writeBufferBytes`. When its buffer is full
+   * before any part went up, the stream takes another one if one is free at once (it never waits while it
+   * holds one), up to `WHOLE_PUT_MAX_BYTES`, so a stream that ends within that is still one PUT; else what it
+   * holds goes up as the first part.
    * Nothing is visible under `key` before the last step (that PUT or CompleteMultipartUpload): a stream that
    * fails, or passes `maxBytes` (`ObjectTooLargeError`), leaves no object (the multipart upload is aborted;
    * parts of an abort that fails stay invisible until the bucket expires incomplete uploads: an
@@ -145,28 +155,41 @@ export class ObjectStore {
       parts.push({ PartNumber: partNumber, ETag: etag });
     };
 
-    let giveBack: (() => void) | undefined;
+    /** The part buffers this write holds (each gives one back). */
+    let held: (() => void)[] = [];
+    const giveBackAll = () => {
+      for (const giveBack of held) giveBack();
+      held = [];
+    };
     try {
       for await (const chunk of source) {
         const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
         total += bytes.length;
         if (total > maxBytes) throw new ObjectTooLargeError(maxBytes);
-        if (!giveBack && pendingBytes + bytes.length > SMALL_WRITE_BYTES) {
-          giveBack = await this.partBuffers.take();
+        if (held.length === 0 && pendingBytes + bytes.length > SMALL_WRITE_BYTES) {
+          held.push(await this.partBuffers.take());
         }
         pending.push(bytes);
         pendingBytes += bytes.length;
-        if (pendingBytes >= PART_SIZE_BYTES) {
-          await flushPart();
-          giveBack?.();
-          giveBack = undefined;
+        // The buffers held are full: one more if free at once (before any part went up), else a part.
+        while (held.length > 0 && pendingBytes >= held.length * PART_SIZE_BYTES) {
+          const more =
+            !uploadId && (held.length + 1) * PART_SIZE_BYTES <= WHOLE_PUT_MAX_BYTES
+              ? this.partBuffers.tryTake()
+              : undefined;
+          if (more) held.push(more);
+          else {
+            await flushPart();
+            giveBackAll();
+          }
         }
       }
-      if (!uploadId) {
+      if (!uploadId && held.length === 0) {
         const whole = Buffer.concat(pending, total);
         pending = [];
         return await this.put(target.key, whole, contentType);
       }
+      if (!uploadId) return await this.putChunks(target.key, pending, total, contentType);
       if (pendingBytes > 0) await flushPart();
       const done = await withS3Retries(() =>
         this.s3.send(
@@ -184,7 +207,7 @@ export class ObjectStore {
       if (uploadId) await this.abortMultipart(target.key, uploadId);
       throw err;
     } finally {
-      giveBack?.();
+      giveBackAll();
     }
   }
 
@@ -199,6 +222,23 @@ export class ObjectStore {
         { 'content-type': contentType },
       );
       return { key, sizeBytes: body.length, etag, contentType };
+    });
+  }
+
+  /** Writes known bytes, gathered as `chunks` of `length` bytes in all, in one PUT (retried alike). */
+  private putChunks(
+    key: string,
+    chunks: readonly Buffer[],
+    length: number,
+    contentType: string,
+  ): Promise<StoredObject> {
+    return withS3Retries(async () => {
+      const url = this.signer.presignPut(key, { expiresInSeconds: 300 });
+      const etag = await this.presignedPut('PutObjectCommand', key, url, Readable.from(chunks), {
+        'content-length': String(length),
+        'content-type': contentType,
+      });
+      return { key, sizeBytes: length, etag, contentType };
     });
   }
 

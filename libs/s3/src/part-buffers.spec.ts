@@ -47,4 +47,20 @@ describe('PartBuffers', () => {
       expect(() => new PartBuffers(capacity)).toThrow(RangeError);
     }
   });
+
+  it('should give a buffer at once only while one is free and no taker waits', async () => {
+    const buffers = new PartBuffers(2);
+    const first = buffers.tryTake();
+    expect(first).toBeDefined();
+    const second = await buffers.take();
+    expect(buffers.tryTake()).toBeUndefined();
+    const queued = buffers.take();
+    first!();
+    // Freed, but handed to the waiting taker: none for tryTake.
+    expect(buffers.tryTake()).toBeUndefined();
+    (await queued)();
+    second();
+    expect(buffers.inUse).toBe(0);
+    expect(buffers.tryTake()).toBeDefined();
+  });
 });

@@ -4,8 +4,9 @@
  * stream and gives it back once that part is stored; while none is free it stops reading its stream, so
  * the client's upload waits on TCP backpressure instead of the process growing by a part per upload.
  *
- * A holder never waits for a second buffer (a part is stored, then the next one is asked for), so every
- * holder can finish: no deadlock. A client that stops sending holds its buffer until its request times out.
+ * A holder never waits for a second buffer: it asks only for one free at once (`tryTake`), and else
+ * stores what it holds as a part before it asks again; so every holder can finish: no deadlock. A client
+ * that stops sending holds its buffers until its request times out.
  */
 export class PartBuffers {
   private free: number;
@@ -32,6 +33,20 @@ export class PartBuffers {
   async take(): Promise<() => void> {
     if (this.free > 0 && this.waiting.length === 0) this.free--;
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.giveBack();
+  }
+
+  /**
+   * A buffer if one is free now and no write waits for one (those come first), else undefined: how a
+   * holder asks for more without waiting while it holds.
+   */
+  tryTake(): (() => void) | undefined {
+    if (this.free === 0 || this.waiting.length > 0) return undefined;
+    this.free--;
+    return this.giveBack();
+  }
+
+  private giveBack(): () => void {
     let given = false;
     return () => {
       if (given) return;
