@@ -1,6 +1,8 @@
-import { Topic } from '@lib/contracts';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { orgFileKey, type ServicePrincipal, Topic } from '@lib/contracts';
 import { createKafka } from '@lib/kafka';
 import { AppName, waitFor } from '@lib/testing';
+import { createS3Client } from '@lib/s3';
 import { logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import {
@@ -151,6 +153,65 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.concat([first, rest]))).toBe(
       true,
     );
+  });
+
+  it('should finish a copy whose request is still arriving when storage gets SIGTERM', async () => {
+    const up = await orgStorageClient(f.t, f.org).upload('source.bin', bytesOf(1000), 'term');
+    expect(up.status).toBe(201);
+    const to = orgFileKey(f.org.orgKey);
+    const json = Buffer.from(
+      JSON.stringify({ from: up.body.data.objectKey, to, maxBytes: 10_000 }),
+    );
+    let finish!: () => void;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(json.subarray(0, 10));
+        finish = () => {
+          controller.enqueue(json.subarray(10));
+          controller.close();
+        };
+      },
+    });
+    // As object-metadata calls it (an org file copy), the body sent in two halves around the signal.
+    const principal: ServicePrincipal = {
+      orgId: f.org.orgId,
+      orgKey: f.org.orgKey,
+      userId: f.org.adminUserId,
+      role: 'admin',
+      actor: { type: 'user', id: f.org.adminUserId },
+      workflowId: null,
+    };
+    const pending = fetch(`${f.t.platform.urls.storage}/internal/bytes/copy`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${f.t.serviceToken('object-metadata', 'storage', principal)}`,
+        'content-type': 'application/json',
+      },
+      body,
+      duplex: 'half',
+    });
+    await waitFor(
+      'the copy to be in flight in storage',
+      async () => (await inFlight('storage')) >= 1,
+    );
+    const { exited } = await terminate('storage');
+    finish();
+    const res = await pending;
+    expect({ status: res.status, body: await res.json() }).toMatchObject({
+      status: 200,
+      body: { sizeBytes: 1000 },
+    });
+    expect(await exited).toBe(0);
+    await f.t.platform.restart('storage');
+    const s3 = createS3Client(f.t.s3.settings);
+    try {
+      const copied = await s3.send(
+        new HeadObjectCommand({ Bucket: f.t.s3.settings.bucket, Key: to }),
+      );
+      expect(copied.ContentLength).toBe(1000);
+    } finally {
+      s3.destroy();
+    }
   });
 
   it('should finish reads in flight in usage-aggregator and commit its Kafka offsets', async () => {
