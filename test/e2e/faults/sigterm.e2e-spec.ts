@@ -70,6 +70,34 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     return { exited }; // wrapped: an async function returning the promise would wait for the exit
   };
 
+  /**
+   * POSTs a body sent in two parts around a SIGTERM of `app`: `first` once the request is in flight there,
+   * then the signal, then `rest`. Answers the response and the app's exit.
+   */
+  const postAcrossSigterm = async (
+    app: AppName,
+    url: string,
+    headers: Record<string, string>,
+    first: Buffer[],
+    rest: Buffer[],
+  ) => {
+    let finish!: () => void;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of first) controller.enqueue(part);
+        finish = () => {
+          for (const part of rest) controller.enqueue(part);
+          controller.close();
+        };
+      },
+    });
+    const pending = fetch(url, { method: 'POST', headers, body, duplex: 'half' });
+    await waitFor(`the request to be in flight in ${app}`, async () => (await inFlight(app)) >= 1);
+    const { exited } = await terminate(app);
+    finish();
+    return { res: await pending, exited };
+  };
+
   /** Holds writes (or reads) of these tables until the returned release is called. */
   const lockTables = async (tables: string[], mode = 'EXCLUSIVE') => {
     const lock = new Client({ connectionString: f.t.db.url });
@@ -118,34 +146,16 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     );
     const first = Buffer.from(bytesOf(64 * 1024));
     const rest = Buffer.from(bytesOf(64 * 1024));
-    let finish!: () => void;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(head);
-        controller.enqueue(first);
-        finish = () => {
-          controller.enqueue(rest);
-          controller.enqueue(Buffer.from(`\r\n--${boundary}--\r\n`));
-          controller.close();
-        };
-      },
-    });
-    const pending = fetch(`${f.t.gatewayUrl}/api/private/storage/upload`, {
-      method: 'POST',
-      headers: {
+    const { res, exited } = await postAcrossSigterm(
+      'gateway',
+      `${f.t.gatewayUrl}/api/private/storage/upload`,
+      {
         'api-key': f.org.orgPrivateKey,
         'content-type': `multipart/form-data; boundary=${boundary}`,
       },
-      body,
-      duplex: 'half',
-    });
-    await waitFor(
-      'the upload to be in flight in the gateway',
-      async () => (await inFlight('gateway')) >= 1,
+      [head, first],
+      [rest, Buffer.from(`\r\n--${boundary}--\r\n`)],
     );
-    const { exited } = await terminate('gateway');
-    finish();
-    const res = await pending;
     expect({ status: res.status, body: await res.text() }).toMatchObject({ status: 201 });
     expect(await exited).toBe(0);
     await f.t.platform.restart('gateway');
@@ -162,17 +172,7 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
     const json = Buffer.from(
       JSON.stringify({ from: up.body.data.objectKey, to, maxBytes: 10_000 }),
     );
-    let finish!: () => void;
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(json.subarray(0, 10));
-        finish = () => {
-          controller.enqueue(json.subarray(10));
-          controller.close();
-        };
-      },
-    });
-    // As object-metadata calls it (an org file copy), the body sent in two halves around the signal.
+    // As object-metadata calls it (an org file copy), the body sent in two parts around the signal.
     const principal: ServicePrincipal = {
       orgId: f.org.orgId,
       orgKey: f.org.orgKey,
@@ -181,22 +181,16 @@ describe('fault: SIGTERM on each app with requests in flight', () => {
       actor: { type: 'user', id: f.org.adminUserId },
       workflowId: null,
     };
-    const pending = fetch(`${f.t.platform.urls.storage}/internal/bytes/copy`, {
-      method: 'POST',
-      headers: {
+    const { res, exited } = await postAcrossSigterm(
+      'storage',
+      `${f.t.platform.urls.storage}/internal/bytes/copy`,
+      {
         authorization: `Bearer ${f.t.serviceToken('object-metadata', 'storage', principal)}`,
         'content-type': 'application/json',
       },
-      body,
-      duplex: 'half',
-    });
-    await waitFor(
-      'the copy to be in flight in storage',
-      async () => (await inFlight('storage')) >= 1,
+      [json.subarray(0, 10)],
+      [json.subarray(10)],
     );
-    const { exited } = await terminate('storage');
-    finish();
-    const res = await pending;
     expect({ status: res.status, body: await res.json() }).toMatchObject({
       status: 200,
       body: { sizeBytes: 1000 },
