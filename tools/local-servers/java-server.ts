@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT } from './repo-root';
 
-const REPO_ROOT = join(__dirname, '..', '..');
 /** Where scripts/fetch-servers.sh writes each server's class path. */
 const CLASSPATH_DIR = join(REPO_ROOT, '.local', 'servers');
 
