@@ -141,15 +141,24 @@ function row(name: string, latencies: number[], sent: number, baseline?: number[
   return `| ${name} | ${sent} | ${latencies.length} | ${percentile(sorted, 0.5).toFixed(1)} | ${p99.toFixed(1)} | ${sorted[sorted.length - 1].toFixed(1)} | ${ratio} |`;
 }
 
-/** Waits until `count` runs more than were seen before went QUEUED → RUNNING (the warm-up's runs). */
+/** The run a `run.updated` message moved QUEUED → RUNNING, and when (its `occurredAt`); else undefined. */
+function runStarted(message: { value: string }): { runId: string; at: number } | undefined {
+  const { data } = JSON.parse(message.value) as {
+    data: { runId: string; status: string; previousStatus: string; occurredAt: string };
+  };
+  return data.previousStatus === 'QUEUED' && data.status === 'RUNNING'
+    ? { runId: data.runId, at: Date.parse(data.occurredAt) }
+    : undefined;
+}
+
+/** Waits until `count` runs went QUEUED → RUNNING (the warm-up's, the first the reader sees). */
 async function waitForRunsStarted(reader: TopicReader, count: number): Promise<void> {
   const deadline = Date.now() + 120_000;
-  const started = () =>
-    reader.messages.filter((m) => {
-      const { data } = JSON.parse(m.value) as { data: { previousStatus: string; status: string } };
-      return data.previousStatus === 'QUEUED' && data.status === 'RUNNING';
-    }).length;
-  while (started() < count && Date.now() < deadline) await sleep(500);
+  let started = 0;
+  for (let scanned = 0; started < count && Date.now() < deadline; await sleep(200)) {
+    for (; scanned < reader.messages.length; scanned++)
+      if (runStarted(reader.messages[scanned])) started++;
+  }
 }
 
 async function bareQueueLatencies(
@@ -236,13 +245,19 @@ async function main(): Promise<void> {
     // seconds: a cold first round measured the start-up, not the queue).
     process.stderr.write(`warming up for ${WARMUP_MS / 1000} s\n`);
     await bareQueueLatencies(`${t.redisPrefix}-warmup`, WARMUP_MS);
-    const warmed = await openLoop(
-      (i) =>
-        void pool
+    const warmups: Promise<boolean>[] = [];
+    await openLoop((i) => {
+      warmups.push(
+        pool
           .request({ ...trigger, body: JSON.stringify({ warmup: i }) })
-          .then((res) => res.body.dump()),
-      WARMUP_MS,
-    );
+          .then(async (res) => {
+            await res.body.dump();
+            return res.statusCode === 200;
+          })
+          .catch(() => false),
+      );
+    }, WARMUP_MS);
+    const warmed = (await Promise.all(warmups)).filter(Boolean).length;
     await waitForRunsStarted(reader, warmed);
 
     // Baseline first: the queue's own floor at the same rate.
@@ -273,12 +288,8 @@ async function main(): Promise<void> {
     let scanned = scannedBefore;
     while (started.size < sent - failed && Date.now() < deadline) {
       for (; scanned < reader.messages.length; scanned++) {
-        const { data } = JSON.parse(reader.messages[scanned].value) as {
-          data: { runId: string; status: string; previousStatus: string; occurredAt: string };
-        };
-        if (data.previousStatus === 'QUEUED' && data.status === 'RUNNING') {
-          started.set(data.runId, Date.parse(data.occurredAt));
-        }
+        const run = runStarted(reader.messages[scanned]);
+        if (run) started.set(run.runId, run.at);
       }
       await sleep(200);
     }

@@ -32,9 +32,9 @@ export function serverClasspath(name: ServerName): string {
  * ignores the archive.
  */
 function classArchive(classpath: string): { options: string[]; keep(): Promise<void> } {
+  const shared = sharedClassesOptions(classpath);
+  if (shared.length > 0) return { options: shared, keep: async () => {} };
   const archive = classArchivePath(classpath);
-  if (existsSync(archive))
-    return { options: [`-XX:SharedArchiveFile=${archive}`], keep: async () => {} };
   const written = `${archive}.${process.pid}-${++archivesWritten}.tmp`;
   return {
     options: [`-XX:ArchiveClassesAtExit=${written}`],

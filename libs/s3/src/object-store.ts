@@ -184,11 +184,6 @@ export class ObjectStore {
           }
         }
       }
-      if (!uploadId && held.length === 0) {
-        const whole = Buffer.concat(pending, total);
-        pending = [];
-        return await this.put(target.key, whole, contentType);
-      }
       if (!uploadId) return await this.putChunks(target.key, pending, total, contentType);
       if (pendingBytes > 0) await flushPart();
       const done = await withS3Retries(() =>
@@ -213,19 +208,13 @@ export class ObjectStore {
 
   /** Writes known bytes in one PUT. Writing the same bytes again is harmless (retries). */
   put(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
-    return withS3Retries(async () => {
-      const etag = await this.presignedPut(
-        'PutObjectCommand',
-        key,
-        this.signer.presignPut(key, { expiresInSeconds: 60 }),
-        body,
-        { 'content-type': contentType },
-      );
-      return { key, sizeBytes: body.length, etag, contentType };
-    });
+    return this.putChunks(key, [body], body.length, contentType);
   }
 
-  /** Writes known bytes, gathered as `chunks` of `length` bytes in all, in one PUT (retried alike). */
+  /**
+   * `put` of bytes gathered as `chunks` (`length` in all): one chunk goes as it is, several as a stream over
+   * them (no copy), a fresh one per attempt.
+   */
   private putChunks(
     key: string,
     chunks: readonly Buffer[],
@@ -234,7 +223,8 @@ export class ObjectStore {
   ): Promise<StoredObject> {
     return withS3Retries(async () => {
       const url = this.signer.presignPut(key, { expiresInSeconds: 300 });
-      const etag = await this.presignedPut('PutObjectCommand', key, url, Readable.from(chunks), {
+      const body = chunks.length > 1 ? Readable.from(chunks) : (chunks[0] ?? Buffer.alloc(0));
+      const etag = await this.presignedPut('PutObjectCommand', key, url, body, {
         'content-length': String(length),
         'content-type': contentType,
       });
