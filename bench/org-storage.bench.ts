@@ -6,9 +6,10 @@
  * - Streaming uploads: BENCH_UPLOADS (default 100) concurrent 10 MiB multipart uploads to
  *   `POST /api/private/storage/upload`, streamed by the gateway to S3: uploads/s, CPU per upload of the
  *   gateway, object-metadata and the S3 server, and the peak RSS (Linux VmHWM, reset before the burst) of
- *   the gateway, fresh from start-up, against the same-run baseline of a fresh server that
- *   buffers each file whole (Fastify + @fastify/multipart `toBuffer()`, in a process of its own): what the
- *   gateway would hold if it buffered.
+ *   the serving processes (gateway and object-metadata), fresh from start-up; against the same-run
+ *   baseline of a fresh server that buffers each file whole (Fastify + @fastify/multipart `toBuffer()`, in
+ *   a process of its own) and then stores it in one PUT to the same S3 server, and the ceiling of that
+ *   server storing nothing.
  * - Folder rename: a folder holding BENCH_FOLDER_FILES files (default 100,000, inserted with SQL) renamed
  *   through the API, against the same-run baseline of renaming an empty folder; then how long the
  *   background worker takes to publish the files' `moved` events.
@@ -33,22 +34,58 @@ const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * A server that buffers each uploaded file whole (Fastify + @fastify/multipart `toBuffer()`), in a process
+ * of its own. With BUFFERING_STORE=1 it then sends the file in one presigned PUT to the same S3 server
+ * (what a gateway that buffers would do); without, it stores nothing (a ceiling: the bytes cross loopback
+ * once and no S3 server spends CPU on them).
+ */
 const BUFFERING_SERVER = `
 const app = require('fastify')({ bodyLimit: 11 * 1024 * 1024 });
+const { S3Client, PutObjectCommand } = require('@aws-sdk/client-s3');
+const { getSignedUrl } = require('@aws-sdk/s3-request-presigner');
+const { request } = require('undici');
+const env = process.env;
+const s3 = new S3Client({
+  endpoint: env.S3_ENDPOINT,
+  region: env.S3_REGION,
+  forcePathStyle: true,
+  credentials: { accessKeyId: env.S3_ACCESS_KEY_ID, secretAccessKey: env.S3_SECRET_ACCESS_KEY },
+});
 app.register(require('@fastify/multipart'), { limits: { fileSize: 11 * 1024 * 1024 } });
 app.post('/upload', async (req) => {
   const part = await req.file();
   const bytes = await part.toBuffer();
-  await new Promise((r) => setTimeout(r, 50)); // as if sent on
+  if (env.BUFFERING_STORE !== '1') {
+    await new Promise((r) => setTimeout(r, 50)); // as if sent on
+    return { size: bytes.length };
+  }
+  const key = 'buffering-baseline/' + Math.random().toString(36).slice(2) + '/' + part.filename;
+  const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: env.S3_BUCKET, Key: key }), {
+    expiresIn: 300,
+  });
+  const res = await request(url, { method: 'PUT', body: bytes });
+  await res.body.dump();
+  if (res.statusCode !== 200) throw new Error('S3 answered ' + res.statusCode);
   return { size: bytes.length };
 });
 app.listen({ port: 0, host: '127.0.0.1' }).then(() => console.log(app.server.address().port));
 process.stdin.on('end', () => process.exit(0)).resume();
 `;
 
-async function startBufferingServer() {
+async function startBufferingServer(t: TestPlatform, store: boolean) {
+  const { settings } = t.s3;
   const child = spawn(process.execPath, ['-e', BUFFERING_SERVER], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      BUFFERING_STORE: store ? '1' : '0',
+      S3_ENDPOINT: t.s3.endpoint,
+      S3_REGION: settings.region,
+      S3_BUCKET: settings.bucket,
+      S3_ACCESS_KEY_ID: settings.credentials.accessKeyId,
+      S3_SECRET_ACCESS_KEY: settings.credentials.secretAccessKey,
+    },
   });
   const [line] = (await once(child.stdout, 'data')) as [Buffer];
   return {
@@ -80,6 +117,21 @@ async function uploadBurst(url: string, headers: Record<string, string>, file: B
   return performance.now() - started;
 }
 
+/** A burst through a buffering server (a fresh process): time, peak RSS and its growth, CPU per upload. */
+async function bufferingBurst(t: TestPlatform, store: boolean, file: Blob) {
+  const server = await startBufferingServer(t, store);
+  const before = rssOf(server.pid);
+  resetPeakRss(server.pid);
+  const cpuBefore = cpuMsOf(server.pid) ?? 0;
+  const s3CpuBefore = cpuMsOf(t.s3.pid) ?? 0;
+  const took = await uploadBurst(`${server.url}/upload`, {}, file);
+  const peak = peakRssOf(server.pid);
+  const cpuPerUpload = ((cpuMsOf(server.pid) ?? 0) - cpuBefore) / UPLOADS;
+  const s3CpuPerUpload = ((cpuMsOf(t.s3.pid) ?? 0) - s3CpuBefore) / UPLOADS;
+  await server.close();
+  return { before, took, peak, growth: peak - before, cpuPerUpload, s3CpuPerUpload };
+}
+
 async function benchUploads(t: TestPlatform, org: TestOrg): Promise<void> {
   const file = new Blob([Buffer.alloc(FILE_BYTES, 7)]);
   const port = (url: string) => Number(new URL(url).port);
@@ -87,66 +139,76 @@ async function benchUploads(t: TestPlatform, org: TestOrg): Promise<void> {
   const metadata = pidListeningOn(port(t.platform.urls['object-metadata']));
   const url = `${t.gatewayUrl}/api/private/storage/upload`;
   const headers = { 'api-key': org.orgPrivateKey };
-  const cpu = (pids: number[]) => pids.reduce((sum, pid) => sum + (cpuMsOf(pid) ?? 0), 0);
+  const cpu = (pid: number) => cpuMsOf(pid) ?? 0;
   // No warm-up on either side: V8 keeps the heap a first burst grew, so a warmed-up process would hide
-  // what the burst costs. Both sides start from a fresh, idle process.
-  const before = rssOf(gateway);
+  // what the burst costs. Every side starts from a fresh, idle process.
+  const before = { gateway: rssOf(gateway), metadata: rssOf(metadata) };
   resetPeakRss(gateway);
-  const cpuBefore = { gateway: cpu([gateway]), metadata: cpu([metadata]), s3: cpu([t.s3.pid]) };
+  resetPeakRss(metadata);
+  const cpuBefore = { gateway: cpu(gateway), metadata: cpu(metadata), s3: cpu(t.s3.pid) };
   const took = await uploadBurst(url, headers, file);
-  const peak = peakRssOf(gateway);
+  const peak = { gateway: peakRssOf(gateway), metadata: peakRssOf(metadata) };
   const cpuPerUpload = {
-    gateway: (cpu([gateway]) - cpuBefore.gateway) / UPLOADS,
-    metadata: (cpu([metadata]) - cpuBefore.metadata) / UPLOADS,
-    s3: (cpu([t.s3.pid]) - cpuBefore.s3) / UPLOADS,
+    gateway: (cpu(gateway) - cpuBefore.gateway) / UPLOADS,
+    metadata: (cpu(metadata) - cpuBefore.metadata) / UPLOADS,
+    s3: (cpu(t.s3.pid) - cpuBefore.s3) / UPLOADS,
   };
+  const servingPeak = peak.gateway + peak.metadata;
 
-  const baseline = await startBufferingServer();
-  const baseBefore = rssOf(baseline.pid);
-  resetPeakRss(baseline.pid);
-  const baseCpuBefore = cpu([baseline.pid]);
-  const baseTook = await uploadBurst(`${baseline.url}/upload`, {}, file);
-  const basePeak = peakRssOf(baseline.pid);
-  const baseCpuPerUpload = (cpu([baseline.pid]) - baseCpuBefore) / UPLOADS;
-  await baseline.close();
+  const stored = await bufferingBurst(t, true, file);
+  const ceiling = await bufferingBurst(t, false, file);
 
-  const platformGrowth = peak - before;
-  const baselineGrowth = basePeak - baseBefore;
   report({
-    scenario: `${UPLOADS} concurrent 10 MiB uploads: buffering server (baseline)`,
+    scenario: `${UPLOADS} concurrent 10 MiB uploads: buffering server storing in S3 (baseline)`,
     unit: 'uploads/s',
-    rate: UPLOADS / (baseTook / 1000),
-    peakRssMiB: basePeak / 2 ** 20,
-    platformCpuUsPerOp: baseCpuPerUpload * 1000,
+    rate: UPLOADS / (stored.took / 1000),
+    peakRssMiB: stored.peak / 2 ** 20,
+    platformCpuUsPerOp: stored.cpuPerUpload * 1000,
+    s3CpuPct: ((stored.s3CpuPerUpload * UPLOADS) / stored.took) * 100,
+  });
+  report({
+    scenario: `${UPLOADS} concurrent 10 MiB uploads: buffering server storing nothing (ceiling)`,
+    unit: 'uploads/s',
+    rate: UPLOADS / (ceiling.took / 1000),
+    peakRssMiB: ceiling.peak / 2 ** 20,
+    platformCpuUsPerOp: ceiling.cpuPerUpload * 1000,
   });
   report({
     scenario: `${UPLOADS} concurrent 10 MiB uploads: gateway streaming to S3`,
     unit: 'uploads/s',
     rate: UPLOADS / (took / 1000),
-    peakRssMiB: peak / 2 ** 20,
+    peakRssMiB: servingPeak / 2 ** 20,
     platformCpuUsPerOp: (cpuPerUpload.gateway + cpuPerUpload.metadata) * 1000,
     s3CpuPct: ((cpuPerUpload.s3 * UPLOADS) / took) * 100,
-    baseline: 'buffering server, uploads/s',
-    ratio: baseTook / took,
+    baseline: 'buffering server storing in S3, uploads/s',
+    ratio: stored.took / took,
   });
+  const rate = (ms: number) => (UPLOADS / (ms / 1000)).toFixed(1);
   console.log(
     `\n### ${UPLOADS} concurrent 10 MiB uploads (${mib(UPLOADS * FILE_BYTES)} in flight)\n`,
   );
   console.log(
-    '| process | RSS before | peak RSS | growth | burst time | uploads/s | CPU per upload |',
+    '| process | RSS before | peak RSS | growth | burst time | uploads/s | CPU per upload | S3 server CPU per upload |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(
-    `| gateway (streams to S3, ≤ S3_WRITE_BUFFER_MIB of parts) | ${mib(before)} | ${mib(peak)} | ${mib(platformGrowth)} | ${ms(took)} | ${(UPLOADS / (took / 1000)).toFixed(1)} | ${ms(cpuPerUpload.gateway)} |`,
-  );
-  console.log(`| object-metadata (records) | | | | | | ${ms(cpuPerUpload.metadata)} |`);
-  console.log(`| S3 server (S3Proxy JVM) | | | | | | ${ms(cpuPerUpload.s3)} |`);
-  console.log(
-    `| baseline: buffering server (stores nothing) | ${mib(baseBefore)} | ${mib(basePeak)} | ${mib(baselineGrowth)} | ${ms(baseTook)} | ${(UPLOADS / (baseTook / 1000)).toFixed(1)} | ${ms(baseCpuPerUpload)} |`,
+    `| gateway (streams to S3, ≤ S3_WRITE_BUFFER_MIB of parts) | ${mib(before.gateway)} | ${mib(peak.gateway)} | ${mib(peak.gateway - before.gateway)} | ${ms(took)} | ${rate(took)} | ${ms(cpuPerUpload.gateway)} | ${ms(cpuPerUpload.s3)} |`,
   );
   console.log(
-    `\nGateway peak ${mib(peak)} (growth ${mib(platformGrowth)}, ${(platformGrowth / baselineGrowth).toFixed(2)}× the buffering baseline's); ` +
-      `uploads/s ${(baseTook / took).toFixed(2)}× the baseline's.`,
+    `| object-metadata (records) | ${mib(before.metadata)} | ${mib(peak.metadata)} | ${mib(peak.metadata - before.metadata)} | | | ${ms(cpuPerUpload.metadata)} | |`,
+  );
+  for (const [name, run] of [
+    ['baseline: buffering server, one PUT to the same S3 server', stored],
+    ['ceiling: buffering server storing nothing', ceiling],
+  ] as const) {
+    console.log(
+      `| ${name} | ${mib(run.before)} | ${mib(run.peak)} | ${mib(run.growth)} | ${ms(run.took)} | ${rate(run.took)} | ${ms(run.cpuPerUpload)} | ${run === ceiling ? '' : ms(run.s3CpuPerUpload)} |`,
+    );
+  }
+  console.log(
+    `\nServing processes' peak ${mib(servingPeak)} (gateway + object-metadata) against the buffering ` +
+      `baseline's ${mib(stored.peak)}; uploads/s ${(stored.took / took).toFixed(2)}× the buffering ` +
+      `baseline's, ${(ceiling.took / took).toFixed(2)}× the ceiling's.`,
   );
 }
 

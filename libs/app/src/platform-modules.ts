@@ -28,7 +28,7 @@ import { createKafka, kafkaConnection, KafkaNames, type KafkaLogger } from '@lib
 import { createLogger, Metrics } from '@lib/observability';
 import {
   ObjectStore,
-  type PartBuffers,
+  type WriteBuffers,
   s3CredentialProvider,
   SigningCredentials,
   type S3ClientOptions,
@@ -230,18 +230,18 @@ export function countS3Operations(metrics: Metrics): S3ClientOptions['onOperatio
   return (operation, status) => requests.inc({ operation, status });
 }
 
-/** The part buffers of streamed S3 writes on `/metrics`: held, and writes waiting for one. */
-function countPartBuffers(metrics: Metrics, buffers: PartBuffers): void {
+/** The write buffers of streamed S3 writes on `/metrics`: bytes held, and writes waiting for theirs. */
+function countWriteBuffers(metrics: Metrics, buffers: WriteBuffers): void {
   metrics.gauge({
-    name: 's3_write_part_buffers',
-    help: `Part buffers (5 MiB) of streamed S3 writes held, of ${buffers.capacity} (S3_WRITE_BUFFER_MIB).`,
+    name: 's3_write_buffer_bytes',
+    help: `Bytes of streamed S3 writes held in memory, of ${buffers.capacity} (S3_WRITE_BUFFER_MIB).`,
     collect() {
       this.set(buffers.inUse);
     },
   });
   metrics.gauge({
-    name: 's3_write_part_buffers_waiting',
-    help: 'Streamed S3 writes waiting for a part buffer (their uploads paused).',
+    name: 's3_write_buffer_waiting',
+    help: 'Streamed S3 writes waiting for write buffers (their uploads paused).',
     collect() {
       this.set(buffers.queued);
     },
@@ -294,7 +294,7 @@ export function objectStoreModule(): DynamicModule {
             onOperation: countS3Operations(metrics),
             writeBufferBytes: configSection(config, 's3').writeBufferBytes,
           });
-          countPartBuffers(metrics, store.partBuffers);
+          countWriteBuffers(metrics, store.writeBuffers);
           return store;
         },
       },

@@ -49,7 +49,7 @@ describe('config sections', () => {
       bucket: 'platform',
       credentials: undefined,
       forcePathStyle: true,
-      writeBufferBytes: 160 * 1024 * 1024,
+      writeBufferBytes: 64 * 1024 * 1024,
     });
     const keys = { S3_ACCESS_KEY_ID: 'AKID', S3_SECRET_ACCESS_KEY: 'secret-key' };
     expect(s3Config(env(keys)).credentials).toEqual({

@@ -287,13 +287,13 @@ export function WithS3<B extends Ctor>(Base: B) {
     S3_FORCE_PATH_STYLE: boolean = true;
 
     /**
-     * The memory streamed writes to S3 may hold at once (whole 5 MiB parts): past it, uploads wait for a
-     * part to be stored, on TCP backpressure.
+     * The memory streamed writes to S3 may hold at once (at least one 5 MiB part): past it, uploads wait
+     * for earlier ones to be stored, on TCP backpressure.
      */
     @Transform(toInt)
     @IsInt()
     @Min(5)
-    S3_WRITE_BUFFER_MIB: number = 160;
+    S3_WRITE_BUFFER_MIB: number = 64;
   }
   return S3Env;
 }

@@ -6,4 +6,4 @@ export * as sigv4 from './sigv4';
 export * from './retries';
 export * from './bucket-cors';
 export * from './object-store';
-export * from './part-buffers';
+export * from './write-buffers';

@@ -40,6 +40,22 @@ describe('ObjectStore (S3Proxy)', () => {
 
   afterEach(() => s3.clearFaults());
 
+  /** Streams of 64 KiB chunks that note the most `store`'s write buffers held and queued as they were read. */
+  const watchBuffers = (watchedStore: ObjectStore) => {
+    const seen = { inUse: 0, queued: 0 };
+    const watched = (total: number) =>
+      Readable.from(
+        (function* () {
+          for (let sent = 0; sent < total; sent += 64 * 1024) {
+            seen.inUse = Math.max(seen.inUse, watchedStore.writeBuffers.inUse);
+            seen.queued = Math.max(seen.queued, watchedStore.writeBuffers.queued);
+            yield Buffer.alloc(64 * 1024, sent / 65536);
+          }
+        })(),
+      );
+    return { seen, watched };
+  };
+
   const chunksOf = (total: number, chunk = 64 * 1024) =>
     Readable.from(
       (function* () {
@@ -84,7 +100,7 @@ describe('ObjectStore (S3Proxy)', () => {
     expect(out.sizeBytes).toBe(12 * MiB);
     expect(operations).toEqual(['PutObjectCommand 200']);
     expect((await stored('whole/a.bin')).length).toBe(12 * MiB);
-    expect(store.partBuffers.inUse).toBe(0);
+    expect(store.writeBuffers.inUse).toBe(0);
   });
 
   it('should store a stream longer than three parts as a multipart upload', async () => {
@@ -113,26 +129,16 @@ describe('ObjectStore (S3Proxy)', () => {
       expect(out.sizeBytes).toBe(12 * MiB);
       expect(observed.filter((o) => o === 'UploadPartCommand')).toHaveLength(3);
       expect((await stored('one-buffer/a.bin')).length).toBe(12 * MiB);
-      expect(one.partBuffers.inUse).toBe(0);
+      expect(one.writeBuffers.inUse).toBe(0);
     } finally {
       one.close();
     }
   });
 
-  it('should hold no more parts than its write buffer, the other writes waiting their turn', async () => {
+  it('should hold no more bytes than its write buffers, the other writes waiting their turn', async () => {
     const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
     const small = new ObjectStore(s3.settings, credentials, { writeBufferBytes: 2 * 5 * MiB });
-    const seen = { inUse: 0, queued: 0 };
-    const watched = (total: number) =>
-      Readable.from(
-        (function* () {
-          for (let sent = 0; sent < total; sent += 64 * 1024) {
-            seen.inUse = Math.max(seen.inUse, small.partBuffers.inUse);
-            seen.queued = Math.max(seen.queued, small.partBuffers.queued);
-            yield Buffer.alloc(64 * 1024, sent / 65536);
-          }
-        })(),
-      );
+    const { seen, watched } = watchBuffers(small);
     try {
       const outs = await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
@@ -141,12 +147,64 @@ describe('ObjectStore (S3Proxy)', () => {
       );
       expect(outs.map((o) => o.sizeBytes)).toEqual(Array(5).fill(11 * MiB));
       expect((await stored('budget/4.bin')).length).toBe(11 * MiB);
-      expect({ ...seen, after: small.partBuffers.inUse }).toEqual({
-        inUse: 2,
+      expect({ ...seen, after: small.writeBuffers.inUse }).toEqual({
+        inUse: 10 * MiB,
         queued: expect.any(Number),
         after: 0,
       });
       expect(seen.queued).toBeGreaterThan(0);
+    } finally {
+      small.close();
+    }
+  });
+
+  it('should store a stream of known size in one PUT where growing part by part would not fit', async () => {
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
+    const observed: string[] = [];
+    const tight = new ObjectStore(s3.settings, credentials, {
+      writeBufferBytes: 11 * MiB,
+      onOperation: (operation) => observed.push(operation),
+    });
+    try {
+      // Part by part: 5 + 5 MiB held when the third part does not fit: a multipart upload.
+      await tight.write(chunksOf(11 * MiB), { key: 'known/unknown.bin' });
+      expect(observed).toContain('UploadPartCommand');
+      observed.length = 0;
+      const out = await tight.write(chunksOf(11 * MiB), {
+        key: 'known/known.bin',
+        sizeAtMost: 11 * MiB,
+      });
+      expect(out.sizeBytes).toBe(11 * MiB);
+      expect(observed).toEqual(['PutObjectCommand']);
+      expect((await stored('known/known.bin')).length).toBe(11 * MiB);
+      expect(tight.writeBuffers.inUse).toBe(0);
+    } finally {
+      tight.close();
+    }
+  });
+
+  it('should hold known-size writes within its write buffers, each one PUT in its turn', async () => {
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
+    const observed: string[] = [];
+    const small = new ObjectStore(s3.settings, credentials, {
+      writeBufferBytes: 12 * MiB,
+      onOperation: (operation) => observed.push(operation),
+    });
+    const { seen, watched } = watchBuffers(small);
+    try {
+      const outs = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          small.write(watched(6 * MiB), {
+            key: `known-budget/${i}.bin`,
+            sizeAtMost: 6 * MiB + 200,
+          }),
+        ),
+      );
+      expect(outs.map((o) => o.sizeBytes)).toEqual(Array(4).fill(6 * MiB));
+      expect(observed).toEqual(Array(4).fill('PutObjectCommand'));
+      expect(seen.inUse).toBeLessThanOrEqual(12 * MiB);
+      expect(seen.queued).toBeGreaterThan(0);
+      expect(small.writeBuffers.inUse).toBe(0);
     } finally {
       small.close();
     }
@@ -160,7 +218,7 @@ describe('ObjectStore (S3Proxy)', () => {
       store.write(chunksOf(1001), { key: 'over/b.bin', maxBytes: 1000 }),
     ).rejects.toBeInstanceOf(ObjectTooLargeError);
     expect(await keysUnder('over/')).toEqual([]);
-    expect(store.partBuffers.inUse).toBe(0);
+    expect(store.writeBuffers.inUse).toBe(0);
   });
 
   it('should store nothing when the stream fails in the middle of a multipart upload', async () => {

@@ -3,10 +3,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { request } from 'undici';
 import { createS3Client, type S3ClientOptions } from './client';
 import type { SigningCredentials } from './credentials';
-import { PartBuffers } from './part-buffers';
 import { Presigner } from './presigner';
 import { S3RequestError, withS3Retries } from './retries';
 import type { S3Settings } from './settings';
+import { WriteBuffers } from './write-buffers';
 
 /** S3's smallest part (all but the last): the most one streamed write holds in memory at a time. */
 export const PART_SIZE_BYTES = 5 * 1024 * 1024;
@@ -26,6 +26,11 @@ export interface WriteTarget {
   contentType?: string;
   /** One byte more and the write fails with `ObjectTooLargeError`, leaving nothing under `key`. */
   maxBytes?: number;
+  /**
+   * The most bytes the stream can hold when that is known (a request's `Content-Length`): a stream that
+   * fits one PUT then reserves its size at once and goes up in one PUT.
+   */
+  sizeAtMost?: number;
 }
 
 /** A streamed write passed its `maxBytes`: nothing was stored. */
@@ -42,25 +47,25 @@ export function s3StatusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
 }
 
-/** Bytes of a stream a write gathers before it needs one of the `PartBuffers`. */
+/** Bytes of a stream a write gathers before it reserves any of the `WriteBuffers`. */
 export const SMALL_WRITE_BYTES = 256 * 1024;
 /**
- * A stream that ends within this many bytes is one PUT when the part buffers it needs were free as it
- * grew: a multipart upload costs three more requests, and S3 servers that keep parts as files (S3Proxy's
- * file stores, MinIO) write the bytes again to join them.
+ * A stream that ends within this many bytes is one PUT when its size was known (`sizeAtMost`) or the
+ * buffers it needed were free as it grew: a multipart upload costs three more requests, and S3 servers that
+ * keep parts as files (S3Proxy's file stores, MinIO) write the bytes again to join them.
  */
 export const WHOLE_PUT_MAX_BYTES = 3 * PART_SIZE_BYTES;
 
 export interface ObjectStoreOptions extends Pick<S3ClientOptions, 'onOperation'> {
   /**
-   * The most memory streamed writes may hold at once, in bytes, rounded down to whole parts (at least one):
-   * `write` never holds more than this plus a 256 KiB head per stream. Default 160 MiB (32 parts).
+   * The most memory streamed writes may hold at once, in bytes (at least one part): `write` never holds
+   * more than this plus a 256 KiB head per stream. Default 64 MiB.
    */
   writeBufferBytes?: number;
 }
 
 /** Default of `ObjectStoreOptions.writeBufferBytes`. */
-export const DEFAULT_WRITE_BUFFER_BYTES = 160 * 1024 * 1024;
+export const DEFAULT_WRITE_BUFFER_BYTES = 64 * 1024 * 1024;
 
 /**
  * The platform's bucket, as every app that moves bytes sees it: streamed writes of unknown length, reads,
@@ -74,8 +79,8 @@ export const DEFAULT_WRITE_BUFFER_BYTES = 160 * 1024 * 1024;
 export class ObjectStore {
   private readonly signer: Presigner;
   private readonly observe: ObjectStoreOptions['onOperation'];
-  /** The parts streamed writes hold, shared by all of them (`writeBufferBytes`). */
-  readonly partBuffers: PartBuffers;
+  /** The bytes streamed writes hold, shared by all of them (`writeBufferBytes`). */
+  readonly writeBuffers: WriteBuffers;
   /**
    * Made on first use (an app that only PUTs small objects and HEADs never loads the SDK: ~22 MiB), without
    * SDK retries: every call is retried here, a streamed part with a fresh stream of the same bytes.
@@ -90,7 +95,7 @@ export class ObjectStore {
     this.signer = Presigner.internal(settings, credentials);
     this.observe = options.onOperation;
     const bufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
-    this.partBuffers = new PartBuffers(Math.max(1, Math.floor(bufferBytes / PART_SIZE_BYTES)));
+    this.writeBuffers = new WriteBuffers(Math.max(PART_SIZE_BYTES, Math.floor(bufferBytes)));
   }
 
   private get s3(): S3Client {
@@ -103,17 +108,18 @@ export class ObjectStore {
   }
 
   /**
-   * Writes a byte stream of unknown length as it arrives, holding at most one part (5 MiB) of it, or up to
-   * `WHOLE_PUT_MAX_BYTES` of it while buffers are free.
+   * Writes a byte stream as it arrives, holding at most one part (5 MiB) of it, or up to
+   * `WHOLE_PUT_MAX_BYTES` of it when its size is known to fit or while buffers are free.
    *
    * S3 needs the length of every request body, and a streamed body's length is only known at its end. So
    * bytes gather until a part is full and go up as one part of a multipart upload while the stream waits
    * (backpressure reaches the producer); a stream that ends before the first part is full is one PUT.
-   * Past its first 256 KiB a stream gathers in one of the app's `partBuffers`, waiting (unread) while all
-   * are taken: concurrent writes never hold more memory than `writeBufferBytes`. When its buffer is full
-   * before any part went up, the stream takes another one if one is free at once (it never waits while it
-   * holds one), up to `WHOLE_PUT_MAX_BYTES`, so a stream that ends within that is still one PUT; else what it
-   * holds goes up as the first part.
+   * Memory is reserved from the app's `writeBuffers`, waiting (unread) while the reservation does not fit:
+   * concurrent writes never hold more than `writeBufferBytes`. A stream whose `sizeAtMost` fits one PUT
+   * reserves that much before its first byte and is one PUT. Any other stream gathers its first 256 KiB,
+   * then reserves a part; when that is full before any part went up, it takes another part if one is free
+   * at once (it never waits while it holds), up to `WHOLE_PUT_MAX_BYTES`, so a stream that ends within that
+   * is still one PUT; else what it holds goes up as the first part.
    * Nothing is visible under `key` before the last step (that PUT or CompleteMultipartUpload): a stream that
    * fails, or passes `maxBytes` (`ObjectTooLargeError`), leaves no object (the multipart upload is aborted;
    * parts of an abort that fails stay invisible until the bucket expires incomplete uploads: an
@@ -155,29 +161,40 @@ export class ObjectStore {
       parts.push({ PartNumber: partNumber, ETag: etag });
     };
 
-    /** The part buffers this write holds (each gives one back). */
+    /** The reservations this write holds (each gives its bytes back), `heldBytes` in all. */
     let held: (() => void)[] = [];
+    let heldBytes = 0;
+    const hold = (giveBack: () => void, bytes: number) => {
+      held.push(giveBack);
+      heldBytes += bytes;
+    };
     const giveBackAll = () => {
       for (const giveBack of held) giveBack();
       held = [];
+      heldBytes = 0;
     };
     try {
+      const known = target.sizeAtMost;
+      if (known !== undefined && known > SMALL_WRITE_BYTES && known <= WHOLE_PUT_MAX_BYTES) {
+        const bytes = Math.min(Math.max(known, PART_SIZE_BYTES), this.writeBuffers.capacity);
+        hold(await this.writeBuffers.take(bytes), bytes);
+      }
       for await (const chunk of source) {
         const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
         total += bytes.length;
         if (total > maxBytes) throw new ObjectTooLargeError(maxBytes);
-        if (held.length === 0 && pendingBytes + bytes.length > SMALL_WRITE_BYTES) {
-          held.push(await this.partBuffers.take());
+        if (heldBytes === 0 && pendingBytes + bytes.length > SMALL_WRITE_BYTES) {
+          hold(await this.writeBuffers.take(PART_SIZE_BYTES), PART_SIZE_BYTES);
         }
         pending.push(bytes);
         pendingBytes += bytes.length;
-        // The buffers held are full: one more if free at once (before any part went up), else a part.
-        while (held.length > 0 && pendingBytes >= held.length * PART_SIZE_BYTES) {
+        // Past what it holds: one more part if free at once (before any part went up), else a part.
+        while (heldBytes > 0 && pendingBytes > heldBytes) {
           const more =
-            !uploadId && (held.length + 1) * PART_SIZE_BYTES <= WHOLE_PUT_MAX_BYTES
-              ? this.partBuffers.tryTake()
+            !uploadId && heldBytes + PART_SIZE_BYTES <= WHOLE_PUT_MAX_BYTES
+              ? this.writeBuffers.tryTake(PART_SIZE_BYTES)
               : undefined;
-          if (more) held.push(more);
+          if (more) hold(more, PART_SIZE_BYTES);
           else {
             await flushPart();
             giveBackAll();

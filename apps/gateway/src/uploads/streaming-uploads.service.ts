@@ -20,6 +20,8 @@ export interface StreamTarget {
   maxBytes: number;
   /** Stored `Content-Type`; `application/octet-stream` when absent. */
   contentType?: string;
+  /** The most bytes the source can hold when known (its request's `Content-Length`): see `ObjectStore`. */
+  sizeAtMost?: number;
 }
 
 /** What S3 now holds under `key`. */
@@ -54,7 +56,7 @@ export interface MultipartUploadOptions {
 }
 
 /** What `receiveMultipart` reads of a request: the multipart parser `@fastify/multipart` adds to it. */
-export type MultipartRequest = Pick<FastifyRequest, 'isMultipart' | 'parts'>;
+export type MultipartRequest = Pick<FastifyRequest, 'isMultipart' | 'parts' | 'headers'>;
 
 /** A multipart upload stored in S3: the bytes, the file's name and type, and every text field. */
 export interface ReceivedUpload extends StoredUpload {
@@ -76,7 +78,8 @@ const FIELD_MAX_BYTES = 4096;
  * storage's `OrgFileUploads`, the flows' `RunInputUploads`).
  *
  * Bytes are never buffered whole: the request's file part is written to S3 as it arrives by the
- * `ObjectStore` of `@lib/s3`, holding at most one 5 MiB multipart part (one PUT when the file is smaller).
+ * `ObjectStore` of `@lib/s3`: one PUT when the request's `Content-Length` shows it fits one (15 MiB), else
+ * 5 MiB multipart parts, all within the app's bounded write buffers (`S3_WRITE_BUFFER_MIB`).
  * Past `maxBytes` the write stops and the caller gets 413 with nothing stored; a failed or aborted upload
  * stores nothing either. Keys are always of the principal's org.
  *
@@ -178,6 +181,7 @@ export class StreamingUploads {
             key,
             maxBytes: opts.maxBytes,
             contentType: part.mimetype,
+            sizeAtMost: declaredLength(request),
           });
           stored = { ...up, filename: part.filename, contentType: part.mimetype };
         } catch (err) {
@@ -221,6 +225,16 @@ export class StreamingUploads {
 }
 
 type Part = MultipartFile | MultipartValue<unknown>;
+
+/**
+ * The request's `Content-Length`, when it sends one: the file part holds fewer bytes (the server's parser
+ * never passes a body beyond its declared length), so a file that fits one S3 PUT is stored in one.
+ */
+function declaredLength(request: MultipartRequest): number | undefined {
+  const value = request.headers['content-length'];
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
 
 /** The parser's own errors (malformed body, limits) become 400s naming the problem. */
 async function* iterate(parts: AsyncIterable<Part>): AsyncGenerator<Part> {
