@@ -183,6 +183,20 @@ describe('ObjectStore (S3Proxy)', () => {
     }
   });
 
+  it('should reserve nothing for a declared size before the stream sent its first 256 KiB', async () => {
+    const body = new Readable({ read() {} });
+    const written = store.write(body, { key: 'known/slow.bin', sizeAtMost: 15 * MiB });
+    body.push(Buffer.alloc(200 * 1024, 1)); // a client that declares 15 MiB, then trickles
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.writeBuffers.inUse).toBe(0);
+    body.push(Buffer.alloc(100 * 1024, 2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.writeBuffers.inUse).toBe(15 * MiB);
+    body.push(null);
+    expect((await written).sizeBytes).toBe(300 * 1024);
+    expect(store.writeBuffers.inUse).toBe(0);
+  });
+
   it('should hold known-size writes within its write buffers, each one PUT in its turn', async () => {
     const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
     const observed: string[] = [];

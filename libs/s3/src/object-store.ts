@@ -28,7 +28,7 @@ export interface WriteTarget {
   maxBytes?: number;
   /**
    * The most bytes the stream can hold when that is known (a request's `Content-Length`): a stream that
-   * fits one PUT then reserves its size at once and goes up in one PUT.
+   * fits one PUT then reserves its size past its first 256 KiB and goes up in one PUT.
    */
   sizeAtMost?: number;
 }
@@ -115,11 +115,12 @@ export class ObjectStore {
    * bytes gather until a part is full and go up as one part of a multipart upload while the stream waits
    * (backpressure reaches the producer); a stream that ends before the first part is full is one PUT.
    * Memory is reserved from the app's `writeBuffers`, waiting (unread) while the reservation does not fit:
-   * concurrent writes never hold more than `writeBufferBytes`. A stream whose `sizeAtMost` fits one PUT
-   * reserves that much before its first byte and is one PUT. Any other stream gathers its first 256 KiB,
-   * then reserves a part; when that is full before any part went up, it takes another part if one is free
-   * at once (it never waits while it holds), up to `WHOLE_PUT_MAX_BYTES`, so a stream that ends within that
-   * is still one PUT; else what it holds goes up as the first part.
+   * concurrent writes never hold more than `writeBufferBytes`. A stream gathers its first 256 KiB (a
+   * client must send that much before it holds any of the budget), then reserves: all of it when its
+   * `sizeAtMost` fits one PUT, and it is one PUT; else a part. When a part is full before
+   * any part went up, the stream takes another part if one is free at once (it never waits while it holds),
+   * up to `WHOLE_PUT_MAX_BYTES`, so a stream that ends within that is still one PUT; else what it holds goes
+   * up as the first part.
    * Nothing is visible under `key` before the last step (that PUT or CompleteMultipartUpload): a stream that
    * fails, or passes `maxBytes` (`ObjectTooLargeError`), leaves no object (the multipart upload is aborted;
    * parts of an abort that fails stay invisible until the bucket expires incomplete uploads: an
@@ -173,18 +174,24 @@ export class ObjectStore {
       held = [];
       heldBytes = 0;
     };
+    // Past the head, a stream known to fit one PUT reserves all it can hold (never more than one byte past
+    // `maxBytes`), any other one part.
+    const atMost =
+      target.sizeAtMost === undefined
+        ? Number.POSITIVE_INFINITY
+        : Math.min(target.sizeAtMost, maxBytes + 1);
+    const firstReservation = Math.min(
+      atMost <= WHOLE_PUT_MAX_BYTES ? Math.max(atMost, PART_SIZE_BYTES) : PART_SIZE_BYTES,
+      this.writeBuffers.capacity,
+    );
     try {
-      const known = target.sizeAtMost;
-      if (known !== undefined && known > SMALL_WRITE_BYTES && known <= WHOLE_PUT_MAX_BYTES) {
-        const bytes = Math.min(Math.max(known, PART_SIZE_BYTES), this.writeBuffers.capacity);
-        hold(await this.writeBuffers.take(bytes), bytes);
-      }
       for await (const chunk of source) {
         const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
         total += bytes.length;
         if (total > maxBytes) throw new ObjectTooLargeError(maxBytes);
         if (heldBytes === 0 && pendingBytes + bytes.length > SMALL_WRITE_BYTES) {
-          hold(await this.writeBuffers.take(PART_SIZE_BYTES), PART_SIZE_BYTES);
+          const reserve = uploadId ? PART_SIZE_BYTES : firstReservation;
+          hold(await this.writeBuffers.take(reserve), reserve);
         }
         pending.push(bytes);
         pendingBytes += bytes.length;
