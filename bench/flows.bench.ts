@@ -37,6 +37,7 @@ import { runBenchMain } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
 import { runLoad, TABLE_HEADER, tableRow } from './lib/load';
+import { pidsNamed, startGroupCpu } from './lib/process-cpu';
 import { watchPlatform } from './lib/process-memory';
 import { report } from './lib/report';
 
@@ -266,6 +267,14 @@ async function main(): Promise<void> {
     process.stderr.write(`measuring trigger → run started at ${RATE} triggers/s\n`);
     const orchestrator = t.platform.pid('flow-orchestrator')!;
     const cpuBefore = cpuMs(orchestrator);
+    const apps = ['gateway', 'flow-orchestrator', 'object-metadata', 'usage-aggregator'] as const;
+    const groupCpu = startGroupCpu({
+      ...Object.fromEntries(apps.map((app) => [app, () => [t.platform.pid(app)!]])),
+      Postgres: () => pidsNamed('postgres'),
+      Redis: () => pidsNamed('redis-server'),
+      Kafka: () => t.kafka.nodes.flatMap((node) => (node.pid === undefined ? [] : [node.pid])),
+      'this bench (load, Kafka reader)': () => [process.pid],
+    });
     const sentAt = new Map<string, number>();
     const answered: number[] = []; // trigger sent → its 200 answer (the run queued)
     let failed = 0;
@@ -294,6 +303,9 @@ async function main(): Promise<void> {
       await sleep(200);
     }
     const cpuPerRun = ((cpuMs(orchestrator) - cpuBefore) * 1000) / started.size;
+    const perProcess = Object.entries(groupCpu.end())
+      .map(([name, ms]) => `| ${name} | ${((ms * 1000) / started.size).toFixed(0)} |`)
+      .join('\n');
     const latencies = [...started].flatMap(([runId, at]) =>
       sentAt.has(runId) ? [at - sentAt.get(runId)!] : [],
     );
@@ -354,6 +366,8 @@ async function main(): Promise<void> {
           ),
           row('`POST /api/private/trigger/{id}` → run RUNNING', latencies, sent, bare.latencies),
         ].join('\n') +
+        `\n\nCPU (user + system) per started run, µs, from the first trigger until every run started:\n\n` +
+        `| process | µs per run |\n|---|---|\n${perProcess}` +
         `\n\nSustained trigger rate, closed loop, ${CONNECTIONS} connections, ${DURATION_MS / 1000} s\n\n${TABLE_HEADER}\n` +
         [
           tableRow('bare Node server (baseline)', baselineLoad),
