@@ -342,6 +342,36 @@ describe('org storage', () => {
       expect(res.body.data.sizeBytes).toBe(LIMIT);
     });
 
+    it('should store each of 8 concurrent 10 MiB uploads in one PutObject, never a multipart upload', async () => {
+      /** The gateway's `s3_operations_total` for one S3 operation, all statuses. */
+      const s3Operations = async (operation: string) => {
+        const text = await (await fetch(`${t.platform.managementUrls.gateway}/metrics`)).text();
+        return text
+          .split('\n')
+          .filter(
+            (l) => l.startsWith('s3_operations_total{') && l.includes(`operation="${operation}"`),
+          )
+          .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+      };
+      const before = {
+        put: await s3Operations('PutObjectCommand'),
+        part: await s3Operations('UploadPartCommand'),
+      };
+      // 80 MiB at once, more than the gateway's 64 MiB write budget: each upload declares its length, so
+      // each reserves it whole in its turn (growing part by part, those whose next part was not free went
+      // multipart).
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          upload(`concurrent-${i}.bin`, Buffer.alloc(LIMIT, i), 'big-concurrent'),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+      expect({
+        put: (await s3Operations('PutObjectCommand')) - before.put,
+        part: (await s3Operations('UploadPartCommand')) - before.part,
+      }).toEqual({ put: 8, part: 0 });
+    });
+
     it('should cut an upload over 10 MiB with 413 and leave no row and no S3 object', async () => {
       const lone = await t.createOrg();
       const res = await upload('huge.bin', Buffer.alloc(LIMIT + 1, 2), undefined, {
