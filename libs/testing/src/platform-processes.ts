@@ -15,6 +15,9 @@ export const APP_NAMES = [
 ] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
+/** Preloaded into every app: it shuts down when the process that started it is gone. */
+const EXIT_WITH_PARENT = join(REPO_ROOT, 'libs', 'testing', 'src', 'exit-with-parent.js');
+
 export interface PlatformOptions {
   /** Environment shared by every app (DATABASE_URL, KAFKA_BROKERS, S3_*, JWT_SECRET, ...). */
   env: Record<string, string>;
@@ -140,7 +143,7 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
     const managementUrl = `http://127.0.0.1:${managementPort}`;
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')],
+      ['--require', EXIT_WITH_PARENT, join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')],
       {
         cwd: REPO_ROOT,
         env: {
@@ -153,9 +156,16 @@ export async function startPlatform(opts: PlatformOptions): Promise<RunningPlatf
           PORT: String(port),
           MANAGEMENT_PORT: String(managementPort),
         },
-        stdio: ['ignore', opts.logDir ? 'pipe' : 'inherit', opts.logDir ? 'pipe' : 'inherit'],
+        stdio: [
+          'ignore',
+          opts.logDir ? 'pipe' : 'inherit',
+          opts.logDir ? 'pipe' : 'inherit',
+          'ipc',
+        ],
       },
     );
+    // The channel only tells the app when this process is gone (EXIT_WITH_PARENT); it keeps nothing alive.
+    child.channel?.unref();
     if (opts.logDir) {
       const log = createWriteStream(join(opts.logDir, `${logName}.log`), { flags: 'a' });
       child.stdout?.pipe(log);
