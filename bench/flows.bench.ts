@@ -7,10 +7,10 @@
  *   (sent on schedule, whatever the answers); a run has started when a worker moved it QUEUED → RUNNING:
  *   that `run.updated` event's `occurredAt` (stamped by Postgres in the worker's transaction) minus the
  *   moment the trigger was sent. Baseline, same run: a bare BullMQ queue and worker in this process at the
- *   same rate (add → the worker's `process` starts), i.e. the queue's own floor. Also printed: the
- *   flow-orchestrator's CPU time (user + system, from /proc) from the first trigger until every run started,
- *   per started run: the cost of a run in the process that answers triggers and starts runs, a figure that
- *   other work on the machine disturbs less than latencies.
+ *   same rate (add → the worker's `process` starts), i.e. the queue's own floor. Also printed: each
+ *   process's CPU time (user + system, from /proc: the apps, Postgres, Redis, Kafka, this bench) from the
+ *   first trigger until every run started, per started run: what a run costs, a figure that other work on
+ *   the machine disturbs less than latencies.
  * - warm-up, before both: BENCH_WARMUP_MS (3 s) of bare adds and of triggers at the rate, not reported.
  * - throughput: closed loop, 64 connections, triggers answered 200 (queued) per second; baseline: a bare
  *   Node server answering the same JSON (`bench/lib/baseline-server.ts`).
@@ -25,7 +25,6 @@
  * figure is then bounded by run execution throughput). Apps log at `warn`. Prints markdown tables. The
  * machine is shared with other work: figures are noisy.
  */
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
@@ -37,7 +36,7 @@ import { runBenchMain } from './lib/bench-main';
 import { startBenchPlatform } from './lib/platform';
 import { startBaselineServer } from './lib/baseline-server';
 import { runLoad, TABLE_HEADER, tableRow } from './lib/load';
-import { pidsNamed, startGroupCpu } from './lib/process-cpu';
+import { cpuMsOf, pidsNamed, startGroupCpu } from './lib/process-cpu';
 import { watchPlatform } from './lib/process-memory';
 import { report } from './lib/report';
 
@@ -52,12 +51,6 @@ const WATCH_MS = Number(process.env.BENCH_WATCH_MS ?? 15_000);
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** CPU time (user + system, ms) a process used so far, from Linux's /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: fields 14 and 15 of stat(5)
-}
 
 /** The flow-orchestrator's `upload_watch_checks_total`, all outcomes. */
 async function watchChecks(orchestratorUrl: string): Promise<number> {
@@ -83,10 +76,10 @@ async function measureWatchers(
   await sleep(WATCH_WARMUP_MS);
   process.stderr.write(`measuring upload watch checks\n`);
   const checksBefore = await watchChecks(orchestratorUrl);
-  const cpuBefore = cpuMs(pid);
+  const cpuBefore = cpuMsOf(pid) ?? 0;
   const t0 = performance.now();
   await sleep(WATCH_MS);
-  const cpu = cpuMs(pid) - cpuBefore;
+  const cpu = (cpuMsOf(pid) ?? 0) - cpuBefore;
   const seconds = (performance.now() - t0) / 1000;
   const checks = (await watchChecks(orchestratorUrl)) - checksBefore;
   const cpuPerCheck = (cpu * 1000) / checks;
@@ -266,7 +259,6 @@ async function main(): Promise<void> {
 
     process.stderr.write(`measuring trigger → run started at ${RATE} triggers/s\n`);
     const orchestrator = t.platform.pid('flow-orchestrator')!;
-    const cpuBefore = cpuMs(orchestrator);
     const apps = ['gateway', 'flow-orchestrator', 'object-metadata', 'usage-aggregator'] as const;
     const groupCpu = startGroupCpu({
       ...Object.fromEntries(apps.map((app) => [app, () => [t.platform.pid(app)!]])),
@@ -302,10 +294,11 @@ async function main(): Promise<void> {
       }
       await sleep(200);
     }
-    const cpuPerRun = ((cpuMs(orchestrator) - cpuBefore) * 1000) / started.size;
-    const perProcess = Object.entries(groupCpu.end())
-      .map(([name, ms]) => `| ${name} | ${((ms * 1000) / started.size).toFixed(0)} |`)
-      .join('\n');
+    const usPerRun = Object.entries(groupCpu.end()).map(
+      ([name, ms]) => [name, (ms * 1000) / started.size] as const,
+    );
+    const cpuPerRun = Object.fromEntries(usPerRun)['flow-orchestrator'];
+    const perProcess = usPerRun.map(([name, us]) => `| ${name} | ${us.toFixed(0)} |`).join('\n');
     const latencies = [...started].flatMap(([runId, at]) =>
       sentAt.has(runId) ? [at - sentAt.get(runId)!] : [],
     );

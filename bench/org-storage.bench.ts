@@ -117,44 +117,69 @@ async function uploadBurst(url: string, headers: Record<string, string>, file: B
   return performance.now() - started;
 }
 
-/** A burst through a buffering server (a fresh process): time, peak RSS and its growth, CPU per upload. */
+/** What one process did over a burst: RSS before it, peak RSS (Linux VmHWM, reset before), CPU per upload. */
+interface ProcessDuringBurst {
+  before: number;
+  peak: number;
+  cpuPerUpload: number;
+}
+
+/**
+ * A burst of `UPLOADS` uploads to `url`, with the RSS and CPU of the `processes` serving it and the S3
+ * server's CPU per upload.
+ */
+async function measuredBurst(
+  url: string,
+  headers: Record<string, string>,
+  file: Blob,
+  processes: Record<string, number>,
+  s3Pid: number,
+) {
+  const cpu = (pid: number) => cpuMsOf(pid) ?? 0;
+  const pids = Object.entries(processes);
+  const before = new Map(pids.map(([name, pid]) => [name, { rss: rssOf(pid), cpu: cpu(pid) }]));
+  for (const [, pid] of pids) resetPeakRss(pid);
+  const s3Before = cpu(s3Pid);
+  const took = await uploadBurst(url, headers, file);
+  const each: Record<string, ProcessDuringBurst> = Object.fromEntries(
+    pids.map(([name, pid]) => {
+      const start = before.get(name)!;
+      return [
+        name,
+        { before: start.rss, peak: peakRssOf(pid), cpuPerUpload: (cpu(pid) - start.cpu) / UPLOADS },
+      ];
+    }),
+  );
+  return { took, each, s3CpuPerUpload: (cpu(s3Pid) - s3Before) / UPLOADS };
+}
+
+/** A burst through a buffering server, a fresh process (`server` in `each`). */
 async function bufferingBurst(t: TestPlatform, store: boolean, file: Blob) {
   const server = await startBufferingServer(t, store);
-  const before = rssOf(server.pid);
-  resetPeakRss(server.pid);
-  const cpuBefore = cpuMsOf(server.pid) ?? 0;
-  const s3CpuBefore = cpuMsOf(t.s3.pid) ?? 0;
-  const took = await uploadBurst(`${server.url}/upload`, {}, file);
-  const peak = peakRssOf(server.pid);
-  const cpuPerUpload = ((cpuMsOf(server.pid) ?? 0) - cpuBefore) / UPLOADS;
-  const s3CpuPerUpload = ((cpuMsOf(t.s3.pid) ?? 0) - s3CpuBefore) / UPLOADS;
-  await server.close();
-  return { before, took, peak, growth: peak - before, cpuPerUpload, s3CpuPerUpload };
+  try {
+    return await measuredBurst(`${server.url}/upload`, {}, file, { server: server.pid }, t.s3.pid);
+  } finally {
+    await server.close();
+  }
 }
 
 async function benchUploads(t: TestPlatform, org: TestOrg): Promise<void> {
   const file = new Blob([Buffer.alloc(FILE_BYTES, 7)]);
   const port = (url: string) => Number(new URL(url).port);
-  const gateway = pidListeningOn(port(t.gatewayUrl));
-  const metadata = pidListeningOn(port(t.platform.urls['object-metadata']));
-  const url = `${t.gatewayUrl}/api/private/storage/upload`;
-  const headers = { 'api-key': org.orgPrivateKey };
-  const cpu = (pid: number) => cpuMsOf(pid) ?? 0;
   // No warm-up on either side: V8 keeps the heap a first burst grew, so a warmed-up process would hide
   // what the burst costs. Every side starts from a fresh, idle process.
-  const before = { gateway: rssOf(gateway), metadata: rssOf(metadata) };
-  resetPeakRss(gateway);
-  resetPeakRss(metadata);
-  const cpuBefore = { gateway: cpu(gateway), metadata: cpu(metadata), s3: cpu(t.s3.pid) };
-  const took = await uploadBurst(url, headers, file);
-  const peak = { gateway: peakRssOf(gateway), metadata: peakRssOf(metadata) };
-  const cpuPerUpload = {
-    gateway: (cpu(gateway) - cpuBefore.gateway) / UPLOADS,
-    metadata: (cpu(metadata) - cpuBefore.metadata) / UPLOADS,
-    s3: (cpu(t.s3.pid) - cpuBefore.s3) / UPLOADS,
-  };
-  const servingPeak = peak.gateway + peak.metadata;
-
+  const ours = await measuredBurst(
+    `${t.gatewayUrl}/api/private/storage/upload`,
+    { 'api-key': org.orgPrivateKey },
+    file,
+    {
+      gateway: pidListeningOn(port(t.gatewayUrl)),
+      metadata: pidListeningOn(port(t.platform.urls['object-metadata'])),
+    },
+    t.s3.pid,
+  );
+  const { gateway, metadata } = ours.each;
+  const servingPeak = gateway.peak + metadata.peak;
   const stored = await bufferingBurst(t, true, file);
   const ceiling = await bufferingBurst(t, false, file);
 
@@ -162,28 +187,31 @@ async function benchUploads(t: TestPlatform, org: TestOrg): Promise<void> {
     scenario: `${UPLOADS} concurrent 10 MiB uploads: buffering server storing in S3 (baseline)`,
     unit: 'uploads/s',
     rate: UPLOADS / (stored.took / 1000),
-    peakRssMiB: stored.peak / 2 ** 20,
-    platformCpuUsPerOp: stored.cpuPerUpload * 1000,
+    peakRssMiB: stored.each.server.peak / 2 ** 20,
+    platformCpuUsPerOp: stored.each.server.cpuPerUpload * 1000,
     s3CpuPct: ((stored.s3CpuPerUpload * UPLOADS) / stored.took) * 100,
   });
   report({
     scenario: `${UPLOADS} concurrent 10 MiB uploads: buffering server storing nothing (ceiling)`,
     unit: 'uploads/s',
     rate: UPLOADS / (ceiling.took / 1000),
-    peakRssMiB: ceiling.peak / 2 ** 20,
-    platformCpuUsPerOp: ceiling.cpuPerUpload * 1000,
+    peakRssMiB: ceiling.each.server.peak / 2 ** 20,
+    platformCpuUsPerOp: ceiling.each.server.cpuPerUpload * 1000,
   });
   report({
     scenario: `${UPLOADS} concurrent 10 MiB uploads: gateway streaming to S3`,
     unit: 'uploads/s',
-    rate: UPLOADS / (took / 1000),
+    rate: UPLOADS / (ours.took / 1000),
     peakRssMiB: servingPeak / 2 ** 20,
-    platformCpuUsPerOp: (cpuPerUpload.gateway + cpuPerUpload.metadata) * 1000,
-    s3CpuPct: ((cpuPerUpload.s3 * UPLOADS) / took) * 100,
+    platformCpuUsPerOp: (gateway.cpuPerUpload + metadata.cpuPerUpload) * 1000,
+    s3CpuPct: ((ours.s3CpuPerUpload * UPLOADS) / ours.took) * 100,
     baseline: 'buffering server storing in S3, uploads/s',
-    ratio: stored.took / took,
+    ratio: stored.took / ours.took,
   });
-  const rate = (ms: number) => (UPLOADS / (ms / 1000)).toFixed(1);
+  const row = (name: string, p: ProcessDuringBurst, took?: number, s3CpuPerUpload?: number) =>
+    `| ${name} | ${mib(p.before)} | ${mib(p.peak)} | ${mib(p.peak - p.before)} | ` +
+    `${took === undefined ? '' : ms(took)} | ${took === undefined ? '' : (UPLOADS / (took / 1000)).toFixed(1)} | ` +
+    `${ms(p.cpuPerUpload)} | ${s3CpuPerUpload === undefined ? '' : ms(s3CpuPerUpload)} |`;
   console.log(
     `\n### ${UPLOADS} concurrent 10 MiB uploads (${mib(UPLOADS * FILE_BYTES)} in flight)\n`,
   );
@@ -192,23 +220,27 @@ async function benchUploads(t: TestPlatform, org: TestOrg): Promise<void> {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(
-    `| gateway (streams to S3 within S3_WRITE_BUFFER_MIB) | ${mib(before.gateway)} | ${mib(peak.gateway)} | ${mib(peak.gateway - before.gateway)} | ${ms(took)} | ${rate(took)} | ${ms(cpuPerUpload.gateway)} | ${ms(cpuPerUpload.s3)} |`,
+    row(
+      'gateway (streams to S3 within S3_WRITE_BUFFER_MIB)',
+      gateway,
+      ours.took,
+      ours.s3CpuPerUpload,
+    ),
   );
+  console.log(row('object-metadata (records)', metadata));
   console.log(
-    `| object-metadata (records) | ${mib(before.metadata)} | ${mib(peak.metadata)} | ${mib(peak.metadata - before.metadata)} | | | ${ms(cpuPerUpload.metadata)} | |`,
+    row(
+      'baseline: buffering server, one PUT to the same S3 server',
+      stored.each.server,
+      stored.took,
+      stored.s3CpuPerUpload,
+    ),
   );
-  for (const [name, run] of [
-    ['baseline: buffering server, one PUT to the same S3 server', stored],
-    ['ceiling: buffering server storing nothing', ceiling],
-  ] as const) {
-    console.log(
-      `| ${name} | ${mib(run.before)} | ${mib(run.peak)} | ${mib(run.growth)} | ${ms(run.took)} | ${rate(run.took)} | ${ms(run.cpuPerUpload)} | ${run === ceiling ? '' : ms(run.s3CpuPerUpload)} |`,
-    );
-  }
+  console.log(row('ceiling: buffering server storing nothing', ceiling.each.server, ceiling.took));
   console.log(
     `\nServing processes' peak ${mib(servingPeak)} (gateway + object-metadata) against the buffering ` +
-      `baseline's ${mib(stored.peak)}; uploads/s ${(stored.took / took).toFixed(2)}× the buffering ` +
-      `baseline's, ${(ceiling.took / took).toFixed(2)}× the ceiling's.`,
+      `baseline's ${mib(stored.each.server.peak)}; uploads/s ${(stored.took / ours.took).toFixed(2)}× the ` +
+      `buffering baseline's, ${(ceiling.took / ours.took).toFixed(2)}× the ceiling's.`,
   );
 }
 

@@ -9,7 +9,7 @@ import {
   s3StatusOf,
   SigningCredentials,
 } from '@lib/s3';
-import { startTestS3, type TestS3 } from '@lib/testing';
+import { startTestS3, type TestS3, waitFor } from '@lib/testing';
 
 const MiB = 1024 * 1024;
 
@@ -38,7 +38,24 @@ describe('ObjectStore (S3Proxy)', () => {
     await s3?.stop();
   });
 
-  afterEach(() => s3.clearFaults());
+  /** Stores of a test's own write budget (`storeWith`), closed after it. */
+  const ownStores: ObjectStore[] = [];
+  afterEach(() => {
+    s3.clearFaults();
+    for (const own of ownStores.splice(0)) own.close();
+  });
+
+  /** A store with a write budget of `writeBufferBytes`, and the operations it sends, in order. */
+  const storeWith = async (writeBufferBytes: number) => {
+    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
+    const observed: string[] = [];
+    const own = new ObjectStore(s3.settings, credentials, {
+      writeBufferBytes,
+      onOperation: (operation) => observed.push(operation),
+    });
+    ownStores.push(own);
+    return { own, observed };
+  };
 
   /** Streams of 64 KiB chunks that note the most `store`'s write buffers held and queued as they were read. */
   const watchBuffers = (watchedStore: ObjectStore) => {
@@ -118,110 +135,76 @@ describe('ObjectStore (S3Proxy)', () => {
   });
 
   it('should go multipart rather than wait for a second buffer while it holds one', async () => {
-    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
-    const observed: string[] = [];
-    const one = new ObjectStore(s3.settings, credentials, {
-      writeBufferBytes: 5 * MiB,
-      onOperation: (operation) => observed.push(operation),
-    });
-    try {
-      const out = await one.write(chunksOf(12 * MiB), { key: 'one-buffer/a.bin' });
-      expect(out.sizeBytes).toBe(12 * MiB);
-      expect(observed.filter((o) => o === 'UploadPartCommand')).toHaveLength(3);
-      expect((await stored('one-buffer/a.bin')).length).toBe(12 * MiB);
-      expect(one.writeBuffers.inUse).toBe(0);
-    } finally {
-      one.close();
-    }
+    const { own: one, observed } = await storeWith(5 * MiB);
+    const out = await one.write(chunksOf(12 * MiB), { key: 'one-buffer/a.bin' });
+    expect(out.sizeBytes).toBe(12 * MiB);
+    expect(observed.filter((o) => o === 'UploadPartCommand')).toHaveLength(3);
+    expect((await stored('one-buffer/a.bin')).length).toBe(12 * MiB);
+    expect(one.writeBuffers.inUse).toBe(0);
   });
 
   it('should hold no more bytes than its write buffers, the other writes waiting their turn', async () => {
-    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
-    const small = new ObjectStore(s3.settings, credentials, { writeBufferBytes: 2 * 5 * MiB });
+    const { own: small } = await storeWith(2 * 5 * MiB);
     const { seen, watched } = watchBuffers(small);
-    try {
-      const outs = await Promise.all(
-        Array.from({ length: 5 }, (_, i) =>
-          small.write(watched(11 * MiB), { key: `budget/${i}.bin` }),
-        ),
-      );
-      expect(outs.map((o) => o.sizeBytes)).toEqual(Array(5).fill(11 * MiB));
-      expect((await stored('budget/4.bin')).length).toBe(11 * MiB);
-      expect({ ...seen, after: small.writeBuffers.inUse }).toEqual({
-        inUse: 10 * MiB,
-        queued: expect.any(Number),
-        after: 0,
-      });
-      expect(seen.queued).toBeGreaterThan(0);
-    } finally {
-      small.close();
-    }
+    const outs = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        small.write(watched(11 * MiB), { key: `budget/${i}.bin` }),
+      ),
+    );
+    expect(outs.map((o) => o.sizeBytes)).toEqual(Array(5).fill(11 * MiB));
+    expect((await stored('budget/4.bin')).length).toBe(11 * MiB);
+    expect({ ...seen, after: small.writeBuffers.inUse }).toEqual({
+      inUse: 10 * MiB,
+      queued: expect.any(Number),
+      after: 0,
+    });
+    expect(seen.queued).toBeGreaterThan(0);
   });
 
   it('should store a stream of known size in one PUT where growing part by part would not fit', async () => {
-    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
-    const observed: string[] = [];
-    const tight = new ObjectStore(s3.settings, credentials, {
-      writeBufferBytes: 11 * MiB,
-      onOperation: (operation) => observed.push(operation),
+    const { own: tight, observed } = await storeWith(11 * MiB);
+    // Part by part: 5 + 5 MiB held when the third part does not fit: a multipart upload.
+    await tight.write(chunksOf(11 * MiB), { key: 'known/unknown.bin' });
+    expect(observed).toContain('UploadPartCommand');
+    observed.length = 0;
+    const out = await tight.write(chunksOf(11 * MiB), {
+      key: 'known/known.bin',
+      sizeAtMost: 11 * MiB,
     });
-    try {
-      // Part by part: 5 + 5 MiB held when the third part does not fit: a multipart upload.
-      await tight.write(chunksOf(11 * MiB), { key: 'known/unknown.bin' });
-      expect(observed).toContain('UploadPartCommand');
-      observed.length = 0;
-      const out = await tight.write(chunksOf(11 * MiB), {
-        key: 'known/known.bin',
-        sizeAtMost: 11 * MiB,
-      });
-      expect(out.sizeBytes).toBe(11 * MiB);
-      expect(observed).toEqual(['PutObjectCommand']);
-      expect((await stored('known/known.bin')).length).toBe(11 * MiB);
-      expect(tight.writeBuffers.inUse).toBe(0);
-    } finally {
-      tight.close();
-    }
+    expect(out.sizeBytes).toBe(11 * MiB);
+    expect(observed).toEqual(['PutObjectCommand']);
+    expect((await stored('known/known.bin')).length).toBe(11 * MiB);
+    expect(tight.writeBuffers.inUse).toBe(0);
   });
 
   it('should reserve nothing for a declared size before the stream sent its first 256 KiB', async () => {
     const body = new Readable({ read() {} });
     const written = store.write(body, { key: 'known/slow.bin', sizeAtMost: 15 * MiB });
-    body.push(Buffer.alloc(200 * 1024, 1)); // a client that declares 15 MiB, then trickles
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A client that declares 15 MiB, then trickles: its first 200 KiB read, nothing reserved.
+    body.push(Buffer.alloc(200 * 1024, 1));
+    await waitFor('the first chunk to be read', () => body.readableLength === 0);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(store.writeBuffers.inUse).toBe(0);
     body.push(Buffer.alloc(100 * 1024, 2));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(store.writeBuffers.inUse).toBe(15 * MiB);
+    await waitFor('the declared size reserved', () => store.writeBuffers.inUse === 15 * MiB);
     body.push(null);
     expect((await written).sizeBytes).toBe(300 * 1024);
     expect(store.writeBuffers.inUse).toBe(0);
   });
 
   it('should hold known-size writes within its write buffers, each one PUT in its turn', async () => {
-    const credentials = await SigningCredentials.load(s3CredentialProvider(s3.settings));
-    const observed: string[] = [];
-    const small = new ObjectStore(s3.settings, credentials, {
-      writeBufferBytes: 12 * MiB,
-      onOperation: (operation) => observed.push(operation),
-    });
+    const { own: small, observed } = await storeWith(12 * MiB);
     const { seen, watched } = watchBuffers(small);
-    try {
-      const outs = await Promise.all(
-        Array.from({ length: 4 }, (_, i) =>
-          small.write(watched(6 * MiB), {
-            key: `known-budget/${i}.bin`,
-            sizeAtMost: 6 * MiB + 200,
-          }),
-        ),
-      );
-      expect(outs.map((o) => o.sizeBytes)).toEqual(Array(4).fill(6 * MiB));
-      expect(observed).toEqual(Array(4).fill('PutObjectCommand'));
-      expect(seen.inUse).toBeLessThanOrEqual(12 * MiB);
-      expect(seen.queued).toBeGreaterThan(0);
-      expect(small.writeBuffers.inUse).toBe(0);
-    } finally {
-      small.close();
-    }
+    const outs = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        small.write(watched(6 * MiB), { key: `known-budget/${i}.bin`, sizeAtMost: 6 * MiB + 200 }),
+      ),
+    );
+    expect(outs.map((o) => o.sizeBytes)).toEqual(Array(4).fill(6 * MiB));
+    expect(observed).toEqual(Array(4).fill('PutObjectCommand'));
+    expect(seen.inUse).toBeLessThanOrEqual(12 * MiB);
+    expect(seen.queued).toBeGreaterThan(0);
+    expect(small.writeBuffers.inUse).toBe(0);
   });
 
   it('should fail with ObjectTooLargeError and store nothing past the limit', async () => {
